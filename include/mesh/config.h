@@ -1,0 +1,142 @@
+/*
+ * config: mesh.ini, as DESIGN.md Part 1 defines it.
+ *
+ * Parsed with inih through ini_parse_stream() and a reader of our own that
+ * counts lines and rejects lines over CONF_LINE_MAX, so no line is silently
+ * truncated.  Every key is a row in one table (name, type, bounds, default,
+ * target field).  Every error is collected, never only the first, each as
+ * "FILE:LINE: message".  ${VAR} and ${VAR:-default} expand from the
+ * environment before a value is interpreted.
+ */
+#ifndef MESH_CONFIG_H
+#define MESH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_LINE_MAX   1024
+#define CONF_NAME_MAX   64     /* service names: [a-z0-9][a-z0-9-]{0,62} */
+#define CONF_VERSION_MAX 32
+
+enum conf_proto   { CONF_PROTO_HTTP, CONF_PROTO_TCP };
+enum conf_restart { CONF_RESTART_ON_FAILURE, CONF_RESTART_ALWAYS, CONF_RESTART_NEVER };
+enum conf_lb      { CONF_LB_EWMA, CONF_LB_ROUND_ROBIN, CONF_LB_LEAST_REQUEST };
+enum conf_access  { CONF_ACCESS_OFF, CONF_ACCESS_JSON, CONF_ACCESS_PATH };
+
+/* retry_on bits */
+#define CONF_RETRY_CONNECT_FAILURE 0x1u
+#define CONF_RETRY_RESET           0x2u
+
+struct conf_upstream {
+	char     name[CONF_NAME_MAX];
+	uint16_t port;          /* NAME:PORT listener; 0 = only through the HTTP proxy */
+	int      line;
+};
+
+struct conf_env {
+	char *key;
+	char *value;
+};
+
+struct conf_service {
+	char                  name[CONF_NAME_MAX];
+	char                  version[CONF_VERSION_MAX]; /* "v1" unless version= or @VERSION */
+	int                   line;          /* the [service.*] header line */
+	char                 *command;       /* NULL: meshd starts no app */
+	uint16_t              port;          /* 0: none */
+	int                   port_line;
+	unsigned              instances;     /* default 1, 1..64 */
+	enum conf_proto       protocol;
+	char                 *health;        /* NULL: no active check */
+	struct conf_upstream *upstreams;
+	size_t                nupstreams;
+	char                (*allow)[CONF_NAME_MAX];
+	size_t                nallow;        /* 0: every identity of the mesh */
+	uint16_t              outbound;      /* 0: auto-assigned */
+	int                   outbound_line;
+	enum conf_restart     restart;
+	struct conf_env      *env;
+	size_t                nenv;
+};
+
+struct conf_split {
+	char     version[CONF_VERSION_MAX];
+	unsigned weight;
+};
+
+struct conf_route {
+	char               name[CONF_NAME_MAX];
+	int                line;
+	struct conf_split *split;
+	size_t             nsplit;
+	uint64_t           timeout_us;          /* 0: none */
+	uint64_t           connect_timeout_us;  /* default 1s */
+	unsigned           retries;             /* default 0 */
+	unsigned           retry_on;            /* CONF_RETRY_* bits */
+	uint16_t           retry_status[8];     /* listed status codes */
+	size_t             nretry_status;
+	uint64_t           backoff_base_us, backoff_cap_us;   /* default 25ms, 250ms */
+	unsigned           budget_percent;      /* default 20 */
+	unsigned           budget_per_sec;      /* default 10 */
+	enum conf_lb       lb;
+	unsigned           breaker_failures;    /* default 5 */
+	uint64_t           breaker_cooldown_us; /* default 5s */
+	unsigned           breaker_max_pending; /* default 1024 */
+	unsigned           outlier_failures;    /* default 5 */
+	uint64_t           outlier_ejection_us; /* default 30s */
+};
+
+struct conf_mesh {
+	char             name[CONF_NAME_MAX];   /* default: the file's base name without .ini */
+	char            *state_dir;             /* absolute (resolved against the file's dir) */
+	char            *trust_domain;          /* default mesh.local */
+	uint64_t         cert_ttl_us;           /* default 24h */
+	uint16_t         port_base;             /* default 15000 */
+	char            *metrics;               /* NULL: off; "HOST:PORT" */
+	char            *traces;                /* NULL: off */
+	unsigned         trace_sample_permille; /* default 10 (1%) */
+	enum conf_access access_log;
+	char            *access_log_path;
+	/* limits every sidecar applies (our additions to the [mesh] keys) */
+	uint32_t         max_header_bytes;      /* max_header_bytes, default 16384 */
+	uint32_t         max_headers;           /* max_headers, default 100 */
+	uint32_t         max_line_bytes;        /* max_line_bytes, default 8192 */
+	uint64_t         header_timeout_us;     /* header_timeout, default 10s */
+	uint64_t         idle_timeout_us;       /* idle_timeout, default 60s */
+	uint32_t         max_connections;       /* max_connections, default 1024 */
+};
+
+struct mesh_config {
+	char                *path;      /* as given */
+	char                *dir;       /* absolute directory of the file */
+	struct conf_mesh     mesh;
+	struct conf_service *services;  /* one per [service.NAME] / [service.NAME@VERSION] */
+	size_t               nservices;
+	struct conf_route   *routes;
+	size_t               nroutes;
+};
+
+/*
+ * Load and validate `path`.  Every error goes to `errs` as one line
+ * "FILE:LINE: message\n" (FILE as given).  Returns the number of errors;
+ * on 0, *cfg is complete and must be released with config_free().  On
+ * errors *cfg is freed already.
+ *
+ * Validation includes: name syntax, unknown sections/keys, durations
+ * without a unit, bounds, upstreams and allow naming known services,
+ * routes for known services, split versions that exist and weights that
+ * sum to 100, fixed ports that collide with each other.
+ */
+int  config_load(const char *path, struct mesh_config *cfg, FILE *errs);
+void config_free(struct mesh_config *cfg);
+
+/* Lookups; NULL when absent.  version NULL: the first declared version. */
+const struct conf_service *config_service(const struct mesh_config *cfg,
+                                          const char *name, const char *version);
+const struct conf_route   *config_route(const struct mesh_config *cfg, const char *name);
+
+/* Parse "250ms", "2s", "1h"...; needs a unit (us ms s m h).  0 ok, -1 bad. */
+int  config_parse_duration(const char *s, uint64_t *us);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * ipc: typed, framed, length-checked messages on the control socket
+ * <state_dir>/run/meshd.sock (Unix stream).
+ *
+ * Frame: 8-byte header in network byte order, then `len` payload bytes.
+ *   uint32 len    payload length, at most IPC_MAX_PAYLOAD
+ *   uint16 type   enum ipc_type
+ *   uint16 flags  0 (reserved; nonzero is an error)
+ * Payloads are text (UTF-8, no NUL) unless a type says otherwise.
+ * An unknown type, an oversize length or nonzero flags is a protocol
+ * error: the receiver logs it and closes that connection, never crashes.
+ */
+#ifndef MESH_IPC_H
+#define MESH_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IPC_HDR_LEN      8
+#define IPC_MAX_PAYLOAD  (1u << 20)
+
+enum ipc_type {
+	/* mesh-proxy -> meshd */
+	IPC_HELLO   = 1,  /* "proxy <instance-id> <pid>"  first message of a sidecar */
+	IPC_READY   = 2,  /* "" : every listener is bound and serving */
+	IPC_FAIL    = 3,  /* human message, e.g. "cannot listen on 127.0.0.1:5433: Address in use" */
+	/* meshd -> mesh-proxy */
+	IPC_CONFIG  = 10, /* a whole pcfg document (see pcfg.h); resent on every change */
+	/* meshctl -> meshd */
+	IPC_CMD     = 20, /* "status" | "status --json" | "down" | "wait-ready" | "logs" | "ping" */
+	/* meshd -> meshctl */
+	IPC_REPLY   = 21, /* command output; the connection stays open for more */
+	IPC_DONE    = 22, /* "<exit code>" : the command finished */
+	IPC_LOGLINE = 23, /* one prefixed log line (for `logs` and `wait-ready`) */
+};
+
+int ipc_type_known(uint16_t type);
+
+/* Write a whole frame to a blocking fd.  0 on success, -1 with errno. */
+int ipc_send(int fd, uint16_t type, const void *payload, size_t len);
+
+/* Encode a header into out[IPC_HDR_LEN]. */
+void ipc_hdr_encode(unsigned char *out, uint16_t type, uint32_t len);
+
+/*
+ * Incremental reader for non-blocking sockets.  Feed it what read()
+ * returned; take whole messages out with ipc_reader_next().
+ */
+struct ipc_reader {
+	unsigned char *buf;   /* private */
+	size_t         len;   /* private: bytes held */
+	size_t         cap;   /* private */
+	size_t         off;   /* private: start of the next unread frame */
+};
+
+void ipc_reader_init(struct ipc_reader *r);
+void ipc_reader_free(struct ipc_reader *r);
+/* Append bytes.  -1 if that would exceed one frame plus a header. */
+int  ipc_reader_feed(struct ipc_reader *r, const void *data, size_t len);
+/*
+ * 1: a message is ready; *type, *payload (NUL-terminated, valid until the
+ *    next feed or next call), *len set.
+ * 0: need more bytes.
+ * -1: protocol error (unknown type, oversize, flags); *err names it.
+ */
+int  ipc_reader_next(struct ipc_reader *r, uint16_t *type, char **payload,
+                     size_t *len, const char **err);
+
+/* Blocking helper for clients: read one whole frame (payload malloc'd,
+ * NUL-terminated).  0 ok, -1 error or EOF. */
+int ipc_recv(int fd, uint16_t *type, char **payload, size_t *len);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * pcfg: the sidecar's configuration, as meshd sends it (IPC_CONFIG) or as
+ * a file for `mesh-proxy -c FILE` (tests, debugging).
+ *
+ * A line-oriented text document; '#' starts a comment; fields are
+ * separated by single spaces; every address is on loopback (127.0.0.1).
+ * meshd resends the whole document on every change; the proxy applies the
+ * difference (listeners are opened once; endpoints and splits are swapped).
+ *
+ *   instance <service> <version> <index>     who this sidecar is (required, first)
+ *   limit <key> <value>                      one per limit, keys below
+ *   inbound <port> <proto> <app_port>        mTLS/plain inbound listener; forwards
+ *                                            to 127.0.0.1:<app_port> (proto http|tcp)
+ *   outbound <port>                          HTTP proxy listener (absolute-form and Host)
+ *   listen <port> <service>                  NAME:PORT listener for upstream <service>
+ *   service <name> <proto>                   a service this sidecar may call
+ *   endpoint <service> <version> <index> <port> <state>
+ *                                            an instance's sidecar inbound port;
+ *                                            state: up | down
+ *   split <service> <version>=<weight> ...   weights by version (absent: equal)
+ *   end                                      last line (a document without it is
+ *                                            truncated and rejected)
+ *
+ * limit keys (defaults in parentheses): header_bytes (16384), headers (100),
+ * line_bytes (8192), header_timeout_ms (10000), idle_timeout_ms (60000),
+ * connections (1024), connect_timeout_ms (1000).
+ */
+#ifndef MESH_PCFG_H
+#define MESH_PCFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCFG_NAME_MAX 64
+
+enum pcfg_proto { PCFG_HTTP, PCFG_TCP };
+
+struct pcfg_limits {
+	uint32_t header_bytes;
+	uint32_t headers;
+	uint32_t line_bytes;
+	uint32_t header_timeout_ms;
+	uint32_t idle_timeout_ms;
+	uint32_t connections;
+	uint32_t connect_timeout_ms;
+};
+
+struct pcfg_endpoint {
+	char     version[PCFG_NAME_MAX];
+	unsigned index;
+	uint16_t port;
+	int      up;
+};
+
+struct pcfg_split {
+	char     version[PCFG_NAME_MAX];
+	unsigned weight;
+};
+
+struct pcfg_service {
+	char                  name[PCFG_NAME_MAX];
+	enum pcfg_proto       proto;
+	struct pcfg_endpoint *endpoints;
+	size_t                nendpoints;
+	struct pcfg_split    *splits;
+	size_t                nsplits;
+};
+
+struct pcfg_listen {
+	uint16_t port;
+	char     service[PCFG_NAME_MAX];
+};
+
+struct pcfg {
+	char                service[PCFG_NAME_MAX];
+	char                version[PCFG_NAME_MAX];
+	unsigned            index;
+	struct pcfg_limits  limits;
+	/* inbound: port 0 when this instance serves nothing (a pure client) */
+	uint16_t            inbound_port;
+	enum pcfg_proto     inbound_proto;
+	uint16_t            app_port;
+	uint16_t            outbound_port;          /* 0: none */
+	struct pcfg_listen *listens;
+	size_t              nlistens;
+	struct pcfg_service *services;
+	size_t              nservices;
+};
+
+void pcfg_limits_default(struct pcfg_limits *l);
+
+/*
+ * Parse a document.  0 on success; -1 with a message "line N: ..." in
+ * err (errlen bytes) on the first error.  On failure *out is left empty.
+ */
+int  pcfg_parse(const char *text, size_t len, struct pcfg *out, char *err, size_t errlen);
+void pcfg_free(struct pcfg *c);
+const struct pcfg_service *pcfg_service_find(const struct pcfg *c, const char *name, size_t len);
+
+#endif
