@@ -18,6 +18,8 @@
 
 #define IPC_HDR_LEN      8
 #define IPC_MAX_PAYLOAD  (1u << 20)
+/* What a reader holds at most: one whole frame plus one 64 KiB read. */
+#define IPC_READER_MAX   (IPC_HDR_LEN + IPC_MAX_PAYLOAD + 65536u)
 
 enum ipc_type {
 	/* mesh-proxy -> meshd */
@@ -55,7 +57,8 @@ struct ipc_reader {
 
 void ipc_reader_init(struct ipc_reader *r);
 void ipc_reader_free(struct ipc_reader *r);
-/* Append bytes.  -1 if that would exceed one frame plus a header. */
+/* Append bytes (take every ready message out before feeding more).
+ * -1 if the unread bytes would exceed IPC_READER_MAX. */
 int  ipc_reader_feed(struct ipc_reader *r, const void *data, size_t len);
 /*
  * 1: a message is ready; *type, *payload (NUL-terminated, valid until the

@@ -21,6 +21,13 @@
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
+ * Order: `instance` first; `endpoint` and `split` after their `service`
+ * line; every `listen` names a service that has a `service` line; at most
+ * one inbound, one outbound, one split per service.  Names and versions
+ * are [A-Za-z0-9._-], shorter than PCFG_NAME_MAX; ports 1..65535; split
+ * weights 0..100 with a nonzero sum (the proxy uses them as proportions).
+ * meshd's instance ids (IPC_HELLO) are "<service>@<version>.<index>".
+ *
  * limit keys (defaults in parentheses): header_bytes (16384), headers (100),
  * line_bytes (8192), header_timeout_ms (10000), idle_timeout_ms (60000),
  * connections (1024), connect_timeout_ms (1000).
@@ -96,5 +103,13 @@ void pcfg_limits_default(struct pcfg_limits *l);
 int  pcfg_parse(const char *text, size_t len, struct pcfg *out, char *err, size_t errlen);
 void pcfg_free(struct pcfg *c);
 const struct pcfg_service *pcfg_service_find(const struct pcfg *c, const char *name, size_t len);
+
+/*
+ * Write `c` as a document (every limit, then inbound, outbound, listens,
+ * services with their endpoints and split, then "end").  *out is malloc'd
+ * (NUL-terminated, *len bytes without the NUL).  0 ok, -1 out of memory.
+ * pcfg_parse(pcfg_format(c)) gives back c.
+ */
+int  pcfg_format(const struct pcfg *c, char **out, size_t *len);
 
 #endif
