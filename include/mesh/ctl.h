@@ -1,0 +1,178 @@
+/*
+ * ctl: the meshctl command line.
+ *
+ * src/meshctl.c is only a dispatcher: it holds the command table below and
+ * hands each command its parsed options.  Every command lives in its own
+ * src/ctl_<command>.c; the shared concerns are
+ *   ctl_cli.c    option parsing and usage text
+ *   ctl_mesh.c   which mesh a command talks to (config, state dir, paths)
+ *   ctl_conn.c   the control socket: connect, one command, its replies
+ *   ctl_proc.c   pid files and waiting for processes to be gone
+ *   ctl_meshd.c  finding and running the meshd binary
+ *   ctl_term.c   colour (only on a terminal, never with NO_COLOR)
+ *
+ * Exit codes are the contract of DESIGN.md Part 1.  Human output goes to
+ * stdout, diagnostics ("meshctl: ...") to stderr.
+ */
+#ifndef MESH_CTL_H
+#define MESH_CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "mesh/config.h"
+
+enum ctl_exit {
+	CTL_OK          = 0,
+	CTL_FAIL        = 1,
+	CTL_USAGE       = 2,
+	CTL_NOT_RUNNING = 3,
+};
+
+#define CTL_DEFAULT_FILE      "mesh.ini"
+#define CTL_UP_TIMEOUT_S      60      /* up -d: wait-ready bound */
+#define CTL_DOWN_TIMEOUT_S    30      /* down: until every process is gone */
+#define CTL_TIMEOUT_MAX_S     3600
+
+/* ---- options (ctl_cli.c) ---------------------------------------------- */
+
+/* Which options a command accepts (struct ctl_cmd.opts). */
+#define CTL_OPT_FILE     0x1u   /* -f FILE, --file FILE */
+#define CTL_OPT_JSON     0x2u   /* --json */
+#define CTL_OPT_DETACH   0x4u   /* -d, --detach */
+#define CTL_OPT_TIMEOUT  0x8u   /* --timeout SECS */
+
+struct ctl_opts {
+	const char *file;       /* CTL_DEFAULT_FILE unless -f */
+	int         json;
+	int         detach;
+	unsigned    timeout_s;  /* 0: the command's default */
+};
+
+struct ctl_cmd {
+	const char *name;
+	const char *args;       /* synopsis after the name, e.g. "[-f FILE] [--json]" */
+	const char *summary;    /* one line for `meshctl help` */
+	unsigned    opts;       /* CTL_OPT_* */
+	int       (*run)(const struct ctl_opts *o);
+};
+
+/*
+ * Parse argv[1..argc-1] (argv[0] is the command name) for cmd.  Returns
+ * -1 when the options are fine (*o filled), else the exit code to use:
+ * CTL_OK after printing the command's help (-h/--help), CTL_USAGE after
+ * printing what is wrong and the command's synopsis to stderr.
+ */
+int  ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
+                   struct ctl_opts *o);
+/* The whole usage text, from the command table (ends at name == NULL). */
+void ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds);
+
+/* "meshctl: message\n" on stderr (red "meshctl:" on a terminal). */
+void ctl_errx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same, then ": strerror(errno)". */
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- the mesh a command talks to (ctl_mesh.c) ------------------------- */
+
+struct ctl_mesh {
+	char               name[CONF_NAME_MAX];
+	char              *state_dir;   /* absolute */
+	char              *sock_path;   /* <state_dir>/run/meshd.sock */
+	char              *pid_path;    /* <state_dir>/run/meshd.pid */
+	int                have_cfg;    /* cfg below is loaded and valid */
+	struct mesh_config cfg;
+};
+
+/*
+ * Load the config at `file` (errors printed to stderr as FILE:LINE).
+ * CTL_OK, or CTL_FAIL when the file has errors.  With `lenient` set, a
+ * file with errors still yields the name and state dir when its [mesh]
+ * section alone can be read (so `down` stops a mesh whose file was broken
+ * while it ran); have_cfg is then 0.
+ */
+int  ctl_mesh_open(const char *file, int lenient, struct ctl_mesh *m);
+void ctl_mesh_close(struct ctl_mesh *m);
+/* "mesh 'NAME' is not running" on stderr; returns CTL_NOT_RUNNING. */
+int  ctl_mesh_not_running(const struct ctl_mesh *m);
+
+/* ---- the control socket (ctl_conn.c) ---------------------------------- */
+
+/*
+ * Connect to m->sock_path.  CTL_OK with *fd set; CTL_NOT_RUNNING when the
+ * socket is missing or refuses (nothing printed); CTL_FAIL after printing
+ * why (permission, path too long...).
+ */
+int ctl_conn_open(const struct ctl_mesh *m, int *fd);
+
+/* Called for each IPC_REPLY / IPC_LOGLINE frame (payload NUL-terminated). */
+typedef void ctl_conn_fn(void *arg, uint16_t type, const char *payload, size_t len);
+
+/*
+ * Send `cmd` as IPC_CMD and feed the replies to fn until IPC_DONE.
+ * Returns the exit code meshd put in IPC_DONE (0..255), or -1:
+ *   errno ETIMEDOUT   timeout_ms (> 0) passed first; nothing printed
+ *   errno ECONNRESET  meshd closed the connection first; nothing printed
+ *   otherwise         a read error or malformed reply, printed
+ */
+int ctl_conn_command(int fd, const char *cmd, int timeout_ms,
+                     ctl_conn_fn *fn, void *arg);
+/* Print why ctl_conn_command() returned -1 when it did not say already
+ * (ETIMEDOUT, ECONNRESET), naming the mesh, the command and the wait. */
+void ctl_conn_lost(const struct ctl_mesh *m, const char *cmd, int timeout_ms);
+
+/* A ctl_conn_fn that prints each payload on the FILE * given as arg,
+ * adding a newline where the payload has none, state words coloured
+ * (ctl_term_line).  ctl_conn_print_raw: the same without colour. */
+void ctl_conn_print(void *arg, uint16_t type, const char *payload, size_t len);
+void ctl_conn_print_raw(void *arg, uint16_t type, const char *payload, size_t len);
+
+/* ---- processes (ctl_proc.c) ------------------------------------------- */
+
+/* Read a pid file: 1 and *pid when it names a live process whose name
+ * is `comm` (NULL: any), 0 when absent, stale or unreadable. */
+int  ctl_proc_pidfile(const char *path, const char *comm, pid_t *pid);
+/* 1 while pid exists and is not a zombie. */
+int  ctl_proc_alive(pid_t pid);
+/* Wait until every pid in pids[0..n) is gone or timeout_ms passes.
+ * Returns how many are still alive. */
+size_t ctl_proc_wait_gone(const pid_t *pids, size_t n, int timeout_ms);
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t ctl_proc_now_ms(void);
+
+/* ---- meshd (ctl_meshd.c) ---------------------------------------------- */
+
+/*
+ * The meshd to run: $MESH_MESHD if set, else "meshd" next to this
+ * executable (/proc/self/exe), else ../sbin/meshd from there, else "meshd"
+ * looked up in PATH.  Writes into buf; returns buf.
+ */
+const char *ctl_meshd_path(char *buf, size_t size);
+/* Replace this process with `meshd -f file`.  Returns only on failure
+ * (after printing why) with CTL_FAIL. */
+int ctl_meshd_exec(const char *file);
+/* Run `meshd -f file -d` and wait for it to return: its exit status, or
+ * -1 after printing why it could not run. */
+int ctl_meshd_detach(const char *file);
+
+/* ---- terminal (ctl_term.c) -------------------------------------------- */
+
+enum ctl_color { CTL_RESET, CTL_RED, CTL_GREEN, CTL_YELLOW, CTL_BOLD };
+
+/* 1 when `f` is a terminal and NO_COLOR is unset or empty. */
+int         ctl_term_color(FILE *f);
+/* The escape sequence for c when colour is on for f, else "". */
+const char *ctl_term_esc(FILE *f, enum ctl_color c);
+/* Print one line, colouring well-known state words (READY, FATAL...). */
+void        ctl_term_line(FILE *f, const char *line, size_t len);
+
+/* ---- commands: one file each ------------------------------------------ */
+
+int ctl_up(const struct ctl_opts *o);       /* ctl_up.c */
+int ctl_down(const struct ctl_opts *o);     /* ctl_down.c */
+int ctl_status(const struct ctl_opts *o);   /* ctl_status.c */
+int ctl_check(const struct ctl_opts *o);    /* ctl_check.c */
+int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
+
+#endif

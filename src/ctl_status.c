@@ -1,0 +1,76 @@
+/*
+ * ctl_status: `meshctl status [-f FILE] [--json]`.
+ *
+ * meshd composes the report (it knows the processes; the stats files are
+ * read there too), meshctl prints it.  A stopped mesh exits 3; with
+ * --json it still prints one valid document, so a script can always
+ * parse stdout:
+ *   {"mesh":{"name":"NAME","state_dir":"DIR","running":false},"services":[]}
+ */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "mesh/ctl.h"
+
+#define CTL_STATUS_TIMEOUT_MS 10000
+
+/* A JSON string: quotes, backslashes and control bytes escaped. */
+static void
+ctl_status_json_str(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void
+ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m)
+{
+	fputs("{\"mesh\":{\"name\":", out);
+	ctl_status_json_str(out, m->name);
+	fputs(",\"state_dir\":", out);
+	ctl_status_json_str(out, m->state_dir);
+	fputs(",\"running\":false},\"services\":[]}\n", out);
+}
+
+int
+ctl_status(const struct ctl_opts *o)
+{
+	struct ctl_mesh m;
+	const char *cmd = o->json ? "status --json" : "status";
+	int fd, rc;
+
+	if ((rc = ctl_mesh_open(o->file, 0, &m)) != CTL_OK)
+		return rc;
+	rc = ctl_conn_open(&m, &fd);
+	if (rc == CTL_NOT_RUNNING) {
+		if (o->json)
+			ctl_status_stopped_json(stdout, &m);
+		rc = ctl_mesh_not_running(&m);
+		ctl_mesh_close(&m);
+		return rc;
+	}
+	if (rc != CTL_OK) {
+		ctl_mesh_close(&m);
+		return rc;
+	}
+	rc = ctl_conn_command(fd, cmd, CTL_STATUS_TIMEOUT_MS,
+	    o->json ? ctl_conn_print_raw : ctl_conn_print, stdout);
+	close(fd);
+	if (rc == -1) {
+		ctl_conn_lost(&m, cmd, CTL_STATUS_TIMEOUT_MS);
+		rc = CTL_FAIL;
+	} else if (rc != 0)
+		rc = CTL_FAIL;
+	ctl_mesh_close(&m);
+	return rc;
+}
