@@ -51,13 +51,13 @@ static int ctl_cli_bad(const struct ctl_cmd *cmd, const char *fmt, ...)
 static int
 ctl_cli_bad(const struct ctl_cmd *cmd, const char *fmt, ...)
 {
+	char msg[256];
 	va_list ap;
 
-	fprintf(stderr, "meshctl: %s: ", cmd->name);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	ctl_errx("%s: %s", cmd->name, msg);
 	ctl_cli_cmd_usage(stderr, cmd);
 	return CTL_USAGE;
 }

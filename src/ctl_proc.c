@@ -2,10 +2,9 @@
  * ctl_proc: pid files and waiting for processes to be gone.
  *
  * "Gone" means no longer running: a zombie whose parent has not reaped it
- * yet has stopped all it will ever do, so it counts as gone.  A pid file
- * is trusted only when the pid in it runs the program it names, because
- * a stale file's pid may since have been given to another process.
+ * yet has stopped all it will ever do, so it counts as gone.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -64,41 +63,44 @@ ctl_proc_alive(pid_t pid)
 }
 
 int
-ctl_proc_pidfile(const char *path, const char *comm, pid_t *pid)
+ctl_proc_group_alive(pid_t pgid)
 {
-	char buf[32], name[64], *end;
-	long v;
-	ssize_t n;
-	int fd;
+	char stat[512], *p;
+	struct dirent *de;
+	DIR *d;
+	int found = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	if (pgid <= 1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
+	/* Cheap answer first: no member at all, zombies included. */
+	if (kill(-pgid, 0) == -1 && errno == ESRCH)
 		return 0;
-	buf[n] = '\0';
-	errno = 0;
-	v = strtol(buf, &end, 10);
-	if (errno != 0 || end == buf || (*end != '\0' && *end != '\n') ||
-	    v <= 1 || v > 0x7fffffffL)
-		return 0;
-	if (!ctl_proc_alive((pid_t)v))
-		return 0;
-	if (comm != NULL) {
-		if ((n = ctl_proc_read((pid_t)v, "comm", name, sizeof(name))) <= 0)
-			return 0;
-		if (name[n - 1] == '\n')
-			name[n - 1] = '\0';
-		if (strcmp(name, comm) != 0)
-			return 0;
+	if ((d = opendir("/proc")) == NULL)
+		return 1;
+	while (!found && (de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		long grp;
+
+		if (*end != '\0' || pid <= 0)
+			continue;
+		if (ctl_proc_read((pid_t)pid, "stat", stat, sizeof(stat)) == -1)
+			continue;
+		/* "pid (comm) S ppid pgrp ...", after the last ')'. */
+		if ((p = strrchr(stat, ')')) == NULL || p[1] != ' ')
+			continue;
+		if (p[2] == 'Z' || p[2] == 'X')
+			continue;
+		if (sscanf(p + 4, "%*d %ld", &grp) == 1 && grp == (long)pgid)
+			found = 1;
 	}
-	*pid = (pid_t)v;
-	return 1;
+	closedir(d);
+	return found;
 }
 
 size_t
-ctl_proc_wait_gone(const pid_t *pids, size_t n, int timeout_ms)
+ctl_proc_wait_gone(const pid_t *pids, size_t n, const pid_t *groups,
+    size_t ngroups, int timeout_ms)
 {
 	int64_t deadline = ctl_proc_now_ms() + timeout_ms;
 	size_t i, alive;
@@ -106,6 +108,8 @@ ctl_proc_wait_gone(const pid_t *pids, size_t n, int timeout_ms)
 	for (;;) {
 		for (alive = 0, i = 0; i < n; i++)
 			alive += ctl_proc_alive(pids[i]);
+		for (i = 0; i < ngroups; i++)
+			alive += ctl_proc_group_alive(groups[i]);
 		if (alive == 0 || ctl_proc_now_ms() >= deadline)
 			return alive;
 		usleep(50 * 1000);

@@ -16,13 +16,14 @@
 #include <unistd.h>
 
 #include "mesh/ctl.h"
+#include "mesh/state.h"
 
 /* 1: a meshd answers on the socket already (message printed);
  * 0: none; -1: cannot tell (message printed). */
 static int
 ctl_up_running(const struct ctl_mesh *m, const char *file)
 {
-	pid_t pid = 0;
+	pid_t pid;
 	int fd, rc;
 
 	rc = ctl_conn_open(m, &fd);
@@ -31,7 +32,7 @@ ctl_up_running(const struct ctl_mesh *m, const char *file)
 	if (rc != CTL_OK)
 		return -1;
 	close(fd);
-	if (ctl_proc_pidfile(m->pid_path, "meshd", &pid))
+	if ((pid = state_meshd_pid(m->state_dir)) > 0)
 		ctl_errx("mesh '%s' is already running (meshd pid %d); "
 		    "stop it first with: meshctl down -f %s", m->name, (int)pid, file);
 	else

@@ -7,7 +7,7 @@
  *   ctl_cli.c    option parsing and usage text
  *   ctl_mesh.c   which mesh a command talks to (config, state dir, paths)
  *   ctl_conn.c   the control socket: connect, one command, its replies
- *   ctl_proc.c   pid files and waiting for processes to be gone
+ *   ctl_proc.c   waiting for processes and process groups to be gone
  *   ctl_meshd.c  finding and running the meshd binary
  *   ctl_term.c   colour (only on a terminal, never with NO_COLOR)
  *
@@ -130,14 +130,15 @@ void ctl_conn_print_raw(void *arg, uint16_t type, const char *payload, size_t le
 
 /* ---- processes (ctl_proc.c) ------------------------------------------- */
 
-/* Read a pid file: 1 and *pid when it names a live process whose name
- * is `comm` (NULL: any), 0 when absent, stale or unreadable. */
-int  ctl_proc_pidfile(const char *path, const char *comm, pid_t *pid);
 /* 1 while pid exists and is not a zombie. */
 int  ctl_proc_alive(pid_t pid);
-/* Wait until every pid in pids[0..n) is gone or timeout_ms passes.
- * Returns how many are still alive. */
-size_t ctl_proc_wait_gone(const pid_t *pids, size_t n, int timeout_ms);
+/* 1 while some process of group pgid exists and is not a zombie. */
+int  ctl_proc_group_alive(pid_t pgid);
+/* Wait until every pid in pids[0..n) and every process group in
+ * groups[0..ngroups) is gone, or timeout_ms passes.  Returns how many
+ * (pids plus groups) are still alive. */
+size_t ctl_proc_wait_gone(const pid_t *pids, size_t n, const pid_t *groups,
+                          size_t ngroups, int timeout_ms);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t ctl_proc_now_ms(void);
 
