@@ -18,6 +18,7 @@
 #define CONF_LINE_MAX   1024
 #define CONF_NAME_MAX   64     /* service names: [a-z0-9][a-z0-9-]{0,62} */
 #define CONF_VERSION_MAX 32
+#define CONF_VALUE_MAX  4096   /* a value after ${VAR} expansion */
 
 enum conf_proto   { CONF_PROTO_HTTP, CONF_PROTO_TCP };
 enum conf_restart { CONF_RESTART_ON_FAILURE, CONF_RESTART_ALWAYS, CONF_RESTART_NEVER };
@@ -58,6 +59,12 @@ struct conf_service {
 	enum conf_restart     restart;
 	struct conf_env      *env;
 	size_t                nenv;
+	/* where keys were set (0: not set), for messages about them */
+	int                   versioned;     /* declared as [service.NAME@VERSION] */
+	int                   version_line;
+	int                   protocol_line;
+	int                   health_line;
+	int                   allow_line;
 };
 
 struct conf_split {
@@ -85,6 +92,7 @@ struct conf_route {
 	unsigned           breaker_max_pending; /* default 1024 */
 	unsigned           outlier_failures;    /* default 5 */
 	uint64_t           outlier_ejection_us; /* default 30s */
+	int                split_line;          /* 0: no split= key */
 };
 
 struct conf_mesh {
@@ -105,6 +113,9 @@ struct conf_mesh {
 	uint64_t         header_timeout_us;     /* header_timeout, default 10s */
 	uint64_t         idle_timeout_us;       /* idle_timeout, default 60s */
 	uint32_t         max_connections;       /* max_connections, default 1024 */
+	uint16_t         metrics_port;          /* the port of metrics, 0: off */
+	int              metrics_line;
+	int              state_dir_line;        /* 0: the default */
 };
 
 struct mesh_config {
