@@ -88,6 +88,9 @@ $(BUILD)/apps/%: tests/apps/%.c
 
 tests: $(UNIT_TESTS) $(APPS)
 
+# The test apps alone (the demo runs them; no cmocka needed).
+apps: $(APPS)
+
 deps:
 	@scripts/deps.sh build
 
@@ -100,7 +103,7 @@ deps-test:
 
 demo:
 	@scripts/deps.sh build
-	$(MAKE) all
+	$(MAKE) all apps
 	@BUILD=$(BUILD) examples/demo/run.sh
 
 # Fuzz targets need clang's libFuzzer: make fuzz FUZZ_TIME=60
@@ -131,6 +134,6 @@ install: all
 clean:
 	rm -rf build
 
-.PHONY: all tests deps deps-test check demo fuzz install clean
+.PHONY: all tests apps deps deps-test check demo fuzz install clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/meshd.d $(BUILD)/obj/proxy.d $(BUILD)/obj/meshctl.d

@@ -1,0 +1,43 @@
+#!/bin/sh
+# The demo shop mesh (examples/demo/mesh.ini), in the foreground: every
+# process's log lines stream here, prefixed; Ctrl-C stops everything.
+# `make demo` runs this; it also works on its own from any directory.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in
+/*) build=$BUILD ;;
+*)  build=$root/$BUILD ;;
+esac
+
+# meshctl, meshd, mesh-proxy and the test apps, built if missing
+if [ ! -x "$build/bin/meshctl" ] || [ ! -x "$build/bin/meshd" ] ||
+   [ ! -x "$build/bin/mesh-proxy" ] || [ ! -x "$build/apps/testapp" ]; then
+	make -C "$root" BUILD="$BUILD" all apps
+fi
+PATH=$build/bin:$PATH
+MESH_APPS=$build/apps
+MESH_PROXY=$build/bin/mesh-proxy
+export PATH MESH_APPS MESH_PROXY
+
+ini=$here/mesh.ini
+# the file and the host (ports 8080, 8100-8101, 8200, 8300, 8400, 8500,
+# 8510 and 15000 up must be free)
+if ! meshctl check -f "$ini" >/dev/null; then
+	echo "demo: 'meshctl check -f $ini' found a problem (above); is another demo running?" >&2
+	exit 1
+fi
+
+cat <<MSG
+The shop mesh: curl -> gateway 127.0.0.1:8080 -> web (x2) -> api v1 90% / v2 10% -> db (tcp)
+Starting it in the foreground; Ctrl-C stops it.  In another terminal, try:
+
+  curl http://127.0.0.1:8080/whoami
+  for i in \$(seq 20); do curl -s 'http://127.0.0.1:8080/call?url=http://api/whoami'; done | sort | uniq -c
+  meshctl status -f $ini
+  meshctl weight -f $ini api v1=50 v2=50     # then the loop above again
+  meshctl top -f $ini
+
+MSG
+exec meshctl up -f "$ini"
