@@ -35,20 +35,64 @@
 #include "mesh/config.h"
 #include "config_int.h"
 
+/*
+ * Messages are kept and printed sorted by line at the end of the load, so
+ * a cross-check found after parsing still reads in file order.
+ */
 void
 config_error(struct conf_ctx *ctx, int line, const char *fmt, ...)
 {
+	struct conf_msg *n;
 	va_list ap;
+	char *text;
+	int rc;
 
-	if (line > 0)
-		fprintf(ctx->errs, "%s:%d: ", ctx->path, line);
-	else
-		fprintf(ctx->errs, "%s: ", ctx->path);
-	va_start(ap, fmt);
-	vfprintf(ctx->errs, fmt, ap);
-	va_end(ap);
-	fputc('\n', ctx->errs);
 	ctx->nerr++;
+	va_start(ap, fmt);
+	rc = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (rc == -1 || (n = realloc(ctx->msgs, (ctx->nmsgs + 1) * sizeof(*n))) == NULL) {
+		if (rc != -1)
+			free(text);
+		fprintf(ctx->errs, "%s:%d: out of memory\n", ctx->path, line);
+		return;
+	}
+	ctx->msgs = n;
+	n[ctx->nmsgs].line = line;
+	n[ctx->nmsgs].seq = ctx->nmsgs;
+	n[ctx->nmsgs].text = text;
+	ctx->nmsgs++;
+}
+
+static int
+conf_msg_cmp(const void *a, const void *b)
+{
+	const struct conf_msg *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+conf_flush_errors(struct conf_ctx *ctx)
+{
+	size_t i;
+
+	if (ctx->nmsgs == 0)
+		return;
+	qsort(ctx->msgs, ctx->nmsgs, sizeof(*ctx->msgs), conf_msg_cmp);
+	for (i = 0; i < ctx->nmsgs; i++) {
+		if (ctx->msgs[i].line > 0)
+			fprintf(ctx->errs, "%s:%d: %s\n", ctx->path, ctx->msgs[i].line,
+			    ctx->msgs[i].text);
+		else
+			fprintf(ctx->errs, "%s: %s\n", ctx->path, ctx->msgs[i].text);
+		free(ctx->msgs[i].text);
+	}
+	free(ctx->msgs);
+	ctx->msgs = NULL;
+	ctx->nmsgs = 0;
 }
 
 int
@@ -445,14 +489,14 @@ config_load(const char *path, struct mesh_config *cfg, FILE *errs)
 
 	cfg->path = strdup(path);
 	if (cfg->path == NULL) {
-		config_error(&ctx, 0, "out of memory");
-		return ctx.nerr;
+		fprintf(errs, "%s: out of memory\n", path);
+		return 1;
 	}
 	ctx.fp = fopen(path, "r");
 	if (ctx.fp == NULL) {
-		config_error(&ctx, 0, "cannot open: %s", strerror(errno));
+		fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
 		config_free(cfg);
-		return ctx.nerr;
+		return 1;
 	}
 	cfg->dir = conf_dir(&ctx, path);
 	config_table_defaults(&ctx, CONF_KIND_MESH, &cfg->mesh);
@@ -478,6 +522,7 @@ config_load(const char *path, struct mesh_config *cfg, FILE *errs)
 			conf_abspath(&ctx, &cfg->mesh.access_log_path);
 	}
 	config_validate(&ctx);
+	conf_flush_errors(&ctx);
 	if (ctx.nerr != 0)
 		config_free(cfg);
 	return ctx.nerr;

@@ -32,6 +32,13 @@ enum conf_kind {
 #define CONF_INSTANCES_MAX 64
 #define CONF_KEYS_MAX      64      /* rows of the table, for the seen[] map */
 
+/* An error, held until the load ends so all print in line order. */
+struct conf_msg {
+	int    line;
+	size_t seq;
+	char  *text;
+};
+
 /* Parsing state, one per config_load(). */
 struct conf_ctx {
 	struct mesh_config *cfg;
@@ -39,6 +46,8 @@ struct conf_ctx {
 	FILE               *fp;
 	FILE               *errs;
 	int                 nerr;
+	struct conf_msg    *msgs;        /* errors so far, printed at the end */
+	size_t              nmsgs;
 
 	int                 lineno;      /* physical line the reader handed last */
 	char                line[CONF_LINE_MAX + 2];
@@ -52,7 +61,10 @@ struct conf_ctx {
 	int                 version_at;  /* [service.X@V] form: 1 */
 };
 
-/* "FILE:LINE: message\n" to ctx->errs and count it.  line 0: "FILE: ". */
+/*
+ * Count an error and keep "FILE:LINE: message" for ctx->errs (line 0:
+ * "FILE: message"); config_load() prints them all, sorted by line.
+ */
 void config_error(struct conf_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
