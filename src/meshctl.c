@@ -1,0 +1,71 @@
+/*
+ * meshctl: the command line.  A dispatcher only: the command table, then
+ * each command in its own src/ctl_<name>.c (see include/mesh/ctl.h).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mesh/ctl.h"
+#include "mesh/log.h"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "up", "[-f FILE] [-d] [--timeout SECS]", "start the mesh (-d: in the background)",
+	  CTL_OPT_FILE | CTL_OPT_DETACH | CTL_OPT_TIMEOUT, ctl_up },
+	{ "down", "[-f FILE] [--timeout SECS]", "stop the mesh and every process it started",
+	  CTL_OPT_FILE | CTL_OPT_TIMEOUT, ctl_down },
+	{ "status", "[-f FILE] [--json]", "services, instances, pids, ports, states",
+	  CTL_OPT_FILE | CTL_OPT_JSON, ctl_status },
+	{ "check", "[-f FILE]", "validate the config file and the host",
+	  CTL_OPT_FILE, ctl_check },
+	{ "version", "", "versions of meshctl, wolfSSL and libev",
+	  0, ctl_version },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	struct ctl_opts o;
+	const char *name;
+	int rc;
+
+	log_init("meshctl", LOG_LVL_INFO);
+	/* A meshd that dies mid-reply must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		ctl_cli_usage(stderr, ctl_cmds);
+		return CTL_USAGE;
+	}
+	name = argv[1];
+	if (strcmp(name, "help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "--help") == 0) {
+		if (argc == 2) {
+			ctl_cli_usage(stdout, ctl_cmds);
+			return CTL_OK;
+		}
+		if (argc > 3 || strcmp(name, "help") != 0) {
+			ctl_errx("%s: unexpected argument '%s'", name, argv[2]);
+			ctl_cli_usage(stderr, ctl_cmds);
+			return CTL_USAGE;
+		}
+		/* `meshctl help CMD` is `meshctl CMD --help`. */
+		name = argv[1] = argv[2];
+		argv[2] = (char *)"--help";
+	}
+	if (strcmp(name, "--version") == 0)
+		name = "version";
+	for (c = ctl_cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			break;
+	if (c->name == NULL) {
+		ctl_errx("unknown %s '%s'", name[0] == '-' ? "option" : "command", name);
+		ctl_cli_usage(stderr, ctl_cmds);
+		return CTL_USAGE;
+	}
+	if ((rc = ctl_cli_parse(c, argc - 1, argv + 1, &o)) != -1)
+		return rc;
+	return c->run(&o);
+}
