@@ -1,0 +1,38 @@
+/*
+ * head: writing message heads for the next leg.
+ *
+ * Each leg manages its own persistence, so hop-by-hop headers are not
+ * forwarded: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+ * Upgrade (kept when upgrading) and any header the Connection header
+ * names — except the framing headers (Content-Length, Transfer-Encoding,
+ * Host), which a hostile Connection header must not remove.  Nothing is
+ * added but what the leg needs: `connection: close`, `connection:
+ * keep-alive` for an HTTP/1.0 client, `connection: upgrade` when
+ * upgrading, and `host` when an absolute-form request had none.
+ *
+ * Every function appends to b and returns 0, or -1 when the head does
+ * not fit (b is then left as it was).
+ */
+#ifndef MESH_HEAD_H
+#define MESH_HEAD_H
+
+#include "mesh/buf.h"
+#include "mesh/http.h"
+
+#define HEAD_UPGRADE    0x1u  /* keep Upgrade and send connection: upgrade */
+#define HEAD_NO_EXPECT  0x2u  /* drop Expect (this sidecar answers 100 itself) */
+#define HEAD_CLOSE      0x4u  /* send connection: close */
+#define HEAD_KEEPALIVE  0x8u  /* send connection: keep-alive (HTTP/1.0 client) */
+
+/* Origin-form, HTTP/1.1, Host kept (or added from the authority). */
+int head_request(struct buf *b, const struct http_request *r, unsigned opts);
+/* Status line as HTTP/1.1 with the upstream's code and phrase. */
+int head_response(struct buf *b, const struct http_response *r, unsigned opts);
+/* A complete refusal: status line, mesh-error, content-length, and
+ * connection: close with HEAD_CLOSE; the body is the reason and "\n". */
+int head_refusal(struct buf *b, int code, const char *reason, unsigned opts);
+/* Is this header hop-by-hop for a message with these headers? */
+int head_is_hop(const struct http_header *h, const struct http_header *all, size_t n,
+                unsigned opts);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * transport: how the proxy moves bytes over one connected socket, behind a
+ * small vtable (the shape of Redis' connection.h).
+ *
+ * Two transports exist by design: `transport_plain` for the legs to and
+ * from the local app, and the mesh transport (transport_mesh()) for the
+ * legs between sidecars.  Today the mesh transport is plain TCP; mTLS
+ * replaces it by adding transport_tls.c and changing transport_mesh() in
+ * src/transport.c — nothing else in the proxy names a transport.
+ *
+ * Contract for callers (the relay):
+ *  - read/writev return >0 bytes moved, read returns 0 at end of stream,
+ *    -1 with errno set otherwise; EAGAIN means "try again after one of
+ *    the events in rwant (for a read) or wwant (for a write) fires".  A TLS
+ *    transport may need EV_WRITE to finish a read (renegotiation, the
+ *    handshake) and says so there; plain leaves EV_READ / EV_WRITE.
+ *  - pending() is the number of bytes a read would return without the
+ *    socket becoming readable (TLS records already decrypted).
+ *  - shutdown() ends our direction (FIN / close_notify); close() releases
+ *    everything including the fd.  close() is safe after a failed open().
+ */
+#ifndef MESH_TRANSPORT_H
+#define MESH_TRANSPORT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+struct tconn;
+
+struct transport {
+	const char *name;
+	/* Take ownership of a connected socket; server: we accepted it.  -1 on error. */
+	int     (*open)(struct tconn *c, int fd, int server);
+	ssize_t (*read)(struct tconn *c, void *buf, size_t len);
+	ssize_t (*writev)(struct tconn *c, const struct iovec *iov, int iovcnt);
+	size_t  (*pending)(const struct tconn *c);
+	int     (*shutdown)(struct tconn *c);
+	void    (*close)(struct tconn *c);
+};
+
+struct tconn {
+	int                     fd;     /* ro: -1 when closed */
+	const struct transport *t;      /* ro */
+	void                   *priv;   /* private to the transport (a TLS session) */
+	unsigned                rwant;  /* ro: events that let a blocked read progress */
+	unsigned                wwant;  /* ro: events that let a blocked write progress */
+};
+
+extern const struct transport transport_plain;
+
+/* The transport between sidecars (inbound listeners and upstream
+ * connections to other sidecars). */
+const struct transport *transport_mesh(void);
+
+static inline int
+tconn_open(struct tconn *c, const struct transport *t, int fd, int server)
+{
+	c->t = t;
+	c->priv = NULL;
+	c->fd = fd;
+	return t->open(c, fd, server);
+}
+
+static inline ssize_t tconn_read(struct tconn *c, void *b, size_t n) { return c->t->read(c, b, n); }
+static inline ssize_t tconn_writev(struct tconn *c, const struct iovec *v, int n) { return c->t->writev(c, v, n); }
+static inline size_t  tconn_pending(const struct tconn *c) { return c->t->pending(c); }
+static inline int     tconn_shutdown(struct tconn *c) { return c->t->shutdown(c); }
+
+static inline void
+tconn_close(struct tconn *c)
+{
+	if (c->t != NULL && c->fd != -1)
+		c->t->close(c);
+	c->fd = -1;
+}
+
+#endif

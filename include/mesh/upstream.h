@@ -1,0 +1,95 @@
+/*
+ * upstream: connections from the proxy to a destination — another
+ * sidecar's inbound port (mesh transport) or the local app (plain) —
+ * pooled and reused with keep-alive.
+ *
+ * An `upstream` is one destination (127.0.0.1:port over a transport).  It
+ * lives as long as the process (a handful per sidecar); when a config no
+ * longer names it, it is marked stale: its idle connections close and
+ * busy ones close instead of returning to the pool.
+ *
+ * An `upconn` moves through:
+ *   UC_CONNECTING  non-blocking connect in progress; connect timeout runs
+ *   UC_BUSY        lent to one owner, who gets every event through notify
+ *   UC_IDLE        in the pool (at most UPSTREAM_POOL_MAX per upstream),
+ *                  closed after the pool idle timeout or if the peer
+ *                  closes or sends anything
+ *   UC_CLOSED      torn down; its memory is reused only after the current
+ *                  loop iteration, so a callback up the stack holding it
+ *                  reads a closed object, never freed memory
+ */
+#ifndef MESH_UPSTREAM_H
+#define MESH_UPSTREAM_H
+
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "mesh/relay.h"
+#include "mesh/transport.h"
+
+#define UPSTREAM_POOL_MAX 32
+
+enum upconn_state { UC_CONNECTING, UC_BUSY, UC_IDLE, UC_CLOSED };
+
+/* What notify reports to the owner. */
+enum upconn_event {
+	UC_EV_CONNECTED,  /* now UC_BUSY */
+	UC_EV_FAILED,     /* connect failed; errnum says why; the upconn is closed */
+	UC_EV_TIMEOUT,    /* connect timed out; the upconn is closed */
+	UC_EV_IO,         /* an event on a busy connection (side_event already applied) */
+};
+
+struct upstream {
+	uint16_t                port;       /* ro */
+	const struct transport *t;          /* ro */
+	struct upconn          *idle;       /* private: pool, most recent first */
+	unsigned                nidle;      /* ro */
+	unsigned                nbusy;      /* ro: connecting or lent */
+	uint8_t                 stale;      /* ro */
+	struct upstream        *next;       /* private */
+};
+
+struct upconn {
+	struct side        s;          /* rw for the owner while UC_BUSY */
+	ev_timer           timer;      /* private */
+	enum upconn_state  state;      /* ro */
+	uint8_t            reused;     /* ro: taken from the pool (may have gone stale) */
+	int                errnum;     /* ro: why a connect failed */
+	struct upstream   *up;         /* ro */
+	void             (*notify)(void *owner, struct upconn *uc, enum upconn_event ev);
+	void              *owner;
+	struct upconn     *next;       /* private: pool / free list */
+};
+
+/* Timeouts in seconds for new connects and for idle pooled connections. */
+void upstream_set_timeouts(double connect_s, double pool_idle_s);
+
+/* The destination 127.0.0.1:port over t, created on first use; NULL
+ * only when out of memory.  Clears `stale`. */
+struct upstream *upstream_get(uint16_t port, const struct transport *t);
+/* Mark every upstream stale (before a config is applied; upstream_get
+ * revives the ones still named), then close idle connections of those
+ * still stale. */
+void upstream_mark_stale(void);
+void upstream_sweep_stale(void);
+
+/*
+ * A connection for one owner: pooled (UC_BUSY at once, reused=1) unless
+ * `fresh`, else a new one (UC_CONNECTING, or UC_BUSY when the connect
+ * finished at once).  NULL with errno set when the connect failed at once.
+ */
+struct upconn *upstream_acquire(struct upstream *up, int fresh,
+                                void (*notify)(void *, struct upconn *, enum upconn_event),
+                                void *owner);
+/* Give a busy connection back: to the pool when reusable (idle, nothing
+ * unread, not stale, pool not full), otherwise closed. */
+void upstream_release(struct upconn *uc, int reusable);
+/* Close now (any state but UC_CLOSED).  The owner is not notified. */
+void upstream_close(struct upconn *uc);
+/* Close every idle connection (shutdown). */
+void upstream_close_idle(void);
+/* Reclaim closed upconns (called once per loop iteration). */
+void upstream_reap(void);
+
+#endif

@@ -1,0 +1,716 @@
+/*
+ * fwd: one handler per state of enum fwd_state (conn.h); each says which
+ * states it leaves in.  fwd_run() calls the handler of the current state
+ * until the state stops changing, then arms the watchers.
+ */
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mesh/fwd.h"
+#include "mesh/head.h"
+#include "mesh/log.h"
+#include "mesh/pstate.h"
+
+#define LINGER_S 2.0
+
+/* conn.x flags private to this file */
+#define X_NOBODY      0x1000u  /* the request has no body: the stream is clean at once */
+#define X_UP_KEEP     0x2000u  /* the upstream said its leg may persist */
+#define X_REQ_ABANDON 0x4000u  /* the upstream stopped taking the request body */
+
+static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+static void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
+
+static int
+fwd_tcp_role(const struct conn *c)
+{
+	return c->role == ROLE_LISTEN_TCP || c->role == ROLE_INBOUND_TCP;
+}
+
+static struct buf *
+fwd_dhead(struct conn *c)
+{
+	if (c->dhead == NULL)
+		c->dhead = buf_get();
+	return c->dhead;
+}
+
+/* Release the upstream side of the exchange. */
+static void
+fwd_drop_upstream(struct conn *c, int reusable)
+{
+	if (c->uc != NULL) {
+		upstream_release(c->uc, reusable);
+		c->uc = NULL;
+	}
+	buf_put(c->uhead);
+	c->uhead = NULL;
+}
+
+void
+fwd_end(struct conn *c)
+{
+	fwd_drop_upstream(c, 0);
+	buf_put(c->dhead);
+	c->dhead = NULL;
+}
+
+/* -> FWD_LINGER: our direction shut, input discarded until EOF. */
+static void
+fwd_linger(struct conn *c)
+{
+	fwd_end(c);
+	if (!c->d.shut) {
+		c->d.shut = 1;
+		if (tconn_shutdown(&c->d.tc) == -1) {
+			conn_close(c);
+			return;
+		}
+	}
+	c->state = FWD_LINGER;
+	c->head_start = ev_now(EV_DEFAULT) + LINGER_S;
+	conn_timer_update(c);
+}
+
+/*
+ * -> FWD_REFUSE: answer with a mesh-error response of our own.  `close`
+ * when the client's stream is not at a request boundary.  Once a final
+ * response has started going down, all we can do is close.
+ */
+static void
+fwd_refuse(struct conn *c, int code, const char *reason, int close)
+{
+	struct buf *b;
+
+	log_debug("port %u: %d %s", c->port, code, reason);
+	if (c->x & X_RES_STARTED) {
+		conn_close(c);
+		return;
+	}
+	fwd_drop_upstream(c, 0);
+	if (!(c->x & (X_NOBODY | X_REQ_DONE)) || (c->x & X_REQ_ABANDON))
+		close = 1;
+	if (!(c->x & X_KEEPALIVE) || (c->x & X_HTTP10) || conn_draining())
+		close = 1;
+	if ((b = fwd_dhead(c)) == NULL ||
+	    head_refusal(b, code, reason, close ? HEAD_CLOSE : 0) == -1) {
+		conn_close(c);
+		return;
+	}
+	if (close)
+		c->x |= X_CLOSE;
+	c->x |= X_RES_STARTED;
+	c->state = FWD_REFUSE;
+}
+
+/* After a complete exchange: -> FWD_IDLE (next request) or FWD_LINGER. */
+static void
+fwd_finish(struct conn *c)
+{
+	int reuse = (c->x & X_UP_KEEP) && c->res.kind != RELAY_EOF && !(c->x & X_REQ_ABANDON);
+
+	fwd_drop_upstream(c, reuse);
+	buf_put(c->dhead);
+	c->dhead = NULL;
+	if (c->x & X_CLOSE) {
+		fwd_linger(c);
+		return;
+	}
+	c->x = 0;
+	c->state = FWD_IDLE;
+	side_trim(&c->d);
+}
+
+/* The upstream connection is ready: -> FWD_EXCHANGE or FWD_TUNNEL. */
+static void
+fwd_connected(struct conn *c)
+{
+	struct buf *b;
+
+	if (fwd_tcp_role(c)) {
+		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
+		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, &c->uc->s);
+		c->state = FWD_TUNNEL;
+		return;
+	}
+	c->state = FWD_EXCHANGE;
+	/* The app behind this sidecar may not implement 100-continue: we
+	 * have an upstream and will relay the body, so say so ourselves. */
+	if ((c->x & X_CONTINUE) && !(c->x & X_RETRIED)) {
+		if ((b = fwd_dhead(c)) == NULL) {
+			conn_close(c);
+			return;
+		}
+		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
+	}
+}
+
+/* -> FWD_CONNECT, FWD_EXCHANGE (pooled connection) or FWD_REFUSE. */
+static void
+fwd_connect(struct conn *c, int fresh)
+{
+	struct upconn *uc = upstream_acquire(c->up, fresh, fwd_notify, c);
+
+	if (uc == NULL) {
+		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		if (fwd_tcp_role(c))
+			conn_close(c);
+		else
+			fwd_refuse(c, 502, "upstream connect failed", 0);
+		return;
+	}
+	c->uc = uc;
+	if (uc->state == UC_BUSY)
+		fwd_connected(c);
+	else
+		c->state = FWD_CONNECT;
+}
+
+/* Where this connection's request goes: 0, or the refusal code. */
+static int
+fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
+{
+	struct balance_service *bs = NULL;
+	const struct pcfg_endpoint *ep;
+
+	switch (c->role) {
+	case ROLE_INBOUND_HTTP:
+	case ROLE_INBOUND_TCP:
+		if (pstate.cfg == NULL || pstate.cfg->app_port == 0) {
+			*reason = "no app";
+			return 503;
+		}
+		c->up = upstream_get(pstate.cfg->app_port, &transport_plain);
+		break;
+	case ROLE_OUTBOUND:
+		bs = route_lookup(&pstate.rt, req->authority, req->authority_len);
+		if (bs == NULL || bs->svc->proto != PCFG_HTTP) {
+			*reason = "no route";
+			return 404;
+		}
+		break;
+	case ROLE_LISTEN_HTTP:
+	case ROLE_LISTEN_TCP:
+		bs = route_service(&pstate.rt, c->service, strlen(c->service));
+		if (bs == NULL) {
+			*reason = "no route";
+			return 404;
+		}
+		break;
+	}
+	if (bs != NULL) {
+		if ((ep = balance_pick(bs)) == NULL) {
+			*reason = "no healthy upstream";
+			return 503;
+		}
+		c->up = upstream_get(ep->port, transport_mesh());
+	}
+	if (c->up == NULL) {
+		*reason = "out of memory";
+		return 503;
+	}
+	return 0;
+}
+
+/* A whole request head of hlen bytes is parsed: route it. */
+static void
+fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
+{
+	const char *reason = NULL;
+	unsigned opts = 0;
+	int code;
+
+	c->x = 0;
+	if (req->flags & HTTP_F_KEEPALIVE)
+		c->x |= X_KEEPALIVE;
+	if (req->minor == 0)
+		c->x |= X_HTTP10;
+	if (req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0)
+		c->x |= X_HEAD;
+	if (req->body == HTTP_BODY_NONE ||
+	    (req->body == HTTP_BODY_LENGTH && req->content_length == 0))
+		c->x |= X_NOBODY;
+	if (req->flags & HTTP_F_UPGRADE) {
+		c->x |= X_UPGRADE;
+		opts |= HEAD_UPGRADE;
+	}
+	if ((req->flags & HTTP_F_CONTINUE) && c->role == ROLE_INBOUND_HTTP) {
+		opts |= HEAD_NO_EXPECT;
+		if (!(c->x & X_NOBODY) && !(c->x & X_HTTP10))
+			c->x |= X_CONTINUE;
+	}
+	if (conn_draining())
+		c->x |= X_CLOSE;
+	buf_consume(c->d.in, hlen);
+	if (req->flags & HTTP_F_CONNECT) {
+		fwd_refuse(c, 501, "CONNECT not supported", 1);
+		return;
+	}
+	if ((code = fwd_pick(c, req, &reason)) != 0) {
+		fwd_refuse(c, code, reason, 0);
+		return;
+	}
+	/* The head is consumed above but its bytes stay in place until the
+	 * next read: serialize before anything else touches d.in. */
+	if ((c->uhead = buf_get()) == NULL || head_request(c->uhead, req, opts) == -1) {
+		fwd_refuse(c, 431, "request head too large", 1);
+		return;
+	}
+	c->uhead_len = c->uhead->len;
+	if (flow_start(&c->req, relay_kind_from_http(req->body), req->content_length,
+	    &pstate.hlim, &c->d) == -1) {
+		fwd_refuse(c, 400, "bad chunked body", 1);
+		return;
+	}
+	fwd_connect(c, 0);
+}
+
+/* FWD_IDLE, FWD_REQ_HEAD: -> FWD_REQ_HEAD, FWD_CONNECT, FWD_EXCHANGE, FWD_REFUSE, closed. */
+static void
+fwd_head(struct conn *c)
+{
+	struct http_request req;
+	int r, n;
+
+	for (;;) {
+		if (c->d.in != NULL && c->d.in->len > 0) {
+			n = http_parse_request(buf_head(c->d.in), c->d.in->len, &pstate.hlim, &req);
+			if (n > 0) {
+				fwd_request(c, &req, (size_t)n);
+				return;
+			}
+			if (n == HTTP_ERROR) {
+				c->x = 0;
+				fwd_refuse(c, req.status, req.reason, 1);
+				return;
+			}
+			if (c->state == FWD_IDLE) {
+				c->state = FWD_REQ_HEAD;
+				c->head_start = ev_now(EV_DEFAULT);
+				conn_timer_update(c);
+			}
+			if (buf_free_total(c->d.in) == 0) {
+				c->x = 0;
+				fwd_refuse(c, 431, "request head too large", 1);
+				return;
+			}
+		} else if (conn_draining()) {
+			conn_close(c);
+			return;
+		}
+		if (!c->d.readable)
+			return;
+		r = side_fill(&c->d);
+		if (r == 0)
+			return;
+		if (r == -1) {
+			conn_close(c);
+			return;
+		}
+	}
+}
+
+/*
+ * The upstream closed or failed before a response head.  A connection
+ * from the pool may have been closed by the peer while idle: retry once
+ * on a fresh one if nothing of the body was consumed yet.
+ * -> FWD_CONNECT/FWD_EXCHANGE (retry) or FWD_REFUSE.
+ */
+static void
+fwd_upstream_lost(struct conn *c)
+{
+	struct upconn *uc = c->uc;
+	int reset = uc->s.err;
+
+	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && c->req.sent == 0 &&
+	    c->uhead != NULL && (uc->s.in == NULL || uc->s.in->len == 0)) {
+		c->x |= X_RETRIED;
+		c->x &= ~X_REQ_DONE;
+		upstream_close(uc);
+		c->uc = NULL;
+		c->uhead->off = 0;
+		c->uhead->len = c->uhead_len;
+		fwd_connect(c, 1);
+		return;
+	}
+	log_warnx("port %u: upstream 127.0.0.1:%u %s before a response", c->port,
+	    c->up->port, reset ? "reset" : "closed");
+	fwd_refuse(c, 502, reset ? "upstream reset" : "upstream closed", 0);
+}
+
+/* A response head of n bytes is parsed.  Interim responses keep us in
+ * FWD_EXCHANGE; otherwise -> FWD_RES_BODY, FWD_TUNNEL or FWD_REFUSE. */
+static void
+fwd_response(struct conn *c, const struct http_response *res, size_t n)
+{
+	struct side *u = &c->uc->s;
+	struct buf *b = fwd_dhead(c);
+	unsigned opts = 0;
+	int keep;
+
+	if (b == NULL) {
+		conn_close(c);
+		return;
+	}
+	if (res->code >= 100 && res->code < 200 && res->code != 101) {
+		/* We already said 100 ourselves when answering Expect. */
+		if (!(res->code == 100 && (c->x & X_CONTINUE)) && head_response(b, res, 0) == -1) {
+			fwd_refuse(c, 502, "response head too large", 1);
+			return;
+		}
+		buf_consume(u->in, n);
+		return;
+	}
+	if (res->code == 101) {
+		if (!(c->x & X_UPGRADE) || !(c->x & X_REQ_DONE)) {
+			fwd_refuse(c, 502, "unexpected 101 response", 1);
+			return;
+		}
+		if (head_response(b, res, HEAD_UPGRADE) == -1) {
+			fwd_refuse(c, 502, "response head too large", 1);
+			return;
+		}
+		buf_consume(u->in, n);
+		buf_put(c->uhead);
+		c->uhead = NULL;
+		c->x |= X_RES_STARTED;
+		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
+		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, u);
+		c->state = FWD_TUNNEL;
+		return;
+	}
+	keep = (c->x & X_KEEPALIVE) && !(c->x & (X_CLOSE | X_REQ_ABANDON)) &&
+	    !conn_draining() && res->body != HTTP_BODY_EOF;
+	if (!keep)
+		opts |= HEAD_CLOSE;
+	else if (c->x & X_HTTP10)
+		opts |= HEAD_KEEPALIVE;
+	if (head_response(b, res, opts) == -1) {
+		fwd_refuse(c, 502, "response head too large", 1);
+		return;
+	}
+	if (!keep)
+		c->x |= X_CLOSE;
+	if (res->flags & HTTP_F_KEEPALIVE)
+		c->x |= X_UP_KEEP;
+	c->x |= X_RES_STARTED;
+	buf_consume(u->in, n);
+	buf_put(c->uhead);
+	c->uhead = NULL;
+	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
+	    &pstate.hlim, u) == -1) {
+		conn_close(c);
+		return;
+	}
+	c->state = FWD_RES_BODY;
+}
+
+/* FWD_EXCHANGE, waiting for the response head. */
+static void
+fwd_res_head(struct conn *c)
+{
+	struct http_response res;
+	struct side *u = &c->uc->s;
+	int n, r;
+
+	if (c->dhead != NULL && c->dhead->len > 0 && !c->d.wblocked &&
+	    side_send(&c->d, c->dhead, NULL, 0) == -1) {
+		conn_close(c);
+		return;
+	}
+	while (c->state == FWD_EXCHANGE) {
+		if (u->in != NULL && u->in->len > 0) {
+			n = http_parse_response(buf_head(u->in), u->in->len, &pstate.hlim,
+			    (c->x & X_HEAD) != 0, &res);
+			if (n > 0) {
+				fwd_response(c, &res, (size_t)n);
+				continue;
+			}
+			if (n == HTTP_ERROR) {
+				log_warnx("port %u: upstream 127.0.0.1:%u: bad response: %s",
+				    c->port, c->up->port, res.reason != NULL ? res.reason : "?");
+				fwd_refuse(c, 502, "bad response", 1);
+				return;
+			}
+			if (buf_free_total(u->in) == 0) {
+				fwd_refuse(c, 502, "response head too large", 1);
+				return;
+			}
+		}
+		if (!u->readable)
+			return;
+		r = side_fill(u);
+		if (r == 0)
+			return;
+		if (r == -1) {
+			fwd_upstream_lost(c);
+			return;
+		}
+	}
+}
+
+/* FWD_EXCHANGE, FWD_RES_BODY: -> FWD_RES_BODY, FWD_TUNNEL, FWD_IDLE,
+ * FWD_LINGER, FWD_REFUSE or closed. */
+static void
+fwd_exchange(struct conn *c)
+{
+	enum relay_result r;
+
+	if (!(c->x & X_REQ_DONE)) {
+		r = relay_pump(&c->d, &c->uc->s, &c->req, c->uhead, 1);
+		switch (r) {
+		case RELAY_AGAIN:
+			break;
+		case RELAY_DONE:
+			c->x |= X_REQ_DONE;
+			break;
+		case RELAY_SRC_EOF:
+		case RELAY_SRC_ERR:
+			conn_close(c);
+			return;
+		case RELAY_DST_ERR:
+			/* The upstream may still answer (an early 413): read on. */
+			c->x |= X_REQ_DONE | X_REQ_ABANDON;
+			break;
+		case RELAY_BAD:
+			fwd_refuse(c, 400, "bad chunked body", 1);
+			return;
+		}
+	}
+	if (c->state == FWD_EXCHANGE)
+		fwd_res_head(c);
+	if (c->state != FWD_RES_BODY)
+		return;
+	r = relay_pump(&c->uc->s, &c->d, &c->res, c->dhead, 1);
+	switch (r) {
+	case RELAY_AGAIN:
+		return;
+	case RELAY_DONE:
+		c->x |= X_RES_DONE;
+		break;
+	default:
+		if (r == RELAY_SRC_EOF || r == RELAY_SRC_ERR || r == RELAY_BAD)
+			log_warnx("port %u: upstream 127.0.0.1:%u failed during the response body",
+			    c->port, c->up->port);
+		conn_close(c);
+		return;
+	}
+	if (!(c->x & X_REQ_DONE)) {
+		/* Complete response to an incomplete request: this leg is
+		 * no longer at a request boundary. */
+		c->x |= X_CLOSE | X_REQ_ABANDON;
+		fwd_linger(c);
+		return;
+	}
+	fwd_finish(c);
+}
+
+/* FWD_TUNNEL: -> closed once both directions ended. */
+static void
+fwd_tunnel(struct conn *c)
+{
+	enum relay_result r;
+
+	r = relay_pump(&c->d, &c->uc->s, &c->req, NULL, 1);
+	if (r == RELAY_DONE)
+		c->x |= X_REQ_DONE;
+	else if (r != RELAY_AGAIN) {
+		conn_close(c);
+		return;
+	}
+	r = relay_pump(&c->uc->s, &c->d, &c->res, c->dhead, 1);
+	if (r == RELAY_DONE)
+		c->x |= X_RES_DONE;
+	else if (r != RELAY_AGAIN) {
+		conn_close(c);
+		return;
+	}
+	if ((c->x & (X_REQ_DONE | X_RES_DONE)) == (X_REQ_DONE | X_RES_DONE))
+		conn_close(c);
+}
+
+/* FWD_REFUSE: -> FWD_IDLE, FWD_LINGER or closed. */
+static void
+fwd_refusing(struct conn *c)
+{
+	if (c->dhead != NULL && c->dhead->len > 0) {
+		if (c->d.wblocked)
+			return;
+		if (side_send(&c->d, c->dhead, NULL, 0) == -1) {
+			conn_close(c);
+			return;
+		}
+		if (c->dhead->len > 0)
+			return;
+	}
+	fwd_finish(c);
+}
+
+/* FWD_LINGER: -> closed at EOF, error or the linger deadline. */
+static void
+fwd_lingering(struct conn *c)
+{
+	int r;
+
+	while (c->d.readable) {
+		r = side_fill(&c->d);
+		if (r == -1) {
+			conn_close(c);
+			return;
+		}
+		if (c->d.in != NULL)
+			buf_consume(c->d.in, c->d.in->len);
+		if (r == 0)
+			break;
+	}
+	side_trim(&c->d);
+}
+
+static void
+fwd_arm(struct conn *c)
+{
+	int dr = 0, ur = 0;
+	int room_d = side_has_room(&c->d);
+	struct side *u = (c->uc != NULL && c->uc->state == UC_BUSY) ? &c->uc->s : NULL;
+
+	switch (c->state) {
+	case FWD_IDLE:
+	case FWD_REQ_HEAD:
+	case FWD_LINGER:
+		dr = room_d;
+		break;
+	case FWD_EXCHANGE:
+	case FWD_RES_BODY:
+		dr = !(c->x & X_REQ_DONE) && room_d;
+		ur = u != NULL && (c->state == FWD_EXCHANGE || !c->res.done) && side_has_room(u);
+		break;
+	case FWD_TUNNEL:
+		dr = !c->req.done && room_d;
+		ur = u != NULL && !c->res.done && side_has_room(u);
+		break;
+	case FWD_CONNECT:
+	case FWD_REFUSE:
+	case FWD_CLOSED:
+		break;
+	}
+	side_arm(EV_DEFAULT, &c->d, dr, c->d.wblocked);
+	if (u != NULL)
+		side_arm(EV_DEFAULT, u, ur, u->wblocked);
+}
+
+void
+fwd_run(struct conn *c)
+{
+	enum fwd_state before;
+	struct upconn *uc;
+	int guard;
+
+	/* A bounded number of state changes per event keeps one busy
+	 * pipelining client from starving the others. */
+	for (guard = 0; guard < 64; guard++) {
+		before = c->state;
+		uc = c->uc;
+		switch (c->state) {
+		case FWD_IDLE:
+		case FWD_REQ_HEAD:
+			fwd_head(c);
+			break;
+		case FWD_EXCHANGE:
+		case FWD_RES_BODY:
+			fwd_exchange(c);
+			break;
+		case FWD_TUNNEL:
+			fwd_tunnel(c);
+			break;
+		case FWD_REFUSE:
+			fwd_refusing(c);
+			break;
+		case FWD_LINGER:
+			fwd_lingering(c);
+			break;
+		case FWD_CONNECT:
+		case FWD_CLOSED:
+			break;
+		}
+		/* Same state on a new upstream (a retry) is progress too. */
+		if ((c->state == before && c->uc == uc) || c->state == FWD_CLOSED)
+			break;
+	}
+	if (c->state != FWD_CLOSED)
+		fwd_arm(c);
+}
+
+static void
+fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
+{
+	struct conn *c = owner;
+
+	if (c->uc != uc || c->state == FWD_CLOSED)
+		return;
+	switch (ev) {
+	case UC_EV_CONNECTED:
+		fwd_connected(c);
+		break;
+	case UC_EV_FAILED:
+	case UC_EV_TIMEOUT:
+		c->uc = NULL;
+		errno = uc->errnum;
+		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		if (fwd_tcp_role(c))
+			conn_close(c);
+		else if (ev == UC_EV_TIMEOUT)
+			fwd_refuse(c, 504, "upstream connect timeout", 0);
+		else
+			fwd_refuse(c, 502, "upstream connect failed", 0);
+		break;
+	case UC_EV_IO:
+		c->active = ev_now(EV_DEFAULT);
+		break;
+	}
+	if (c->state != FWD_CLOSED)
+		fwd_run(c);
+}
+
+void
+fwd_begin(struct conn *c)
+{
+	const char *reason;
+
+	c->state = FWD_IDLE;
+	if (fwd_tcp_role(c)) {
+		if (fwd_pick(c, NULL, &reason) != 0) {
+			log_warnx("port %u: %s for %s", c->port, reason,
+			    c->role == ROLE_INBOUND_TCP ? "the app" : c->service);
+			conn_close(c);
+			return;
+		}
+		/* Opaque streams never share a connection. */
+		fwd_connect(c, 1);
+	}
+	if (c->state != FWD_CLOSED)
+		fwd_run(c);
+}
+
+void
+fwd_timeout(struct conn *c)
+{
+	switch (c->state) {
+	case FWD_REQ_HEAD:
+		fwd_refuse(c, 408, "header timeout", 1);
+		break;
+	case FWD_CONNECT:
+	case FWD_EXCHANGE:
+		if (!(c->x & X_RES_STARTED)) {
+			fwd_refuse(c, 504, "upstream timeout", 1);
+			break;
+		}
+		/* FALLTHROUGH */
+	default:
+		conn_close(c);
+		return;
+	}
+	if (c->state != FWD_CLOSED)
+		fwd_run(c);
+}
