@@ -1,0 +1,237 @@
+/*
+ * Fixtures shared by the identity tests (test_pki, test_csr, test_spiffe,
+ * test_tlsctx, test_transport_tls): a throw-away CA in a temp directory,
+ * identities issued by it, hand-made "bad" leaves signed by its key, and
+ * a socketpair handshake pump.  Static functions only: include once per test.
+ */
+#ifndef TEST_TLS_UTIL_H
+#define TEST_TLS_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include "pki_int.h"     /* src/: the test signs bad leaves with the CA key */
+#include "mesh/csr.h"
+#include "mesh/pki.h"
+#include "mesh/tlsctx.h"
+
+#define TD "mesh.local"
+
+struct tca {
+	char           dir[64];
+	struct pki_ca *ca;
+};
+
+/* A CA in a fresh temp dir (removed by tca_close). */
+static struct pki_ca *
+tca_open(struct tca *t)
+{
+	char err[256];
+
+	snprintf(t->dir, sizeof(t->dir), "/tmp/meshpki.XXXXXX");
+	if (mkdtemp(t->dir) == NULL)
+		return NULL;
+	strcat(t->dir, "/ca");
+	t->ca = pki_ca_open(t->dir, "unit", NULL, err, sizeof(err));
+	if (t->ca == NULL)
+		fprintf(stderr, "tca_open: %s\n", err);
+	return t->ca;
+}
+
+static void
+tca_close(struct tca *t)
+{
+	char cmd[160];
+
+	pki_ca_free(t->ca);
+	t->ca = NULL;
+	/* dir is /tmp/meshpki.XXXXXX/ca: remove the parent */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(t->dir) - 3), t->dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "tca_close: cannot remove %s\n", t->dir);
+}
+
+/*
+ * A sidecar identity for td/svc issued at `now` for ttl seconds and
+ * accepted (csr_accept).  With raw != NULL the leaf is not accepted but
+ * copied to raw (PKI_CERT_MAX bytes) and *rawlen: for leaves meant to be
+ * bad, such as expired ones, that csr_accept would refuse.
+ */
+static struct csr_ident *
+tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32_t ttl,
+    unsigned char *raw, size_t *rawlen)
+{
+	unsigned char csr[CSR_DER_MAX], leaf[PKI_CERT_MAX];
+	const unsigned char *cader;
+	size_t leaflen, calen;
+	struct csr_ident *id;
+	char err[256];
+	int n;
+
+	if ((id = csr_new(err, sizeof(err))) == NULL)
+		return NULL;
+	n = csr_request(id, svc, csr, sizeof(csr));
+	if (n < 0 || pki_issue(ca, csr, (size_t)n, td, svc, ttl, now, leaf, sizeof(leaf),
+	    &leaflen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tid_issue: %s\n", err);
+		csr_free(id);
+		return NULL;
+	}
+	if (raw != NULL) {
+		memcpy(raw, leaf, leaflen);
+		*rawlen = leaflen;
+		return id;
+	}
+	cader = pki_ca_der(ca, &calen);
+	if (csr_accept(id, leaf, leaflen, cader, calen, td, svc, time(NULL),
+	    err, sizeof(err)) != 0) {
+		fprintf(stderr, "tid_issue: %s\n", err);
+		csr_free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/*
+ * A leaf signed by ca's key for key `sub`, with raw GeneralNames `san`
+ * (NULL: none) and CA flag is_ca: the shapes pki_issue never makes.
+ * DER length into out, or <0.
+ */
+static int
+tleaf_raw(struct pki_ca *ca, ecc_key *sub, const unsigned char *san, size_t sanlen,
+    int is_ca, unsigned char *out, size_t cap)
+{
+	Cert *c = wc_CertNew(NULL);
+	int n;
+
+	if (c == NULL)
+		return -1;
+	c->sigType = CTC_SHA256wECDSA;
+	c->isCA = is_ca;
+	c->basicConstSet = 1;
+	snprintf(c->subject.commonName, CTC_NAME_SIZE, "bad");
+	if (san != NULL) {
+		memcpy(c->altNames, san, sanlen);
+		c->altNamesSz = (int)sanlen;
+	}
+	c->daysValid = 1;
+	n = wc_SetIssuerBuffer(c, ca->der, (int)ca->derlen);
+	if (n == 0)
+		n = wc_MakeCert_ex(c, out, (word32)cap, ECC_TYPE, sub, &ca->rng);
+	if (n >= 0)
+		n = wc_SignCert_ex(c->bodySz, c->sigType, out, (word32)cap, ECC_TYPE, &ca->key,
+		    &ca->rng);
+	wc_CertFree(c);
+	return n;
+}
+
+/* A fresh P-256 key (initialised; wc_ecc_free it) and its SEC1 DER. */
+static int
+tkey_new(struct pki_ca *ca, ecc_key *k, unsigned char *der, size_t *derlen)
+{
+	int n;
+
+	if (wc_ecc_init(k) != 0 || wc_ecc_make_key_ex(&ca->rng, 32, k, ECC_SECP256R1) != 0)
+		return -1;
+	n = wc_EccKeyToDer(k, der, 160);
+	if (n <= 0)
+		return -1;
+	*derlen = (size_t)n;
+	return 0;
+}
+
+/* GeneralNames with the given URIs (each < 120 bytes). */
+static size_t
+tsan_uris(unsigned char *out, const char *const *uris, size_t n)
+{
+	size_t off = 2, i, l;
+
+	for (i = 0; i < n; i++) {
+		l = strlen(uris[i]);
+		out[off++] = 0x86;
+		out[off++] = (unsigned char)l;
+		memcpy(out + off, uris[i], l);
+		off += l;
+	}
+	out[0] = 0x30;
+	out[1] = (unsigned char)(off - 2);
+	return off;
+}
+
+/* Non-blocking socketpair. */
+static int
+tpair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	return 0;
+}
+
+/* Drive both handshakes to the end.  0 if both completed, -1 if either
+ * failed (the other then usually fails too, or waits: bounded). */
+static int
+tpump(WOLFSSL *cli, WOLFSSL *srv)
+{
+	int cdone = 0, sdone = 0, i, r, e;
+
+	for (i = 0; i < 200 && !(cdone && sdone); i++) {
+		if (!cdone) {
+			r = wolfSSL_connect(cli);
+			if (r == WOLFSSL_SUCCESS)
+				cdone = 1;
+			else if ((e = wolfSSL_get_error(cli, r)) != WOLFSSL_ERROR_WANT_READ &&
+			    e != WOLFSSL_ERROR_WANT_WRITE)
+				return -1;
+		}
+		if (!sdone) {
+			r = wolfSSL_accept(srv);
+			if (r == WOLFSSL_SUCCESS)
+				sdone = 1;
+			else if ((e = wolfSSL_get_error(srv, r)) != WOLFSSL_ERROR_WANT_READ &&
+			    e != WOLFSSL_ERROR_WANT_WRITE)
+				return -1;
+		}
+	}
+	return cdone && sdone ? 0 : -1;
+}
+
+/* Move one message from `from` to `to` (and process post-handshake
+ * messages such as TLS 1.3 session tickets on the way).  0 or -1. */
+static int
+txfer(WOLFSSL *from, WOLFSSL *to, const char *msg)
+{
+	char buf[256];
+	int n, i;
+
+	if (wolfSSL_write(from, msg, (int)strlen(msg)) != (int)strlen(msg))
+		return -1;
+	for (i = 0; i < 50; i++) {
+		n = wolfSSL_read(to, buf, sizeof(buf) - 1);
+		if (n > 0) {
+			buf[n] = '\0';
+			return strcmp(buf, msg) == 0 ? 0 : -1;
+		}
+		if (wolfSSL_get_error(to, n) != WOLFSSL_ERROR_WANT_READ)
+			return -1;
+	}
+	return -1;
+}
+
+static void
+tident(const struct csr_ident *id, struct tlsctx_ident *ti)
+{
+	ti->key = csr_key_der(id, &ti->keylen);
+	ti->leaf = csr_leaf_der(id, &ti->leaflen);
+	ti->ca = csr_ca_der(id, &ti->calen);
+}
+
+#endif
