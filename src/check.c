@@ -91,7 +91,7 @@ check_state_dir(const struct mesh_config *cfg, FILE *err)
 		}
 		return 0;
 	}
-	if (errno != ENOENT) {
+	if (errno != ENOENT && errno != ENOTDIR) {
 		check_error(err, cfg, line, "state_dir %s: %s", dir, strerror(errno));
 		return 1;
 	}
@@ -110,7 +110,7 @@ check_state_dir(const struct mesh_config *cfg, FILE *err)
 			*slash = '\0';
 		if (stat(parent, &st) == 0)
 			break;
-		if (errno != ENOENT) {
+		if (errno != ENOENT && errno != ENOTDIR) {
 			check_error(err, cfg, line, "state_dir %s cannot be created: "
 			    "%s: %s", dir, parent, strerror(errno));
 			return 1;
