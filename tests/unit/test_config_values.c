@@ -267,8 +267,8 @@ test_table_documented(void **state)
 	assert_true(len > 0);
 	keys = config_table_keys(&n);
 	for (i = 0; i < n; i++) {
-		/* each key's entry: ".It/TP" then "\fBkey\fR" at a line start */
-		snprintf(want, sizeof(want), "\n\\fB%s\\fR", keys[i].name);
+		/* each key's entry: a tagged paragraph headed by the key in bold */
+		snprintf(want, sizeof(want), "\n.TP\n.B %s\n", keys[i].name);
 		if (strstr(man, want) == NULL)
 			fail_msg("man/mesh.ini.5 lacks an entry for %s", keys[i].name);
 	}
