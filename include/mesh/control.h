@@ -1,0 +1,52 @@
+/*
+ * control: meshd's side of <state_dir>/run/meshd.sock (Unix stream, mode
+ * 0600; a peer must have meshd's uid or be root, by SO_PEERCRED).
+ *
+ * A connection is typed by its first message:
+ *   IPC_HELLO "proxy <id> <pid>"  a sidecar: accepted only from the pid
+ *             meshd started for that instance id; answered with IPC_CONFIG
+ *             now and on every change; then IPC_READY or IPC_FAIL
+ *   IPC_CMD   a client (meshctl); commands, each answered as below, may
+ *             follow each other on one connection:
+ *     ping            DONE "0"
+ *     status          REPLY <the table>, DONE "0"
+ *     status --json   REPLY <one JSON document>, DONE "0"
+ *     down            stops everything (apps, then sidecars); DONE "0";
+ *                     then meshd exits 0
+ *     wait-ready      LOGLINE for each line of the ring and every new one,
+ *                     then DONE "0" when every instance is ready, or REPLY
+ *                     <what failed> + DONE "1" (a FATAL instance, an app
+ *                     that exited for good, or meshd stopping)
+ *     logs            LOGLINE for the ring, then every new line, until the
+ *                     client closes
+ *     anything else   REPLY "unknown command ..." + DONE "2"
+ * Nothing blocks: each connection has a bounded output queue
+ * (CONTROL_OUT_MAX); a client that does not read is dropped.
+ */
+#ifndef MESH_CONTROL_H
+#define MESH_CONTROL_H
+
+#include <stddef.h>
+
+#include "mesh/meshd.h"
+
+#define CONTROL_OUT_MAX (4u << 20)
+#define CONTROL_CONNS_MAX 256
+
+struct inst;
+
+/* Bind and listen on m->sock_path (removing a stale socket first). 0 / -1 + err. */
+int  control_open(struct meshd *m, char *err, size_t errlen);
+/* Answer `down` clients (DONE "0"), close every connection, unlink the socket. */
+void control_close(struct meshd *m);
+
+/* Send `in`'s sidecar its document (when it said HELLO). */
+void control_push(struct meshd *m, struct inst *in);
+/* ...to every sidecar whose service calls `service`. */
+void control_push_callers(struct meshd *m, const char *service);
+/* Re-evaluate every `wait-ready` client. */
+void control_wait_update(struct meshd *m);
+/* outlog's sink: a line for `logs` and `wait-ready` clients. */
+void control_line(void *arg, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * meshd: the supervisor's shared context.  One per process, built by
+ * src/meshd.c; the modules (svc, control, status) read and update it.
+ */
+#ifndef MESH_MESHD_H
+#define MESH_MESHD_H
+
+#include <limits.h>
+#include <sys/types.h>
+#include <ev.h>
+
+#include "mesh/config.h"
+#include "mesh/registry.h"
+
+struct inst;
+struct control;
+
+/* meshd's own life: explicit, one direction only. */
+enum meshd_phase {
+	MESHD_STARTING,   /* children being started for the first time */
+	MESHD_RUNNING,    /* every instance ready once (wait-ready answered 0) */
+	MESHD_STOPPING,   /* apps being stopped, then sidecars */
+	MESHD_DONE,       /* everything stopped: the loop ends */
+};
+
+struct meshd {
+	struct ev_loop     *loop;
+	struct mesh_config  cfg;
+	struct registry     reg;
+	struct inst        *insts;         /* [reg.ninst], parallel to reg.inst */
+	size_t              ninst;
+	struct control     *ctl;
+	enum meshd_phase    phase;
+	ev_tstamp           started;       /* ev_now() at start */
+	pid_t               pid;
+	int                 lock_fd;
+	int                 notify;        /* NOTIFY_SOCKET set: sd_notify */
+	int                 exit_code;
+	char                config_path[PATH_MAX];   /* absolute */
+	char                sock_path[PATH_MAX];
+	char                proxy_path[PATH_MAX];
+};
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * outlog: every line meshd shows, prefixed with where it came from, like
+ * `docker compose up`:
+ *
+ *   api.0        | a line the app wrote
+ *   api.0~proxy  | a line its sidecar wrote
+ *   meshd        | api.0: sidecar ready
+ *
+ * Names are padded to a common width.  A line longer than OUTLOG_LINE_MAX
+ * is split.  Lines go to stdout, into a ring of the last OUTLOG_RING lines
+ * (for `logs` and `wait-ready` clients), and to the sink (control.c).
+ */
+#ifndef MESH_OUTLOG_H
+#define MESH_OUTLOG_H
+
+#include <stddef.h>
+#include <ev.h>
+
+#define OUTLOG_LINE_MAX 4096
+#define OUTLOG_RING     200
+#define OUTLOG_TAIL     3      /* last lines kept per pipe, for failure reports */
+#define OUTLOG_TAIL_MAX 200
+
+/* Called with each whole prefixed line (no newline). */
+typedef void outlog_sink_fn(void *arg, const char *line, size_t len);
+
+void outlog_init(unsigned width, outlog_sink_fn *sink, void *arg);
+void outlog_free(void);
+
+/* One line from `name`. */
+void outlog_line(const char *name, const char *text, size_t len);
+/* A line of meshd's own, from "meshd". */
+void outlog_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Call fn for every line in the ring, oldest first. */
+void outlog_ring(outlog_sink_fn *fn, void *arg);
+
+/* A child's stdout or stderr, read non-blocking. */
+struct outlog_pipe {
+	ev_io       io;                     /* private */
+	int         fd;                     /* ro: -1 when closed */
+	const char *name;                   /* ro: the prefix */
+	char        buf[OUTLOG_LINE_MAX];   /* private: the partial line */
+	size_t      len;                    /* private */
+	char        tail[OUTLOG_TAIL][OUTLOG_TAIL_MAX]; /* ro: last lines */
+	unsigned    ntail;                  /* ro: lines ever seen */
+};
+
+void outlog_pipe_init(struct outlog_pipe *p, const char *name);
+/* Start reading fd (made non-blocking; closed by outlog_pipe_close). */
+void outlog_pipe_open(struct outlog_pipe *p, struct ev_loop *loop, int fd);
+/* Read what is left without blocking, emit a last partial line, close. */
+void outlog_pipe_close(struct outlog_pipe *p, struct ev_loop *loop);
+/* "line; line; line" of the last lines (oldest first) into buf. */
+void outlog_pipe_tail(const struct outlog_pipe *p, char *buf, size_t size);
+
+#endif

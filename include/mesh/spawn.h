@@ -1,0 +1,36 @@
+/*
+ * spawn: start one child the way meshd runs every child: its own process
+ * group (so a stop reaches everything it forked), stdin /dev/null,
+ * stdout and stderr on pipes meshd reads, default signal dispositions,
+ * no descriptor of meshd's but those.
+ */
+#ifndef MESH_SPAWN_H
+#define MESH_SPAWN_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "mesh/meshd.h"
+#include "mesh/registry.h"
+
+/*
+ * fork + execve(argv[0]).  dir: chdir there first (NULL: stay).  Returns
+ * the pid with *out_fd and *err_fd set (read ends, O_CLOEXEC); err is ""
+ * or, when the chdir or the exec failed, says why (that child exits 127
+ * and is reaped like any other).  -1 with a message in err when no child
+ * could be made (pipe, fork).
+ */
+pid_t spawn(char *const argv[], char *const envp[], const char *dir,
+            int *out_fd, int *err_fd, char *err, size_t errlen);
+
+/*
+ * The environment of an app (DESIGN.md "What a service sees"): meshd's
+ * own, then PORT, MESH_SERVICE, MESH_VERSION, MESH_INSTANCE, http_proxy,
+ * HTTP_PROXY, no_proxy, NO_PROXY, MESH_UPSTREAM_<NAME> for each NAME:PORT
+ * upstream (NAME upper-cased, '-' -> '_'), then the service's env.* keys,
+ * which win.  NULL-terminated, malloc'd; free with spawn_env_free().
+ */
+char **spawn_env_app(const struct reg_instance *ri);
+void   spawn_env_free(char **env);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * svc: meshd's children.  Per instance a sidecar (always) and an app (when
+ * the service has `command`), each a `struct proc` with an explicit state:
+ *
+ *   IDLE      not started yet
+ *   RUNNING   forked and not yet reaped (a sidecar may still await READY)
+ *   BACKOFF   exited; the restart timer is armed
+ *   STOPPING  SIGTERM sent to its process group; SIGKILL timer armed
+ *   EXITED    exited and will not be restarted (policy, or meshd stopping)
+ *   FATAL     crash loop: no more restarts
+ *
+ * Restart policy: sidecars always; apps per `restart=` (on-failure: a
+ * nonzero status or a signal).  Delay: SVC_BACKOFF_MIN doubling up to
+ * SVC_BACKOFF_MAX, back to the minimum after SVC_BACKOFF_RESET s of
+ * uptime.  Crash loop: SVC_CRASH_COUNT exits, each after less than
+ * SVC_CRASH_UPTIME s of uptime, within SVC_CRASH_WINDOW s -> FATAL.
+ *
+ * Start order: sidecar, its READY, then the app.  Stop order: every app
+ * (SIGTERM, SVC_STOP_WAIT s, SIGKILL), then every sidecar.
+ *
+ * An instance's endpoint is up when its sidecar is ready and: it has no
+ * command (an external app at `port`), or its app runs and, with
+ * `health=`, its probe passed.
+ */
+#ifndef MESH_SVC_H
+#define MESH_SVC_H
+
+#include <sys/types.h>
+#include <ev.h>
+
+#include "mesh/health.h"
+#include "mesh/meshd.h"
+#include "mesh/outlog.h"
+#include "mesh/registry.h"
+
+#define SVC_BACKOFF_MIN   0.1
+#define SVC_BACKOFF_MAX   10.0
+#define SVC_BACKOFF_RESET 30.0
+#define SVC_CRASH_COUNT   5
+#define SVC_CRASH_UPTIME  10.0
+#define SVC_CRASH_WINDOW  60.0
+#define SVC_STOP_WAIT     10.0
+#define SVC_SETTLE        0.5   /* an app without health= is ready after this uptime */
+
+enum proc_state { PROC_IDLE, PROC_RUNNING, PROC_BACKOFF, PROC_STOPPING,
+                  PROC_EXITED, PROC_FATAL };
+
+struct proc {
+	struct inst       *inst;
+	int                is_proxy;
+	enum proc_state    state;
+	pid_t              pid;            /* 0 when none */
+	ev_child           child;
+	ev_timer           timer;          /* backoff, settle or stop deadline */
+	struct outlog_pipe out, err;
+	char               name[REG_ID_MAX + 8];  /* log prefix */
+	ev_tstamp          started;        /* of the current run */
+	unsigned           restarts;
+	int                last_status;    /* wait status of the last exit; -1 none */
+	double             backoff;
+	ev_tstamp          crashes[SVC_CRASH_COUNT];  /* ring of short-run exits */
+	unsigned           ncrashes;
+	int                settled;        /* app: up for SVC_SETTLE */
+};
+
+struct inst {
+	struct meshd        *m;
+	struct reg_instance *ri;
+	struct proc          proxy, app;
+	int                  proxy_ready;  /* READY since the sidecar's last start */
+	struct health        hc;
+	void                *conn;         /* the sidecar's control connection */
+	int                  dirty;        /* private: endpoint changed (svc_update) */
+	char                 why[2048];     /* the last failure, for reports */
+};
+
+/* Set up m->insts (nothing started). 0 / -1. */
+int  svc_init(struct meshd *m);
+void svc_free(struct meshd *m);
+
+/* Start every sidecar (apps follow their sidecar's READY). */
+void svc_start_all(struct meshd *m);
+/* Stop everything in order; svc_update() ends the phase. */
+void svc_stop_all(struct meshd *m);
+
+/* From control.c: the sidecar of `in` said READY, or FAIL with a message. */
+void svc_proxy_ready(struct inst *in);
+void svc_proxy_failed(struct inst *in, const char *msg);
+
+/* Recompute endpoints, push configs, answer waiters, move the phase. */
+void svc_update(struct meshd *m);
+
+/* The instance's state word: starting ready running backoff fatal stopping stopped. */
+const char *svc_state(const struct inst *in);
+/* 1 ready, 0 not yet, -1 failed (why in in->why). */
+int  svc_ready(const struct inst *in);
+/* "exited with status N" / "killed by signal N" of a wait status. */
+void svc_exit_str(int status, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,244 @@
+/*
+ * status: the text table and the JSON document (see include/mesh/status.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh/status.h"
+#include "mesh/svc.h"
+
+void
+status_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch == '\n')
+			fputs("\\n", f);
+		else if (ch == '\t')
+			fputs("\\t", f);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static const char *
+status_phase(enum meshd_phase p)
+{
+	static const char *names[] = { "starting", "running", "stopping", "stopped" };
+
+	return names[p];
+}
+
+/* The process whose life is the instance's: the app, else the sidecar. */
+static const struct proc *
+status_main_proc(const struct inst *in)
+{
+	return in->ri->svc->command != NULL ? &in->app : &in->proxy;
+}
+
+static long
+status_uptime(const struct meshd *m, const struct proc *p)
+{
+	if (p->state != PROC_RUNNING)
+		return 0;
+	return (long)(ev_now(m->loop) - p->started);
+}
+
+static void
+status_uint_or_null(FILE *f, const char *key, unsigned v)
+{
+	if (v != 0)
+		fprintf(f, ",\"%s\":%u", key, v);
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+static void
+status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
+{
+	const struct reg_instance *ri = in->ri;
+	const struct proc *mp = status_main_proc(in);
+	size_t u;
+	int first = 1;
+
+	fprintf(f, "{\"index\":%u,\"name\":", ri->index);
+	status_json_str(f, ri->name);
+	fputs(",\"id\":", f);
+	status_json_str(f, ri->id);
+	fputs(",\"state\":", f);
+	status_json_str(f, svc_state(in));
+	status_uint_or_null(f, "app_pid", (unsigned)in->app.pid);
+	status_uint_or_null(f, "proxy_pid", (unsigned)in->proxy.pid);
+	status_uint_or_null(f, "app_port", ri->app_port);
+	status_uint_or_null(f, "inbound_port", ri->inbound_port);
+	status_uint_or_null(f, "outbound_port", ri->outbound_port);
+	fputs(",\"listeners\":[", f);
+	for (u = 0; u < ri->svc->nupstreams; u++) {
+		if (ri->listen_ports[u] == 0)
+			continue;
+		fprintf(f, "%s{\"port\":%u,\"upstream\":", first ? "" : ",", ri->listen_ports[u]);
+		status_json_str(f, ri->svc->upstreams[u].name);
+		fputc('}', f);
+		first = 0;
+	}
+	fprintf(f, "],\"restarts\":%u,\"uptime_s\":%ld,\"last_exit\":",
+	    in->app.restarts + in->proxy.restarts, status_uptime(m, mp));
+	if (mp->last_status != -1) {
+		char how[96];
+
+		svc_exit_str(mp->last_status, how, sizeof(how));
+		status_json_str(f, how);
+	} else
+		fputs("null", f);
+	fputs(",\"endpoint\":", f);
+	status_json_str(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
+	fputc('}', f);
+}
+
+int
+status_json(const struct meshd *m, char **out, size_t *len)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	FILE *f;
+	size_t s, i, r, k;
+
+	if ((f = open_memstream(out, len)) == NULL)
+		return -1;
+	fputs("{\"mesh\":{\"name\":", f);
+	status_json_str(f, cfg->mesh.name);
+	fputs(",\"config\":", f);
+	status_json_str(f, m->config_path);
+	fputs(",\"state_dir\":", f);
+	status_json_str(f, cfg->mesh.state_dir);
+	fprintf(f, ",\"meshd_pid\":%d,\"uptime_s\":%ld,\"state\":", (int)m->pid,
+	    (long)(ev_now(m->loop) - m->started));
+	status_json_str(f, status_phase(m->phase));
+	fputs("},\"services\":[", f);
+	for (s = 0; s < cfg->nservices; s++) {
+		const struct conf_service *sv = &cfg->services[s];
+		int first = 1;
+
+		fputs(s ? ",{\"name\":" : "{\"name\":", f);
+		status_json_str(f, sv->name);
+		fputs(",\"version\":", f);
+		status_json_str(f, sv->version);
+		fprintf(f, ",\"protocol\":\"%s\",\"instances\":[",
+		    sv->protocol == CONF_PROTO_TCP ? "tcp" : "http");
+		for (i = 0; i < m->ninst; i++) {
+			if (m->insts[i].ri->svc != sv)
+				continue;
+			if (!first)
+				fputc(',', f);
+			status_json_inst(f, m, &m->insts[i]);
+			first = 0;
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"routes\":[", f);
+	for (r = 0, k = 0; r < cfg->nroutes; r++) {
+		const struct conf_route *rt = &cfg->routes[r];
+
+		if (rt->nsplit == 0)
+			continue;
+		fputs(k++ ? ",{\"name\":" : "{\"name\":", f);
+		status_json_str(f, rt->name);
+		fputs(",\"split\":[", f);
+		for (i = 0; i < rt->nsplit; i++) {
+			fputs(i ? ",{\"version\":" : "{\"version\":", f);
+			status_json_str(f, rt->split[i].version);
+			fprintf(f, ",\"weight\":%u}", rt->split[i].weight);
+		}
+		fputs("]}", f);
+	}
+	fputs("]}\n", f);
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+status_port(char *buf, size_t size, unsigned port)
+{
+	if (port != 0)
+		snprintf(buf, size, "%u", port);
+	else
+		snprintf(buf, size, "-");
+}
+
+static void
+status_duration(char *buf, size_t size, long s)
+{
+	if (s >= 3600)
+		snprintf(buf, size, "%ldh%02ldm", s / 3600, (s / 60) % 60);
+	else if (s >= 60)
+		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
+	else
+		snprintf(buf, size, "%lds", s);
+}
+
+int
+status_text(const struct meshd *m, char **out, size_t *len)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	char up[32];
+	FILE *f;
+	size_t i, r, u;
+
+	if ((f = open_memstream(out, len)) == NULL)
+		return -1;
+	status_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
+	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
+	    status_phase(m->phase), (int)m->pid, up, m->config_path);
+	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %s\n",
+	    "SERVICE", "VERSION", "INSTANCE", "STATE", "APP PID", "PROXY", "APP",
+	    "INBOUND", "OUTBOUND", "RESTARTS", "UPTIME", "LISTENERS");
+	for (i = 0; i < m->ninst; i++) {
+		const struct inst *in = &m->insts[i];
+		const struct reg_instance *ri = in->ri;
+		char app[16], apid[16], ppid[16], inb[16], outb[16], ut[32];
+
+		status_port(apid, sizeof(apid), (unsigned)in->app.pid);
+		status_port(ppid, sizeof(ppid), (unsigned)in->proxy.pid);
+		status_port(app, sizeof(app), ri->app_port);
+		status_port(inb, sizeof(inb), ri->inbound_port);
+		status_port(outb, sizeof(outb), ri->outbound_port);
+		status_duration(ut, sizeof(ut), status_uptime(m, status_main_proc(in)));
+		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s", ri->svc->name,
+		    ri->svc->version, ri->name, svc_state(in), apid, ppid, app, inb, outb,
+		    in->app.restarts + in->proxy.restarts, ut);
+		for (u = 0; u < ri->svc->nupstreams; u++)
+			if (ri->listen_ports[u] != 0)
+				fprintf(f, " %u->%s", ri->listen_ports[u],
+				    ri->svc->upstreams[u].name);
+		fputc('\n', f);
+		if (strcmp(svc_state(in), "fatal") == 0 && in->why[0] != '\0')
+			fprintf(f, "  %s\n", in->why);
+	}
+	for (r = 0; r < cfg->nroutes; r++) {
+		const struct conf_route *rt = &cfg->routes[r];
+
+		if (rt->nsplit == 0)
+			continue;
+		fprintf(f, "%sroute %s: split", r == 0 ? "\n" : "", rt->name);
+		for (i = 0; i < rt->nsplit; i++)
+			fprintf(f, " %s=%u", rt->split[i].version, rt->split[i].weight);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
