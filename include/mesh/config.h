@@ -137,7 +137,11 @@ struct mesh_config {
  * Validation includes: name syntax, unknown sections/keys, durations
  * without a unit, bounds, upstreams and allow naming known services,
  * routes for known services, split versions that exist and weights that
- * sum to 100, fixed ports that collide with each other.
+ * sum to 100, fixed ports that collide with each other.  Messages are
+ * printed sorted by line once the whole file is read.  Not thread-safe:
+ * inih's line limit (Debian's run-time ini_max_line) is raised
+ * process-wide for the duration of the parse.  man/mesh.ini.5 is the
+ * user's documentation of every key.
  */
 int  config_load(const char *path, struct mesh_config *cfg, FILE *errs);
 void config_free(struct mesh_config *cfg);
