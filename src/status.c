@@ -121,7 +121,8 @@ status_json(const struct meshd *m, char **out, size_t *len)
 	fprintf(f, ",\"meshd_pid\":%d,\"uptime_s\":%ld,\"state\":", (int)m->pid,
 	    (long)(ev_now(m->loop) - m->started));
 	status_json_str(f, status_phase(m->phase));
-	fputs("},\"services\":[", f);
+	/* meshctl prints "running":false for a mesh whose meshd is gone */
+	fputs(",\"running\":true},\"services\":[", f);
 	for (s = 0; s < cfg->nservices; s++) {
 		const struct conf_service *sv = &cfg->services[s];
 		int first = 1;

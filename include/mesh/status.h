@@ -6,7 +6,7 @@
  *
  * JSON (one document; the schema is stable, fields are only ever added;
  * man/meshd.8 documents it):
- *   {"mesh":{"name","config","state_dir","meshd_pid","uptime_s","state"},
+ *   {"mesh":{"name","config","state_dir","meshd_pid","uptime_s","state","running"},
  *    "services":[{"name","version","protocol",
  *      "instances":[{"index","name","id","state","app_pid","proxy_pid",
  *        "app_port","inbound_port","outbound_port",
