@@ -254,7 +254,6 @@ tlsctx_sess_find(struct tlsctx *t, const char *endpoint)
 WOLFSSL *
 tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char *endpoint)
 {
-	struct tlsctx_sess *e;
 	WOLFSSL *ssl;
 
 	if (t->server == NULL)
@@ -265,12 +264,23 @@ tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char *endpoint)
 		wolfSSL_free(ssl);
 		return NULL;
 	}
-	if (!server && endpoint != NULL && (e = tlsctx_sess_find(t, endpoint)) != NULL) {
-		/* A refused session is no error: a full handshake follows. */
-		if (wolfSSL_set_session(ssl, e->sess) == WOLFSSL_SUCCESS)
-			e->used = ++t->clock;
-	}
+	if (!server && endpoint != NULL)
+		(void)tlsctx_session_resume(t, ssl, endpoint);
 	return ssl;
+}
+
+int
+tlsctx_session_resume(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
+{
+	struct tlsctx_sess *e;
+
+	if ((e = tlsctx_sess_find(t, endpoint)) == NULL)
+		return 0;
+	/* A refused session is no error: a full handshake follows. */
+	if (wolfSSL_set_session(ssl, e->sess) != WOLFSSL_SUCCESS)
+		return 0;
+	e->used = ++t->clock;
+	return 1;
 }
 
 void

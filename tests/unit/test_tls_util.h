@@ -25,6 +25,8 @@
 #include "mesh/tlsctx.h"
 
 #define TD "mesh.local"
+/* every test uses a different subset of these */
+#define TLSU static __attribute__((unused))
 
 struct tca {
 	char           dir[64];
@@ -32,7 +34,7 @@ struct tca {
 };
 
 /* A CA in a fresh temp dir (removed by tca_close). */
-static struct pki_ca *
+TLSU struct pki_ca *
 tca_open(struct tca *t)
 {
 	char err[256];
@@ -47,7 +49,7 @@ tca_open(struct tca *t)
 	return t->ca;
 }
 
-static void
+TLSU void
 tca_close(struct tca *t)
 {
 	char cmd[160];
@@ -66,7 +68,7 @@ tca_close(struct tca *t)
  * copied to raw (PKI_CERT_MAX bytes) and *rawlen: for leaves meant to be
  * bad, such as expired ones, that csr_accept would refuse.
  */
-static struct csr_ident *
+TLSU struct csr_ident *
 tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32_t ttl,
     unsigned char *raw, size_t *rawlen)
 {
@@ -106,7 +108,7 @@ tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32
  * (NULL: none) and CA flag is_ca: the shapes pki_issue never makes.
  * DER length into out, or <0.
  */
-static int
+TLSU int
 tleaf_raw(struct pki_ca *ca, ecc_key *sub, const unsigned char *san, size_t sanlen,
     int is_ca, unsigned char *out, size_t cap)
 {
@@ -135,7 +137,7 @@ tleaf_raw(struct pki_ca *ca, ecc_key *sub, const unsigned char *san, size_t sanl
 }
 
 /* A fresh P-256 key (initialised; wc_ecc_free it) and its SEC1 DER. */
-static int
+TLSU int
 tkey_new(struct pki_ca *ca, ecc_key *k, unsigned char *der, size_t *derlen)
 {
 	int n;
@@ -150,7 +152,7 @@ tkey_new(struct pki_ca *ca, ecc_key *k, unsigned char *der, size_t *derlen)
 }
 
 /* GeneralNames with the given URIs (each < 120 bytes). */
-static size_t
+TLSU size_t
 tsan_uris(unsigned char *out, const char *const *uris, size_t n)
 {
 	size_t off = 2, i, l;
@@ -168,7 +170,7 @@ tsan_uris(unsigned char *out, const char *const *uris, size_t n)
 }
 
 /* Non-blocking socketpair. */
-static int
+TLSU int
 tpair(int sv[2])
 {
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == -1)
@@ -178,7 +180,7 @@ tpair(int sv[2])
 
 /* Drive both handshakes to the end.  0 if both completed, -1 if either
  * failed (the other then usually fails too, or waits: bounded). */
-static int
+TLSU int
 tpump(WOLFSSL *cli, WOLFSSL *srv)
 {
 	int cdone = 0, sdone = 0, i, r, e;
@@ -206,7 +208,7 @@ tpump(WOLFSSL *cli, WOLFSSL *srv)
 
 /* Move one message from `from` to `to` (and process post-handshake
  * messages such as TLS 1.3 session tickets on the way).  0 or -1. */
-static int
+TLSU int
 txfer(WOLFSSL *from, WOLFSSL *to, const char *msg)
 {
 	char buf[256];
@@ -226,7 +228,7 @@ txfer(WOLFSSL *from, WOLFSSL *to, const char *msg)
 	return -1;
 }
 
-static void
+TLSU void
 tident(const struct csr_ident *id, struct tlsctx_ident *ti)
 {
 	ti->key = csr_key_der(id, &ti->keylen);

@@ -1,0 +1,49 @@
+/*
+ * transport_tls: the mesh transport over mTLS (wolfSSL), behind the
+ * vtable of transport.h.  Non-blocking throughout: wolfSSL's WANT_READ /
+ * WANT_WRITE become EAGAIN with the event to wait for in rwant (for a
+ * read) or wwant (for a write), as transport.h asks.
+ *
+ * A connection goes through
+ *   TLS_HANDSHAKE  the first read or writev drives wolfSSL_accept/connect;
+ *                  no application byte moves before the peer is verified
+ *   TLS_OPEN       the peer passed tlsctx_verify_peer(): callee side, the
+ *                  caller's SPIFFE ID and `allow`; caller side, the callee
+ *                  is the service expected at that port (see the `expect`
+ *                  callback); resumed sessions are checked the same way
+ *   TLS_FAILED     handshake or check failed (logged once, naming the
+ *                  port); every later call returns -1 with the same errno:
+ *                  EACCES (identity refused), EPROTO (TLS error),
+ *                  ECONNRESET (peer gone without close_notify)
+ * A clean close_notify reads as end of stream (0).  Caller-side sessions
+ * are cached per "127.0.0.1:<port>" and offered on the next connect.
+ *
+ * Which identity: the tlsctx given to transport_tls_setup(), current at
+ * open(); after a rotation (tlsctx_set_identity) new connections present
+ * the new leaf, open ones keep theirs.  open() fails while the tlsctx has
+ * no identity yet: no mesh traffic without a certificate.
+ */
+#ifndef MESH_TRANSPORT_TLS_H
+#define MESH_TRANSPORT_TLS_H
+
+#include <stdint.h>
+
+#include "mesh/tlsctx.h"
+#include "mesh/transport.h"
+
+extern const struct transport transport_tls;
+
+/*
+ * Install the process's TLS context and, for the caller side, the
+ * function naming the service expected at 127.0.0.1:port (from the
+ * sidecar's config: endpoint port -> service); NULL means "nobody we
+ * know" and the connection is refused.  Call before any open().
+ */
+void transport_tls_setup(struct tlsctx *t,
+                         const char *(*expect)(uint16_t port, void *arg), void *arg);
+
+/* The peer's verified service name on an open TLS connection (for the
+ * access log and metrics), NULL before verification or if c is not TLS. */
+const char *transport_tls_peer(const struct tconn *c);
+
+#endif
