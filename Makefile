@@ -130,6 +130,39 @@ install: all
 	install -m 0644 man/mesh.ini.5 $(DESTDIR)$(MANDIR)/man5/mesh.ini.5
 	install -m 0644 man/meshd.8 $(DESTDIR)$(MANDIR)/man8/meshd.8
 	install -m 0644 man/mesh-proxy.8 $(DESTDIR)$(MANDIR)/man8/mesh-proxy.8
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSCONFDIR)/mesh
+	for u in meshd.service meshd@.service; do \
+		sed -e 's|/usr/bin/meshctl|$(BINDIR)/meshctl|g' -e 's|/usr/sbin/meshd|$(SBINDIR)/meshd|g' \
+			units/$$u >$(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -m 0644 completion/meshctl.bash $(DESTDIR)$(COMPLETIONDIR)/meshctl
+	@# never overwrite a mesh.ini someone has edited
+	[ -e $(DESTDIR)$(SYSCONFDIR)/mesh/mesh.ini ] || \
+		install -m 0644 etc/mesh.ini $(DESTDIR)$(SYSCONFDIR)/mesh/mesh.ini
+
+# ---- edge install: Debian packages, ARM cross builds, footprint ----------
+# Units, completion and /etc/mesh/mesh.ini go where systemd and bash look
+# whatever PREFIX is: ConfigurationDirectory= is always under /etc.
+SYSCONFDIR    ?= /etc
+UNITDIR       ?= $(PREFIX)/lib/systemd/system
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# make deb [ARCH=arm64|armhf] [DEB_OUT=build/deb]: the .deb for the host or
+# a cross build; make check-cross [CROSS_ARCHS="arm64 armhf"]: unit tests and
+# a short scenario of each ARM build under qemu-user; make size.
+ARCH          ?=
+DEB_OUT       ?= build/deb
+CROSS_ARCHS   ?= arm64 armhf
+
+deb:
+	@ARCH=$(ARCH) DEB_OUT=$(DEB_OUT) scripts/deb.sh
+
+check-cross:
+	@scripts/cross.sh check $(CROSS_ARCHS)
+
+size:
+	@scripts/size.sh $(CROSS_ARCHS)
+
+.PHONY: deb check-cross size
 
 clean:
 	rm -rf build
