@@ -1,8 +1,10 @@
 /*
  * config_int: what the config_*.c files share and nobody else needs.
  *
- *   config.c           load/free, the line reader in front of inih, sections
+ *   config.c           load/free, the line reader in front of inih, errors
+ *   config_section.c   section headers and the name syntax
  *   config_table.c     the key table: one row per key, and the value parsers
+ *   config_list.c      list-valued keys and env.NAME
  *   config_expand.c    ${VAR} and ${VAR:-default}
  *   config_validate.c  cross-checks once the whole file is read
  */
@@ -134,6 +136,12 @@ int  config_expand(struct conf_ctx *ctx, const char *key, const char *in,
 
 /* Cross-checks over the whole file; errors through config_error(). */
 void config_validate(struct conf_ctx *ctx);
+
+/*
+ * A "[name]" header (brackets and blanks stripped): the section that the
+ * keys up to the next header go to (config_section.c).
+ */
+void config_section(struct conf_ctx *ctx, char *name);
 
 /* Name syntax: [a-z0-9][a-z0-9-]{0,62} and [a-z0-9][a-z0-9.-]{0,31}. */
 int  config_valid_name(const char *s);
