@@ -10,7 +10,7 @@
  *
  * Refused (RFC 9112 and DESIGN.md Part 3): Content-Length together with
  * Transfer-Encoding; duplicate or invalid Content-Length (differing or
- * not 1*DIGIT); Transfer-Encoding other than a final "chunked" (501);
+ * not 1*DIGIT); Transfer-Encoding other than "chunked" alone (501);
  * obs-fold; bare CR or bare LF as a line end; whitespace before the
  * colon; CR, LF or NUL in a value; missing Host on 1.1, more than one
  * Host, or a Host that disagrees with an absolute-form authority; HTTP/0.9
@@ -131,8 +131,8 @@ enum http_body {
 struct http_request {
 	const char        *method;    size_t method_len;
 	const char        *target;    size_t target_len;   /* as received */
-	const char        *path;      size_t path_len;     /* origin-form part ("/" if absolute-form had none) */
-	const char        *authority; size_t authority_len;/* from absolute-form, else Host */
+	const char        *path;      size_t path_len;     /* origin-form part ("/" if absolute-form had none; "" for CONNECT) */
+	const char        *authority; size_t authority_len;/* from absolute-form or CONNECT, else Host ("" if none: 1.0) */
 	int                minor;                          /* 0 or 1 */
 	struct http_header headers[HTTP_MAX_HEADERS];
 	size_t             nheaders;
