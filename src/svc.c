@@ -402,8 +402,12 @@ int
 svc_ready(const struct inst *in)
 {
 	if (in->proxy.state == PROC_FATAL || in->app.state == PROC_FATAL ||
-	    in->app.state == PROC_EXITED || in->proxy.state == PROC_EXITED)
+	    in->proxy.state == PROC_EXITED)
 		return -1;
+	/* a job that finished well is done, not failed; any other end is final */
+	if (in->app.state == PROC_EXITED)
+		return WIFEXITED(in->app.last_status) &&
+		    WEXITSTATUS(in->app.last_status) == 0 ? 1 : -1;
 	if (!in->proxy_ready)
 		return 0;
 	if (in->ri->svc->command == NULL)

@@ -18,6 +18,12 @@
  * Start order: sidecar, its READY, then the app.  Stop order: every app
  * (SIGTERM, SVC_STOP_WAIT s, SIGKILL), then every sidecar.
  *
+ * An instance is ready (wait-ready, READY=1) when its sidecar said READY
+ * and it has no command, or its app passed its health check (health=), or
+ * has run SVC_SETTLE s (no health=), or exited 0 for good (a job).  It has
+ * failed when its sidecar or app is FATAL or its app exited for good with
+ * another status.
+ *
  * An instance's endpoint is up when its sidecar is ready and: it has no
  * command (an external app at `port`), or its app runs and, with
  * `health=`, its probe passed.
