@@ -3,9 +3,11 @@
  *
  * meshd composes the report (it knows the processes; the stats files are
  * read there too), meshctl prints it.  A stopped mesh exits 3; with
- * --json it still prints one valid document, so a script can always
- * parse stdout:
- *   {"mesh":{"name":"NAME","state_dir":"DIR","running":false},"services":[]}
+ * --json it still prints one valid document of the same schema, so a
+ * script can always parse stdout:
+ *   {"mesh":{"name":"NAME","config":"FILE","state_dir":"DIR","meshd_pid":null,
+ *    "uptime_s":null,"state":"stopped","running":false},
+ *    "services":[],"routes":[]}
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -32,14 +34,18 @@ ctl_status_json_str(FILE *out, const char *s)
 	fputc('"', out);
 }
 
+/* The shape of meshd's document (status.h), with what a stopped mesh has. */
 static void
-ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m)
+ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m, const char *file)
 {
 	fputs("{\"mesh\":{\"name\":", out);
 	ctl_status_json_str(out, m->name);
+	fputs(",\"config\":", out);
+	ctl_status_json_str(out, file);
 	fputs(",\"state_dir\":", out);
 	ctl_status_json_str(out, m->state_dir);
-	fputs(",\"running\":false},\"services\":[]}\n", out);
+	fputs(",\"meshd_pid\":null,\"uptime_s\":null,\"state\":\"stopped\","
+	    "\"running\":false},\"services\":[],\"routes\":[]}\n", out);
 }
 
 int
@@ -54,7 +60,7 @@ ctl_status(const struct ctl_opts *o)
 	rc = ctl_conn_open(&m, &fd);
 	if (rc == CTL_NOT_RUNNING) {
 		if (o->json)
-			ctl_status_stopped_json(stdout, &m);
+			ctl_status_stopped_json(stdout, &m, o->file);
 		rc = ctl_mesh_not_running(&m);
 		ctl_mesh_close(&m);
 		return rc;

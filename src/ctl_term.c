@@ -36,21 +36,17 @@ ctl_term_esc(FILE *f, enum ctl_color c)
 	return esc[c];
 }
 
-/* State words meshd prints, and how they read at a glance. */
+/* The instance states meshd prints (svc_state()), and how they read at
+ * a glance. */
 static const struct {
 	const char     *word;
 	enum ctl_color  color;
 } ctl_term_words[] = {
-	{ "READY",    CTL_GREEN },  { "ready",    CTL_GREEN },
-	{ "RUNNING",  CTL_GREEN },  { "running",  CTL_GREEN },
-	{ "closed",   CTL_GREEN },
-	{ "STARTING", CTL_YELLOW }, { "starting", CTL_YELLOW },
-	{ "BACKOFF",  CTL_YELLOW }, { "backoff",  CTL_YELLOW },
-	{ "half-open", CTL_YELLOW }, { "STOPPING", CTL_YELLOW },
-	{ "FATAL",    CTL_RED },    { "fatal",    CTL_RED },
-	{ "FAILED",   CTL_RED },    { "failed",   CTL_RED },
-	{ "open",     CTL_RED },
-	{ "STOPPED",  CTL_RED },    { "EXITED",   CTL_RED },
+	{ "ready",    CTL_GREEN },  { "running",  CTL_GREEN },
+	{ "starting", CTL_YELLOW }, { "backoff",  CTL_YELLOW },
+	{ "stopping", CTL_YELLOW },
+	{ "stopped",  CTL_YELLOW },
+	{ "fatal",    CTL_RED },    { "failed",   CTL_RED },
 };
 
 static int

@@ -1,0 +1,99 @@
+#!/bin/bash
+# up -d that cannot succeed: a port already taken, an app that exits 1 at
+# once.  Each must exit 1 naming what failed; down then leaves nothing.
+# Ports: 21520-21549.
+. "$(dirname "$0")/lib.sh"
+
+# ---- a port is taken: service, port and FILE:LINE named, nothing left
+mkdir -p "$T/taken"
+cat >"$T/taken/mesh.ini" <<EOF
+[mesh]
+name = ctltaken
+state_dir = state
+port_base = 21530
+
+[service.gamma]
+command = $MESH_APPS/testapp --port \$PORT
+port = 21520
+upstreams = delta:21521
+
+[service.delta]
+command = $MESH_APPS/testapp --port \$PORT
+port = 21522
+EOF
+
+taken() { # WHAT PORT LINE SERVICE
+	local what=$1 port=$2 line=$3 svc=$4 holder rc
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+print("held", flush=True); time.sleep(120)' "$port" >"$T/holder.log" 2>&1 &
+	holder=$!
+	_pids+=($holder)
+	wait_for 20 grep -q held "$T/holder.log" || not_ok "$what: port holder started" "$(cat "$T/holder.log")"
+	mesh_up "$T/taken/mesh.ini" --timeout 30 >"$T/taken.out" 2>"$T/taken.err"
+	rc=$?
+	cat "$T/taken.out" "$T/taken.err" >"$T/taken.all"
+	is "$what taken: up -d exits 1" "$rc" 1
+	check "$what taken: the failure names the service" grep -q "$svc" "$T/taken.all"
+	check "$what taken: the failure names the port" grep -q "$port" "$T/taken.all"
+	check "$what taken: the failure names FILE:LINE" grep -qF "$T/taken/mesh.ini:$line:" "$T/taken.all"
+	[ "$rc" = 1 ] || sed 's/^/#   /' "$T/taken.all" | head -20
+	meshctl down -f "$T/taken/mesh.ini" >/dev/null 2>"$T/taken.down"
+	rc=$?
+	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then ok "$what taken: down after a failed up"; else
+		not_ok "$what taken: down after a failed up" "exit $rc" "$(head -c 300 "$T/taken.down")"; fi
+	is "$what taken: nothing left of the failed mesh" "$(leftovers "$T/taken" | tr '\n' ' ')" ""
+	if port_open 21520; then not_ok "$what taken: the other app is not running"; else ok "$what taken: the other app is not running"; fi
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+}
+# line 9: the NAME:PORT listener of gamma's sidecar; line 13: delta's app port
+taken "sidecar listener port" 21521 9 gamma
+taken "app port" 21522 13 delta
+
+# ---- an app that exits 1 immediately: FATAL, named
+mkdir -p "$T/crash"
+cat >"$T/crash/mesh.ini" <<EOF
+[mesh]
+name = ctlcrash
+state_dir = state
+port_base = 21540
+
+[service.fine]
+command = $MESH_APPS/testapp --port \$PORT
+port = 21523
+
+[service.broken]
+command = echo "broken: giving up" >&2; exit 1
+port = 21524
+EOF
+start=$(date +%s)
+mesh_up "$T/crash/mesh.ini" --timeout 60 >"$T/crash.out" 2>"$T/crash.err"
+rc=$?
+took=$(( $(date +%s) - start ))
+cat "$T/crash.out" "$T/crash.err" >"$T/crash.all"
+is "up -d with a crashing app exits 1" "$rc" 1
+check "the failure names the app" grep -q broken "$T/crash.all"
+if [ "$took" -lt 60 ]; then ok "the failure is reported before the timeout (${took}s)"; else not_ok "the failure is reported before the timeout" "took ${took}s"; fi
+[ "$rc" = 1 ] || sed 's/^/#   /' "$T/crash.all" | head -20
+meshctl status -f "$T/crash/mesh.ini" >"$T/crash.status" 2>&1
+check "status shows the app FATAL" grep -Eiq 'broken.*fatal|fatal.*broken' "$T/crash.status"
+meshctl status --json -f "$T/crash/mesh.ini" >"$T/crash.json" 2>/dev/null
+check "status --json shows the app FATAL" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+def objs(v):
+    if isinstance(v, dict):
+        yield v
+        for vv in v.values(): yield from objs(vv)
+    elif isinstance(v, list):
+        for vv in v: yield from objs(vv)
+assert any("broken" in [str(x) for x in o.values()] and
+           "FATAL" in json.dumps(o).upper() for o in objs(d)), d' "$T/crash.json"
+meshctl down -f "$T/crash/mesh.ini" >/dev/null 2>"$T/crash.down"
+is "down after a crashed app exits 0" "$?" 0
+is "nothing left of the crashed mesh" "$(leftovers "$T/crash" | tr '\n' ' ')" ""
+if port_open 21523; then not_ok "the healthy app is stopped too"; else ok "the healthy app is stopped too"; fi
+exit 0
