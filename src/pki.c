@@ -295,9 +295,11 @@ pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t e
 		if (created != NULL)
 			*created = 1;
 	} else if (kl == 0 || cl == 0) {
-		pki_err(err, errlen, "%s/%s exists but %s/%s does not; remove the other to create "
-		    "a new CA", dir, kl ? PKI_KEY_FILE : PKI_CRT_FILE, dir,
-		    kl ? PKI_CRT_FILE : PKI_KEY_FILE);
+		const char *have = kl ? PKI_KEY_FILE : PKI_CRT_FILE;
+
+		pki_err(err, errlen, "%s/%s exists but %s/%s does not; restore it, or remove "
+		    "%s/%s to create a new CA", dir, have, dir, kl ? PKI_CRT_FILE : PKI_KEY_FILE,
+		    dir, have);
 		goto fail_dir;
 	} else if (pki_ca_load(ca, dir, keypem, (size_t)kl, crtpem, (size_t)cl, err, errlen) == -1) {
 		goto fail_dir;
