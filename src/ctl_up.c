@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mesh/ctl.h"
+#include "mesh/ipc.h"
 #include "mesh/state.h"
 
 /* 1: a meshd answers on the socket already (message printed);
@@ -41,6 +42,15 @@ ctl_up_running(const struct ctl_mesh *m, const char *file)
 	return 1;
 }
 
+/* wait-ready: progress lines (LOGLINE) are output; the one REPLY says
+ * what failed, a diagnostic. */
+static void
+ctl_up_progress(void *arg, uint16_t type, const char *payload, size_t len)
+{
+	(void)arg;
+	ctl_conn_print(type == IPC_REPLY ? stderr : stdout, type, payload, len);
+}
+
 static int
 ctl_up_detached(const struct ctl_mesh *m, const struct ctl_opts *o)
 {
@@ -60,7 +70,7 @@ ctl_up_detached(const struct ctl_mesh *m, const struct ctl_opts *o)
 		return CTL_FAIL;
 	}
 	rc = ctl_conn_command(fd, "wait-ready", (int)secs * 1000,
-	    ctl_conn_print, stdout);
+	    ctl_up_progress, NULL);
 	close(fd);
 	if (rc == 0) {
 		printf("%smesh '%s' is ready%s\n", ctl_term_esc(stdout, CTL_GREEN),

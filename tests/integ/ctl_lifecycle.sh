@@ -110,4 +110,20 @@ is "status after down exits 3" "$?" 3
 meshctl down -f "$T/mesh.ini" >/dev/null 2>"$T/down2.err"
 is "a second down exits 3" "$?" 3
 check "a second down says not running" grep -q "mesh 'ctllife' is not running" "$T/down2.err"
+# a file broken while its mesh runs must not keep `down` from stopping it
+mesh_up "$T/mesh.ini" >"$T/up3.out" 2>&1
+is "up -d again exits 0" "$?" 0
+meshctl status --json -f "$T/mesh.ini" >"$T/status3.json" 2>/dev/null
+pids "$T/status3.json" >"$T/pids3"
+echo "bogus_key = 1" >>"$T/mesh.ini"
+meshctl status -f "$T/mesh.ini" >/dev/null 2>"$T/status3.err"
+is "status with a broken file exits 1" "$?" 1
+meshctl down -f "$T/mesh.ini" >"$T/down3.out" 2>"$T/down3.err"
+rc=$?
+is "down with a broken file still stops the mesh (exit 0)" "$rc" 0
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/down3.out" "$T/down3.err" | head -20
+check "down shows the file's errors" grep -q "mesh.ini:[0-9]*:" "$T/down3.err"
+left=
+while read -r p; do alive "$p" && left="$left $p"; done <"$T/pids3"
+is "down with a broken file leaves nothing" "${left:-none}" none
 exit 0
