@@ -36,4 +36,8 @@ int pki_set_root(struct pki_ca *ca, const unsigned char *der, size_t len);
 /* 0 when der is a CA certificate whose public key is ca->key's. */
 int pki_root_matches(struct pki_ca *ca, const unsigned char *der, size_t len);
 
+/* Mark basicConstraints critical in the TBSCertificate tbs[0..len) (cap
+ * bytes of room), before signing.  The new length, or -1. */
+int pki_der_bc_critical(unsigned char *tbs, size_t len, size_t cap);
+
 #endif

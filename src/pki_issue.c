@@ -100,6 +100,20 @@ pki_uri_san(Cert *c, const char *uri)
 	return 0;
 }
 
+/* Encode c for the subject key sub, mark basicConstraints critical, sign
+ * with the CA key.  DER length or <0 (a wolfSSL error). */
+static int
+pki_sign(Cert *c, unsigned char *out, size_t cap, ecc_key *sub, ecc_key *ca_key, WC_RNG *rng)
+{
+	int n = wc_MakeCert_ex(c, out, (word32)cap, ECC_TYPE, sub, rng);
+
+	if (n < 0)
+		return n;
+	if ((n = pki_der_bc_critical(out, (size_t)c->bodySz, cap)) < 0)
+		return ASN_PARSE_E;
+	return wc_SignCert_ex(n, c->sigType, out, (word32)cap, ECC_TYPE, ca_key, rng);
+}
+
 int
 pki_make_root(struct pki_ca *ca, const char *name, time_t now,
     unsigned char *out, size_t cap)
@@ -128,10 +142,7 @@ pki_make_root(struct pki_ca *ca, const char *name, time_t now,
 	if ((n = wc_SetKeyUsage(c, "keyCertSign")) != 0 ||
 	    (n = wc_SetSubjectKeyIdFromPublicKey_ex(c, ECC_TYPE, &ca->key)) != 0)
 		goto out;
-	n = wc_MakeCert_ex(c, out, (word32)cap, ECC_TYPE, &ca->key, &ca->rng);
-	if (n >= 0)
-		n = wc_SignCert_ex(c->bodySz, c->sigType, out, (word32)cap, ECC_TYPE,
-		    &ca->key, &ca->rng);
+	n = pki_sign(c, out, cap, &ca->key, &ca->key, &ca->rng);
 out:
 	wc_CertFree(c);
 	return n;
@@ -267,10 +278,7 @@ pki_issue(struct pki_ca *ca, const unsigned char *csr, size_t csrlen,
 		pki_err(err, errlen, "service %s: cannot prepare the certificate (%d)", svc, n);
 		goto out;
 	}
-	n = wc_MakeCert_ex(c, out, (word32)cap, ECC_TYPE, &pub, &ca->rng);
-	if (n >= 0)
-		n = wc_SignCert_ex(c->bodySz, c->sigType, out, (word32)cap, ECC_TYPE,
-		    &ca->key, &ca->rng);
+	n = pki_sign(c, out, cap, &pub, &ca->key, &ca->rng);
 	if (n < 0) {
 		pki_err(err, errlen, "service %s: cannot sign the certificate: %s", svc,
 		    wc_GetErrorString(n));

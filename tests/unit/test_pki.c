@@ -14,6 +14,8 @@
 
 #include "test_tls_util.h"
 
+#include <wolfssl/wolfcrypt/asn.h>
+
 static char base[64];
 
 static int
@@ -52,6 +54,30 @@ mode_of(const char *name)
 	return st.st_mode & 07777;
 }
 
+/* What openssl would print as "critical" for basicConstraints and
+ * keyUsage, read back with wolfSSL's parser. */
+static void
+assert_critical(const unsigned char *der, size_t len, int is_ca)
+{
+	DecodedCert dc;
+
+	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+	assert_int_equal(wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL), 0);
+	assert_true(dc.extBasicConstSet);
+	assert_true(dc.extBasicConstCrit);
+	assert_int_equal(dc.isCA, is_ca);
+	assert_true(dc.extKeyUsageSet);
+	assert_true(dc.extKeyUsageCrit);
+	assert_int_equal(dc.extKeyUsage, is_ca ? KEYUSE_KEY_CERT_SIGN : KEYUSE_DIGITAL_SIG);
+	if (is_ca) {
+		assert_true(dc.pathLengthSet);
+		assert_int_equal(dc.pathLength, 0);
+	} else {
+		assert_int_equal(dc.extExtKeyUsage, EXTKEYUSE_SERVER_AUTH | EXTKEYUSE_CLIENT_AUTH);
+	}
+	wc_FreeDecodedCert(&dc);
+}
+
 static void
 test_create_then_reuse(void **state)
 {
@@ -74,6 +100,7 @@ test_create_then_reuse(void **state)
 	assert_int_equal(ci.is_ca, 1);
 	assert_int_equal(ci.not_after - ci.not_before, (time_t)PKI_CA_DAYS * 86400 + PKI_BACKDATE_SEC);
 	assert_int_equal(strlen(ci.serial), 32);
+	assert_critical(d1, l1, 1);
 	pem = pki_ca_pem(ca, &pl);
 	assert_int_equal(strncmp(pem, "-----BEGIN CERTIFICATE-----", 27), 0);
 	assert_int_equal(strlen(pem), pl);
@@ -215,6 +242,7 @@ test_issue(void **state)
 	assert_string_equal(ci.uri, "spiffe://" TD "/svc/web");
 	assert_int_equal(ci.is_ca, 0);
 	assert_int_equal(spiffe_check_der(leaf, len, TD, NULL), SPIFFE_OK);
+	assert_critical(leaf, len, 0);
 	assert_int_equal(ci.not_before, now - PKI_BACKDATE_SEC);
 	assert_int_equal(ci.not_after, now + 86400);
 	assert_int_equal(strlen(ci.serial), 32);
