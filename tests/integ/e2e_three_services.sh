@@ -136,6 +136,38 @@ check "status --json is one JSON document" python3 -c 'import json,sys; json.loa
 for s in gateway web api users; do
 	check "status --json names service $s" grep -q "\"$s\"" "$T/status.json"
 done
+
+# ---- between sidecars there is no plaintext path: web's inbound port
+# speaks TLS (1.3 when offered), and serves nothing without a mesh client cert
+inb=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for s in d.get("services", []):
+    for i in s.get("instances", []):
+        if s.get("name") == "web" and i.get("inbound_port"):
+            print(i["inbound_port"])' "$T/status.json" 2>/dev/null | head -1)
+check "status --json gives web's inbound port (${inb:-none})" test -n "$inb"
+if [ -n "$inb" ]; then
+	r=$(timeout 5 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+s.sendall(b"GET / HTTP/1.1\r\nHost: web\r\n\r\n")
+try:
+    print(s.recv(200).decode("latin-1"))
+except Exception as e:
+    print("error", e)' "$inb" 2>&1)
+	if grep -q '^HTTP/' <<<"$r"; then
+		not_ok "plaintext HTTP to web's inbound port gets no HTTP answer" "got: $(head -1 <<<"$r")"
+	else
+		ok "plaintext HTTP to web's inbound port gets no HTTP answer"
+	fi
+	timeout 10 openssl s_client -connect "127.0.0.1:$inb" -tls1_3 -ign_eof \
+		<<<$'GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n' >"$T/sclient.out" 2>&1
+	check "web's inbound port negotiates TLSv1.3" grep -q 'TLSv1.3' "$T/sclient.out"
+	check "without a client certificate nothing is served" \
+		bash -c '! grep -q "^HTTP/1.1 200" "$1"' _ "$T/sclient.out"
+fi
+
 n=$(pgrep -f "^$T/testapp" | wc -l)
 is "exactly 4 app processes run (web, api x2, users)" "$n" 4
 exit 0
