@@ -82,9 +82,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBMESH)
 		-o $@ $< $(LIBMESH) $(LIBS) -lcmocka
 
 # Test apps: small real servers the integration scenarios start.
-$(BUILD)/apps/%: tests/apps/%.c
+$(BUILD)/apps/%: tests/apps/%.c $(LIBMESH)
 	@mkdir -p $(dir $@)
-	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -lev
+	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESH) $(LIBS)
 
 tests: $(UNIT_TESTS) $(APPS)
 
