@@ -1,0 +1,273 @@
+/*
+ * status: the JSON document is valid JSON (a small strict checker below)
+ * with the documented fields and real values only (null for what does not
+ * exist); the text table has a row per instance and the split.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mesh/config.h"
+#include "mesh/meshd.h"
+#include "mesh/ports.h"
+#include "mesh/registry.h"
+#include "mesh/status.h"
+#include "mesh/svc.h"
+
+/* ---- a strict JSON checker (RFC 8259 grammar, no extensions) ---- */
+static const char *jp;
+static int json_value(int depth);
+
+static void json_ws(void) { while (*jp == ' ' || *jp == '\n' || *jp == '\t' || *jp == '\r') jp++; }
+
+static int
+json_string(void)
+{
+	if (*jp++ != '"')
+		return 0;
+	while (*jp != '"') {
+		if ((unsigned char)*jp < 0x20 || *jp == '\0')
+			return 0;
+		if (*jp == '\\') {
+			jp++;
+			if (*jp == 'u') {
+				int i;
+
+				for (i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", jp[i]) || jp[i] == '\0')
+						return 0;
+				jp += 4;
+			} else if (!strchr("\"\\/bfnrt", *jp) || *jp == '\0')
+				return 0;
+		}
+		jp++;
+	}
+	jp++;
+	return 1;
+}
+
+static int
+json_number(void)
+{
+	const char *s = jp;
+
+	if (*jp == '-')
+		jp++;
+	if (*jp == '0')
+		jp++;
+	else if (*jp >= '1' && *jp <= '9')
+		while (*jp >= '0' && *jp <= '9') jp++;
+	else
+		return 0;
+	if (*jp == '.') {
+		jp++;
+		if (!(*jp >= '0' && *jp <= '9')) return 0;
+		while (*jp >= '0' && *jp <= '9') jp++;
+	}
+	return jp > s;
+}
+
+static int
+json_value(int depth)
+{
+	if (depth > 32)
+		return 0;
+	json_ws();
+	if (*jp == '{') {
+		jp++;
+		json_ws();
+		if (*jp == '}') { jp++; return 1; }
+		for (;;) {
+			json_ws();
+			if (!json_string()) return 0;
+			json_ws();
+			if (*jp++ != ':') return 0;
+			if (!json_value(depth + 1)) return 0;
+			json_ws();
+			if (*jp == ',') { jp++; continue; }
+			if (*jp++ == '}') return 1;
+			return 0;
+		}
+	}
+	if (*jp == '[') {
+		jp++;
+		json_ws();
+		if (*jp == ']') { jp++; return 1; }
+		for (;;) {
+			if (!json_value(depth + 1)) return 0;
+			json_ws();
+			if (*jp == ',') { jp++; continue; }
+			if (*jp++ == ']') return 1;
+			return 0;
+		}
+	}
+	if (*jp == '"')
+		return json_string();
+	if (strncmp(jp, "null", 4) == 0 || strncmp(jp, "true", 4) == 0) { jp += 4; return 1; }
+	if (strncmp(jp, "false", 5) == 0) { jp += 5; return 1; }
+	return json_number();
+}
+
+static int
+json_valid(const char *s)
+{
+	jp = s;
+	if (!json_value(0))
+		return 0;
+	json_ws();
+	return *jp == '\0';
+}
+
+/* ---- fixture: a meshd context with nothing started ---- */
+static const char ini[] =
+	"[mesh]\n"
+	"name = shop\n"
+	"port_base = 21470\n"
+	"[service.web]\n"
+	"command = ./web\n"
+	"port = 21460\n"
+	"upstreams = api:21465\n"
+	"[service.api]\n"
+	"command = ./api\n"
+	"port = 21462\n"
+	"[service.api@v2]\n"
+	"port = 21463\n"
+	"[route.api]\n"
+	"split = v1:75, v2:25\n";
+
+static struct meshd m;
+static struct ports_fixed *fixed;
+
+static int
+setup(void **state)
+{
+	char path[] = "/tmp/test_status.XXXXXX";
+	struct ports_alloc a;
+	size_t n;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd != -1);
+	assert_true(write(fd, ini, strlen(ini)) == (ssize_t)strlen(ini));
+	close(fd);
+	assert_int_equal(config_load(path, &m.cfg, stderr), 0);
+	snprintf(m.config_path, sizeof(m.config_path), "%s", path);
+	unlink(path);
+	assert_int_equal(ports_fixed_collect(&m.cfg, &fixed, &n), 0);
+	ports_alloc_init(&a, m.cfg.mesh.port_base, fixed, n, NULL, NULL);
+	assert_int_equal(registry_init(&m.reg, &m.cfg, &a, stderr), 0);
+	m.loop = ev_default_loop(0);
+	m.started = ev_now(m.loop);
+	m.pid = 4242;
+	assert_int_equal(svc_init(&m), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	svc_free(&m);
+	registry_free(&m.reg);
+	free(fixed);
+	config_free(&m.cfg);
+	return 0;
+}
+
+static void
+test_checker(void **state)
+{
+	(void)state;
+	assert_true(json_valid("{\"a\":[1,-2.5,null,\"x\\n\"],\"b\":{}}"));
+	assert_false(json_valid("{\"a\":1,}"));
+	assert_false(json_valid("{\"a\":01}"));
+	assert_false(json_valid("{\"a\":\"\x01\"}"));
+	assert_false(json_valid("[1] x"));
+}
+
+static void
+test_json(void **state)
+{
+	char *out;
+	size_t len;
+
+	(void)state;
+	/* pretend: web's sidecar runs as 100 and was restarted twice */
+	m.insts[0].proxy.pid = 100;
+	m.insts[0].proxy.state = PROC_RUNNING;
+	m.insts[0].proxy.restarts = 2;
+	m.insts[0].app.last_status = 3 << 8;
+	m.insts[1].app.state = PROC_FATAL;
+	assert_int_equal(status_json(&m, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	if (!json_valid(out))
+		fail_msg("invalid JSON: %s", out);
+	assert_non_null(strstr(out, "{\"mesh\":{\"name\":\"shop\",\"config\":\""));
+	assert_non_null(strstr(out, "\"meshd_pid\":4242,\"uptime_s\":0,\"state\":\"starting\",\"running\":true}"));
+	assert_non_null(strstr(out, "{\"name\":\"web\",\"version\":\"v1\",\"protocol\":\"http\","
+	    "\"instances\":[{\"index\":0,\"name\":\"web.0\",\"id\":\"web@v1.0\","
+	    "\"state\":\"starting\",\"app_pid\":null,\"proxy_pid\":100,\"app_port\":21460,"
+	    "\"inbound_port\":21470,\"outbound_port\":21471,"
+	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
+	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
+	    "\"endpoint\":\"down\"}]}"));
+	assert_non_null(strstr(out, "\"name\":\"api.0\",\"id\":\"api@v1.0\",\"state\":\"fatal\""));
+	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
+	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
+	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}]}]}"));
+	assert_null(strstr(out, "\"pid\":0"));
+	free(out);
+}
+
+static void
+test_json_str(void **state)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	(void)state;
+	status_json_str(f, "a\"b\\c\n\x01\x7f");
+	fclose(f);
+	assert_string_equal(out, "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
+	assert_true(json_valid(out));
+	free(out);
+}
+
+static void
+test_text(void **state)
+{
+	char *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(status_text(&m, &out, &len), 0);
+	assert_non_null(strstr(out, "mesh shop: starting, meshd pid 4242"));
+	assert_non_null(strstr(out, "SERVICE"));
+	assert_non_null(strstr(out, "web.0"));
+	assert_non_null(strstr(out, "21465->api"));
+	assert_non_null(strstr(out, "api@v2.0"));
+	assert_non_null(strstr(out, "route api: split v1=75 v2=25\n"));
+	free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checker),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_text),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
