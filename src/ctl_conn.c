@@ -90,8 +90,10 @@ ctl_conn_command(int fd, const char *cmd, int timeout_ms, ctl_conn_fn *fn,
 		/* Drain whole frames before reading more. */
 		while ((r = ipc_reader_next(&rd, &type, &payload, &len, &perr)) == 1) {
 			if (type == IPC_DONE) {
-				if ((rc = ctl_conn_done_code(payload)) == -1)
+				if ((rc = ctl_conn_done_code(payload)) == -1) {
 					ctl_errx("meshd: '%s': bad exit code '%.32s'", cmd, payload);
+					errno = EPROTO;
+				}
 				goto out;
 			}
 			if (type == IPC_REPLY || type == IPC_LOGLINE)
@@ -99,11 +101,13 @@ ctl_conn_command(int fd, const char *cmd, int timeout_ms, ctl_conn_fn *fn,
 			else {
 				ctl_errx("meshd: '%s': unexpected message type %u", cmd,
 				    (unsigned)type);
+				errno = EPROTO;
 				goto out;
 			}
 		}
 		if (r == -1) {
 			ctl_errx("meshd: '%s': protocol error: %s", cmd, perr);
+			errno = EPROTO;
 			goto out;
 		}
 		if (timeout_ms > 0) {
@@ -125,11 +129,11 @@ ctl_conn_command(int fd, const char *cmd, int timeout_ms, ctl_conn_fn *fn,
 		got = read(fd, buf, sizeof(buf));
 		if (got == -1 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (got == -1) {
+		if (got == -1 && errno != ECONNRESET) {
 			ctl_err("reading meshd's reply to '%s'", cmd);
 			goto out;
 		}
-		if (got == 0) {
+		if (got <= 0) {
 			/* The caller says what that means: an error for most
 			 * commands, the expected end for `down`. */
 			errno = ECONNRESET;
@@ -137,6 +141,7 @@ ctl_conn_command(int fd, const char *cmd, int timeout_ms, ctl_conn_fn *fn,
 		}
 		if (ipc_reader_feed(&rd, buf, (size_t)got) == -1) {
 			ctl_errx("meshd: '%s': oversize reply", cmd);
+			errno = EPROTO;
 			goto out;
 		}
 	}
