@@ -29,19 +29,21 @@ pki_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Open dir, creating it 0700; refuse one that others could write into
+/* Open dir, creating it 0700 (if create; else -2 when missing); refuse one that others could write into
  * (they could swap the key or the certificate under us). */
 static int
-pki_dir_open(const char *dir, char *err, size_t errlen)
+pki_dir_open(const char *dir, int create, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd;
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		pki_err(err, errlen, "%s: cannot create CA directory: %s", dir, strerror(errno));
 		return -1;
 	}
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && !create && errno == ENOENT)
+		return -2;
 	if (fd == -1) {
 		pki_err(err, errlen, "%s: cannot open CA directory: %s", dir, strerror(errno));
 		return -1;
@@ -249,8 +251,11 @@ pki_ca_load(struct pki_ca *ca, const char *dir, const char *keypem, size_t keyle
 	return 0;
 }
 
-struct pki_ca *
-pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t errlen)
+/* Open or (may_create) create the CA in dir.  NULL with err set, or
+ * with err empty when !may_create and there is no CA yet. */
+static struct pki_ca *
+pki_ca_get(const char *dir, const char *name, int may_create, int *created,
+    char *err, size_t errlen)
 {
 	struct pki_ca *ca;
 	char *keypem = NULL, *crtpem = NULL;
@@ -259,6 +264,8 @@ pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t e
 
 	if (created != NULL)
 		*created = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
 	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
 		pki_err(err, errlen, "%s: out of memory", dir);
 		return NULL;
@@ -275,7 +282,7 @@ pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t e
 		return NULL;
 	}
 	ca->key_ok = 1;
-	if ((dirfd = pki_dir_open(dir, err, errlen)) == -1)
+	if ((dirfd = pki_dir_open(dir, may_create, err, errlen)) < 0)
 		goto fail;
 	keypem = malloc(PKI_FILE_MAX);
 	crtpem = malloc(PKI_FILE_MAX);
@@ -290,6 +297,8 @@ pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t e
 	if (cl == -1)
 		goto fail_dir;
 	if (kl == 0 && cl == 0) {
+		if (!may_create)
+			goto fail_dir;     /* no CA yet: not an error */
 		if (pki_ca_create(ca, dirfd, dir, name, err, errlen) == -1)
 			goto fail_dir;
 		if (created != NULL)
@@ -318,6 +327,38 @@ fail:
 	free(crtpem);
 	pki_ca_free(ca);
 	return NULL;
+}
+
+struct pki_ca *
+pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t errlen)
+{
+	struct pki_ca *ca = pki_ca_get(dir, name, 1, created, err, errlen);
+
+	if (ca == NULL && err != NULL && errlen > 0 && err[0] == '\0')
+		pki_err(err, errlen, "%s: cannot open the CA", dir);
+	return ca;
+}
+
+int
+pki_ca_check(const char *dir, struct pki_certinfo *root, char *err, size_t errlen)
+{
+	struct pki_ca *ca;
+	char tmp[8];
+	int rc;
+
+	if (err == NULL || errlen == 0) {
+		err = tmp;
+		errlen = sizeof(tmp);
+	}
+	ca = pki_ca_get(dir, NULL, 0, NULL, err, errlen);
+
+	if (ca == NULL)
+		return err[0] != '\0' ? -1 : 0;
+	rc = pki_cert_info(ca->der, ca->derlen, root) == 0 ? 1 : -1;
+	if (rc == -1)
+		pki_err(err, errlen, "%s: cannot read the root certificate", dir);
+	pki_ca_free(ca);
+	return rc;
 }
 
 void

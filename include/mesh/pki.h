@@ -60,6 +60,14 @@ struct pki_ca *pki_ca_open(const char *dir, const char *name, int *created,
                            char *err, size_t errlen);
 void           pki_ca_free(struct pki_ca *ca);
 
+/*
+ * For `meshctl check`: the same checks as pki_ca_open() without creating
+ * anything.  1 with the root's info when a usable CA is there, 0 when
+ * there is none yet (the first start makes it), -1 with err set when a
+ * start would refuse.
+ */
+int pki_ca_check(const char *dir, struct pki_certinfo *root, char *err, size_t errlen);
+
 /* The root certificate, DER and PEM (NUL-terminated); owned by ca. */
 const unsigned char *pki_ca_der(const struct pki_ca *ca, size_t *len);
 const char          *pki_ca_pem(const struct pki_ca *ca, size_t *len);

@@ -158,6 +158,32 @@ test_permissions(void **state)
 }
 
 static void
+test_check_only(void **state)
+{
+	struct pki_certinfo root;
+	struct pki_ca *ca;
+	struct stat st;
+	char err[256];
+
+	/* nothing yet: fine, and nothing is created */
+	assert_int_equal(pki_ca_check(path("ca"), &root, err, sizeof(err)), 0);
+	assert_int_equal(stat(path("ca"), &st), -1);
+	assert_int_equal(mkdir(path("ca"), 0700), 0);
+	assert_int_equal(pki_ca_check(path("ca"), &root, NULL, 0), 0);
+	assert_int_equal(stat(path("ca/ca.key"), &st), -1);
+	ca = pki_ca_open(path("ca"), "shop", NULL, err, sizeof(err));
+	assert_non_null(ca);
+	pki_ca_free(ca);
+	assert_int_equal(pki_ca_check(path("ca"), &root, err, sizeof(err)), 1);
+	assert_int_equal(root.is_ca, 1);
+	assert_true(root.not_after > time(NULL) + 9 * 365 * 86400L);
+	assert_int_equal(chmod(path("ca/ca.key"), 0644), 0);
+	assert_int_equal(pki_ca_check(path("ca"), &root, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(pki_ca_check(path("ca"), &root, NULL, 0), -1);
+}
+
+static void
 test_broken_states(void **state)
 {
 	char err[256], other[160];
@@ -316,6 +342,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_then_reuse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_broken_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_issue_refusals, setup, teardown),
