@@ -9,7 +9,9 @@
  *    "uptime_s":null,"state":"stopped","running":false},
  *    "services":[],"routes":[]}
  */
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "mesh/ctl.h"
@@ -38,10 +40,13 @@ ctl_status_json_str(FILE *out, const char *s)
 static void
 ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m, const char *file)
 {
+	char abs[PATH_MAX];
+
 	fputs("{\"mesh\":{\"name\":", out);
 	ctl_status_json_str(out, m->name);
 	fputs(",\"config\":", out);
-	ctl_status_json_str(out, file);
+	/* meshd reports the file's absolute path: so do we */
+	ctl_status_json_str(out, realpath(file, abs) != NULL ? abs : file);
 	fputs(",\"state_dir\":", out);
 	ctl_status_json_str(out, m->state_dir);
 	fputs(",\"meshd_pid\":null,\"uptime_s\":null,\"state\":\"stopped\","
