@@ -3,7 +3,7 @@
 #
 #   scripts/cross.sh deps  ARCH   toolchain, qemu and the ARCH sysroot (idempotent)
 #   scripts/cross.sh env   ARCH   print the make variables of a cross build
-#   scripts/cross.sh build ARCH   make all tests into build/ARCH/
+#   scripts/cross.sh build ARCH   make all tests (or $CROSS_TARGETS) into build/ARCH/
 #   scripts/cross.sh check ARCH   build, then the unit tests and the cross
 #                                 scenario (tests/cross/) under qemu-user
 # ARCH: arm64 | armhf.  CROSS_FULL=1 makes `check` run the whole suite
@@ -208,7 +208,7 @@ check_one() { # ARCH; sets P F
 case "$cmd" in
 	deps)  arch_setup "$1"; host_deps; sysroot_deps ;;
 	env)   arch_setup "$1"; cross_env ;;
-	build) arch_setup "$1"; host_deps; sysroot_deps; cross_make all tests ;;
+	build) arch_setup "$1"; host_deps; sysroot_deps; cross_make ${CROSS_TARGETS:-all tests} ;;
 	check)
 		tp=0 tf=0
 		for a in "$@"; do
