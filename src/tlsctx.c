@@ -14,9 +14,14 @@
 #include <asm/hwcap.h>
 #endif
 
+#include <sys/socket.h>
+#include <time.h>
+
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfio.h>
 
+#include "mesh/pki.h"
 #include "mesh/tlsctx.h"
 
 #define TLSCTX_ALLOW_MAX 256
@@ -264,6 +269,8 @@ tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char *endpoint)
 		wolfSSL_free(ssl);
 		return NULL;
 	}
+	/* a peer that went away is an error to report, not a SIGPIPE */
+	wolfSSL_SetIOWriteFlags(ssl, MSG_NOSIGNAL);
 	if (!server && endpoint != NULL)
 		(void)tlsctx_session_resume(t, ssl, endpoint);
 	return ssl;
@@ -343,6 +350,14 @@ tlsctx_verify_peer(struct tlsctx *t, WOLFSSL *ssl, const char *expect, struct sp
 		return TLSCTX_E_NO_CERT;
 	if ((rc = spiffe_check_der(der, (size_t)len, t->td, &id)) != SPIFFE_OK)
 		return rc;
+	/* A full handshake checked the dates; a resumption did not, and a
+	 * ticket may outlive the leaf it was issued to. */
+	if (wolfSSL_session_reused(ssl)) {
+		struct pki_certinfo ci;
+
+		if (pki_cert_info(der, (size_t)len, &ci) != 0 || ci.not_after <= time(NULL))
+			return TLSCTX_E_EXPIRED;
+	}
 	if (expect == NULL &&
 	    !spiffe_allowed(id.svc, (const char *const *)t->allow, t->nallow))
 		return TLSCTX_E_DENIED;
@@ -360,6 +375,7 @@ tlsctx_strerror(int err)
 	case TLSCTX_E_NO_CERT:    return "peer presented no certificate";
 	case TLSCTX_E_DENIED:     return "caller not allowed";
 	case TLSCTX_E_WRONG_PEER: return "peer is not the service we called";
+	case TLSCTX_E_EXPIRED:    return "resumed session of an expired certificate";
 	}
 	return spiffe_strerror(err);
 }

@@ -329,7 +329,10 @@ tls_close(struct tconn *c)
 	struct tls_conn *tc = c->priv;
 
 	if (tc != NULL) {
-		if (tc->shut_pending)
+		/* Say goodbye (best effort, never waiting) so that the peer
+		 * reads a clean end, not a truncation, when a pooled or
+		 * finished connection goes away. */
+		if (tc->state == TLS_OPEN)
 			(void)wolfSSL_shutdown(tc->ssl);
 		wolfSSL_free(tc->ssl);
 		free(tc);

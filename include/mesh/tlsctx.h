@@ -52,6 +52,7 @@ enum tlsctx_err {
 	TLSCTX_E_NO_CERT = 100,   /* no peer certificate (should not happen) */
 	TLSCTX_E_DENIED,          /* callee: caller not in `allow` */
 	TLSCTX_E_WRONG_PEER,      /* caller: the callee is another service */
+	TLSCTX_E_EXPIRED,         /* resumed session whose peer leaf has expired since */
 };
 
 /* The identity to present; DER buffers are copied. */

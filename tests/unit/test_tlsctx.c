@@ -374,6 +374,34 @@ test_resumption(void **state)
 	tlsctx_free(ts);
 }
 
+/* A ticket outlives a short leaf: the resumed connection is refused. */
+static void
+test_resumed_expired(void **state)
+{
+	struct csr_ident *brief;
+	struct tlsctx *tc = mkctx(web, TLSCTX_PREFER_AUTO), *ts;
+	struct conn c;
+
+	/* issued 9 s ago for 10 s: one second left */
+	brief = tid_issue(ca1.ca, TD, "api", time(NULL) - 9, 10, NULL, NULL);
+	assert_non_null(brief);
+	ts = mkctx(brief, TLSCTX_PREFER_AUTO);
+	assert_int_equal(conn_open(&c, tc, ts, "127.0.0.1:25003"), 0);
+	assert_int_equal(tlsctx_verify_peer(tc, c.cli, "api", NULL), 0);
+	assert_int_equal(txfer(c.cli, c.srv, "ping"), 0);
+	assert_int_equal(txfer(c.srv, c.cli, "pong"), 0);
+	tlsctx_session_save(tc, c.cli, "127.0.0.1:25003");
+	conn_close(&c);
+	sleep(2);
+	assert_int_equal(conn_open(&c, tc, ts, "127.0.0.1:25003"), 0);
+	assert_int_equal(wolfSSL_session_reused(c.cli), 1);
+	assert_int_equal(tlsctx_verify_peer(tc, c.cli, "api", NULL), TLSCTX_E_EXPIRED);
+	conn_close(&c);
+	tlsctx_free(tc);
+	tlsctx_free(ts);
+	csr_free(brief);
+}
+
 /* Serial of the leaf the peer presented on this connection. */
 static void
 peer_serial(WOLFSSL *ssl, char *out)
@@ -438,6 +466,7 @@ test_no_identity(void **state)
 	assert_null(tlsctx_ssl_new(t, 0, 1, NULL));
 	tlsctx_free(t);
 	assert_string_equal(tlsctx_strerror(TLSCTX_E_DENIED), "caller not allowed");
+	assert_non_null(strstr(tlsctx_strerror(TLSCTX_E_EXPIRED), "expired"));
 	assert_string_equal(tlsctx_strerror(SPIFFE_E_CA), "peer leaf certificate is a CA");
 }
 
@@ -455,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_tls12_floor),
 		cmocka_unit_test(test_cipher_order),
 		cmocka_unit_test(test_resumption),
+		cmocka_unit_test(test_resumed_expired),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_no_identity),
 	};

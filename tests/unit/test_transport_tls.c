@@ -277,15 +277,24 @@ test_half_close_and_truncation(void **state)
 	tconn_close(&c);
 	tconn_close(&s);
 
+	/* closing an open connection says goodbye: the peer reads an end */
+	pair_open(&c, &s, sv);
+	assert_int_equal(shuttle(&c, 0, &s, 1, req, 4, 4, out, &err), 0);
+	tconn_close(&c);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 0);
+	tconn_close(&s);
+
 	/* the peer vanishes without close_notify: an error, not an end */
 	pair_open(&c, &s, sv);
 	assert_int_equal(shuttle(&c, 0, &s, 1, req, 4, 4, out, &err), 0);
-	close(sv[0]);
-	c.fd = -1;    /* closed behind the transport's back on purpose */
+	assert_int_equal(shutdown(sv[0], SHUT_RDWR), 0);   /* FIN behind the transport's back */
 	n = side_read(&s, 1, out, sizeof(out));
 	assert_int_equal(n, -1);
 	assert_int_equal(errno, ECONNRESET);
-	transport_tls.close(&c);  /* frees the session, leaves fd -1 alone */
+	/* and stays so */
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), -1);
+	assert_int_equal(errno, ECONNRESET);
+	tconn_close(&c);   /* its goodbye hits a dead socket: no SIGPIPE, no error */
 	tconn_close(&s);
 }
 
