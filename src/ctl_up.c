@@ -59,8 +59,12 @@ ctl_up_detached(const struct ctl_mesh *m, const struct ctl_opts *o)
 
 	rc = ctl_meshd_detach(o->file);
 	if (rc != 0) {
-		/* meshd said why on stderr already. */
-		ctl_errx("mesh '%s' did not start (meshd exit status %d)", m->name, rc);
+		/* meshd (or ctl_meshd_detach) said why on stderr already. */
+		if (rc == -1)
+			ctl_errx("mesh '%s' did not start", m->name);
+		else
+			ctl_errx("mesh '%s' did not start (meshd exit status %d)",
+			    m->name, rc);
 		return CTL_FAIL;
 	}
 	if ((rc = ctl_conn_open(m, &fd)) != CTL_OK) {
@@ -78,8 +82,8 @@ ctl_up_detached(const struct ctl_mesh *m, const struct ctl_opts *o)
 		return CTL_OK;
 	}
 	if (rc == -1 && errno == ETIMEDOUT)
-		ctl_errx("mesh '%s' is not ready after %u s; see: meshctl status -f %s",
-		    m->name, secs, o->file);
+		ctl_errx("mesh '%s' is not ready after %u s; see: meshctl status -f %s; "
+		    "stop it with: meshctl down -f %s", m->name, secs, o->file, o->file);
 	else {
 		if (rc == -1)
 			ctl_conn_lost(m, "wait-ready", (int)secs * 1000);

@@ -95,6 +95,21 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 rc "stale socket and pid file: status exits 3" 3 meshctl status -f "$T/m/mesh.ini"
 rc "stale socket and pid file: down exits 3" 3 meshctl down -f "$T/m/mesh.ini"
 
+# ---- which meshd: MESH_MESHD wins; a missing one is named
+MESH_MESHD=/nonexistent/meshd meshctl up -f "$T/m/mesh.ini" >"$T/out" 2>"$T/err"
+is "foreground up with a missing meshd exits 1" "$?" 1
+has "the missing meshd is named" "$T/err" "cannot run /nonexistent/meshd"
+MESH_MESHD=/nonexistent/meshd meshctl up -d -f "$T/m/mesh.ini" >"$T/out" 2>"$T/err"
+is "up -d with a missing meshd exits 1" "$?" 1
+has "up -d: the missing meshd is named" "$T/err" "cannot run /nonexistent/meshd"
+printf '#!/bin/sh\necho "fake meshd $*" >"%s/fake.args"\nexit 0\n' "$T" >"$T/fakemeshd"
+chmod +x "$T/fakemeshd"
+MESH_MESHD=$T/fakemeshd meshctl up -f "$T/m/mesh.ini" >/dev/null 2>&1
+is "foreground up runs \$MESH_MESHD -f FILE" "$(cat "$T/fake.args" 2>/dev/null)" "fake meshd -f $T/m/mesh.ini"
+MESH_MESHD=$T/fakemeshd meshctl up -d -f "$T/m/mesh.ini" >/dev/null 2>"$T/err"
+is "up -d runs \$MESH_MESHD -f FILE -d" "$(cat "$T/fake.args" 2>/dev/null)" "fake meshd -f $T/m/mesh.ini -d"
+has "a meshd -d that returns without a socket is reported" "$T/err" "does not answer"
+
 # ---- config errors: exit 1 with FILE:LINE, before anything runs
 cat >"$T/bad.ini" <<EOF
 [mesh]

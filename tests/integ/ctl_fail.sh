@@ -1,6 +1,7 @@
 #!/bin/bash
 # up -d that cannot succeed: a port already taken, an app that exits 1 at
-# once.  Each must exit 1 naming what failed; down then leaves nothing.
+# once, a health check that never passes.  Each must exit 1 naming what
+# failed; down then leaves nothing.
 # Ports: 21520-21549.
 . "$(dirname "$0")/lib.sh"
 
@@ -96,4 +97,29 @@ meshctl down -f "$T/crash/mesh.ini" >/dev/null 2>"$T/crash.down"
 is "down after a crashed app exits 0" "$?" 0
 is "nothing left of the crashed mesh" "$(leftovers "$T/crash" | tr '\n' ' ')" ""
 if port_open 21523; then not_ok "the healthy app is stopped too"; else ok "the healthy app is stopped too"; fi
+
+# ---- an app whose health check never passes: up -d gives up at --timeout
+mkdir -p "$T/slow"
+cat >"$T/slow/mesh.ini" <<EOF
+[mesh]
+name = ctlslow
+state_dir = state
+port_base = 21545
+
+[service.sick]
+command = $MESH_APPS/testapp --port \$PORT
+port = 21525
+health = /status/503
+EOF
+start=$(date +%s)
+mesh_up "$T/slow/mesh.ini" --timeout 3 >"$T/slow.out" 2>"$T/slow.err"
+rc=$?
+took=$(( $(date +%s) - start ))
+is "up -d that never gets ready exits 1" "$rc" 1
+check "it says it timed out" grep -q "not ready after 3 s" "$T/slow.err"
+if [ "$took" -le 8 ]; then ok "up -d honours --timeout (${took}s)"; else not_ok "up -d honours --timeout" "took ${took}s"; fi
+meshctl status -f "$T/slow/mesh.ini" >"$T/slow.status" 2>&1
+check "the unready instance is still starting" grep -Eq 'sick.*starting' "$T/slow.status"
+meshctl down -f "$T/slow/mesh.ini" >/dev/null 2>&1
+is "down after a timed-out up exits 0" "$?" 0
 exit 0
