@@ -31,7 +31,7 @@
 
 static const char *cfg_file;
 static ev_timer    drain_timer;
-static ev_check    reaper;
+static ev_prepare  reaper;
 
 static void
 usage(void)
@@ -94,7 +94,7 @@ load_file(void)
 }
 
 static void
-reap_cb(struct ev_loop *loop, ev_check *w, int revents)
+reap_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
 	conn_reap();
 	if (conn_draining() && conn_count() == 0)
@@ -120,8 +120,6 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	conn_drain();
 	ev_timer_init(&drain_timer, drain_timeout_cb, DRAIN_S, 0.);
 	ev_timer_start(loop, &drain_timer);
-	/* Wake the loop so the check watcher sees an already empty set. */
-	ev_feed_event(loop, &drain_timer, 0);
 }
 
 static void
@@ -179,8 +177,10 @@ main(int argc, char **argv)
 	ev_signal_start(loop, &sterm);
 	ev_signal_start(loop, &sint);
 	ev_signal_start(loop, &shup);
-	ev_check_init(&reaper, reap_cb);
-	ev_check_start(loop, &reaper);
+	/* Closed objects are reclaimed before the loop blocks, when no
+	 * callback of this iteration can still hold them. */
+	ev_prepare_init(&reaper, reap_cb);
+	ev_prepare_start(loop, &reaper);
 
 	if (cfg_file != NULL) {
 		if (load_file() == -1)
