@@ -151,7 +151,7 @@ ctl_down_comm(pid_t pid, char *out, size_t size)
 
 static void
 ctl_down_report_left(const struct ctl_mesh *m, const struct ctl_down_pids *p,
-    pid_t meshd, unsigned secs)
+    unsigned secs)
 {
 	char comm[64];
 	size_t i;
@@ -161,24 +161,25 @@ ctl_down_report_left(const struct ctl_mesh *m, const struct ctl_down_pids *p,
 		if (!ctl_proc_alive(p->pid[i]))
 			continue;
 		ctl_down_comm(p->pid[i], comm, sizeof(comm));
-		fprintf(stderr, "  pid %d (%s)%s\n", (int)p->pid[i], comm,
-		    p->pid[i] == meshd ? ": meshd" : "");
+		fprintf(stderr, "  pid %d (%s)\n", (int)p->pid[i], comm);
 	}
+	/* A group whose leader is listed above adds nothing. */
 	for (i = 0; i < p->ngroups; i++)
-		if (ctl_proc_group_alive(p->group[i]))
-			fprintf(stderr, "  process group %d\n", (int)p->group[i]);
+		if (!ctl_proc_alive(p->group[i]) && ctl_proc_group_alive(p->group[i]))
+			fprintf(stderr, "  process group %d (its leader is gone)\n",
+			    (int)p->group[i]);
 }
 
 /* Wait for everything in p until the deadline; report what is left. */
 static int
 ctl_down_wait(const struct ctl_mesh *m, const struct ctl_down_pids *p,
-    pid_t meshd, int64_t deadline, unsigned secs)
+    int64_t deadline, unsigned secs)
 {
 	int64_t left = deadline - ctl_proc_now_ms();
 
 	if (ctl_proc_wait_gone(p->pid, p->n, p->group, p->ngroups,
 	    left > 0 ? (int)left : 0) != 0) {
-		ctl_down_report_left(m, p, meshd, secs);
+		ctl_down_report_left(m, p, secs);
 		return CTL_FAIL;
 	}
 	return CTL_OK;
@@ -200,7 +201,7 @@ ctl_down_running(const struct ctl_mesh *m, int fd, pid_t meshd,
 		return CTL_FAIL;
 	if (rc > 0)
 		ctl_errx("meshd of mesh '%s' reported status %d for 'down'", m->name, rc);
-	if (ctl_down_wait(m, p, meshd, deadline, secs) != CTL_OK)
+	if (ctl_down_wait(m, p, deadline, secs) != CTL_OK)
 		return CTL_FAIL;
 	printf("mesh '%s' stopped\n", m->name);
 	return rc > 0 ? CTL_FAIL : CTL_OK;
@@ -223,7 +224,7 @@ ctl_down_stray(const struct ctl_mesh *m, pid_t meshd, struct ctl_down_pids *p,
 			ctl_err("kill %d", (int)meshd);
 			return CTL_FAIL;
 		}
-		if (ctl_down_wait(m, p, meshd, deadline, secs) != CTL_OK)
+		if (ctl_down_wait(m, p, deadline, secs) != CTL_OK)
 			return CTL_FAIL;
 	}
 	if ((n = state_reap(m->state_dir)) == -1) {

@@ -5,6 +5,8 @@
 # Ports: 21520-21549.
 . "$(dirname "$0")/lib.sh"
 
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
+
 # ---- a port is taken: service, port and FILE:LINE named, nothing left
 mkdir -p "$T/taken"
 cat >"$T/taken/mesh.ini" <<EOF
@@ -97,6 +99,36 @@ meshctl down -f "$T/crash/mesh.ini" >/dev/null 2>"$T/crash.down"
 is "down after a crashed app exits 0" "$?" 0
 is "nothing left of the crashed mesh" "$(leftovers "$T/crash" | tr '\n' ' ')" ""
 if port_open 21523; then not_ok "the healthy app is stopped too"; else ok "the healthy app is stopped too"; fi
+
+# ---- an app that ignores SIGTERM: a short `down --timeout` reports what is
+# left (exit 1); meshd's SIGKILL then ends it and a later down finds it gone
+mkdir -p "$T/stub"
+cat >"$T/stub/mesh.ini" <<EOF
+[mesh]
+name = ctlstub
+state_dir = state
+port_base = 21547
+
+[service.stubborn]
+command = trap '' TERM; while :; do sleep 0.2; done
+port = 21526
+EOF
+mesh_up "$T/stub/mesh.ini" >"$T/stub.out" 2>&1
+is "up -d with a SIGTERM-proof app exits 0" "$?" 0
+meshctl status --json -f "$T/stub/mesh.ini" >"$T/stub.json" 2>/dev/null
+app_pid=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["services"][0]["instances"][0]["app_pid"])' "$T/stub.json" 2>/dev/null)
+meshctl down --timeout 1 -f "$T/stub/mesh.ini" >"$T/stub.down" 2>"$T/stub.err"
+is "down that runs out of time exits 1" "$?" 1
+check "it says what is still running" grep -q "still running 1 s after 'down'" "$T/stub.err"
+check "it lists the app's pid" grep -q "pid ${app_pid:-none} " "$T/stub.err"
+wait_for 30 sh -c "! meshctl status -f '$T/stub/mesh.ini' >/dev/null 2>&1"
+meshctl down -f "$T/stub/mesh.ini" >/dev/null 2>&1
+is "once meshd has killed it, down exits 3" "$?" 3
+is "nothing of it is left" "$(leftovers "$T/stub" | tr '\n' ' ')" ""
+if [ -n "$app_pid" ] && alive "$app_pid"; then not_ok "the stubborn app is gone"; else ok "the stubborn app is gone"; fi
 
 # ---- an app whose health check never passes: up -d gives up at --timeout
 mkdir -p "$T/slow"
