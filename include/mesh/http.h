@@ -46,9 +46,9 @@
  *    refused since path could not point into the buffer); authority-form
  *    only with, and required by, CONNECT (host:port, port required).
  *    CONNECT parses (HTTP_F_CONNECT, body NONE, no KEEPALIVE) so the
- *    proxy can answer it: the proxy answers 501 "connect not supported"
- *    (the method is understood but not implemented by this proxy; 405
- *    would wrongly describe a resource) and closes.
+ *    proxy can answer it: the proxy answers 501 (the method is
+ *    understood but not implemented by this proxy; 405 would wrongly
+ *    describe a resource) and closes.
  *  - Host: at most one; required on 1.1 (also with absolute-form and
  *    CONNECT); must be a plausible authority (reg-name of unreserved
  *    characters, IPv4, or [IPv6], optional :port 1-65535; no userinfo,
