@@ -27,6 +27,10 @@
  *  - Rotation: tlsctx_set_identity() builds new contexts; new connections
  *    use them, open ones keep the old contexts (wolfSSL reference-counts
  *    a WOLFSSL_CTX per WOLFSSL), which go away with their last connection.
+ * Memory: with Debian's libwolfssl (OPENSSL_ALL, SESSION_CERTS, ...) a
+ * WOLFSSL costs ~56 KiB at wolfSSL_new() and ~78 KiB after a handshake,
+ * per side; pooling keeps the count low, a leaner wolfSSL build would
+ * shrink it.
  * Single-threaded: the proxy's loop owns it.
  */
 #ifndef MESH_TLSCTX_H
