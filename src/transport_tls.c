@@ -36,6 +36,7 @@ struct tls_conn {
 	WOLFSSL        *ssl;
 	enum tls_state  state;
 	uint8_t         server;
+	uint8_t         started;      /* first handshake step taken (port known) */
 	uint8_t         saved;        /* caller: session cached for resumption */
 	uint8_t         shut_pending; /* close_notify not flushed yet */
 	int             errnum;       /* TLS_FAILED: errno every call returns */
@@ -193,7 +194,8 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 		errno = tc->errnum;
 		return -1;
 	}
-	if (tc->port == 0) {
+	if (!tc->started) {
+		tc->started = 1;
 		tc->port = tls_port(c->fd, !tc->server);
 		if (!tc->server) {
 			tls_endpoint(tc->port, ep, sizeof(ep));
