@@ -170,4 +170,10 @@ check "a new meshd runs (${newd:-none}, was $meshd)" test -n "$newd" -a "${newd:
 timeout 40 meshctl down -f "$F" >"$T/down3.log" 2>&1
 is "down exits 0" "$?" 0
 assert_gone "after down (old and new)" $old $new
+check "the mesh's log is there to look at" test -s "$T/.mesh/run/meshd.log"
+if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" "$T"/fg*.log 2>/dev/null; then
+	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" "$T"/fg*.log)"
+else
+	ok "no sanitizer report in the mesh's log"
+fi
 exit 0
