@@ -31,6 +31,7 @@ _meshctl()
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
 	check)   opts="-f --file -h --help" ;;
+	help)    opts="up down status check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
