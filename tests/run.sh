@@ -17,13 +17,6 @@ pass=0 fail=0
 log=$BUILD/test-logs
 mkdir -p "$log"
 
-count() { # file with TAP-like output
-	local p f
-	p=$(grep -Ec '^ok ' "$1")
-	f=$(grep -Ec '^not ok ' "$1")
-	pass=$((pass + p)); fail=$((fail + f))
-	echo "$p $f"
-}
 
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -62,8 +55,10 @@ for s in tests/integ/*.sh; do
 	[ -n "$pat" ] && [[ "$n" != *$pat* ]] && continue
 	timeout -k 10 600 bash "$s" >"$log/integ-$n.log" 2>&1
 	rc=$?
-	read -r p f < <(count "$log/integ-$n.log")
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then fail=$((fail + 1)); f=1; fi
+	p=$(grep -Ec '^ok ' "$log/integ-$n.log")
+	f=$(grep -Ec '^not ok ' "$log/integ-$n.log")
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	pass=$((pass + p)); fail=$((fail + f))
 	printf '%-40s %3d passed %3d failed\n' "integ/$n" "$p" "$f"
 	[ "$f" -ne 0 ] && grep -E '^not ok|^#' "$log/integ-$n.log" | head -30 | sed 's/^/    /'
 done
