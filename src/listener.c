@@ -130,9 +130,15 @@ listener_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				log_warn("port %u: accept (pausing %.0f ms)", l->port, BACKOFF_S * 1000);
+				if (ev_now(loop) - l->warned_at >= 10.) {
+					log_warn("port %u: accept (pausing %.0f ms at a time)",
+					    l->port, BACKOFF_S * 1000);
+					l->warned_at = ev_now(loop);
+				}
 				ev_io_stop(loop, &l->io);
 				l->backoff = 1;
+				/* set again: a fired one-shot timer keeps a stale offset */
+				ev_timer_set(&l->retry, BACKOFF_S, 0.);
 				ev_timer_start(loop, &l->retry);
 				return;
 			}

@@ -27,6 +27,7 @@ struct listener {
 	ev_io            io;        /* private */
 	ev_timer         retry;     /* private: EMFILE back-off */
 	uint8_t          backoff;   /* private: waiting on `retry` */
+	ev_tstamp        warned_at; /* private: last EMFILE warning (one per 10 s) */
 	uint8_t          mark;      /* private: pstate's sweep */
 	struct listener *next;      /* private */
 };
