@@ -95,6 +95,8 @@ static void conn_run(struct conn *c);
 
 static void out_put(struct conn *c, const void *p, size_t n)
 {
+	if (n == 0)
+		return;   /* c->out may still be NULL */
 	if (c->ooff + c->olen + n > c->ocap) {
 		if (c->ooff > 0) {
 			memmove(c->out, c->out + c->ooff, c->olen);
