@@ -25,7 +25,7 @@ for t in "$BUILD"/tests/test_*; do
 	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$n.log" 2>&1
 	rc=$?
 	# cmocka repeats failed names in its summary: count run minus OK
-	p=$(grep -Ec '^\[       OK \]' "$log/$n.log")
+	p=$(grep -aEc '^\[       OK \]' "$log/$n.log")
 	total=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\./\1/p' "$log/$n.log" | tail -1)
 	f=$(( ${total:-0} - p ))
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
