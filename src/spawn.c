@@ -88,6 +88,37 @@ fail:
 	return -1;
 }
 
+char *
+spawn_shell_command(const char *cmd)
+{
+	static const char *reserved[] = { "if", "then", "else", "elif", "fi", "case",
+	    "esac", "for", "while", "until", "do", "done", "{", "}", "!", "[[",
+	    "function", "select", "time", "exec", NULL };
+	const char *w = cmd;
+	size_t wl, i;
+	char *out;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	wl = strcspn(w, " \t");
+	/* one simple command: no lists, pipes, subshells, substitutions,
+	 * reserved words or leading assignments */
+	if (wl == 0 || memchr(w, '=', wl) != NULL)
+		return strdup(cmd);
+	for (i = 0; cmd[i] != '\0'; i++) {
+		/* `&` of a redirection (2>&1, <&3) is no list operator */
+		if (strchr(";|`()\n", cmd[i]) != NULL ||
+		    (cmd[i] == '&' && (i == 0 || (cmd[i - 1] != '>' && cmd[i - 1] != '<'))))
+			return strdup(cmd);
+	}
+	for (i = 0; reserved[i] != NULL; i++)
+		if (strlen(reserved[i]) == wl && strncmp(w, reserved[i], wl) == 0)
+			return strdup(cmd);
+	if (asprintf(&out, "exec %s", w) == -1)
+		return NULL;
+	return out;
+}
+
 struct spawn_env {
 	char  **v;
 	size_t  n, cap;

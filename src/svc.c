@@ -197,7 +197,7 @@ svc_proc_start(struct proc *p)
 {
 	struct inst *in = p->inst;
 	struct meshd *m = in->m;
-	char *argv[6], **env = NULL, err[512];
+	char *argv[6], **env = NULL, *shcmd = NULL, err[512];
 	int out, errfd;
 	pid_t pid;
 
@@ -212,9 +212,10 @@ svc_proc_start(struct proc *p)
 	} else {
 		argv[0] = (char *)(uintptr_t)"/bin/sh";
 		argv[1] = (char *)(uintptr_t)"-c";
-		argv[2] = in->ri->svc->command;
+		argv[2] = shcmd = spawn_shell_command(in->ri->svc->command);
 		argv[3] = NULL;
-		if ((env = spawn_env_app(in->ri)) == NULL) {
+		if (shcmd == NULL || (env = spawn_env_app(in->ri)) == NULL) {
+			free(shcmd);
 			snprintf(in->why, sizeof(in->why), "%s: out of memory", p->name);
 			p->state = PROC_FATAL;
 			return;
@@ -223,6 +224,7 @@ svc_proc_start(struct proc *p)
 	pid = spawn(argv, p->is_proxy ? environ : env, p->is_proxy ? NULL : m->cfg.dir,
 	    &out, &errfd, err, sizeof(err));
 	spawn_env_free(env);
+	free(shcmd);
 	p->started = ev_now(m->loop);
 	if (pid == -1) {
 		/* no child at all: counts as a failed start */

@@ -24,6 +24,15 @@ pid_t spawn(char *const argv[], char *const envp[], const char *dir,
             int *out_fd, int *err_fd, char *err, size_t errlen);
 
 /*
+ * What meshd passes to `/bin/sh -c` for a service's command: "exec
+ * COMMAND" when COMMAND is one simple command (no ; & | ` ( ) or newline,
+ * no reserved word or assignment first), so the app itself is the
+ * process meshd watches (its pid, exit status and signals), whatever the
+ * shell; the command unchanged otherwise.  malloc'd; NULL out of memory.
+ */
+char *spawn_shell_command(const char *cmd);
+
+/*
  * The environment of an app (DESIGN.md "What a service sees"): meshd's
  * own, then PORT, MESH_SERVICE, MESH_VERSION, MESH_INSTANCE, http_proxy,
  * HTTP_PROXY, no_proxy, NO_PROXY, MESH_UPSTREAM_<NAME> for each NAME:PORT
