@@ -29,15 +29,24 @@ if ! meshctl check -f "$ini" >/dev/null; then
 	exit 1
 fi
 
+# What to try, printed before anything starts; meshctl by its full path,
+# since the other terminal may not have build/bin on its PATH.
+ctl=$build/bin/meshctl
 cat <<MSG
 The shop mesh: curl -> gateway 127.0.0.1:8080 -> web (x2) -> api v1 90% / v2 10% -> db (tcp)
 Starting it in the foreground; Ctrl-C stops it.  In another terminal, try:
 
   curl http://127.0.0.1:8080/whoami
   for i in \$(seq 20); do curl -s 'http://127.0.0.1:8080/call?url=http://api/whoami'; done | sort | uniq -c
-  meshctl status -f $ini
-  meshctl weight -f $ini api v1=50 v2=50     # then the loop above again
-  meshctl top -f $ini
-
+  echo hello | curl -s --max-time 2 telnet://127.0.0.1:8500     # db, through api's sidecar
+  $ctl status -f $ini
 MSG
+if meshctl help 2>&1 | grep -qw weight; then
+	echo "  $ctl weight -f $ini api v1=50 v2=50     # then the loop again"
+fi
+if meshctl help 2>&1 | grep -qw top; then
+	echo "  $ctl top -f $ini"
+fi
+echo
+
 exec meshctl up -f "$ini"
