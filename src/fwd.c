@@ -296,7 +296,12 @@ fwd_head(struct conn *c)
 				fwd_refuse(c, 431, "request head too large", 1);
 				return;
 			}
-		} else if (conn_draining()) {
+		} else if (conn_draining() || c->d.eof) {
+			conn_close(c);
+			return;
+		}
+		if (c->d.eof) {
+			/* EOF in the middle of a request head. */
 			conn_close(c);
 			return;
 		}
@@ -479,6 +484,15 @@ fwd_exchange(struct conn *c)
 			return;
 		}
 	}
+	else if (c->d.readable && !c->d.eof && side_has_room(&c->d)) {
+		/* Read ahead (a pipelined request, or the client's EOF) so the
+		 * read watcher can stay armed across requests instead of
+		 * costing an epoll_ctl per request.  Parsed after the response. */
+		if (side_fill(&c->d) == -1 && c->d.err) {
+			conn_close(c);
+			return;
+		}
+	}
 	if (c->state == FWD_EXCHANGE)
 		fwd_res_head(c);
 	if (c->state != FWD_RES_BODY)
@@ -583,7 +597,7 @@ fwd_arm(struct conn *c)
 		break;
 	case FWD_EXCHANGE:
 	case FWD_RES_BODY:
-		dr = !(c->x & X_REQ_DONE) && room_d;
+		dr = room_d && !c->d.eof;
 		ur = u != NULL && (c->state == FWD_EXCHANGE || !c->res.done) && side_has_room(u);
 		break;
 	case FWD_TUNNEL:

@@ -56,7 +56,7 @@ case "${r1%% *} ${r2%% *}" in
 *) not_ok "tcp relay: balanced per connection" "got: $r1 / $r2" ;;
 esac
 
-out=$(printf 'x' | raw $DOWN 2)
+out=$(printf '' | raw $DOWN 2)
 is "tcp relay, no endpoint up: connection closed" "$out" "
 [closed]"
 
