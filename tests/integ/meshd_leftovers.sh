@@ -92,6 +92,10 @@ M3=$(cat "$T/.mesh/run/meshd.pid")
 ctl wait-ready 30 >/dev/null
 is "-d: wait-ready answers 0" "$?" 0
 check "-d: lines go to run/meshd.log" grep -q "sidecar ready" "$T/.mesh/run/meshd.log"
+meshd -f "$T/mesh.ini" -d >"$T/detach2.out" 2>&1
+is "-d while running: exit 1" "$?" 1
+is "-d while running: the parent says why" "$(cat "$T/detach2.out")" \
+	"meshd: mesh 'left' already running (meshd pid $M3)"
 check "-d: meshd is a session leader" test "$(ps -o sid= -p "$M3" | tr -d ' ')" = "$M3"
 ctl down 30 >/dev/null
 wait_for 20 sh -c "! kill -0 $M3 2>/dev/null"

@@ -18,6 +18,11 @@ port = 21290
 [service.crash]
 command = echo "boom from \$MESH_SERVICE"; exit 3
 
+[service.sick]
+command = $T/testapp
+port = 21291
+health = /status/503
+
 [service.once]
 command = echo done; exit 0
 restart = never
@@ -46,6 +51,9 @@ is "crash loop: last_exit" "$(inst crash.0 last_exit)" "exited with status 3"
 is "restart=never: stopped" "$(inst once.0 state)" stopped
 is "restart=never: not restarted" "$(inst once.0 restarts)" 0
 is "restart=never: last_exit" "$(inst once.0 last_exit)" "exited with status 0"
+is "a failing health check: still starting" "$(inst sick.0 state)" starting
+is "a failing health check: endpoint down" "$(inst sick.0 endpoint)" down
+check "a failing health check is logged" grep -q 'GET /status/503 503' "$T/meshd.log"
 sleep 1.5
 status
 is "FATAL stays FATAL" "$(inst crash.0 restarts)" 4
