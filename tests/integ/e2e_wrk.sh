@@ -3,7 +3,8 @@
 #   wrk -> gateway sidecar 127.0.0.1:22501 -> web sidecar -> testapp
 # Bounded: 3 s, 2 threads, 16 connections.  Asserts at least 1,000
 # requests, zero socket errors, zero non-2xx responses, and that the app
-# served at least as many requests as wrk counted.  Prints requests/s and
+# served at least as many requests as wrk counted; then three pipelined
+# requests come back in order.  Prints requests/s and
 # the latency distribution as "# " lines.
 # Ports: 22500-22599.
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,28 @@ echo "# app served $served requests during the run (wrk completed ${reqs:-?})"
 check "the app served at least what wrk counted ($served >= ${reqs:-?})" \
 	test "$served" -ge "${reqs:-1}"
 is "the mesh still answers after the load" "$(curl -sS -m 10 "$G/")" "web-v1-0"
+
+# pipelining: three requests in one write, the slow one first; the answers
+# come back complete and in order on the same connection
+r=$(timeout 20 python3 - <<'EOF'
+import socket
+s = socket.create_connection(("127.0.0.1", 22501), timeout=10)
+s.sendall(b"GET /delay?ms=300 HTTP/1.1\r\nHost: web\r\n\r\n"
+          b"POST /echo HTTP/1.1\r\nHost: web\r\nContent-Length: 5\r\n\r\nhello"
+          b"GET /status/201 HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+d = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    d += b
+out = []
+for part in d.split(b"HTTP/1.1 ")[1:]:
+    out.append(part[:3].decode())
+print(" ".join(out), b"web-v1-0\n" in d, b"hello" in d)
+EOF
+)
+is "pipelined: 200 (slow), 200 (echo), 201, in order, bodies intact" "$r" "200 200 201 True True"
 
 # stop the mesh here, so that exit-time sanitizer reports (ASan, LSan, UBSan)
 # reach its log: every process's stderr goes to <state_dir>/run/meshd.log
