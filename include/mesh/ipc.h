@@ -26,8 +26,12 @@ enum ipc_type {
 	IPC_HELLO   = 1,  /* "proxy <instance-id> <pid>"  first message of a sidecar */
 	IPC_READY   = 2,  /* "" : every listener is bound and serving */
 	IPC_FAIL    = 3,  /* human message, e.g. "cannot listen on 127.0.0.1:5433: Address in use" */
+	IPC_CSR     = 4,  /* PEM certificate request; meshd ignores every name in it */
 	/* meshd -> mesh-proxy */
 	IPC_CONFIG  = 10, /* a whole pcfg document (see pcfg.h); resent on every change */
+	IPC_CERT    = 11, /* the issued leaf PEM followed by the CA certificate PEM */
+	IPC_CERT_FAIL = 12, /* why meshd refused to sign the last IPC_CSR */
+	IPC_ROTATE  = 13, /* "" : renew the leaf now (meshctl certs --rotate) */
 	/* meshctl -> meshd */
 	IPC_CMD     = 20, /* "status" | "status --json" | "down" | "wait-ready" | "logs" | "ping" */
 	/* meshd -> meshctl */

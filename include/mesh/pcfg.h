@@ -18,6 +18,9 @@
  *                                            an instance's sidecar inbound port;
  *                                            state: up | down
  *   split <service> <version>=<weight> ...   weights by version (absent: equal)
+ *   trust_domain <domain>                    SPIFFE trust domain (mTLS between sidecars)
+ *   allow <service> ...                      callers allowed in (absent: every identity
+ *                                            of the trust domain)
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
