@@ -114,8 +114,10 @@ control_flush(struct conn *c)
 		}
 		done += (size_t)n;
 	}
-	memmove(c->out, c->out + done, c->outlen - done);
-	c->outlen -= done;
+	if (done > 0) {
+		memmove(c->out, c->out + done, c->outlen - done);
+		c->outlen -= done;
+	}
 	if (c->outlen > 0)
 		ev_io_start(loop, &c->wio);
 	else
@@ -156,7 +158,9 @@ control_send(struct conn *c, uint16_t type, const void *p, size_t len)
 	if (len > 0)
 		memcpy(c->out + c->outlen + IPC_HDR_LEN, p, len);
 	c->outlen = need;
-	control_flush(c);
+	/* with bytes already waiting, the write watcher sends when it can */
+	if (!ev_is_active(&c->wio))
+		control_flush(c);
 }
 
 static void

@@ -46,6 +46,8 @@ usage(void)
 static void
 meshd_cleanup(void)
 {
+	/* lines emitted from here on must not reach a freed control socket */
+	outlog_set_sink(NULL, NULL);
 	if (M.ctl != NULL)
 		control_close(&M);
 	if (M.insts != NULL)

@@ -32,6 +32,13 @@ outlog_init(unsigned width, outlog_sink_fn *sink, void *arg)
 }
 
 void
+outlog_set_sink(outlog_sink_fn *sink, void *arg)
+{
+	ol.sink = sink;
+	ol.arg = arg;
+}
+
+void
 outlog_free(void)
 {
 	unsigned i;

@@ -26,6 +26,8 @@ typedef void outlog_sink_fn(void *arg, const char *line, size_t len);
 
 void outlog_init(unsigned width, outlog_sink_fn *sink, void *arg);
 void outlog_free(void);
+/* Replace the sink (NULL: none), e.g. before the control socket goes away. */
+void outlog_set_sink(outlog_sink_fn *sink, void *arg);
 
 /* One line from `name`. */
 void outlog_line(const char *name, const char *text, size_t len);

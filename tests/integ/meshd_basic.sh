@@ -23,6 +23,9 @@ command = $T/testapp
 port = 21240
 upstreams = api, db:21245
 
+[service.noisy]
+command = while [ ! -e $T/go ]; do sleep 0.2; done; head -c 8000000 /dev/zero | tr '\\0' x | fold -w 5000; echo; exec sleep 1000
+
 [service.db]
 command = $T/testapp --tcp
 port = 21250
@@ -48,10 +51,10 @@ ctl "status --json" >"$T/status.json"
 check "status --json is valid JSON" python3 -m json.tool "$T/status.json"
 is "every instance is running" \
 	"$(js "' '.join(i['state'] for s in d['services'] for i in s['instances'])")" \
-	"running running running running"
+	"running running running running running"
 is "instance names" \
 	"$(js "' '.join(i['name'] for s in d['services'] for i in s['instances'])")" \
-	"api.0 api.1 web.0 db.0"
+	"api.0 api.1 web.0 noisy.0 db.0"
 is "instance ids" "$(js "d['services'][0]['instances'][1]['id']")" "api@v1.1"
 is "meshd pid in status" "$(js "d['mesh']['meshd_pid']")" "$MESHD"
 is "web's listener" "$(js "d['services'][1]['instances'][0]['listeners']")" \
@@ -79,8 +82,43 @@ check "web reaches api through its sidecar" \
 check "web's db listener reaches db" bash -c "exec 3<>/dev/tcp/127.0.0.1/21245; head -c 8 <&3 | grep -q db-v1-0"
 
 check "app lines are prefixed with the instance" grep -Eq '^api\.0 +\| api-v1-0 ' "$T/meshd.log"
-check "sidecar lines are prefixed name~proxy" grep -Eq '^web\.0~proxy \| ' "$T/meshd.log"
+check "sidecar lines are prefixed name~proxy" grep -Eq '^web\.0~proxy +\| ' "$T/meshd.log"
 check "wait-ready streamed progress lines" grep -q 'sidecar ready' "$T/wait.out"
+
+# a `logs` client that never reads is dropped; meshd keeps answering
+python3 - "$SOCK" >"$T/slow.out" 2>&1 <<'PY' &
+import socket, struct, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(sys.argv[1])
+s.sendall(struct.pack("!IHH", 4, 20, 0) + b"logs")
+time.sleep(6)              # noisy writes 8 MB meanwhile
+got = 0
+s.settimeout(5)
+try:
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        got += len(d)
+except socket.timeout:
+    print("not dropped")
+    sys.exit(1)
+print("dropped after", got, "bytes")
+PY
+SLOW=$!
+sleep 1
+touch "$T/go"
+sleep 3
+ctl ping >/dev/null
+is "meshd answers while a client does not read" "$?" 0
+wait "$SLOW"
+check "the client that does not read is dropped" grep -q '^dropped after' "$T/slow.out"
+check "meshd says it dropped it" grep -q 'dropping a client that does not read' "$T/meshd.log"
+wait_for 20 sh -c "grep -c '^noisy.0 *| x' '$T/meshd.log' | grep -qx 3200"
+check "long lines are split at 4 KiB" sh -c "grep '^noisy.0 *| x' '$T/meshd.log' | awk '{print length(\$NF)}' | sort -n | uniq -c | tr -s ' ' | grep -qx ' 1600 904' && \
+	grep '^noisy.0 *| x' '$T/meshd.log' | awk '{print length(\$NF)}' | sort -n | uniq -c | tr -s ' ' | grep -qx ' 1600 4096'"
+ctl "status --json" >"$T/status.json"
 
 PIDS=$(js "' '.join(str(i[k]) for s in d['services'] for i in s['instances'] for k in ('app_pid','proxy_pid'))")
 kill -TERM "$MESHD"
