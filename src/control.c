@@ -356,6 +356,13 @@ control_msg(struct conn *c, uint16_t type, char *p, size_t len)
 		svc_proxy_failed(c->inst, len > 0 ? p : "(no reason given)");
 		return;
 	}
+	if (c->kind == CONN_PROXY && type == IPC_CSR) {
+		/* the CA is not wired into meshd yet: refuse clearly, keep the sidecar */
+		log_warnx("%s: sidecar asked for a certificate; this meshd issues none yet",
+		    c->inst->ri->name);
+		control_send_str(c, IPC_CERT_FAIL, "meshd does not issue certificates yet");
+		return;
+	}
 	log_warnx("control: unexpected message type %u on a %s connection: closed",
 	    type, c->kind == CONN_PROXY ? "sidecar" : "client");
 	control_kill(c);
