@@ -6,6 +6,7 @@
  *   IPC_HELLO "proxy <id> <pid>"  a sidecar: accepted only from the pid
  *             meshd started for that instance id; answered with IPC_CONFIG
  *             now and on every change; then IPC_READY or IPC_FAIL
+ *             (IPC_CSR is answered IPC_CERT_FAIL: no CA is wired in yet)
  *   IPC_CMD   a client (meshctl); commands, each answered as below, may
  *             follow each other on one connection:
  *     ping            DONE "0"
