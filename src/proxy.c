@@ -24,6 +24,7 @@
 #include "mesh/pcfg.h"
 #include "mesh/pctl.h"
 #include "mesh/pstate.h"
+#include "mesh/stats.h"
 #include "mesh/upstream.h"
 
 #define DRAIN_S     5.0
@@ -37,7 +38,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: mesh-proxy -c FILE [-v]\n"
+	    "usage: mesh-proxy -c FILE [--stats PATH] [-v]\n"
 	    "       mesh-proxy --control SOCK --id INSTANCE_ID [-v]\n");
 	exit(2);
 }
@@ -146,9 +147,10 @@ main(int argc, char **argv)
 		{ "id",      required_argument, NULL, 'i' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
+		{ "stats",   required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sock = NULL, *id = NULL;
+	const char *sock = NULL, *id = NULL, *stats_file = NULL;
 	enum log_level lvl = LOG_LVL_INFO;
 	ev_signal sterm, sint, shup;
 	struct ev_loop *loop;
@@ -160,6 +162,7 @@ main(int argc, char **argv)
 		case 'S': sock = optarg; break;
 		case 'i': id = optarg; break;
 		case 'v': lvl = LOG_LVL_DEBUG; break;
+		case 's': stats_file = optarg; break;
 		default: usage();
 		}
 	}
@@ -182,6 +185,7 @@ main(int argc, char **argv)
 	ev_prepare_init(&reaper, reap_cb);
 	ev_prepare_start(loop, &reaper);
 
+	stats_open_sidecar(sock, id, stats_file);  /* include/mesh/stats.h: where */
 	if (cfg_file != NULL) {
 		if (load_file() == -1)
 			return 1;
