@@ -13,6 +13,7 @@
 #include "mesh/listener.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
+#include "mesh/stats.h"
 
 #define CONN_FREE_MAX 1024
 
@@ -93,6 +94,8 @@ conn_new(int fd, enum conn_role role, uint16_t port, const char *service)
 	if (live != NULL)
 		live->prev = c;
 	live = c;
+	stats_inc(STAT_CONNECTIONS_TOTAL);
+	stats_gauge_add(STAT_CONNECTIONS_OPEN, 1);
 	if (++nlive >= pstate.lim.connections)
 		listener_pause_all();
 	fwd_begin(c);
@@ -116,6 +119,7 @@ conn_close(struct conn *c)
 	c->prev = NULL;
 	c->next = closed;
 	closed = c;
+	stats_gauge_sub(STAT_CONNECTIONS_OPEN, 1);
 	if (--nlive < pstate.lim.connections)
 		listener_resume_all();
 }

@@ -11,6 +11,7 @@
 #include "mesh/head.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
+#include "mesh/stats.h"
 
 #define LINGER_S 2.0
 
@@ -27,6 +28,12 @@ static int
 fwd_tcp_role(const struct conn *c)
 {
 	return c->role == ROLE_LISTEN_TCP || c->role == ROLE_INBOUND_TCP;
+}
+
+static int
+fwd_inbound(const struct conn *c)
+{
+	return c->role == ROLE_INBOUND_HTTP || c->role == ROLE_INBOUND_TCP;
 }
 
 static struct buf *
@@ -103,6 +110,8 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 		c->x |= X_CLOSE;
 	c->x |= X_RES_STARTED;
 	c->state = FWD_REFUSE;
+	stats_refusal(code);
+	stats_response(fwd_inbound(c), code);
 }
 
 /* After a complete exchange: -> FWD_IDLE (next request) or FWD_LINGER. */
@@ -155,9 +164,10 @@ fwd_connect(struct conn *c, int fresh)
 
 	if (uc == NULL) {
 		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
-		if (fwd_tcp_role(c))
+		if (fwd_tcp_role(c)) {
+			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
 			conn_close(c);
-		else
+		} else
 			fwd_refuse(c, 502, "upstream connect failed", 0);
 		return;
 	}
@@ -223,6 +233,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	int code;
 
 	c->x = 0;
+	stats_inc(fwd_inbound(c) ? STAT_REQUESTS_IN : STAT_REQUESTS_OUT);
 	if (req->flags & HTTP_F_KEEPALIVE)
 		c->x |= X_KEEPALIVE;
 	if (req->minor == 0)
@@ -396,6 +407,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		fwd_refuse(c, 502, "response head too large", 1);
 		return;
 	}
+	stats_response(fwd_inbound(c), res->code);
 	if (!keep)
 		c->x |= X_CLOSE;
 	if (res->flags & HTTP_F_KEEPALIVE)
@@ -691,10 +703,12 @@ void
 fwd_begin(struct conn *c)
 {
 	const char *reason;
+	int code;
 
 	c->state = FWD_IDLE;
 	if (fwd_tcp_role(c)) {
-		if (fwd_pick(c, NULL, &reason) != 0) {
+		if ((code = fwd_pick(c, NULL, &reason)) != 0) {
+			stats_refusal(code);
 			log_warnx("port %u: %s for %s", c->port, reason,
 			    c->role == ROLE_INBOUND_TCP ? "the app" : c->service);
 			conn_close(c);

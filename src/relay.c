@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mesh/relay.h"
+#include "mesh/stats.h"
 
 int
 side_open(struct side *s, const struct transport *t, int fd, int server,
@@ -89,6 +90,7 @@ side_fill(struct side *s)
 		return 0;
 	n = tconn_read(&s->tc, buf_tail(s->in), room);
 	if (n > 0) {
+		stats_add(STAT_BYTES_IN, (uint64_t)n);
 		buf_commit(s->in, (size_t)n);
 		/* A short read almost always drained the socket: skip the
 		 * read that would only say EAGAIN; the level-triggered
@@ -130,6 +132,8 @@ side_send(struct side *dst, struct buf *head, struct buf *src, size_t n)
 		return 0;
 	total = hl + n;
 	w = tconn_writev(&dst->tc, iov, cnt);
+	if (w > 0)
+		stats_add(STAT_BYTES_OUT, (uint64_t)w);
 	if (w == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
 			dst->wblocked = 1;
