@@ -15,9 +15,11 @@
 #include <string.h>
 
 #include "mesh/pcfg.h"
+#include "mesh/spiffe.h"
 
 #define PCFG_MAX_FIELDS 40     /* split with 38 versions is far beyond use */
 #define PCFG_LINE_MAX   4096
+#define PCFG_ALLOW_LINE 16     /* names per `allow` line pcfg_format writes */
 
 void
 pcfg_limits_default(struct pcfg_limits *l)
@@ -56,6 +58,7 @@ pcfg_free(struct pcfg *c)
 	}
 	free(c->services);
 	free(c->listens);
+	free(c->allow);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -79,7 +82,7 @@ struct pcfg_parser {
 	char        *err;
 	size_t       errlen;
 	unsigned     lineno;
-	int          have_instance, have_inbound, have_outbound;
+	int          have_instance, have_inbound, have_outbound, have_td;
 };
 
 static int
@@ -297,6 +300,31 @@ pcfg_line(struct pcfg_parser *p, char **f, size_t nf)
 				return -1;
 			sp->weight = (unsigned)v;
 		}
+	} else if (strcmp(kw, "trust_domain") == 0) {
+		NEED(2, "trust_domain <domain>");
+		if (p->have_td)
+			return pcfg_fail(p, "duplicate 'trust_domain'");
+		if (!spiffe_valid_trust_domain(f[1], strlen(f[1])))
+			return pcfg_fail(p, "trust_domain: '%s' is not a SPIFFE trust domain "
+			    "(lower case [a-z0-9._-], 1..%d bytes)", f[1], SPIFFE_TD_MAX);
+		memcpy(c->trust_domain, f[1], strlen(f[1]) + 1);
+		p->have_td = 1;
+	} else if (strcmp(kw, "allow") == 0) {
+		size_t i, k;
+
+		if (nf < 2)
+			return pcfg_fail(p, "expected 'allow <service> ...'");
+		for (i = 1; i < nf; i++) {
+			char (*a)[PCFG_NAME_MAX];
+
+			for (k = 0; k < c->nallow; k++)
+				if (strcmp(c->allow[k], f[i]) == 0)
+					return pcfg_fail(p, "allow: '%s' twice", f[i]);
+			if ((a = pcfg_push((void **)&c->allow, &c->nallow, sizeof(*a))) == NULL)
+				return pcfg_fail(p, "out of memory");
+			if (pcfg_name(p, "allow", f[i], *a) == -1)
+				return -1;
+		}
 	} else
 		return pcfg_fail(p, "unknown keyword '%s'", kw);
 	return 0;
@@ -452,6 +480,13 @@ pcfg_format(const struct pcfg *c, char **out, size_t *len)
 		    pcfg_proto_name(c->inbound_proto), c->app_port);
 	if (c->outbound_port != 0)
 		fprintf(fp, "outbound %u\n", c->outbound_port);
+	if (c->trust_domain[0] != '\0')
+		fprintf(fp, "trust_domain %s\n", c->trust_domain);
+	/* PCFG_ALLOW_LINE names a line, far below PCFG_MAX_FIELDS */
+	for (i = 0; i < c->nallow; i++)
+		fprintf(fp, "%s%s%s", i % PCFG_ALLOW_LINE == 0 ? "allow " : " ",
+		    c->allow[i], i % PCFG_ALLOW_LINE == PCFG_ALLOW_LINE - 1 ||
+		    i + 1 == c->nallow ? "\n" : "");
 	for (i = 0; i < c->nlistens; i++)
 		fprintf(fp, "listen %u %s\n", c->listens[i].port, c->listens[i].service);
 	for (i = 0; i < c->nservices; i++) {

@@ -20,13 +20,15 @@
  *   split <service> <version>=<weight> ...   weights by version (absent: equal)
  *   trust_domain <domain>                    SPIFFE trust domain (mTLS between sidecars)
  *   allow <service> ...                      callers allowed in (absent: every identity
- *                                            of the trust domain)
+ *                                            of the trust domain); several lines add up
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
  * Order: `instance` first; `endpoint` and `split` after their `service`
  * line; every `listen` names a service that has a `service` line; at most
- * one inbound, one outbound, one split per service.  Names and versions
+ * one inbound, one outbound, one split per service, one trust_domain (lower
+ * case [a-z0-9._-], 1..255 bytes); an `allow` name is a service name and
+ * appears once.  Names and versions
  * are [A-Za-z0-9._-], shorter than PCFG_NAME_MAX; ports 1..65535; split
  * weights 0..100 with a nonzero sum (the proxy uses them as proportions).
  * meshd's instance ids (IPC_HELLO) are "<service>@<version>.<index>".
@@ -42,6 +44,7 @@
 #include <stdint.h>
 
 #define PCFG_NAME_MAX 64
+#define PCFG_TD_MAX   256   /* trust domain bytes + NUL (SPIFFE_TD_MAX + 1) */
 
 enum pcfg_proto { PCFG_HTTP, PCFG_TCP };
 
@@ -95,6 +98,13 @@ struct pcfg {
 	size_t              nlistens;
 	struct pcfg_service *services;
 	size_t              nservices;
+	/* mTLS: "" when the document has no trust_domain line (`-c FILE`
+	 * debugging: the sidecar then speaks plain TCP between sidecars) */
+	char                trust_domain[PCFG_TD_MAX];
+	/* `allow` lines, concatenated; nallow == 0: every identity of the
+	 * trust domain may call this instance */
+	char              (*allow)[PCFG_NAME_MAX];
+	size_t              nallow;
 };
 
 void pcfg_limits_default(struct pcfg_limits *l);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -122,6 +123,12 @@ static const struct {
 	{ "instance a/b v1 0\nend\n", "line 1: service: bad character" },
 	{ "instance a v1 0\nend x\n", "line 2: 'end' takes no arguments" },
 	{ "end\n", "line 1: 'end' before 'instance'" },
+	{ "instance a v1 0\ntrust_domain Mesh.local\nend\n", "line 2: trust_domain: 'Mesh.local'" },
+	{ "instance a v1 0\ntrust_domain a\ntrust_domain b\nend\n", "line 3: duplicate 'trust_domain'" },
+	{ "instance a v1 0\ntrust_domain\nend\n", "line 2: expected 'trust_domain <domain>'" },
+	{ "instance a v1 0\nallow\nend\n", "line 2: expected 'allow <service> ...'" },
+	{ "instance a v1 0\nallow web web\nend\n", "line 2: allow: 'web' twice" },
+	{ "instance a v1 0\nallow web\nallow x/y\nend\n", "line 3: allow: bad character" },
 };
 
 static void
@@ -192,6 +199,65 @@ test_round_trip(void **state)
 	pcfg_free(&d);
 }
 
+/* trust_domain and allow: absent, present, several allow lines, and a
+ * list longer than one formatted line survives a round trip. */
+static void
+test_identity_lines(void **state)
+{
+	static const char doc[] =
+		"instance api v1 0\n"
+		"trust_domain mesh.local\n"
+		"allow web admin\n"
+		"allow batch\n"
+		"end\n";
+	struct pcfg c, d;
+	char err[256], name[16], *out, *big;
+	size_t len, i, off;
+
+	(void)state;
+	assert_int_equal(pcfg_parse(full, strlen(full), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.trust_domain, "");
+	assert_int_equal(c.nallow, 0);
+	assert_null(c.allow);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_null(strstr(out, "trust_domain"));
+	assert_null(strstr(out, "allow"));
+	free(out);
+	pcfg_free(&c);
+
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	assert_string_equal(c.trust_domain, "mesh.local");
+	assert_int_equal(c.nallow, 3);
+	assert_string_equal(c.allow[0], "web");
+	assert_string_equal(c.allow[2], "batch");
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_non_null(strstr(out, "trust_domain mesh.local\nallow web admin batch\n"));
+	free(out);
+	pcfg_free(&c);
+	assert_null(c.allow);
+
+	/* 40 names: more than PCFG_MAX_FIELDS on one line would allow */
+	big = malloc(4096);
+	assert_non_null(big);
+	off = (size_t)sprintf(big, "instance api v1 0\ntrust_domain t\n");
+	for (i = 0; i < 40; i++)
+		off += (size_t)sprintf(big + off, "allow s%zu\n", i);
+	strcpy(big + off, "end\n");
+	assert_int_equal(pcfg_parse(big, strlen(big), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.nallow, 40);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.nallow, 40);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "s%zu", i);
+		assert_string_equal(d.allow[i], name);
+	}
+	free(out);
+	free(big);
+	pcfg_free(&c);
+	pcfg_free(&d);
+}
+
 int
 main(void)
 {
@@ -201,6 +267,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_identity_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
