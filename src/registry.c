@@ -203,6 +203,16 @@ registry_pcfg(const struct registry *r, const struct reg_instance *ri, struct pc
 		out->app_port = ri->app_port;
 	}
 	out->outbound_port = ri->outbound_port;
+	/* mTLS identity: the callee applies `allow` itself (none: everyone) */
+	snprintf(out->trust_domain, sizeof(out->trust_domain), "%s",
+	    r->cfg->mesh.trust_domain != NULL ? r->cfg->mesh.trust_domain : "");
+	if (sv->nallow > 0) {
+		if ((out->allow = calloc(sv->nallow, sizeof(*out->allow))) == NULL)
+			goto fail;
+		for (k = 0; k < sv->nallow; k++)
+			snprintf(out->allow[k], sizeof(out->allow[k]), "%s", sv->allow[k]);
+		out->nallow = sv->nallow;
+	}
 	if (sv->nupstreams == 0)
 		return 0;
 	if ((out->listens = calloc(sv->nupstreams, sizeof(*out->listens))) == NULL ||

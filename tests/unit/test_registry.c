@@ -23,6 +23,7 @@ static const char ini[] =
 	"port_base = 21450\n"
 	"max_headers = 50\n"
 	"idle_timeout = 30s\n"
+	"trust_domain = prod.mesh\n"
 	"[service.web]\n"
 	"command = ./web\n"
 	"port = 21400\n"
@@ -31,6 +32,7 @@ static const char ini[] =
 	"command = ./api\n"
 	"port = 21410\n"
 	"instances = 2\n"
+	"allow = web, gw\n"
 	"[service.api@v2]\n"
 	"command = ./api2\n"
 	"port = 21415\n"
@@ -173,6 +175,10 @@ test_document_web(void **state)
 	assert_int_equal(s->nendpoints, 1);
 	assert_int_equal(s->nsplits, 0);
 	assert_non_null(strstr(doc, "split api v1=90 v2=10\n"));
+	/* identity lines: the mesh's trust domain; web has no allow list */
+	assert_string_equal(c.trust_domain, "prod.mesh");
+	assert_int_equal(c.nallow, 0);
+	assert_null(strstr(doc, "allow"));
 	free(doc);
 	pcfg_free(&c);
 	registry_set_up(&r->inst[1], 0);
@@ -202,6 +208,10 @@ test_document_client(void **state)
 	assert_null(strstr(doc, "service "));
 	assert_int_equal(pcfg_parse(doc, len, &c, err, sizeof(err)), 0);
 	assert_int_equal(c.nservices, 0);
+	/* its `allow = web, gw` reaches every instance of that section */
+	assert_non_null(strstr(doc, "trust_domain prod.mesh\nallow web gw\n"));
+	assert_int_equal(c.nallow, 2);
+	assert_string_equal(c.allow[1], "gw");
 	free(doc);
 	pcfg_free(&c);
 }
