@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/stats.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 
@@ -61,6 +62,52 @@ status_uint_or_null(FILE *f, const char *key, unsigned v)
 		fprintf(f, ",\"%s\":null", key);
 }
 
+/* The instance's sidecar counters (include/mesh/stats.h), or -1. */
+static int
+status_stats(const struct meshd *m, const struct inst *in, struct stats_snapshot *s)
+{
+	char path[4096];
+
+	if (stats_path(path, sizeof(path), m->cfg.mesh.state_dir, in->ri->id) == -1)
+		return -1;
+	return stats_read(path, s) == STATS_OK ? 0 : -1;
+}
+
+/* "stats":{"pid":..,"connections_total":..,"responses_in":{"2xx":..},..}
+ * or null; a dotted counter name is a member of a group object. */
+static void
+status_json_stats(FILE *f, const struct meshd *m, const struct inst *in)
+{
+	struct stats_snapshot s;
+	const char *name, *dot, *group = NULL;
+	size_t glen = 0;
+	unsigned i;
+
+	if (status_stats(m, in, &s) == -1) {
+		fputs(",\"stats\":null", f);
+		return;
+	}
+	fprintf(f, ",\"stats\":{\"pid\":%llu", (unsigned long long)s.pid);
+	for (i = 0; i < STAT__COUNT; i++) {
+		name = stats_name((enum stat_id)i);
+		dot = strchr(name, '.');
+		if (group != NULL && (dot == NULL || (size_t)(dot - name) != glen ||
+		    strncmp(name, group, glen) != 0)) {
+			fputc('}', f);
+			group = NULL;
+		}
+		if (dot != NULL && group == NULL) {
+			group = name;
+			glen = (size_t)(dot - name);
+			fprintf(f, ",\"%.*s\":{", (int)glen, name);
+			fprintf(f, "\"%s\":%llu", dot + 1, (unsigned long long)s.v[i]);
+		} else
+			fprintf(f, ",\"%s\":%llu", dot != NULL ? dot + 1 : name,
+			    (unsigned long long)s.v[i]);
+	}
+	fputs(group != NULL ? "}}" : "}", f);
+}
+
 static void
 status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
 {
@@ -100,6 +147,7 @@ status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
 		fputs("null", f);
 	fputs(",\"endpoint\":", f);
 	status_json_str(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
+	status_json_stats(f, m, in);
 	fputc('}', f);
 }
 
@@ -201,13 +249,16 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	status_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
-	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %s\n",
+	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %13s %5s %7s %s\n",
 	    "SERVICE", "VERSION", "INSTANCE", "STATE", "APP PID", "PROXY", "APP",
-	    "INBOUND", "OUTBOUND", "RESTARTS", "UPTIME", "LISTENERS");
+	    "INBOUND", "OUTBOUND", "RESTARTS", "UPTIME", "REQ IN/OUT", "5XX", "REFUSED",
+	    "LISTENERS");
 	for (i = 0; i < m->ninst; i++) {
 		const struct inst *in = &m->insts[i];
 		const struct reg_instance *ri = in->ri;
 		char app[16], apid[16], ppid[16], inb[16], outb[16], ut[32];
+		char req[48] = "-", e5[24] = "-", ref[24] = "-";
+		struct stats_snapshot s;
 
 		status_port(apid, sizeof(apid), (unsigned)in->app.pid);
 		status_port(ppid, sizeof(ppid), (unsigned)in->proxy.pid);
@@ -215,9 +266,21 @@ status_text(const struct meshd *m, char **out, size_t *len)
 		status_port(inb, sizeof(inb), ri->inbound_port);
 		status_port(outb, sizeof(outb), ri->outbound_port);
 		status_duration(ut, sizeof(ut), status_uptime(m, status_main_proc(in)));
-		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s", ri->svc->name,
-		    ri->svc->version, ri->name, svc_state(in), apid, ppid, app, inb, outb,
-		    in->app.restarts + in->proxy.restarts, ut);
+		if (status_stats(m, in, &s) == 0) {
+			snprintf(req, sizeof(req), "%llu/%llu",
+			    (unsigned long long)s.v[STAT_REQUESTS_IN],
+			    (unsigned long long)s.v[STAT_REQUESTS_OUT]);
+			snprintf(e5, sizeof(e5), "%llu", (unsigned long long)
+			    (s.v[STAT_RESP_IN_5XX] + s.v[STAT_RESP_OUT_5XX]));
+			snprintf(ref, sizeof(ref), "%llu", (unsigned long long)
+			    (s.v[STAT_REFUSED_BAD_REQUEST] + s.v[STAT_REFUSED_NO_ROUTE] +
+			     s.v[STAT_REFUSED_NO_UPSTREAM] + s.v[STAT_REFUSED_UPSTREAM_ERROR] +
+			     s.v[STAT_REFUSED_TIMEOUT] + s.v[STAT_REFUSED_NOT_ALLOWED] +
+			     s.v[STAT_TLS_HANDSHAKES_FAILED]));
+		}
+		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s %13s %5s %7s",
+		    ri->svc->name, ri->svc->version, ri->name, svc_state(in), apid, ppid, app,
+		    inb, outb, in->app.restarts + in->proxy.restarts, ut, req, e5, ref);
 		for (u = 0; u < ri->svc->nupstreams; u++)
 			if (ri->listen_ports[u] != 0)
 				fprintf(f, " %u->%s", ri->listen_ports[u],

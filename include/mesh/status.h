@@ -11,9 +11,13 @@
  *      "instances":[{"index","name","id","state","app_pid","proxy_pid",
  *        "app_port","inbound_port","outbound_port",
  *        "listeners":[{"port","upstream"}],
- *        "restarts","uptime_s","last_exit","endpoint"}]}],
+ *        "restarts","uptime_s","last_exit","endpoint",
+ *        "stats":{"pid","connections_total",...} or null}]}],
  *    "routes":[{"name","split":[{"version","weight"}]}]}
- * A pid or port that does not exist is null, never 0.
+ * A pid or port that does not exist is null, never 0.  "stats" is the
+ * sidecar's stats file (include/mesh/stats.h), a dotted counter name
+ * ("refused.not_allowed") a member of a group object; the text table
+ * shows REQ IN/OUT, 5XX and REFUSED columns from it.
  */
 #ifndef MESH_STATUS_H
 #define MESH_STATUS_H

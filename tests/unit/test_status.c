@@ -12,12 +12,14 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "mesh/config.h"
 #include "mesh/meshd.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
+#include "mesh/stats.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 
@@ -219,13 +221,63 @@ test_json(void **state)
 	    "\"inbound_port\":21470,\"outbound_port\":21471,"
 	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
 	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
-	    "\"endpoint\":\"down\"}]}"));
+	    "\"endpoint\":\"down\",\"stats\":null}]}"));
 	assert_non_null(strstr(out, "\"name\":\"api.0\",\"id\":\"api@v1.0\",\"state\":\"fatal\""));
 	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
 	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
 	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}]}]}"));
 	assert_null(strstr(out, "\"pid\":0"));
 	free(out);
+}
+
+/* A sidecar's stats file shows up in both documents. */
+static void
+test_stats(void **state)
+{
+	char dir[] = "/tmp/test_status_sd.XXXXXX", p[4096], *out, *saved;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	saved = m.cfg.mesh.state_dir;
+	m.cfg.mesh.state_dir = dir;
+	snprintf(p, sizeof(p), "%s/run", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(stats_path(p, sizeof(p), dir, "web@v1.0"), 0);
+	assert_int_equal(stats_open(p), 0);
+	stats_add(STAT_REQUESTS_IN, 7);
+	stats_inc(STAT_REQUESTS_OUT);
+	stats_inc(STAT_RESP_IN_5XX);
+	stats_refusal(403);
+	stats_close();
+	assert_int_equal(status_json(&m, &out, &len), 0);
+	if (!json_valid(out))
+		fail_msg("invalid JSON: %s", out);
+	assert_non_null(strstr(out, "\"endpoint\":\"down\",\"stats\":{\"pid\":"));
+	assert_non_null(strstr(out, ",\"connections_total\":0,\"connections_open\":0,"
+	    "\"requests_in\":7,\"requests_out\":1,"
+	    "\"responses_in\":{\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":1},"
+	    "\"responses_out\":{\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0},"
+	    "\"refused\":{\"bad_request\":0,\"no_route\":0,\"no_upstream\":0,"
+	    "\"upstream_error\":0,\"timeout\":0,\"not_allowed\":1},"
+	    "\"tls_handshakes_ok\":0,\"tls_handshakes_failed\":0,"
+	    "\"bytes_in\":0,\"bytes_out\":0}}"));
+	/* the other instances have no file */
+	assert_non_null(strstr(out, "\"stats\":null"));
+	free(out);
+	assert_int_equal(status_text(&m, &out, &len), 0);
+	assert_non_null(strstr(out, "REQ IN/OUT"));
+	assert_non_null(strstr(out, "7/1     1       1"));
+	free(out);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/run", dir);
+	rmdir(p);
+	rmdir(dir);
+	m.cfg.mesh.state_dir = saved;
 }
 
 static void
@@ -267,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_checker),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
