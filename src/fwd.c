@@ -9,9 +9,11 @@
 
 #include "mesh/fwd.h"
 #include "mesh/head.h"
+#include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
 #include "mesh/stats.h"
+#include "mesh/transport_tls.h"
 
 #define LINGER_S 2.0
 
@@ -188,6 +190,15 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 	switch (c->role) {
 	case ROLE_INBOUND_HTTP:
 	case ROLE_INBOUND_TCP:
+		/* `allow`, per request: the caller's identity was verified by
+		 * the mTLS handshake (tcp inbounds refuse at the handshake) */
+		if (c->role == ROLE_INBOUND_HTTP && ident_enabled() &&
+		    !ident_allowed(transport_tls_peer(&c->d.tc))) {
+			log_debug("port %u: caller %s not allowed", c->port,
+			    transport_tls_peer(&c->d.tc) != NULL ? transport_tls_peer(&c->d.tc) : "?");
+			*reason = "not allowed";
+			return 403;
+		}
 		if (pstate.cfg == NULL || pstate.cfg->app_port == 0) {
 			*reason = "no app";
 			return 503;

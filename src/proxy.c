@@ -20,6 +20,7 @@
 #include <ev.h>
 
 #include "mesh/conn.h"
+#include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pcfg.h"
 #include "mesh/pctl.h"
@@ -199,6 +200,7 @@ main(int argc, char **argv)
 	upstream_close_idle();
 	conn_reap();
 	pstate_free();
+	ident_free();
 	log_info("stopped");
 	return 0;
 }

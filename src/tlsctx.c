@@ -198,6 +198,7 @@ int
 tlsctx_set_identity(struct tlsctx *t, const struct tlsctx_ident *id, char *err, size_t errlen)
 {
 	WOLFSSL_CTX *s, *c;
+	size_t i;
 
 	if ((s = tlsctx_build(t, id, 1, err, errlen)) == NULL)
 		return -1;
@@ -211,6 +212,13 @@ tlsctx_set_identity(struct tlsctx *t, const struct tlsctx_ident *id, char *err, 
 	wolfSSL_CTX_free(t->client);
 	t->server = s;
 	t->client = c;
+	/* A resumed session would present the leaf it was made with: after
+	 * a rotation every new connection presents the new one. */
+	for (i = 0; i < TLSCTX_SESSIONS; i++) {
+		if (t->sess[i].sess != NULL)
+			wolfSSL_SESSION_free(t->sess[i].sess);
+		t->sess[i].sess = NULL;
+	}
 	return 0;
 }
 

@@ -1,12 +1,17 @@
 /*
  * transport: which transport the legs between sidecars use.
  *
- * This is the one place mTLS changes: return the TLS transport here.
+ * mTLS once the sidecar runs under meshd (ident.h: the first config with
+ * a trust domain turns it on); plain TCP in `mesh-proxy -c FILE`
+ * debugging mode.  A TLS connection cannot open before the identity is
+ * installed: no mesh traffic without a certificate.
  */
+#include "mesh/ident.h"
 #include "mesh/transport.h"
+#include "mesh/transport_tls.h"
 
 const struct transport *
 transport_mesh(void)
 {
-	return &transport_plain;
+	return ident_enabled() ? &transport_tls : &transport_plain;
 }

@@ -17,6 +17,7 @@
 #include <wolfssl/error-ssl.h>
 
 #include "mesh/log.h"
+#include "mesh/stats.h"
 #include "mesh/transport_tls.h"
 
 /* Coalescing buffer for writev: one TLS record (16 KiB of plaintext) per
@@ -168,6 +169,10 @@ tls_verified(struct tls_conn *tc)
 		}
 	}
 	if ((rc = tlsctx_verify_peer(tls_ctx, tc->ssl, expect, &peer)) != 0) {
+		/* a caller refused by `allow` (tcp inbound) is a refusal,
+		 * anything else a failed handshake */
+		stats_inc(rc == TLSCTX_E_DENIED ? STAT_REFUSED_NOT_ALLOWED
+		                                : STAT_TLS_HANDSHAKES_FAILED);
 		log_warnx("port %u: mTLS peer refused: %s%s%s", tc->port, tlsctx_strerror(rc),
 		    expect != NULL ? "; expected service " : "", expect != NULL ? expect : "");
 		tls_fail(tc, EACCES);
@@ -175,6 +180,7 @@ tls_verified(struct tls_conn *tc)
 	}
 	memcpy(tc->peer, peer.svc, sizeof(tc->peer));
 	tc->state = TLS_OPEN;
+	stats_inc(STAT_TLS_HANDSHAKES_OK);
 	return 0;
 }
 
@@ -203,8 +209,12 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 		}
 	}
 	r = tc->server ? wolfSSL_accept(tc->ssl) : wolfSSL_connect(tc->ssl);
-	if (r != WOLFSSL_SUCCESS)
-		return tls_error(c, tc, r, want, "handshake");
+	if (r != WOLFSSL_SUCCESS) {
+		r = tls_error(c, tc, r, want, "handshake");
+		if (tc->state == TLS_FAILED)
+			stats_inc(STAT_TLS_HANDSHAKES_FAILED);
+		return r;
+	}
 	if (tls_verified(tc) == -1)
 		return -1;
 	/* Either direction may have been waiting on the handshake for the

@@ -2,9 +2,17 @@
  * pctl: the sidecar's side of meshd's control socket.
  *
  * On connect: IPC_HELLO "proxy <id> <pid>".  Each IPC_CONFIG is parsed
- * and applied (pstate_apply); the first config applied on a connection
- * is answered with IPC_READY, or — before the sidecar has ever served —
- * with IPC_FAIL and the message (the caller's on_fatal then exits 1).
+ * and applied (ident_configure, then pstate_apply); the first config
+ * applied on a connection is answered with IPC_READY, or — before the
+ * sidecar has ever served — with IPC_FAIL and the message (the caller's
+ * on_fatal then exits 1).
+ * Identity (ident.h): with a trust_domain in the config, a fresh key's
+ * IPC_CSR follows the first config; IPC_READY waits until meshd's
+ * IPC_CERT is installed.  The next CSR (a new key each time) goes at
+ * csr_renew_delay() — 2/3 of the leaf's lifetime with jitter — or at
+ * once on IPC_ROTATE; IPC_CERT_FAIL or a leaf we refuse is retried
+ * after 5 s.  Without meshd the sidecar serves on its current leaf and
+ * asks again once reconnected.
  * A later config that cannot be applied is logged and the previous one
  * stays.  When meshd goes away the sidecar keeps serving and reconnects
  * every second, sending HELLO again and accepting the new config.

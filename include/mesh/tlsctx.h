@@ -80,7 +80,8 @@ struct tlsctx *tlsctx_new(const char *td, enum tlsctx_prefer p, char *err, size_
 void           tlsctx_free(struct tlsctx *t);
 
 /* Install (or rotate to) an identity.  0, or -1 with the reason in err;
- * on failure the previous identity stays in use. */
+ * on failure the previous identity stays in use.  On success the client
+ * session cache is emptied: a resumed session would present the old leaf. */
 int tlsctx_set_identity(struct tlsctx *t, const struct tlsctx_ident *id,
                         char *err, size_t errlen);
 /* The services allowed to call us (copied); n == 0 allows every identity
