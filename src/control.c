@@ -20,12 +20,15 @@
 #include "mesh/control.h"
 #include "mesh/ipc.h"
 #include "mesh/log.h"
+#include "mesh/mcert.h"
 #include "mesh/outlog.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 
 enum conn_kind { CONN_NEW, CONN_PROXY, CONN_CLIENT };
-enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN };
+enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE };
+
+#define CONTROL_ROTATE_S 10.0   /* `certs --rotate`: how long to wait for new leaves */
 
 struct conn {
 	struct control *ctl;
@@ -49,6 +52,7 @@ struct control {
 	ev_prepare    reaper;
 	struct conn  *conns;        /* live and dead; dead ones freed by the reaper */
 	size_t        nconns;
+	ev_timer      rotate;       /* `certs --rotate` deadline */
 };
 
 #define CONTAINER(p, type, field) ((type *)(void *)((char *)(p) - offsetof(type, field)))
@@ -264,6 +268,102 @@ control_wait_update(struct meshd *m)
 	}
 }
 
+/* Answer `certs --rotate` clients: every marked sidecar got a new leaf
+ * (DONE "0" after the table), or the deadline passed (DONE "1"). */
+static void
+control_rotate_update(struct meshd *m, int expired)
+{
+	struct control *ctl = m->ctl;
+	struct conn *c;
+	char names[1024], msg[1200];
+	size_t left, nwait = 0;
+	char *text;
+	size_t len;
+
+	if (ctl == NULL)
+		return;
+	for (c = ctl->conns; c != NULL; c = c->next)
+		if (!c->dead && c->wait == WAIT_ROTATE)
+			nwait++;
+	if (nwait == 0)
+		return;
+	left = mcert_rotate_pending(m, names, sizeof(names));
+	if (left > 0 && !expired)
+		return;
+	ev_timer_stop(m->loop, &ctl->rotate);
+	mcert_rotate_clear();
+	for (c = ctl->conns; c != NULL; c = c->next) {
+		if (c->dead || c->wait != WAIT_ROTATE)
+			continue;
+		c->wait = WAIT_NONE;
+		if (left > 0) {
+			snprintf(msg, sizeof(msg), "no new certificate within %.0f s for: %s",
+			    CONTROL_ROTATE_S, names);
+			control_send_str(c, IPC_REPLY, msg);
+			control_send_str(c, IPC_DONE, "1");
+			continue;
+		}
+		if (mcert_format(m, 0, &text, &len) == 0) {
+			control_send(c, IPC_REPLY, text, len);
+			free(text);
+		}
+		control_send_str(c, IPC_DONE, "0");
+	}
+}
+
+static void
+control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = CONTAINER(w, struct control, rotate);
+
+	(void)loop;
+	(void)revents;
+	control_rotate_update(ctl->m, 1);
+}
+
+/* `certs --rotate`: IPC_ROTATE to every attached sidecar, then wait. */
+static void
+control_rotate(struct conn *c)
+{
+	struct meshd *m = c->ctl->m;
+	size_t i, n = 0;
+
+	for (i = 0; i < m->ninst; i++) {
+		struct conn *pc = m->insts[i].conn;
+
+		if (pc == NULL || pc->dead)
+			continue;
+		mcert_rotate_mark(m, &m->insts[i]);
+		control_send(pc, IPC_ROTATE, "", 0);
+		n++;
+	}
+	log_info("certs --rotate: %zu sidecar(s) asked to renew", n);
+	c->wait = WAIT_ROTATE;
+	if (!ev_is_active(&c->ctl->rotate)) {
+		ev_timer_set(&c->ctl->rotate, CONTROL_ROTATE_S, 0.);
+		ev_timer_start(m->loop, &c->ctl->rotate);
+	}
+	control_rotate_update(m, 0);
+}
+
+/* IPC_CSR from a sidecar that passed HELLO: sign for its own service. */
+static void
+control_csr(struct conn *c, const char *p, size_t len)
+{
+	struct meshd *m = c->ctl->m;
+	char err[256], *out;
+	size_t outlen;
+
+	if (mcert_issue(m, c->inst, p, len, &out, &outlen, err, sizeof(err)) == -1) {
+		log_warnx("%s: certificate request refused: %s", c->inst->ri->name, err);
+		control_send_str(c, IPC_CERT_FAIL, err);
+		return;
+	}
+	control_send(c, IPC_CERT, out, outlen);
+	free(out);
+	control_rotate_update(m, 0);
+}
+
 static void
 control_cmd(struct conn *c, const char *cmd)
 {
@@ -285,6 +385,17 @@ control_cmd(struct conn *c, const char *cmd)
 		control_send(c, IPC_REPLY, text, len);
 		free(text);
 		control_send_str(c, IPC_DONE, "0");
+	} else if (strcmp(cmd, "certs") == 0 || strcmp(cmd, "certs --json") == 0) {
+		if (mcert_format(m, cmd[5] != '\0', &text, &len) == -1) {
+			control_send_str(c, IPC_REPLY, "meshd: out of memory");
+			control_send_str(c, IPC_DONE, "1");
+			return;
+		}
+		control_send(c, IPC_REPLY, text, len);
+		free(text);
+		control_send_str(c, IPC_DONE, "0");
+	} else if (strcmp(cmd, "certs --rotate") == 0) {
+		control_rotate(c);
 	} else if (strcmp(cmd, "down") == 0) {
 		c->wait = WAIT_DOWN;
 		svc_stop_all(m);
@@ -299,7 +410,8 @@ control_cmd(struct conn *c, const char *cmd)
 		char msg[192];
 
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
-		    "status --json, down, wait-ready, logs)", cmd);
+		    "status --json, certs, certs --json, certs --rotate, down, wait-ready, "
+		    "logs)", cmd);
 		control_send_str(c, IPC_REPLY, msg);
 		control_send_str(c, IPC_DONE, "2");
 	}
@@ -357,10 +469,7 @@ control_msg(struct conn *c, uint16_t type, char *p, size_t len)
 		return;
 	}
 	if (c->kind == CONN_PROXY && type == IPC_CSR) {
-		/* the CA is not wired into meshd yet: refuse clearly, keep the sidecar */
-		log_warnx("%s: sidecar asked for a certificate; this meshd issues none yet",
-		    c->inst->ri->name);
-		control_send_str(c, IPC_CERT_FAIL, "meshd does not issue certificates yet");
+		control_csr(c, p, len);
 		return;
 	}
 	log_warnx("control: unexpected message type %u on a %s connection: closed",
@@ -459,11 +568,16 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	mode_t old;
 	int fd;
 
+	/* The CA comes first: no sidecar may start without it.  (Here, not
+	 * in meshd.c, because this runs once, before any child starts.) */
+	if (mcert_open(m, err, errlen) == -1)
+		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(m->sock_path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: path longer than %zu bytes (choose a shorter "
 		    "state_dir)", m->sock_path, sizeof(sun.sun_path) - 1);
+		mcert_close();
 		return -1;
 	}
 	memcpy(sun.sun_path, m->sock_path, strlen(m->sock_path) + 1);
@@ -493,6 +607,7 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	ev_io_init(&ctl->accept, control_accept_cb, fd, EV_READ);
 	ev_io_start(m->loop, &ctl->accept);
 	ev_prepare_init(&ctl->reaper, control_reap_cb);
+	ev_init(&ctl->rotate, control_rotate_cb);
 	m->ctl = ctl;
 	return 0;
 }
@@ -506,6 +621,7 @@ control_close(struct meshd *m)
 	if (ctl == NULL)
 		return;
 	ev_io_stop(m->loop, &ctl->accept);
+	ev_timer_stop(m->loop, &ctl->rotate);
 	close(ctl->fd);
 	unlink(m->sock_path);
 	for (c = ctl->conns; c != NULL; c = c->next) {
@@ -531,4 +647,5 @@ control_close(struct meshd *m)
 	control_reap_cb(m->loop, &ctl->reaper, 0);
 	free(ctl);
 	m->ctl = NULL;
+	mcert_close();
 }

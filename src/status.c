@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mesh/stats.h"
+#include "mesh/mcert.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 
@@ -147,6 +148,8 @@ status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
 		fputs("null", f);
 	fputs(",\"endpoint\":", f);
 	status_json_str(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
+	fputs(",\"cert\":", f);
+	mcert_json(f, mcert_info(m, in));
 	status_json_stats(f, m, in);
 	fputc('}', f);
 }

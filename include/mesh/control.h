@@ -5,13 +5,19 @@
  * A connection is typed by its first message:
  *   IPC_HELLO "proxy <id> <pid>"  a sidecar: accepted only from the pid
  *             meshd started for that instance id; answered with IPC_CONFIG
- *             now and on every change; then IPC_READY or IPC_FAIL
- *             (IPC_CSR is answered IPC_CERT_FAIL: no CA is wired in yet)
+ *             now and on every change; then IPC_READY or IPC_FAIL;
+ *             IPC_CSR is answered IPC_CERT (leaf PEM + CA PEM) for that
+ *             instance's service, or IPC_CERT_FAIL (mcert.h)
  *   IPC_CMD   a client (meshctl); commands, each answered as below, may
  *             follow each other on one connection:
  *     ping            DONE "0"
  *     status          REPLY <the table>, DONE "0"
  *     status --json   REPLY <one JSON document>, DONE "0"
+ *     certs           REPLY <table: instance, identity, serial, not-before,
+ *                     not-after>, DONE "0"; `certs --json` the same as JSON
+ *     certs --rotate  IPC_ROTATE to every attached sidecar; REPLY <table> +
+ *                     DONE "0" once each has a new serial, or REPLY <who
+ *                     did not> + DONE "1" after 10 s
  *     down            stops everything (apps, then sidecars); DONE "0";
  *                     then meshd exits 0
  *     wait-ready      LOGLINE for each line of the ring and every new one,
