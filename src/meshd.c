@@ -24,6 +24,7 @@
 #include "mesh/config.h"
 #include "mesh/control.h"
 #include "mesh/log.h"
+#include "mesh/notify.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
@@ -190,6 +191,21 @@ meshd_find_proxy(void)
 	start_fail("cannot find mesh-proxy (set MESH_PROXY, or install it beside meshd)");
 }
 
+/*
+ * Applying a changed file to a running mesh is `meshctl reload`'s job (not
+ * in this release): until then SIGHUP (systemctl reload) only says so, and
+ * the mesh keeps the configuration it started with.
+ */
+static void
+meshd_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	outlog_event("SIGHUP: reloading is not supported yet; %s keeps the configuration "
+	    "it started with (restart meshd to apply changes)", M.cfg.mesh.name);
+}
+
 static void
 meshd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -247,7 +263,7 @@ main(int argc, char **argv)
 {
 	const char *file = "mesh.ini";
 	int ch, detach = 0, verbose = 0, nerr;
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sighup;
 	char err[512];
 
 	M.lock_fd = -1;
@@ -298,7 +314,9 @@ main(int argc, char **argv)
 	ev_signal_init(&sigint, meshd_signal_cb, SIGINT);
 	ev_signal_start(M.loop, &sigterm);
 	ev_signal_start(M.loop, &sigint);
-	signal(SIGHUP, SIG_IGN);
+	ev_signal_init(&sighup, meshd_hup_cb, SIGHUP);
+	ev_signal_start(M.loop, &sighup);
+	notify_init(&M);
 
 	if (ready_fd != -1) {
 		if (write(ready_fd, "ok", 2) == -1)
@@ -317,6 +335,8 @@ main(int argc, char **argv)
 
 	ev_signal_stop(M.loop, &sigterm);
 	ev_signal_stop(M.loop, &sigint);
+	ev_signal_stop(M.loop, &sighup);
+	notify_stop(&M);
 	meshd_cleanup();
 	return M.exit_code;
 }

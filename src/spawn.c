@@ -167,13 +167,29 @@ spawn_env_free(char **env)
 	free(env);
 }
 
-char **
-spawn_env_app(const struct reg_instance *ri)
+/*
+ * systemd's per-service variables are meshd's alone: a child that saw
+ * NOTIFY_SOCKET could send READY=1 for the unit, and one that saw
+ * WATCHDOG_PID would be told to ping for meshd.
+ */
+static int
+spawn_env_private(const char *name)
 {
-	const struct conf_service *sv = ri->svc;
-	struct spawn_env e = { NULL, 0, 0 };
-	char val[64], key[CONF_NAME_MAX + 16];
-	size_t i, k;
+	static const char *const names[] = { "NOTIFY_SOCKET", "WATCHDOG_USEC",
+	    "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* meshd's environment less spawn_env_private(), into e. */
+static int
+spawn_env_inherit(struct spawn_env *e)
+{
+	size_t i;
 
 	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
 		const char *eq = strchr(environ[i], '=');
@@ -183,9 +199,38 @@ spawn_env_app(const struct reg_instance *ri)
 			continue;
 		memcpy(name, environ[i], (size_t)(eq - environ[i]));
 		name[eq - environ[i]] = '\0';
-		if (spawn_env_set(&e, name, eq + 1) == -1)
-			goto fail;
+		if (spawn_env_private(name))
+			continue;
+		if (spawn_env_set(e, name, eq + 1) == -1)
+			return -1;
 	}
+	return 0;
+}
+
+char **
+spawn_env_proxy(void)
+{
+	struct spawn_env e = { NULL, 0, 0 };
+
+	if (spawn_env_inherit(&e) == -1) {
+		spawn_env_free(e.v);
+		return NULL;
+	}
+	if (e.v == NULL)	/* an empty environment is still a vector */
+		return calloc(1, sizeof(char *));
+	return e.v;
+}
+
+char **
+spawn_env_app(const struct reg_instance *ri)
+{
+	const struct conf_service *sv = ri->svc;
+	struct spawn_env e = { NULL, 0, 0 };
+	char val[64], key[CONF_NAME_MAX + 16];
+	size_t i, k;
+
+	if (spawn_env_inherit(&e) == -1)
+		goto fail;
 	if (ri->app_port != 0) {
 		snprintf(val, sizeof(val), "%u", ri->app_port);
 		if (spawn_env_set(&e, "PORT", val) == -1)

@@ -16,6 +16,7 @@
 #include "mesh/log.h"
 #include "mesh/spawn.h"
 #include "mesh/state.h"
+#include "mesh/notify.h"
 #include "mesh/svc.h"
 
 extern char **environ;
@@ -209,6 +210,11 @@ svc_proc_start(struct proc *p)
 		argv[4] = in->ri->id;
 		argv[5] = NULL;
 		in->proxy_ready = 0;
+		if ((env = spawn_env_proxy()) == NULL) {
+			snprintf(in->why, sizeof(in->why), "%s: out of memory", p->name);
+			p->state = PROC_FATAL;
+			return;
+		}
 	} else {
 		argv[0] = (char *)(uintptr_t)"/bin/sh";
 		argv[1] = (char *)(uintptr_t)"-c";
@@ -221,7 +227,7 @@ svc_proc_start(struct proc *p)
 			return;
 		}
 	}
-	pid = spawn(argv, p->is_proxy ? environ : env, p->is_proxy ? NULL : m->cfg.dir,
+	pid = spawn(argv, env, p->is_proxy ? NULL : m->cfg.dir,
 	    &out, &errfd, err, sizeof(err));
 	spawn_env_free(env);
 	free(shcmd);
@@ -473,6 +479,7 @@ svc_update(struct meshd *m)
 	size_t i;
 	int alive;
 
+	notify_status(m);
 	if (m->phase < MESHD_STOPPING) {
 		svc_push_changes(m);
 		if (m->phase == MESHD_STARTING) {

@@ -40,6 +40,9 @@ char *spawn_shell_command(const char *cmd);
  * which win.  NULL-terminated, malloc'd; free with spawn_env_free().
  */
 char **spawn_env_app(const struct reg_instance *ri);
+/* A sidecar's environment: meshd's own, less systemd's per-service
+ * variables (NOTIFY_SOCKET, WATCHDOG_*, LISTEN_*).  NULL: out of memory. */
+char **spawn_env_proxy(void);
 void   spawn_env_free(char **env);
 
 #endif
