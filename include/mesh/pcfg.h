@@ -70,6 +70,42 @@ struct pcfg_split {
 	unsigned weight;
 };
 
+enum pcfg_lb { PCFG_LB_EWMA, PCFG_LB_ROUND_ROBIN, PCFG_LB_LEAST_REQUEST };
+
+/* retry_on bits */
+#define PCFG_RETRY_CONNECT 0x1u   /* connect-failure */
+#define PCFG_RETRY_RESET   0x2u   /* reset before any response byte */
+
+/*
+ * A route's traffic policy, from the `policy` line (all keys optional;
+ * the defaults are [route.NAME]'s in mesh.ini(5)):
+ *   policy <service> timeout_ms=N connect_timeout_ms=N retries=N
+ *          retry_on=connect-failure,reset,502,503 backoff_ms=BASE,CAP
+ *          budget=PERCENT,PER_SEC lb=ewma|round-robin|least-request
+ *          breaker_failures=N breaker_cooldown_ms=N max_pending=N
+ *          outlier_failures=N outlier_ejection_ms=N retry_buffer=BYTES
+ */
+struct pcfg_policy {
+	uint32_t     timeout_ms;          /* 0: none */
+	uint32_t     connect_timeout_ms;  /* default 1000 */
+	uint32_t     retries;             /* default 0 */
+	unsigned     retry_on;            /* PCFG_RETRY_* bits; default CONNECT */
+	uint16_t     retry_status[8];
+	size_t       nretry_status;
+	uint32_t     backoff_base_ms, backoff_cap_ms;   /* default 25, 250 */
+	uint32_t     budget_percent;      /* default 20 */
+	uint32_t     budget_per_sec;      /* default 10 */
+	enum pcfg_lb lb;                  /* default ewma */
+	uint32_t     breaker_failures;    /* default 5 */
+	uint32_t     breaker_cooldown_ms; /* default 5000 */
+	uint32_t     max_pending;         /* default 1024 */
+	uint32_t     outlier_failures;    /* default 5 */
+	uint32_t     outlier_ejection_ms; /* default 30000 */
+	uint32_t     retry_buffer;        /* default 65536: body bytes kept for a retry */
+};
+
+void pcfg_policy_default(struct pcfg_policy *p);
+
 struct pcfg_service {
 	char                  name[PCFG_NAME_MAX];
 	enum pcfg_proto       proto;
@@ -77,6 +113,7 @@ struct pcfg_service {
 	size_t                nendpoints;
 	struct pcfg_split    *splits;
 	size_t                nsplits;
+	struct pcfg_policy    policy;     /* defaults unless a `policy` line says otherwise */
 };
 
 struct pcfg_listen {
