@@ -5,7 +5,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status check version help"
+	local cmds="up down status certs check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -30,8 +30,9 @@ _meshctl()
 	up)      opts="-f --file -d --detach --timeout -h --help" ;;
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
+	certs)   opts="-f --file --json --rotate -h --help" ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status check version" ;;
+	help)    opts="up down status certs check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -39,7 +39,8 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "  -f, --file FILE      the mesh's config file (default ./%s)\n"
 	    "  -d, --detach         up: start in the background, return once ready\n"
 	    "      --timeout SECS   up -d, down: how long to wait (default %d, %d)\n"
-	    "      --json           status: one JSON document\n"
+	    "      --json           status, certs: one JSON document\n"
+	    "      --rotate         certs: every sidecar renews its certificate now\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
 	    CTL_DEFAULT_FILE, CTL_UP_TIMEOUT_S, CTL_DOWN_TIMEOUT_S);
@@ -86,6 +87,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "detach",  no_argument,       NULL, 'd' },
 		{ "json",    no_argument,       NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "rotate",  no_argument,       NULL, 'R' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -114,6 +116,11 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			if (!(cmd->opts & CTL_OPT_JSON))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			o->json = 1;
+			break;
+		case 'R':
+			if (!(cmd->opts & CTL_OPT_ROTATE))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->rotate = 1;
 			break;
 		case 'T':
 			if (!(cmd->opts & CTL_OPT_TIMEOUT))

@@ -16,6 +16,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  CTL_OPT_FILE | CTL_OPT_TIMEOUT, ctl_down },
 	{ "status", "[-f FILE] [--json]", "services, instances, pids, ports, states",
 	  CTL_OPT_FILE | CTL_OPT_JSON, ctl_status },
+	{ "certs", "[-f FILE] [--json] [--rotate]", "identities: SPIFFE ID, serial, validity",
+	  CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_ROTATE, ctl_certs },
 	{ "check", "[-f FILE]", "validate the config file and the host",
 	  CTL_OPT_FILE, ctl_check },
 	{ "version", "", "versions of meshctl, wolfSSL and libev",

@@ -42,12 +42,14 @@ enum ctl_exit {
 #define CTL_OPT_JSON     0x2u   /* --json */
 #define CTL_OPT_DETACH   0x4u   /* -d, --detach */
 #define CTL_OPT_TIMEOUT  0x8u   /* --timeout SECS */
+#define CTL_OPT_ROTATE   0x10u  /* --rotate (certs) */
 
 struct ctl_opts {
 	const char *file;       /* CTL_DEFAULT_FILE unless -f */
 	int         json;
 	int         detach;
 	unsigned    timeout_s;  /* 0: the command's default */
+	int         rotate;
 };
 
 struct ctl_cmd {
@@ -174,6 +176,7 @@ int ctl_up(const struct ctl_opts *o);       /* ctl_up.c */
 int ctl_down(const struct ctl_opts *o);     /* ctl_down.c */
 int ctl_status(const struct ctl_opts *o);   /* ctl_status.c */
 int ctl_check(const struct ctl_opts *o);    /* ctl_check.c */
+int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 
 #endif
