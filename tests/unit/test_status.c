@@ -221,7 +221,7 @@ test_json(void **state)
 	    "\"inbound_port\":21470,\"outbound_port\":21471,"
 	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
 	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
-	    "\"endpoint\":\"down\",\"stats\":null}]}"));
+	    "\"endpoint\":\"down\",\"cert\":null,\"stats\":null}]}"));
 	assert_non_null(strstr(out, "\"name\":\"api.0\",\"id\":\"api@v1.0\",\"state\":\"fatal\""));
 	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
 	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
@@ -255,7 +255,7 @@ test_stats(void **state)
 	assert_int_equal(status_json(&m, &out, &len), 0);
 	if (!json_valid(out))
 		fail_msg("invalid JSON: %s", out);
-	assert_non_null(strstr(out, "\"endpoint\":\"down\",\"stats\":{\"pid\":"));
+	assert_non_null(strstr(out, "\"endpoint\":\"down\",\"cert\":null,\"stats\":{\"pid\":"));
 	assert_non_null(strstr(out, ",\"connections_total\":0,\"connections_open\":0,"
 	    "\"requests_in\":7,\"requests_out\":1,"
 	    "\"responses_in\":{\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":1},"
