@@ -252,6 +252,7 @@ pcfg_line(struct pcfg_parser *p, char **f, size_t nf)
 			return pcfg_fail(p, "duplicate service '%s'", f[1]);
 		if ((s = pcfg_push((void **)&c->services, &c->nservices, sizeof(*s))) == NULL)
 			return pcfg_fail(p, "out of memory");
+		pcfg_policy_default(&s->policy);
 		if (pcfg_name(p, "service", f[1], s->name) == -1 ||
 		    pcfg_proto(p, f[2], &s->proto) == -1)
 			return -1;
@@ -300,6 +301,21 @@ pcfg_line(struct pcfg_parser *p, char **f, size_t nf)
 				return -1;
 			sp->weight = (unsigned)v;
 		}
+	} else if (strcmp(kw, "policy") == 0) {
+		struct pcfg_service *s;
+		char why[160];
+		size_t i;
+
+		if (nf < 2)
+			return pcfg_fail(p, "expected 'policy <service> <key>=<value> ...'");
+		if ((s = pcfg_find_mut(c, f[1])) == NULL)
+			return pcfg_fail(p, "policy of '%s' before its 'service' line", f[1]);
+		if (s->has_policy)
+			return pcfg_fail(p, "duplicate policy for '%s'", f[1]);
+		s->has_policy = 1;
+		for (i = 2; i < nf; i++)
+			if (pcfg_policy_set(&s->policy, f[i], why, sizeof(why)) == -1)
+				return pcfg_fail(p, "service '%s': %s", f[1], why);
 	} else if (strcmp(kw, "trust_domain") == 0) {
 		NEED(2, "trust_domain <domain>");
 		if (p->have_td)
@@ -504,6 +520,7 @@ pcfg_format(const struct pcfg *c, char **out, size_t *len)
 				    s->splits[j].weight);
 			fputc('\n', fp);
 		}
+		pcfg_policy_format(fp, s->name, &s->policy);
 	}
 	fputs("end\n", fp);
 	if (ferror(fp)) {

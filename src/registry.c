@@ -146,7 +146,45 @@ registry_limits(const struct conf_mesh *m, struct pcfg_limits *l)
 		l->connections = m->max_connections;
 }
 
-/* One `service` block: every endpoint of every version, and the split. */
+/* timeout may be 0 (none); any other duration rounds up to >= 1 ms. */
+static uint32_t
+registry_ms0(uint64_t us)
+{
+	return us == 0 ? 0 : registry_ms(us);
+}
+
+/*
+ * The route's traffic policy in the caller's terms.  Every [route.NAME]
+ * key has its default in config's table, so a route copies them all;
+ * pcfg_format writes only what differs from pcfg_policy_default().
+ */
+static void
+registry_policy(const struct conf_route *rt, struct pcfg_policy *p)
+{
+	pcfg_policy_default(p);
+	if (rt == NULL)
+		return;
+	p->timeout_ms = registry_ms0(rt->timeout_us);
+	p->connect_timeout_ms = registry_ms(rt->connect_timeout_us);
+	p->retries = rt->retries;
+	p->retry_on = (rt->retry_on & CONF_RETRY_CONNECT_FAILURE ? PCFG_RETRY_CONNECT : 0) |
+	    (rt->retry_on & CONF_RETRY_RESET ? PCFG_RETRY_RESET : 0);
+	p->nretry_status = rt->nretry_status;
+	memcpy(p->retry_status, rt->retry_status, rt->nretry_status * sizeof(p->retry_status[0]));
+	p->backoff_base_ms = registry_ms(rt->backoff_base_us);
+	p->backoff_cap_ms = registry_ms(rt->backoff_cap_us);
+	p->budget_percent = rt->budget_percent;
+	p->budget_per_sec = rt->budget_per_sec;
+	p->lb = rt->lb == CONF_LB_ROUND_ROBIN ? PCFG_LB_ROUND_ROBIN :
+	    rt->lb == CONF_LB_LEAST_REQUEST ? PCFG_LB_LEAST_REQUEST : PCFG_LB_EWMA;
+	p->breaker_failures = rt->breaker_failures;
+	p->breaker_cooldown_ms = registry_ms(rt->breaker_cooldown_us);
+	p->max_pending = rt->breaker_max_pending;
+	p->outlier_failures = rt->outlier_failures;
+	p->outlier_ejection_ms = registry_ms(rt->outlier_ejection_us);
+}
+
+/* One `service` block: every endpoint of every version, the split, the policy. */
 static int
 registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_service *ps)
 {
@@ -156,6 +194,8 @@ registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_se
 
 	snprintf(ps->name, sizeof(ps->name), "%s", name);
 	ps->proto = first != NULL ? registry_proto(first->protocol) : PCFG_HTTP;
+	registry_policy(rt, &ps->policy);
+	ps->has_policy = rt != NULL;
 	for (i = 0; i < r->ninst; i++)
 		if (strcmp(r->inst[i].svc->name, name) == 0 && r->inst[i].inbound_port != 0)
 			n++;

@@ -21,6 +21,8 @@
  *   trust_domain <domain>                    SPIFFE trust domain (mTLS between sidecars)
  *   allow <service> ...                      callers allowed in (absent: every identity
  *                                            of the trust domain); several lines add up
+ *   policy <service> <key>=<value> ...       the route's traffic policy (below); at
+ *                                            most one per service, after its `service`
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
@@ -42,6 +44,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define PCFG_NAME_MAX 64
 #define PCFG_TD_MAX   256   /* trust domain bytes + NUL (SPIFFE_TD_MAX + 1) */
@@ -106,6 +109,20 @@ struct pcfg_policy {
 
 void pcfg_policy_default(struct pcfg_policy *p);
 
+/*
+ * One `key=value` of a policy line into *p (src/pcfg_policy.c).  0 ok;
+ * -1 with the reason in why.  Bounds: timeout_ms 0..3600000 (0: none),
+ * *_ms 1..3600000, retries 0..10, backoff_ms BASE,CAP with
+ * 1 <= BASE <= CAP <= 60000, budget PERCENT,PER_SEC (0..100, 0..100000),
+ * retry_on `none` or up to 8 status codes 400..599 besides the two words,
+ * retry_buffer 0..1048576.
+ */
+int  pcfg_policy_set(struct pcfg_policy *p, const char *kv, char *why, size_t whylen);
+/* "policy <service> ..." with only the keys that differ from the
+ * defaults, and a newline; nothing at all when every key is a default. */
+void pcfg_policy_format(FILE *fp, const char *service, const struct pcfg_policy *p);
+const char *pcfg_policy_lb_name(enum pcfg_lb lb);
+
 struct pcfg_service {
 	char                  name[PCFG_NAME_MAX];
 	enum pcfg_proto       proto;
@@ -114,6 +131,7 @@ struct pcfg_service {
 	struct pcfg_split    *splits;
 	size_t                nsplits;
 	struct pcfg_policy    policy;     /* defaults unless a `policy` line says otherwise */
+	int                   has_policy; /* a `policy` line was read (at most one) */
 };
 
 struct pcfg_listen {

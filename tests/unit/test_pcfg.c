@@ -258,6 +258,120 @@ test_identity_lines(void **state)
 	pcfg_free(&d);
 }
 
+/* policy: defaults without a line, every key, round trip, errors. */
+static void
+test_policy(void **state)
+{
+	static const char doc[] =
+		"instance web v1 0\n"
+		"service api http\n"
+		"service db tcp\n"
+		"policy api timeout_ms=200 connect_timeout_ms=50 retries=3 "
+		"retry_on=connect-failure,reset,502,503 backoff_ms=10,80 budget=25,5 "
+		"lb=least-request breaker_failures=4 breaker_cooldown_ms=700 "
+		"max_pending=9 outlier_failures=6 outlier_ejection_ms=900 retry_buffer=1024\n"
+		"policy db\n"
+		"end\n";
+	static const char *const bad_lines[] = {
+		"policy nosuch retries=1\n",
+		"policy api retries=11\n",
+		"policy api retries\n",
+		"policy api =3\n",
+		"policy api color=red\n",
+		"policy api timeout_ms=-1\n",
+		"policy api connect_timeout_ms=0\n",
+		"policy api retry_on=reset,,503\n",
+		"policy api retry_on=399\n",
+		"policy api retry_on=500,501,502,503,504,505,506,507,508\n",
+		"policy api backoff_ms=100,10\n",
+		"policy api backoff_ms=0,10\n",
+		"policy api backoff_ms=10\n",
+		"policy api budget=101,1\n",
+		"policy api lb=random\n",
+		"policy api retries=1\npolicy api retries=2\n",
+	};
+	struct pcfg c, d;
+	const struct pcfg_service *s;
+	struct pcfg_policy def;
+	char err[256], buf[512], *out, *out2;
+	size_t len, len2, i;
+
+	(void)state;
+	/* no policy line: the defaults of the header */
+	assert_int_equal(pcfg_parse(full, strlen(full), &c, err, sizeof(err)), 0);
+	pcfg_policy_default(&def);
+	s = pcfg_service_find(&c, "auth", 4);
+	assert_false(s->has_policy);
+	assert_memory_equal(&s->policy, &def, sizeof(def));
+	assert_int_equal(def.connect_timeout_ms, 1000);
+	assert_int_equal(def.retry_on, PCFG_RETRY_CONNECT);
+	assert_int_equal(def.backoff_base_ms, 25);
+	assert_int_equal(def.backoff_cap_ms, 250);
+	assert_int_equal(def.budget_percent, 20);
+	assert_int_equal(def.budget_per_sec, 10);
+	assert_int_equal(def.lb, PCFG_LB_EWMA);
+	assert_int_equal(def.retry_buffer, 65536);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_null(strstr(out, "policy"));
+	free(out);
+	pcfg_free(&c);
+
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	s = pcfg_service_find(&c, "api", 3);
+	assert_true(s->has_policy);
+	assert_int_equal(s->policy.timeout_ms, 200);
+	assert_int_equal(s->policy.connect_timeout_ms, 50);
+	assert_int_equal(s->policy.retries, 3);
+	assert_int_equal(s->policy.retry_on, PCFG_RETRY_CONNECT | PCFG_RETRY_RESET);
+	assert_int_equal(s->policy.nretry_status, 2);
+	assert_int_equal(s->policy.retry_status[0], 502);
+	assert_int_equal(s->policy.retry_status[1], 503);
+	assert_int_equal(s->policy.backoff_base_ms, 10);
+	assert_int_equal(s->policy.backoff_cap_ms, 80);
+	assert_int_equal(s->policy.budget_percent, 25);
+	assert_int_equal(s->policy.budget_per_sec, 5);
+	assert_int_equal(s->policy.lb, PCFG_LB_LEAST_REQUEST);
+	assert_int_equal(s->policy.breaker_failures, 4);
+	assert_int_equal(s->policy.breaker_cooldown_ms, 700);
+	assert_int_equal(s->policy.max_pending, 9);
+	assert_int_equal(s->policy.outlier_failures, 6);
+	assert_int_equal(s->policy.outlier_ejection_ms, 900);
+	assert_int_equal(s->policy.retry_buffer, 1024);
+	s = pcfg_service_find(&c, "db", 2);
+	assert_true(s->has_policy);
+	assert_memory_equal(&s->policy, &def, sizeof(def));
+
+	/* round trip: same document twice, only non-default keys written */
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_null(strstr(out, "policy db"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_memory_equal(&d.services[0].policy, &c.services[0].policy, sizeof(def));
+	assert_int_equal(pcfg_format(&d, &out2, &len2), 0);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	pcfg_free(&d);
+
+	/* retry_on=none survives too (no bits, no codes) */
+	c.services[0].policy.retry_on = 0;
+	c.services[0].policy.nretry_status = 0;
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_non_null(strstr(out, " retry_on=none"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.services[0].policy.retry_on, 0);
+	assert_int_equal(d.services[0].policy.nretry_status, 0);
+	free(out);
+	pcfg_free(&d);
+	pcfg_free(&c);
+
+	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		snprintf(buf, sizeof(buf), "instance web v1 0\nservice api http\n%send\n", bad_lines[i]);
+		assert_int_equal(pcfg_parse(buf, strlen(buf), &c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "line "));
+		assert_int_equal(c.nservices, 0);
+	}
+}
+
 int
 main(void)
 {
@@ -268,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_identity_lines),
+		cmocka_unit_test(test_policy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

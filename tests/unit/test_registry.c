@@ -46,7 +46,14 @@ static const char ini[] =
 	"command = ./x\n"
 	"port = 21435\n"
 	"[route.api]\n"
-	"split = v1:90, v2:10\n";
+	"split = v1:90, v2:10\n"
+	"timeout = 2s\n"
+	"retries = 2\n"
+	"retry_on = connect-failure, reset, 503\n"
+	"backoff = 10ms, 100ms\n"
+	"lb = round-robin\n"
+	"breaker.failures = 3\n"
+	"breaker.cooldown = 1500ms\n";
 
 static int
 all_free(uint16_t port, void *arg)
@@ -169,11 +176,34 @@ test_document_web(void **state)
 	assert_int_equal(s->nsplits, 2);
 	assert_string_equal(s->splits[1].version, "v2");
 	assert_int_equal(s->splits[1].weight, 10);
+	/* [route.api]'s policy: set keys, defaults for the others */
+	assert_true(s->has_policy);
+	assert_int_equal(s->policy.timeout_ms, 2000);
+	assert_int_equal(s->policy.retries, 2);
+	assert_int_equal(s->policy.retry_on, PCFG_RETRY_CONNECT | PCFG_RETRY_RESET);
+	assert_int_equal(s->policy.nretry_status, 1);
+	assert_int_equal(s->policy.retry_status[0], 503);
+	assert_int_equal(s->policy.backoff_base_ms, 10);
+	assert_int_equal(s->policy.backoff_cap_ms, 100);
+	assert_int_equal(s->policy.lb, PCFG_LB_ROUND_ROBIN);
+	assert_int_equal(s->policy.breaker_failures, 3);
+	assert_int_equal(s->policy.breaker_cooldown_ms, 1500);
+	assert_int_equal(s->policy.connect_timeout_ms, 1000);
+	assert_int_equal(s->policy.budget_percent, 20);
+	assert_int_equal(s->policy.max_pending, 1024);
+	assert_int_equal(s->policy.outlier_ejection_ms, 30000);
+	assert_non_null(strstr(doc, "\npolicy api "));
 	s = pcfg_service_find(&c, "db", 2);
 	assert_non_null(s);
 	assert_int_equal(s->proto, PCFG_TCP);
 	assert_int_equal(s->nendpoints, 1);
 	assert_int_equal(s->nsplits, 0);
+	/* no [route.db]: no policy line, the defaults */
+	assert_false(s->has_policy);
+	assert_null(strstr(doc, "policy db"));
+	assert_int_equal(s->policy.retries, 0);
+	assert_int_equal(s->policy.retry_on, PCFG_RETRY_CONNECT);
+	assert_int_equal(s->policy.lb, PCFG_LB_EWMA);
 	assert_non_null(strstr(doc, "split api v1=90 v2=10\n"));
 	/* identity lines: the mesh's trust domain; web has no allow list */
 	assert_string_equal(c.trust_domain, "prod.mesh");
