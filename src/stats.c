@@ -43,6 +43,14 @@ static const char *const stats_names[STAT__COUNT] = {
 	[STAT_TLS_HANDSHAKES_FAILED]  = "tls_handshakes_failed",
 	[STAT_BYTES_IN]               = "bytes_in",
 	[STAT_BYTES_OUT]              = "bytes_out",
+	[STAT_EJECTIONS]              = "outlier.ejections",
+	[STAT_EJECTED]                = "outlier.ejected",
+	[STAT_RETRIES]                = "retries",
+	[STAT_RETRIES_BUDGET_EXHAUSTED] = "retries_budget_exhausted",
+	[STAT_TIMEOUTS]               = "timeouts",
+	[STAT_BREAKER_OPENED]         = "breaker.opened",
+	[STAT_BREAKERS_OPEN]          = "breaker.open",
+	[STAT_OVERLOADED]             = "overloaded",
 };
 
 const char *

@@ -84,6 +84,15 @@ enum stat_id {
 	STAT_TLS_HANDSHAKES_FAILED,/* failed, incl. peer certificate refused */
 	STAT_BYTES_IN,             /* bytes read from any socket */
 	STAT_BYTES_OUT,            /* bytes written to any socket */
+	STAT_EJECTIONS,            /* outlier ejections of upstream endpoints (outlier.h) */
+	STAT_EJECTED,              /* gauge: upstream endpoints ejected now */
+	/* traffic policy (retry.h, budget.h, breaker.h) */
+	STAT_RETRIES,              /* retries sent (attempts after the first) */
+	STAT_RETRIES_BUDGET_EXHAUSTED, /* retries the policy allowed but the budget refused */
+	STAT_TIMEOUTS,             /* requests past the route's `timeout` (504 or close) */
+	STAT_BREAKER_OPENED,       /* closed/half-open -> open transitions */
+	STAT_BREAKERS_OPEN,        /* gauge: endpoint breakers open or half-open now */
+	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached */
 	STAT__COUNT
 };
 
