@@ -2,8 +2,9 @@
 # e2e_tcp: an opaque TCP service (protocol = tcp, testapp --tcp) reached
 # through a pure client's NAME:PORT listener, over mTLS between the sidecars:
 #   client -> gateway sidecar 127.0.0.1:22201 -> db sidecar (x2) -> testapp --tcp
-# Asserts: the greeting and echoed bytes arrive intact (small and 1 MiB, both
-# ways at once); half-close is propagated; connections are balanced per
+# Asserts: the app's greeting arrives before the client writes (server
+# speaks first); echoed bytes arrive intact (small and 1 MiB, both ways at
+# once); half-close is propagated; connections are balanced per
 # connection over the two instances (round-robin: both seen, evenly).
 # Ports: 22200-22299.
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +38,7 @@ fi
 check "listener 127.0.0.1:22201 accepts" wait_port 22201 10
 
 # One python client does the byte-level work and prints TAP lines itself.
-timeout 60 python3 - <<'EOF'
+timeout 90 python3 - <<'EOF'
 import hashlib, os, socket, threading
 
 PORT = 22201
@@ -46,16 +47,6 @@ def tap(ok, name, detail=""):
     print(("ok - " if ok else "not ok - ") + name)
     if not ok and detail:
         print("#   " + detail)
-
-def connect():
-    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
-    greet = b""
-    while not greet.endswith(b"\n"):
-        b = s.recv(100)
-        if not b:
-            break
-        greet += b
-    return s, greet.decode(errors="replace").strip()
 
 def recv_exact(s, n):
     out = bytearray()
@@ -66,11 +57,39 @@ def recv_exact(s, n):
         out += b
     return bytes(out)
 
-# greeting and a small echo
+def greeting(s):
+    g = b""
+    while not g.endswith(b"\n") and len(g) < 100:
+        b = s.recv(1)
+        if not b:
+            break
+        g += b
+    return g.decode(errors="replace").strip()
+
+# Server speaks first (like MySQL, SMTP, SSH): the app's greeting must come
+# through before the client has sent anything.
 try:
-    s, g = connect()
-    tap(g in ("db-v1-0", "db-v1-1"), "greeting from a db instance (got %r)" % g)
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    try:
+        g = greeting(s)
+        tap(g in ("db-v1-0", "db-v1-1"), "server-first: the greeting arrives before the client writes (got %r)" % g)
+    except socket.timeout:
+        tap(False, "server-first: the greeting arrives before the client writes",
+            "nothing in 5 s; the client has not written")
+    s.close()
+except Exception as e:
+    tap(False, "server-first connection", repr(e))
+
+# The rest writes first, so it does not depend on the above.
+def session():
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=10)
     s.sendall(b"hello over mtls\n")
+    g = greeting(s)
+    return s, g
+
+try:
+    s, g = session()
+    tap(g in ("db-v1-0", "db-v1-1"), "greeting from a db instance (got %r)" % g)
     r = recv_exact(s, 16)
     tap(r == b"hello over mtls\n", "small echo", "got %r" % r)
 
@@ -101,9 +120,8 @@ except Exception as e:
 names = []
 for i in range(8):
     try:
-        s, g = connect()
-        s.sendall(b"x")
-        ok = recv_exact(s, 1) == b"x"
+        s, g = session()
+        ok = recv_exact(s, 16) == b"hello over mtls\n"
         names.append(g if ok else "noecho")
         s.close()
     except Exception as e:
