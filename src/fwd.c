@@ -143,6 +143,11 @@ fwd_connected(struct conn *c)
 	if (fwd_tcp_role(c)) {
 		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
 		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, &c->uc->s);
+		/* A protocol where the server speaks first (a database greeting)
+		 * writes nothing up: one read attempt starts the mTLS handshake,
+		 * which would otherwise wait for a byte that never comes. */
+		if (c->uc->s.tc.t != &transport_plain)
+			c->uc->s.readable = 1;
 		c->state = FWD_TUNNEL;
 		return;
 	}
