@@ -22,8 +22,10 @@
 #include "mesh/log.h"
 #include "mesh/mcert.h"
 #include "mesh/outlog.h"
+#include "mesh/reload.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
+#include "mesh/weights.h"
 
 enum conn_kind { CONN_NEW, CONN_PROXY, CONN_CLIENT };
 enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE };
@@ -364,6 +366,72 @@ control_csr(struct conn *c, const char *p, size_t len)
 	control_rotate_update(m, 0);
 }
 
+/* `weight SERVICE VERSION=PCT...`: validated, applied, persisted, pushed. */
+static void
+control_weight(struct conn *c, const char *args)
+{
+	struct meshd *m = c->ctl->m;
+	char why[512], msg[1024];
+	struct weight w;
+	size_t i, n;
+
+	if (weights_parse(&m->cfg, args, &w, why, sizeof(why)) == -1) {
+		control_send_str(c, IPC_REPLY, why);
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	if (weights_set(&m->weights, &m->cfg, &w) == -1) {
+		control_send_str(c, IPC_REPLY, "meshd: out of memory");
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	control_push_callers(m, w.service);
+	n = (size_t)snprintf(msg, sizeof(msg), "route %s: split", w.service);
+	for (i = 0; i < w.nsplit && n < sizeof(msg); i++)
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, " %s=%u",
+		    w.split[i].version, w.split[i].weight);
+	outlog_event("%s (meshctl weight)", msg);
+	if (weights_save(&m->weights, m->cfg.mesh.state_dir) == -1) {
+		snprintf(why, sizeof(why), "applied, but not persisted: %s/%s: %s",
+		    m->cfg.mesh.state_dir, WEIGHTS_FILE, strerror(errno));
+		log_warnx("%s", why);
+		control_send_str(c, IPC_REPLY, why);
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	control_send_str(c, IPC_REPLY, msg);
+	control_send_str(c, IPC_DONE, "0");
+}
+
+/* `reload`: the report (or the file's errors) as one REPLY. */
+static void
+control_reload(struct conn *c)
+{
+	struct meshd *m = c->ctl->m;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc;
+
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		control_send_str(c, IPC_REPLY, "meshd: out of memory");
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	rc = reload_run(m, f);
+	if (fclose(f) != 0 || rc == -1) {
+		free(text);
+		control_send_str(c, IPC_REPLY, "meshd: out of memory");
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	outlog_event("reload (meshctl reload): %s", rc == 0 ? "applied" : "the file has errors; nothing changed");
+	if (len > 0)
+		control_send(c, IPC_REPLY, text, len);
+	free(text);
+	control_send_str(c, IPC_DONE, rc == 0 ? "0" : "1");
+}
+
 static void
 control_cmd(struct conn *c, const char *cmd)
 {
@@ -403,15 +471,19 @@ control_cmd(struct conn *c, const char *cmd)
 		outlog_ring(control_ring_cb, c);
 		c->wait = WAIT_READY;
 		control_wait_update(m);
+	} else if (strncmp(cmd, "weight ", 7) == 0) {
+		control_weight(c, cmd + 7);
+	} else if (strcmp(cmd, "reload") == 0) {
+		control_reload(c);
 	} else if (strcmp(cmd, "logs") == 0) {
 		outlog_ring(control_ring_cb, c);
 		c->wait = WAIT_LOGS;
 	} else {
-		char msg[192];
+		char msg[256];
 
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
 		    "status --json, certs, certs --json, certs --rotate, down, wait-ready, "
-		    "logs)", cmd);
+		    "logs, weight, reload)", cmd);
 		control_send_str(c, IPC_REPLY, msg);
 		control_send_str(c, IPC_DONE, "2");
 	}

@@ -7,6 +7,7 @@
  *   fixed ports free -> ports assigned -> control socket listening
  *   (-d: the parent exits 0 here) -> sidecars, then apps -> the loop.
  * SIGTERM, SIGINT or `down`: apps stop, then sidecars; exit 0.
+ * SIGHUP: reload the file (reload.h), as `meshctl reload` does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,10 @@
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
+#include "mesh/reload.h"
 #include "mesh/state.h"
 #include "mesh/svc.h"
+#include "mesh/weights.h"
 
 static struct meshd        M;
 static int                 ready_fd = -1;   /* -d: the parent waits on it */
@@ -62,6 +65,7 @@ meshd_cleanup(void)
 	if (M.lock_fd != -1)
 		state_unlock(M.cfg.mesh.state_dir, M.lock_fd);
 	M.lock_fd = -1;
+	weights_free(&M.weights);
 	if (have_cfg)
 		config_free(&M.cfg);
 	have_cfg = 0;
@@ -191,19 +195,65 @@ meshd_find_proxy(void)
 	start_fail("cannot find mesh-proxy (set MESH_PROXY, or install it beside meshd)");
 }
 
+/* Each line of a memstream's text as one event line. */
+static void
+meshd_events(const char *prefix, char *text)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		outlog_event("%s%s", prefix, line);
+}
+
 /*
- * Applying a changed file to a running mesh is `meshctl reload`'s job (not
- * in this release): until then SIGHUP (systemctl reload) only says so, and
- * the mesh keeps the configuration it started with.
+ * SIGHUP (systemctl reload): the same as `meshctl reload` (reload.h), with
+ * RELOADING=1 before and READY=1 after for systemd.  The report goes to
+ * the log, one event line each.
  */
 static void
 meshd_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int rc = -1;
+
 	(void)loop;
 	(void)w;
 	(void)revents;
-	outlog_event("SIGHUP: reloading is not supported yet; %s keeps the configuration "
-	    "it started with (restart meshd to apply changes)", M.cfg.mesh.name);
+	notify_reloading(&M);
+	if ((f = open_memstream(&text, &len)) != NULL) {
+		rc = reload_run(&M, f);
+		if (fclose(f) != 0)
+			rc = -1;
+	}
+	if (rc == -1)
+		outlog_event("SIGHUP: reload failed: out of memory");
+	else {
+		outlog_event("SIGHUP: reload: %s", rc == 0 ? "applied" :
+		    "the file has errors; nothing changed");
+		if (text != NULL)
+			meshd_events("reload: ", text);
+	}
+	free(text);
+	notify_reloaded(&M);
+}
+
+/* Persisted `meshctl weight` splits (weights.h), before any sidecar starts. */
+static void
+meshd_weights(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&text, &len)) == NULL)
+		start_fail("out of memory");
+	weights_load(&M.weights, &M.cfg, M.cfg.mesh.state_dir, f);
+	fclose(f);
+	if (text != NULL)
+		meshd_events("weights: ", text);
+	free(text);
 }
 
 static void
@@ -317,6 +367,7 @@ main(int argc, char **argv)
 	ev_signal_init(&sighup, meshd_hup_cb, SIGHUP);
 	ev_signal_start(M.loop, &sighup);
 	notify_init(&M);
+	meshd_weights();
 
 	if (ready_fd != -1) {
 		if (write(ready_fd, "ok", 2) == -1)

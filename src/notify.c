@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <ev.h>
 #include <systemd/sd-daemon.h>
@@ -66,4 +67,30 @@ notify_status(struct meshd *m)
 		return;
 	memcpy(notify_last, msg, sizeof(msg));
 	sd_notify(0, msg);
+}
+
+/*
+ * systemd's reload protocol (Type=notify-reload, and what `systemctl
+ * reload` shows): RELOADING=1 with MONOTONIC_USEC= of CLOCK_MONOTONIC,
+ * then READY=1 once the reload is done (applied or refused).
+ */
+void
+notify_reloading(struct meshd *m)
+{
+	struct timespec ts;
+	char msg[96];
+
+	if (!m->notify)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000u);
+	sd_notify(0, msg);
+}
+
+void
+notify_reloaded(struct meshd *m)
+{
+	if (m->notify)
+		sd_notify(0, "READY=1");
 }

@@ -26,6 +26,14 @@
  *                     that exited for good, or meshd stopping)
  *     logs            LOGLINE for the ring, then every new line, until the
  *                     client closes
+ *     weight SERVICE VERSION=PCT...
+ *                     validated against the config (weights.h), applied to
+ *                     the route, pushed to the callers' sidecars, saved in
+ *                     <state_dir>/weights: REPLY "route S: split ..." +
+ *                     DONE "0"; REPLY <why> + DONE "1" (nothing changed,
+ *                     or applied but not saved, as the reply says)
+ *     reload          re-read the config file (reload.h): REPLY <report>
+ *                     + DONE "0", or REPLY <the file's errors> + DONE "1"
  *     anything else   REPLY "unknown command ..." + DONE "2"
  * Nothing blocks: each connection has a bounded output queue
  * (CONTROL_OUT_MAX); a client that does not read is dropped.

@@ -11,6 +11,7 @@
 
 #include "mesh/config.h"
 #include "mesh/registry.h"
+#include "mesh/weights.h"
 
 struct inst;
 struct control;
@@ -36,6 +37,7 @@ struct meshd {
 	int                 lock_fd;
 	int                 notify;        /* NOTIFY_SOCKET set: sd_notify */
 	int                 exit_code;
+	struct weights      weights;       /* `meshctl weight` overrides (weights.h) */
 	char                config_path[PATH_MAX];   /* absolute */
 	char                sock_path[PATH_MAX];
 	char                proxy_path[PATH_MAX];

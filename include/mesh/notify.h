@@ -17,5 +17,8 @@ void notify_init(struct meshd *m);
 void notify_stop(struct meshd *m);
 /* Send STATUS= if the counts changed since the last one. */
 void notify_status(struct meshd *m);
+/* A reload begins (RELOADING=1, MONOTONIC_USEC=) / ended (READY=1). */
+void notify_reloading(struct meshd *m);
+void notify_reloaded(struct meshd *m);
 
 #endif
