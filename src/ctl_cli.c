@@ -142,7 +142,10 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc && (cmd->opts & CTL_OPT_ARGS)) {
+		o->args = argv + optind;
+		o->nargs = argc - optind;
+	} else if (optind < argc)
 		return ctl_cli_bad(cmd, "unexpected argument '%s'", argv[optind]);
 	return -1;
 }

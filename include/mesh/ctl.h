@@ -43,6 +43,7 @@ enum ctl_exit {
 #define CTL_OPT_DETACH   0x4u   /* -d, --detach */
 #define CTL_OPT_TIMEOUT  0x8u   /* --timeout SECS */
 #define CTL_OPT_ROTATE   0x10u  /* --rotate (certs) */
+#define CTL_OPT_ARGS     0x20u  /* operands after the options (weight) */
 
 struct ctl_opts {
 	const char *file;       /* CTL_DEFAULT_FILE unless -f */
@@ -50,6 +51,8 @@ struct ctl_opts {
 	int         detach;
 	unsigned    timeout_s;  /* 0: the command's default */
 	int         rotate;
+	char      **args;       /* CTL_OPT_ARGS: the operands, in order */
+	int         nargs;
 };
 
 struct ctl_cmd {
@@ -177,6 +180,8 @@ int ctl_down(const struct ctl_opts *o);     /* ctl_down.c */
 int ctl_status(const struct ctl_opts *o);   /* ctl_status.c */
 int ctl_check(const struct ctl_opts *o);    /* ctl_check.c */
 int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
+int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
+int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 
 #endif
