@@ -286,7 +286,27 @@ is "allowed caller web -> api through web's outbound proxy: 200" \
 r=$(curl -s -m 10 "http://127.0.0.1:27030/call?url=http://api/whoami")
 check "other -> api through the mesh is refused 403 (other's app saw: $(head -c 60 <<<"$r"))" \
 	grep -q '^403' <<<"$r"
-is "db greeting through web's db:27011 listener" \
-	"$(timeout 5 python3 -c '
-import socket; s=socket.create_connection(("127.0.0.1",27011),timeout=4); print(s.recv(64).decode().strip())' 2>/dev/null)" \
-	"db-v1-0"
+# a server-speaks-first protocol (like MySQL or SMTP): the greeting must come
+# through web's NAME:PORT listener before the client writes anything
+timeout 15 python3 - >"$T/listen_tcp.out" 2>&1 <<'PY'
+import socket
+s = socket.create_connection(("127.0.0.1", 27011), timeout=5)
+try:
+    print("greeting=" + s.recv(64).decode().strip())
+except OSError as e:
+    print("greeting=none (%s)" % e)
+s.sendall(b"hello\n")
+got = b""
+try:
+    while b"hello" not in got:
+        d = s.recv(64)
+        if not d:
+            break
+        got += d
+except OSError:
+    pass
+print("echo=" + ("yes" if b"hello" in got else "no"))
+PY
+is "tcp through web's db:27011 listener: the greeting before the client writes" \
+	"$(sed -n 's/^greeting=//p' "$T/listen_tcp.out")" "db-v1-0"
+is "tcp through web's db:27011 listener: echo" "$(sed -n 's/^echo=//p' "$T/listen_tcp.out")" "yes"
