@@ -1,0 +1,78 @@
+/*
+ * retry: whether a failed attempt is tried again (the decision table),
+ * and the per-service state the traffic policy keeps in the caller's
+ * sidecar (retry budget, pending count, the route's policy).
+ *
+ * The decision, in order (the first "no" wins):
+ *   RETRY_NO_STARTED  a byte of the response went downstream: never
+ *   RETRY_NO_CAUSE    the cause is not in retry_on (connect-failure;
+ *                     reset = reset or close before any response byte;
+ *                     a listed status code)
+ *   RETRY_NO_LEFT     `retries` retries were made already
+ *   RETRY_NO_BODY     the request cannot be sent again as it was (part
+ *                     of its body is gone upstream and was not kept)
+ *   RETRY_NO_METHOD   not idempotent (GET HEAD OPTIONS PUT DELETE TRACE)
+ *                     and its body is unknown or over retry_buffer bytes;
+ *                     a connect failure is exempt: nothing reached the
+ *                     app, so any method may go again
+ *   RETRY_NO_TIME     the route's `timeout` leaves no time for the backoff
+ *   RETRY_NO_BUDGET   the service's retry budget is spent (counted)
+ *   RETRY_GO          retry after the backoff, preferably elsewhere
+ */
+#ifndef MESH_RETRY_H
+#define MESH_RETRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mesh/budget.h"
+#include "mesh/pcfg.h"
+
+#define RETRY_SERVICES_MAX 256
+
+enum retry_cause { RETRY_CAUSE_CONNECT, RETRY_CAUSE_RESET, RETRY_CAUSE_STATUS };
+
+enum retry_verdict {
+	RETRY_GO,
+	RETRY_NO_STARTED,
+	RETRY_NO_CAUSE,
+	RETRY_NO_LEFT,
+	RETRY_NO_BODY,
+	RETRY_NO_METHOD,
+	RETRY_NO_TIME,
+	RETRY_NO_BUDGET,
+};
+
+struct retry_attempt {
+	enum retry_cause cause;
+	int              status;           /* RETRY_CAUSE_STATUS: the code */
+	unsigned         retries_done;     /* retries already made */
+	int              idempotent;       /* retry_idempotent() of the method */
+	int64_t          body_len;         /* request body bytes; -1: unknown */
+	int              replayable;       /* head and body can be sent again */
+	int              response_started; /* a response byte went downstream */
+	uint64_t         now_ms;
+	uint64_t         deadline_ms;      /* the route's timeout; 0: none */
+	uint32_t         delay_ms;         /* the backoff this retry would wait */
+};
+
+/* The per-service state (see above), for the life of the process. */
+struct retry_svc {
+	char               name[PCFG_NAME_MAX];  /* ro: the key */
+	struct pcfg_policy policy;   /* the route's, refreshed at every request */
+	struct budget      budget;
+	uint32_t           pending;  /* requests between pick and response head */
+};
+
+/* The decision; b NULL: no budget.  RETRY_GO withdraws from b. */
+enum retry_verdict retry_decide(const struct pcfg_policy *p, const struct retry_attempt *a,
+                                struct budget *b);
+const char *retry_verdict_name(enum retry_verdict v);
+int  retry_idempotent(const char *method, size_t len);
+int  retry_status_listed(const struct pcfg_policy *p, int status);
+
+/* The state of service `name` with policy p copied in (the budget's
+ * limits follow it); created on first use; NULL when the table is full. */
+struct retry_svc *retry_svc_get(const char *name, size_t len, const struct pcfg_policy *p);
+
+#endif
