@@ -8,6 +8,25 @@
  *       /call?url=U  /ws (Upgrade: echo|websocket)      POST|PUT /echo
  *   --tcp: on connect writes "NAME\n", then echoes every byte.
  *
+ * Fault injection (HTTP only; each also from the environment, so a
+ * mesh.ini `command` or `env.` line can set it per version; an option wins
+ * over its variable):
+ *   --fail-pct N     TESTAPP_FAIL_PCT     N% of requests (0..100) answer
+ *                                         --fail-status instead
+ *   --fail-status S  TESTAPP_FAIL_STATUS  that status, 200..599 (default 503),
+ *                                         body "S\n"
+ *   --delay-ms N     TESTAPP_DELAY_MS     every response waits N ms (a timer per
+ *                                         connection; /echo, /bytes and /ws are
+ *                                         not delayed; /delay adds its own)
+ *   --reset-pct N    TESTAPP_RESET_PCT    N% of requests: the connection is reset
+ *                                         (RST, SO_LINGER 0) without an answer
+ *   --die-after N    TESTAPP_DIE_AFTER    exit with status 3 once N requests
+ *                                         have been answered (or reset)
+ * The shares are spread evenly and deterministically over the requests this
+ * process sees (N% = exactly N of every 100 in a row), so tests can count.
+ * Faulted requests are logged like others ("RST" for a reset) and counted by
+ * /count.
+ *
  * One thread, one libev loop, non-blocking sockets (except /call, which is
  * allowed to block).  HTTP/1.1 keep-alive; pipelined requests are answered
  * in order because a connection parses its next request only once the
@@ -80,6 +99,9 @@ struct conn {
 	uint64_t         bytes_left, bytes_off;  /* /bytes */
 	double           delay;
 	char             upgrade[32];
+	bool             abort;       /* --reset-pct: reset instead of answering */
+	bool             deferred;    /* --delay-ms: dpath is served when the timer fires */
+	char             dpath[TARGET_MAX];
 };
 
 static const char *g_name;
@@ -87,6 +109,10 @@ static int g_port;
 static bool g_tcp;
 static unsigned long g_count;
 static ev_io g_lio;
+/* fault injection (see the top of the file) */
+static unsigned g_fail_pct, g_fail_status = 503, g_delay_ms, g_reset_pct;
+static unsigned long g_die_after, g_seen;
+static bool g_dying;
 static ev_timer g_pause;
 
 static void conn_run(struct conn *c);
@@ -439,7 +465,7 @@ static bool query_get(const char *target, const char *key, char *val, size_t cap
 }
 
 /* Decide what the request does; fixed answers are queued at once. */
-static void dispatch(struct conn *c, const char *path, bool upgrade)
+static void serve(struct conn *c, const char *path, bool upgrade)
 {
 	char buf[TARGET_MAX + 64], val[TARGET_MAX];
 	unsigned long served = g_count++;
@@ -513,6 +539,49 @@ static void dispatch(struct conn *c, const char *path, bool upgrade)
 		respond_str(c, 404, "not found\n");
 	}
 #undef PATH_IS
+}
+
+/* Request n of a pct% share, spread evenly: exactly pct of every 100. */
+static bool pct_hit(unsigned long n, unsigned pct)
+{
+	return pct > 0 && ((n + 1) * pct) / 100 > (n * pct) / 100;
+}
+
+/* The faults first (reset, failure, delay), then the request itself. */
+static void dispatch(struct conn *c, const char *path, bool upgrade)
+{
+	unsigned long n = g_seen++;
+	size_t pl = strcspn(path, "?");
+
+	if (g_die_after > 0 && g_seen >= g_die_after)
+		g_dying = true;
+	if (pct_hit(n, g_reset_pct)) {
+		g_count++;
+		c->act = ACT_FIXED;
+		c->abort = true;
+		printf("%s %s %s RST\n", g_name, c->method, c->target);
+		fflush(stdout);
+		return;
+	}
+	/* offset so that equal shares of resets and failures hit other requests */
+	if (pct_hit(n + 50, g_fail_pct)) {
+		char b[8];
+
+		g_count++;
+		c->act = ACT_FIXED;
+		snprintf(b, sizeof b, "%u\n", g_fail_status);
+		respond_str(c, (int)g_fail_status, b);
+		return;
+	}
+	if (g_delay_ms > 0 && !upgrade && !(pl == 5 && strncmp(path, "/echo", 5) == 0) &&
+	    !(pl == 6 && strncmp(path, "/bytes", 6) == 0)) {
+		snprintf(c->dpath, sizeof c->dpath, "%s", path);
+		c->deferred = true;
+		c->act = ACT_DELAY;
+		c->delay = (double)g_delay_ms / 1000.0;
+		return;
+	}
+	serve(c, path, upgrade);
 }
 
 /* Parse one complete head h[0..n) (ending with CRLF CRLF).  Returns 0, or an
@@ -788,6 +857,8 @@ static bool body_step(struct conn *c)
 /* Advance as far as input and output room allow; false when it needs more. */
 static bool conn_step(struct conn *c)
 {
+	if (c->abort)
+		return false;
 	switch (c->st) {
 	case ST_HEAD: {
 		if (c->olen >= OUT_HIGH || c->ilen == 0)
@@ -898,11 +969,29 @@ static bool conn_flush(struct conn *c)
 	return true;
 }
 
+/* --die-after: the last answer is out (or the connection reset): exit. */
+static void die_check(void)
+{
+	if (!g_dying)
+		return;
+	printf("%s: dying after %lu requests (--die-after)\n", g_name, g_seen);
+	fflush(stdout);
+	_exit(3);
+}
+
 static void conn_run(struct conn *c)
 {
 	for (;;) {
 		while (conn_step(c))
 			;
+		if (c->abort) {
+			struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+			conn_destroy(c);
+			die_check();
+			return;
+		}
 		if (!conn_flush(c)) {
 			conn_destroy(c);
 			return;
@@ -911,6 +1000,8 @@ static void conn_run(struct conn *c)
 		if (c->olen >= OUT_HIGH || !conn_step(c))
 			break;
 	}
+	if (g_dying && c->olen == 0 && c->st != ST_WAIT)
+		die_check();
 	if (c->st == ST_LINGER && c->eof) {
 		conn_destroy(c);
 		return;
@@ -969,7 +1060,17 @@ static void on_timer(EV_P_ ev_timer *w, int revents)
 		conn_destroy(c);
 		return;
 	}
-	if (c->st == ST_WAIT) {
+	if (c->st == ST_WAIT && c->deferred) {
+		/* --delay-ms is over: now serve it (a /delay then waits its own) */
+		c->deferred = false;
+		serve(c, c->dpath, false);
+		if (c->act == ACT_DELAY) {
+			ev_timer_set(&c->timer, c->delay, 0.);
+			ev_timer_start(EV_DEFAULT, &c->timer);
+			return;
+		}
+		c->st = c->keep_alive ? ST_HEAD : ST_CLOSE;
+	} else if (c->st == ST_WAIT) {
 		char b[300];
 		snprintf(b, sizeof b, "%s\n", g_name);
 		respond_str(c, 200, b);
@@ -1030,14 +1131,33 @@ static void on_signal(EV_P_ ev_signal *w, int revents)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: testapp [--port P] [--name NAME] [--tcp]\n");
+	fprintf(stderr, "usage: testapp [--port P] [--name NAME] [--tcp] [--fail-pct N] "
+	        "[--fail-status S] [--delay-ms N] [--reset-pct N] [--die-after N]\n");
 	exit(2);
+}
+
+/* A decimal option value lo..hi (or its TESTAPP_* variable); -1 after a message. */
+static int num_arg(const char *what, const char *s, unsigned long lo, unsigned long hi,
+                   unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+		fprintf(stderr, "testapp: --%s '%s': want an integer %lu..%lu\n", what, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *port = getenv("PORT");
 	static char namebuf[256];
+	const char *fail_pct = getenv("TESTAPP_FAIL_PCT"), *fail_status = getenv("TESTAPP_FAIL_STATUS");
+	const char *delay_ms = getenv("TESTAPP_DELAY_MS"), *reset_pct = getenv("TESTAPP_RESET_PCT");
+	const char *die_after = getenv("TESTAPP_DIE_AFTER");
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
@@ -1046,8 +1166,44 @@ int main(int argc, char **argv)
 			g_name = argv[++i];
 		else if (strcmp(argv[i], "--tcp") == 0)
 			g_tcp = true;
+		else if (strcmp(argv[i], "--fail-pct") == 0 && i + 1 < argc)
+			fail_pct = argv[++i];
+		else if (strcmp(argv[i], "--fail-status") == 0 && i + 1 < argc)
+			fail_status = argv[++i];
+		else if (strcmp(argv[i], "--delay-ms") == 0 && i + 1 < argc)
+			delay_ms = argv[++i];
+		else if (strcmp(argv[i], "--reset-pct") == 0 && i + 1 < argc)
+			reset_pct = argv[++i];
+		else if (strcmp(argv[i], "--die-after") == 0 && i + 1 < argc)
+			die_after = argv[++i];
 		else
 			usage();
+	}
+	unsigned long nv;
+	if (fail_pct != NULL) {
+		if (num_arg("fail-pct", fail_pct, 0, 100, &nv) == -1)
+			return 2;
+		g_fail_pct = (unsigned)nv;
+	}
+	if (fail_status != NULL) {
+		if (num_arg("fail-status", fail_status, 200, 599, &nv) == -1)
+			return 2;
+		g_fail_status = (unsigned)nv;
+	}
+	if (delay_ms != NULL) {
+		if (num_arg("delay-ms", delay_ms, 0, 600000, &nv) == -1)
+			return 2;
+		g_delay_ms = (unsigned)nv;
+	}
+	if (reset_pct != NULL) {
+		if (num_arg("reset-pct", reset_pct, 0, 100, &nv) == -1)
+			return 2;
+		g_reset_pct = (unsigned)nv;
+	}
+	if (die_after != NULL) {
+		if (num_arg("die-after", die_after, 0, 1000000000, &nv) == -1)
+			return 2;
+		g_die_after = nv;
 	}
 	char *end;
 	long p = port ? strtol(port, &end, 10) : 0;
