@@ -1,5 +1,5 @@
 /*
- * balance_rr: round-robin over the endpoints that are up.
+ * balance_rr: round-robin over the eligible endpoints.
  */
 #include <string.h>
 
@@ -16,19 +16,19 @@ rr_init(void *state)
 }
 
 static long
-rr_pick(void *state, const struct pcfg_endpoint *const *eps, size_t n)
+rr_pick(void *state, struct balance_ep *const *eps, size_t n)
 {
 	struct rr_state *s = state;
-	size_t i, k;
+	size_t k;
 
-	for (i = 0; i < n; i++) {
-		k = (s->next + i) % n;
-		if (eps[k]->up) {
-			s->next = k + 1;
-			return (long)k;
-		}
-	}
-	return -1;
+	(void)eps;
+	if (n == 0)
+		return -1;
+	/* The eligible set may change between picks: the turn is kept
+	 * modulo the current count, so no endpoint is skipped twice. */
+	k = s->next % n;
+	s->next = k + 1;
+	return (long)k;
 }
 
 _Static_assert(sizeof(struct rr_state) <= BALANCE_STATE_MAX, "rr state fits");

@@ -7,11 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mesh/backoff.h"
+#include "mesh/breaker.h"
 #include "mesh/fwd.h"
 #include "mesh/head.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
+#include "mesh/retry.h"
 #include "mesh/stats.h"
 #include "mesh/transport_tls.h"
 
@@ -21,10 +24,24 @@
 #define X_NOBODY      0x1000u  /* the request has no body: the stream is clean at once */
 #define X_UP_KEEP     0x2000u  /* the upstream said its leg may persist */
 #define X_REQ_ABANDON 0x4000u  /* the upstream stopped taking the request body */
+#define X_IDEMPOTENT  0x8000u  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
+#define X_PENDING     0x10000u /* counted in rsvc->pending (max_pending) */
+#define X_INTERIM     0x20000u /* a 1xx went (or is going) downstream: no retry */
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
+static void fwd_connect(struct conn *c, int fresh);
+static void fwd_refuse(struct conn *c, int code, const char *reason, int close);
+
+static struct backoff_rng fwd_rng;
+
+/* The event loop's clock in ms: the budget's and the deadline's. */
+static uint64_t
+fwd_now_ms(void)
+{
+	return (uint64_t)(ev_now(EV_DEFAULT) * 1000.0);
+}
 
 static int
 fwd_tcp_role(const struct conn *c)
@@ -46,10 +63,44 @@ fwd_dhead(struct conn *c)
 	return c->dhead;
 }
 
+/* The request no longer waits for an upstream (max_pending). */
+static void
+fwd_pending_leave(struct conn *c)
+{
+	if ((c->x & X_PENDING) && c->rsvc != NULL && c->rsvc->pending > 0)
+		c->rsvc->pending--;
+	c->x &= ~X_PENDING;
+}
+
+/* The balanced exchange ended (balance.h); a no-op once it was said. */
+static void
+fwd_balanced(struct conn *c, enum balance_outcome o)
+{
+	/* the same verdict is the breaker's (breaker.h says what fails) */
+	if (c->brk != NULL) {
+		const struct pcfg_policy *p = c->rsvc != NULL ? &c->rsvc->policy : NULL;
+
+		if (o == BALANCE_OK)
+			breaker_success(c->brk);
+		else if (o == BALANCE_FAIL && p != NULL)
+			breaker_failure(c->brk, p->breaker_failures, p->breaker_cooldown_ms,
+			    breaker_now_ms());
+		else
+			breaker_abandon(c->brk);
+		c->brk = NULL;
+	}
+	if (c->bep != NULL) {
+		balance_done(c->bep, c->bstart, o);
+		c->bep = NULL;
+	}
+}
+
 /* Release the upstream side of the exchange. */
 static void
 fwd_drop_upstream(struct conn *c, int reusable)
 {
+	fwd_balanced(c, BALANCE_ABANDON);
+	fwd_pending_leave(c);
 	if (c->uc != NULL) {
 		upstream_release(c->uc, reusable);
 		c->uc = NULL;
@@ -94,6 +145,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	struct buf *b;
 
 	log_debug("port %u: %d %s", c->port, code, reason);
+	fwd_balanced(c, code >= 502 ? BALANCE_FAIL : BALANCE_ABANDON);
 	if (c->x & X_RES_STARTED) {
 		conn_close(c);
 		return;
@@ -141,6 +193,7 @@ fwd_connected(struct conn *c)
 	struct buf *b;
 
 	if (fwd_tcp_role(c)) {
+		fwd_balanced(c, BALANCE_OK);    /* a tunnel's sample: its connect */
 		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
 		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, &c->uc->s);
 		/* A protocol where the server speaks first (a database greeting)
@@ -160,6 +213,7 @@ fwd_connected(struct conn *c)
 			return;
 		}
 		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
+		c->x |= X_INTERIM;
 	}
 }
 
@@ -171,6 +225,7 @@ fwd_connect(struct conn *c, int fresh)
 
 	if (uc == NULL) {
 		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		fwd_balanced(c, BALANCE_FAIL);
 		if (fwd_tcp_role(c)) {
 			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
 			conn_close(c);
@@ -227,11 +282,12 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		break;
 	}
 	if (bs != NULL) {
-		if ((ep = balance_pick(bs)) == NULL) {
+		if ((ep = balance_pick_ep(bs, 0, &c->bep)) == NULL) {
 			*reason = "no healthy upstream";
 			return 503;
 		}
 		c->up = upstream_get(ep->port, transport_mesh());
+		c->bstart = balance_start(c->bep);
 	}
 	if (c->up == NULL) {
 		*reason = "out of memory";
@@ -424,6 +480,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	stats_response(fwd_inbound(c), res->code);
+	fwd_balanced(c, res->code >= 500 ? BALANCE_FAIL : BALANCE_OK);
 	if (!keep)
 		c->x |= X_CLOSE;
 	if (res->flags & HTTP_F_KEEPALIVE)
@@ -698,6 +755,7 @@ fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 	case UC_EV_FAILED:
 	case UC_EV_TIMEOUT:
 		c->uc = NULL;
+		fwd_balanced(c, BALANCE_FAIL);
 		errno = uc->errnum;
 		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
 		if (fwd_tcp_role(c))

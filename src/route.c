@@ -63,7 +63,12 @@ route_table_init(struct route_table *rt, const struct pcfg *cfg)
 	if (rt->svcs == NULL)
 		return -1;
 	for (i = 0; i < cfg->nservices; i++) {
-		if (balance_service_init(&rt->svcs[i], &cfg->services[i], &balance_rr) == -1) {
+		const struct pcfg_service *svc = &cfg->services[i];
+
+		/* An opaque stream gives no latency per request and lives
+		 * long after its connect: tcp services rotate per connection. */
+		if (balance_service_init(&rt->svcs[i], svc, svc->proto == PCFG_TCP ?
+		    &balance_rr : balance_ops(svc->policy.lb)) == -1) {
 			route_table_free(rt);
 			return -1;
 		}

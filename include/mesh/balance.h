@@ -4,39 +4,77 @@
  * Two steps.  The split picks a version by weight (smooth weighted
  * round-robin: deterministic, so v1:90,v2:10 sends exactly 9 of every
  * 10 requests to v1), among versions with a positive weight and at least
- * one endpoint up.  Then the service's balancer (a small vtable, one file
- * per strategy: balance_rr.c) picks an instance of that version.
+ * one eligible endpoint.  Then the service's balancer (a small vtable, one
+ * file per strategy: balance_ewma.c, balance_lr.c, balance_rr.c) picks an
+ * instance of that version among its eligible endpoints.
+ *
+ * Eligible: `up` in the pcfg, not ejected as an outlier (outlier.c), and
+ * allowed by the gate (the circuit breakers, balance_set_gate()).  A retry
+ * names the endpoint it wants to avoid; it is used only when nothing else
+ * of the chosen version is eligible.
  *
  * Weights: the `split` line of the pcfg; a version it does not name gets
  * weight 0.  Without a split line every version weighs 1.
  *
+ * Live state.  Every endpoint port has one struct balance_ep for the life
+ * of the process (outstanding requests, peak-EWMA latency, outlier state):
+ * it survives config reloads, so a conn may hold its pointer across a
+ * reload.  The caller brackets every exchange with balance_start() and
+ * balance_done().
+ *
  * The balance_service points into the pcfg it was built from: rebuild it
  * whenever the pcfg is replaced.
+ *
+ * Randomness and time are injectable (balance_seed(), balance_set_clock())
+ * so the tests are deterministic.  Single-threaded, like the proxy.
  */
 #ifndef MESH_BALANCE_H
 #define MESH_BALANCE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mesh/pcfg.h"
 
 #define BALANCE_STATE_MAX 16   /* bytes of per-version balancer state */
 
+/* Live per-endpoint state (see above).  Written by balance.c and outlier.c. */
+struct balance_ep {
+	uint16_t port;              /* ro: the endpoint's sidecar inbound port (the key) */
+	uint32_t outstanding;       /* exchanges in flight from this sidecar */
+	int      seen;              /* a latency sample has been taken */
+	double   ewma_us;           /* peak-EWMA latency at stamp_us */
+	uint64_t stamp_us;          /* time of the last sample */
+	uint32_t failures;          /* consecutive failures (outlier.c) */
+	uint32_t ejections;         /* ejection multiplier (outlier.c) */
+	uint64_t ejected_until_us;  /* 0: not ejected */
+	uint64_t back_us;           /* when the last ejection ended */
+	uint32_t base_ms;           /* outlier_ejection_ms of the last ejection */
+};
+
 struct balancer_ops {
 	const char *name;
 	void (*init)(void *state);
-	/* Index of the chosen endpoint among eps[0..n) whose `up` is set,
-	 * or -1 when none is up. */
-	long (*pick)(void *state, const struct pcfg_endpoint *const *eps, size_t n);
+	/* Index of the chosen endpoint among eps[0..n), every one of them
+	 * eligible, or -1 when n is 0.  Randomness from balance_random(). */
+	long (*pick)(void *state, struct balance_ep *const *eps, size_t n);
 };
 
-extern const struct balancer_ops balance_rr;
+extern const struct balancer_ops balance_rr;    /* round-robin */
+extern const struct balancer_ops balance_ewma;  /* P2C over peak-EWMA x (outstanding+1) */
+extern const struct balancer_ops balance_lr;    /* least-request: P2C over outstanding */
+
+/* The ops for a policy's `lb` (ewma for an unknown value). */
+const struct balancer_ops *balance_ops(enum pcfg_lb lb);
 
 struct balance_version {
 	const char                   *version;  /* ro: points into the pcfg */
 	unsigned                      weight;   /* ro */
 	long                          current;  /* private: smooth WRR */
 	const struct pcfg_endpoint  **eps;      /* ro: this version's endpoints */
+	struct balance_ep           **beps;     /* ro: their live state, same order */
+	struct balance_ep           **cand;     /* private: scratch, neps entries */
+	size_t                       *cidx;     /* private: cand[k] is eps[cidx[k]] */
 	size_t                        neps;
 	_Alignas(8) unsigned char     state[BALANCE_STATE_MAX]; /* private */
 };
@@ -46,13 +84,53 @@ struct balance_service {
 	const struct balancer_ops *ops;        /* ro */
 	struct balance_version    *versions;   /* ro */
 	size_t                     nversions;
+	struct balance_ep        **all;        /* ro: every endpoint's state, svc order */
 };
 
 /* 0, or -1 when out of memory. */
 int  balance_service_init(struct balance_service *bs, const struct pcfg_service *svc,
                           const struct balancer_ops *ops);
 void balance_service_free(struct balance_service *bs);
-/* The chosen endpoint, or NULL when no endpoint with weight is up (503). */
+/* The chosen endpoint, or NULL when no endpoint with weight is eligible (503). */
 const struct pcfg_endpoint *balance_pick(struct balance_service *bs);
+/*
+ * The same, avoiding the endpoint on port `exclude` (0: none) unless it is
+ * the only eligible one of the chosen version, and giving its live state
+ * in *bep (for balance_start/balance_done).
+ */
+const struct pcfg_endpoint *balance_pick_ep(struct balance_service *bs, uint16_t exclude,
+                                            struct balance_ep **bep);
+
+/* The live state of the endpoint on `port`, created on first use; NULL
+ * when out of memory.  Never freed: pointers stay valid. */
+struct balance_ep *balance_ep_get(uint16_t port);
+
+enum balance_outcome {
+	BALANCE_OK,       /* a response head (< 500) came back: a latency sample */
+	BALANCE_FAIL,     /* connect failure, reset, 5xx: an outlier strike */
+	BALANCE_ABANDON,  /* ended without a verdict (the client left...) */
+};
+/* An exchange to bep starts: the start time to give balance_done(). */
+uint64_t balance_start(struct balance_ep *bep);
+/* It ended: outstanding drops; only BALANCE_OK is a latency sample (a
+ * fast failure must not look like a fast endpoint). */
+void     balance_done(struct balance_ep *bep, uint64_t start_us, enum balance_outcome o);
+
+/*
+ * The gate: nonzero when an endpoint may take a request now (circuit
+ * breakers install theirs; NULL: every endpoint may).
+ */
+void balance_set_gate(int (*allows)(uint16_t port));
+
+/* Weight of the past after elapsed_us in the peak-EWMA: exp(-t/tau),
+ * tau = BALANCE_TAU_US (10 s, as Linkerd and Finagle). */
+#define BALANCE_TAU_US 10e6
+double balance_decay(uint64_t elapsed_us);
+
+/* Injectable sources.  balance_seed(0) reseeds from the clock and pid. */
+void     balance_seed(uint64_t seed);
+uint32_t balance_random(uint32_t bound);      /* uniform in [0, bound), bound > 0 */
+void     balance_set_clock(uint64_t (*now_us)(void));  /* NULL: CLOCK_MONOTONIC */
+uint64_t balance_now_us(void);
 
 #endif

@@ -15,6 +15,7 @@ service down http
 service dead http
 endpoint api v1 0 $IN0 up
 endpoint api v1 1 $IN1 up
+policy api lb=round-robin
 endpoint down v1 0 $IN0 down
 endpoint dead v1 0 $DEAD up
 end

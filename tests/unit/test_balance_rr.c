@@ -17,22 +17,27 @@ test_rr_skips_down(void **state)
 	struct pcfg_endpoint e[3] = {
 		{ "v1", 0, 1, 1 }, { "v1", 1, 2, 0 }, { "v1", 2, 3, 1 },
 	};
-	const struct pcfg_endpoint *eps[3] = { &e[0], &e[1], &e[2] };
+	struct pcfg_service svc = { .name = "api", .endpoints = e, .nendpoints = 3 };
+	struct balance_service bs;
 	_Alignas(8) unsigned char st[BALANCE_STATE_MAX];
+	unsigned seen;
 	int i;
 
-	balance_rr.init(st);
+	assert_int_equal(balance_service_init(&bs, &svc, &balance_rr), 0);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(balance_rr.pick(st, eps, 3), 0);
-		assert_int_equal(balance_rr.pick(st, eps, 3), 2);
+		assert_int_equal(balance_pick(&bs)->port, 1);
+		assert_int_equal(balance_pick(&bs)->port, 3);
 	}
-	e[1].up = 1;
-	assert_int_equal(balance_rr.pick(st, eps, 3), 0);
-	assert_int_equal(balance_rr.pick(st, eps, 3), 1);
-	assert_int_equal(balance_rr.pick(st, eps, 3), 2);
+	e[1].up = 1;                       /* back: the turn goes on over three */
+	seen = 0;
+	for (i = 0; i < 3; i++)
+		seen |= 1u << balance_pick(&bs)->port;
+	assert_int_equal(seen, 0xe);
 	e[0].up = e[1].up = e[2].up = 0;
-	assert_int_equal(balance_rr.pick(st, eps, 3), -1);
-	assert_int_equal(balance_rr.pick(st, eps, 0), -1);
+	assert_null(balance_pick(&bs));
+	balance_service_free(&bs);
+	balance_rr.init(st);
+	assert_int_equal(balance_rr.pick(st, NULL, 0), -1);
 }
 
 static void
