@@ -48,7 +48,8 @@ has "help lists down" "$T/out" '^  down '
 has "help lists status" "$T/out" '^  status '
 has "help lists check" "$T/out" '^  check '
 has "help lists version" "$T/out" '^  version'
-if grep -Eq '^  (top|weight|reload|certs) ' "$T/out"; then
+has "help lists certs" "$T/out" '^  certs '
+if grep -Eq '^  (top|weight|reload) ' "$T/out"; then
 	not_ok "help lists only the commands that exist"; else ok "help lists only the commands that exist"; fi
 rc "-h exits 0" 0 meshctl -h
 rc "--help exits 0" 0 meshctl --help
