@@ -7,14 +7,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mesh/backoff.h"
-#include "mesh/breaker.h"
 #include "mesh/fwd.h"
 #include "mesh/head.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
-#include "mesh/retry.h"
 #include "mesh/stats.h"
 #include "mesh/transport_tls.h"
 
@@ -24,24 +21,10 @@
 #define X_NOBODY      0x1000u  /* the request has no body: the stream is clean at once */
 #define X_UP_KEEP     0x2000u  /* the upstream said its leg may persist */
 #define X_REQ_ABANDON 0x4000u  /* the upstream stopped taking the request body */
-#define X_IDEMPOTENT  0x8000u  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
-#define X_PENDING     0x10000u /* counted in rsvc->pending (max_pending) */
-#define X_INTERIM     0x20000u /* a 1xx went (or is going) downstream: no retry */
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
-static void fwd_connect(struct conn *c, int fresh);
-static void fwd_refuse(struct conn *c, int code, const char *reason, int close);
-
-static struct backoff_rng fwd_rng;
-
-/* The event loop's clock in ms: the budget's and the deadline's. */
-static uint64_t
-fwd_now_ms(void)
-{
-	return (uint64_t)(ev_now(EV_DEFAULT) * 1000.0);
-}
 
 static int
 fwd_tcp_role(const struct conn *c)
@@ -63,32 +46,10 @@ fwd_dhead(struct conn *c)
 	return c->dhead;
 }
 
-/* The request no longer waits for an upstream (max_pending). */
-static void
-fwd_pending_leave(struct conn *c)
-{
-	if ((c->x & X_PENDING) && c->rsvc != NULL && c->rsvc->pending > 0)
-		c->rsvc->pending--;
-	c->x &= ~X_PENDING;
-}
-
 /* The balanced exchange ended (balance.h); a no-op once it was said. */
 static void
 fwd_balanced(struct conn *c, enum balance_outcome o)
 {
-	/* the same verdict is the breaker's (breaker.h says what fails) */
-	if (c->brk != NULL) {
-		const struct pcfg_policy *p = c->rsvc != NULL ? &c->rsvc->policy : NULL;
-
-		if (o == BALANCE_OK)
-			breaker_success(c->brk);
-		else if (o == BALANCE_FAIL && p != NULL)
-			breaker_failure(c->brk, p->breaker_failures, p->breaker_cooldown_ms,
-			    breaker_now_ms());
-		else
-			breaker_abandon(c->brk);
-		c->brk = NULL;
-	}
 	if (c->bep != NULL) {
 		balance_done(c->bep, c->bstart, o);
 		c->bep = NULL;
@@ -100,7 +61,6 @@ static void
 fwd_drop_upstream(struct conn *c, int reusable)
 {
 	fwd_balanced(c, BALANCE_ABANDON);
-	fwd_pending_leave(c);
 	if (c->uc != NULL) {
 		upstream_release(c->uc, reusable);
 		c->uc = NULL;
@@ -213,7 +173,6 @@ fwd_connected(struct conn *c)
 			return;
 		}
 		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
-		c->x |= X_INTERIM;
 	}
 }
 
