@@ -252,15 +252,15 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	status_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
-	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %13s %5s %7s %s\n",
+	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %13s %5s %7s %6s %s\n",
 	    "SERVICE", "VERSION", "INSTANCE", "STATE", "APP PID", "PROXY", "APP",
 	    "INBOUND", "OUTBOUND", "RESTARTS", "UPTIME", "REQ IN/OUT", "5XX", "REFUSED",
-	    "LISTENERS");
+	    "BRK/EJ", "LISTENERS");
 	for (i = 0; i < m->ninst; i++) {
 		const struct inst *in = &m->insts[i];
 		const struct reg_instance *ri = in->ri;
 		char app[16], apid[16], ppid[16], inb[16], outb[16], ut[32];
-		char req[48] = "-", e5[24] = "-", ref[24] = "-";
+		char req[48] = "-", e5[24] = "-", ref[24] = "-", brk[48] = "-";
 		struct stats_snapshot s;
 
 		status_port(apid, sizeof(apid), (unsigned)in->app.pid);
@@ -280,10 +280,15 @@ status_text(const struct meshd *m, char **out, size_t *len)
 			     s.v[STAT_REFUSED_NO_UPSTREAM] + s.v[STAT_REFUSED_UPSTREAM_ERROR] +
 			     s.v[STAT_REFUSED_TIMEOUT] + s.v[STAT_REFUSED_NOT_ALLOWED] +
 			     s.v[STAT_TLS_HANDSHAKES_FAILED]));
+			/* this sidecar's view of what it calls: breakers open or
+			 * half-open now / endpoints ejected now */
+			snprintf(brk, sizeof(brk), "%llu/%llu",
+			    (unsigned long long)s.v[STAT_BREAKERS_OPEN],
+			    (unsigned long long)s.v[STAT_EJECTED]);
 		}
-		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s %13s %5s %7s",
+		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s %13s %5s %7s %6s",
 		    ri->svc->name, ri->svc->version, ri->name, svc_state(in), apid, ppid, app,
-		    inb, outb, in->app.restarts + in->proxy.restarts, ut, req, e5, ref);
+		    inb, outb, in->app.restarts + in->proxy.restarts, ut, req, e5, ref, brk);
 		for (u = 0; u < ri->svc->nupstreams; u++)
 			if (ri->listen_ports[u] != 0)
 				fprintf(f, " %u->%s", ri->listen_ports[u],

@@ -263,7 +263,11 @@ test_stats(void **state)
 	    "\"refused\":{\"bad_request\":0,\"no_route\":0,\"no_upstream\":0,"
 	    "\"upstream_error\":0,\"timeout\":0,\"not_allowed\":1},"
 	    "\"tls_handshakes_ok\":0,\"tls_handshakes_failed\":0,"
-	    "\"bytes_in\":0,\"bytes_out\":0}}"));
+	    "\"bytes_in\":0,\"bytes_out\":0,"));
+	/* traffic policy counters, grouped by their dotted names */
+	assert_non_null(strstr(out, ",\"outlier\":{\"ejections\":0,\"ejected\":0},"
+	    "\"retries\":0,\"retries_budget_exhausted\":0,\"timeouts\":0,"
+	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0}}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);
@@ -305,6 +309,7 @@ test_text(void **state)
 	assert_int_equal(status_text(&m, &out, &len), 0);
 	assert_non_null(strstr(out, "mesh shop: starting, meshd pid 4242"));
 	assert_non_null(strstr(out, "SERVICE"));
+	assert_non_null(strstr(out, " BRK/EJ LISTENERS\n"));
 	assert_non_null(strstr(out, "web.0"));
 	assert_non_null(strstr(out, "21465->api"));
 	assert_non_null(strstr(out, "api@v2.0"));
