@@ -33,14 +33,26 @@ int conn_draining(void) { return draining; }
 static ev_tstamp
 conn_deadline(const struct conn *c)
 {
+	ev_tstamp d;
+
 	switch (c->state) {
 	case FWD_REQ_HEAD:
 		return c->head_start + pstate.lim.header_timeout_ms / 1000.0;
 	case FWD_LINGER:
 		return c->head_start;
+	case FWD_BACKOFF:
+		d = c->retry_at;
+		break;
+	case FWD_CONNECT:
+	case FWD_EXCHANGE:
+	case FWD_RES_BODY:
+		d = c->active + pstate.lim.idle_timeout_ms / 1000.0;
+		break;
 	default:
 		return c->active + pstate.lim.idle_timeout_ms / 1000.0;
 	}
+	/* the route's timeout covers the whole request, retries included */
+	return c->deadline != 0 && c->deadline < d ? c->deadline : d;
 }
 
 void

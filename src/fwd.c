@@ -7,11 +7,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mesh/backoff.h"
+#include "mesh/breaker.h"
 #include "mesh/fwd.h"
 #include "mesh/head.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
+#include "mesh/retry.h"
 #include "mesh/stats.h"
 #include "mesh/transport_tls.h"
 
@@ -21,10 +24,25 @@
 #define X_NOBODY      0x1000u  /* the request has no body: the stream is clean at once */
 #define X_UP_KEEP     0x2000u  /* the upstream said its leg may persist */
 #define X_REQ_ABANDON 0x4000u  /* the upstream stopped taking the request body */
+#define X_IDEMPOTENT  0x8000u  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
+#define X_PENDING     0x10000u /* counted in rsvc->pending (max_pending) */
+#define X_INTERIM     0x20000u /* a 1xx went (or is going) downstream: no retry */
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
 static void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
+static void fwd_connect(struct conn *c, int fresh);
+static void fwd_refuse(struct conn *c, int code, const char *reason, int close);
+static int  fwd_retry(struct conn *c, enum retry_cause cause, int status);
+
+static struct backoff_rng fwd_rng;
+
+/* The event loop's clock in ms: the budget's and the deadline's. */
+static uint64_t
+fwd_now_ms(void)
+{
+	return (uint64_t)(ev_now(EV_DEFAULT) * 1000.0);
+}
 
 static int
 fwd_tcp_role(const struct conn *c)
@@ -46,10 +64,32 @@ fwd_dhead(struct conn *c)
 	return c->dhead;
 }
 
+/* The request no longer waits for an upstream (max_pending). */
+static void
+fwd_pending_leave(struct conn *c)
+{
+	if ((c->x & X_PENDING) && c->rsvc != NULL && c->rsvc->pending > 0)
+		c->rsvc->pending--;
+	c->x &= ~X_PENDING;
+}
+
 /* The balanced exchange ended (balance.h); a no-op once it was said. */
 static void
 fwd_balanced(struct conn *c, enum balance_outcome o)
 {
+	/* the same verdict is the breaker's (breaker.h says what fails) */
+	if (c->brk != NULL) {
+		const struct pcfg_policy *p = c->rsvc != NULL ? &c->rsvc->policy : NULL;
+
+		if (o == BALANCE_OK)
+			breaker_success(c->brk);
+		else if (o == BALANCE_FAIL && p != NULL)
+			breaker_failure(c->brk, p->breaker_failures, p->breaker_cooldown_ms,
+			    breaker_now_ms());
+		else
+			breaker_abandon(c->brk);
+		c->brk = NULL;
+	}
 	if (c->bep != NULL) {
 		balance_done(c->bep, c->bstart, o);
 		c->bep = NULL;
@@ -61,6 +101,7 @@ static void
 fwd_drop_upstream(struct conn *c, int reusable)
 {
 	fwd_balanced(c, BALANCE_ABANDON);
+	fwd_pending_leave(c);
 	if (c->uc != NULL) {
 		upstream_release(c->uc, reusable);
 		c->uc = NULL;
@@ -173,6 +214,7 @@ fwd_connected(struct conn *c)
 			return;
 		}
 		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
+		c->x |= X_INTERIM;
 	}
 }
 
@@ -184,6 +226,8 @@ fwd_connect(struct conn *c, int fresh)
 
 	if (uc == NULL) {
 		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
+			return;
 		fwd_balanced(c, BALANCE_FAIL);
 		if (fwd_tcp_role(c)) {
 			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
@@ -199,12 +243,73 @@ fwd_connect(struct conn *c, int fresh)
 		c->state = FWD_CONNECT;
 }
 
+/*
+ * The route's policy for a request to bs (the caller's side only):
+ * max_pending, the budget's request count, the request deadline.
+ * 0, or 503 overloaded.
+ */
+static int
+fwd_policy_enter(struct conn *c, struct balance_service *bs, const char **reason)
+{
+	struct retry_svc *rs;
+
+	rs = retry_svc_get(bs->svc->name, strlen(bs->svc->name), &bs->svc->policy);
+	if (rs == NULL)
+		return 0;   /* table full: this service runs without policy state */
+	if (rs->pending >= rs->policy.max_pending) {
+		stats_inc(STAT_OVERLOADED);
+		log_debug("port %u: %s: %u requests pending (max_pending)", c->port,
+		    rs->name, rs->pending);
+		*reason = "overloaded";
+		return 503;
+	}
+	c->rsvc = rs;
+	rs->pending++;
+	c->x |= X_PENDING;
+	budget_request(&rs->budget, fwd_now_ms());
+	if (rs->policy.timeout_ms != 0 && !fwd_tcp_role(c))
+		c->deadline = ev_now(EV_DEFAULT) + rs->policy.timeout_ms / 1000.0;
+	return 0;
+}
+
+/*
+ * An endpoint of bs for this attempt, avoiding the one that just failed,
+ * skipping open breakers (the balancer's gate): c->up, c->bep, c->brk.
+ * 0, or 503 no healthy upstream.
+ */
+static int
+fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
+{
+	static int gated;
+	const struct pcfg_endpoint *ep;
+
+	if (!gated) {
+		balance_set_gate(breaker_gate);
+		backoff_seed(&fwd_rng, 0);
+		gated = 1;
+	}
+	if ((ep = balance_pick_ep(bs, c->failed_port, &c->bep)) == NULL) {
+		*reason = "no healthy upstream";
+		return 503;
+	}
+	if ((c->up = upstream_get(ep->port, transport_mesh())) == NULL) {
+		*reason = "out of memory";
+		return 503;
+	}
+	c->bstart = balance_start(c->bep);
+	if (c->rsvc != NULL) {
+		c->up->connect_s = c->rsvc->policy.connect_timeout_ms / 1000.0;
+		if ((c->brk = breaker_get(ep->port)) != NULL)
+			breaker_begin(c->brk, breaker_now_ms());
+	}
+	return 0;
+}
+
 /* Where this connection's request goes: 0, or the refusal code. */
 static int
 fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 {
 	struct balance_service *bs = NULL;
-	const struct pcfg_endpoint *ep;
 
 	switch (c->role) {
 	case ROLE_INBOUND_HTTP:
@@ -241,18 +346,92 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		break;
 	}
 	if (bs != NULL) {
-		if ((ep = balance_pick_ep(bs, 0, &c->bep)) == NULL) {
-			*reason = "no healthy upstream";
-			return 503;
-		}
-		c->up = upstream_get(ep->port, transport_mesh());
-		c->bstart = balance_start(c->bep);
+		int code;
+
+		if ((code = fwd_policy_enter(c, bs, reason)) != 0 ||
+		    (code = fwd_balance(c, bs, reason)) != 0)
+			return code;
 	}
 	if (c->up == NULL) {
 		*reason = "out of memory";
 		return 503;
 	}
 	return 0;
+}
+
+/*
+ * An attempt failed (cause, status): retry it if the route says so
+ * (retry.h's table).  1: the verdict is recorded, the upstream dropped and
+ * the conn is in FWD_BACKOFF; 0: the caller goes on as without retries.
+ */
+static int
+fwd_retry(struct conn *c, enum retry_cause cause, int status)
+{
+	struct retry_attempt a;
+	enum retry_verdict v;
+	const struct pcfg_policy *p;
+
+	if (c->rsvc == NULL || fwd_tcp_role(c) || c->uhead == NULL || c->up == NULL)
+		return 0;
+	p = &c->rsvc->policy;
+	memset(&a, 0, sizeof(a));
+	a.cause = cause;
+	a.status = status;
+	a.retries_done = c->tries;
+	a.idempotent = (c->x & X_IDEMPOTENT) != 0;
+	a.body_len = c->body_len;
+	/* the body is not kept: only what was never sent can go again */
+	a.replayable = c->req.sent == 0 && !(c->x & X_REQ_ABANDON);
+	a.response_started = (c->x & (X_RES_STARTED | X_INTERIM)) != 0;
+	a.now_ms = fwd_now_ms();
+	a.deadline_ms = c->deadline != 0 ? (uint64_t)(c->deadline * 1000.0) : 0;
+	a.delay_ms = backoff_delay_ms(&fwd_rng, c->tries, p->backoff_base_ms, p->backoff_cap_ms);
+	v = retry_decide(p, &a, &c->rsvc->budget);
+	if (v != RETRY_GO) {
+		if (v == RETRY_NO_BUDGET)
+			stats_inc(STAT_RETRIES_BUDGET_EXHAUSTED);
+		if (v != RETRY_NO_CAUSE)
+			log_debug("port %u: %s: no retry: %s", c->port, c->rsvc->name,
+			    retry_verdict_name(v));
+		return 0;
+	}
+	fwd_balanced(c, BALANCE_FAIL);
+	if (c->uc != NULL) {
+		upstream_release(c->uc, 0);
+		c->uc = NULL;
+	}
+	c->failed_port = c->up->port;
+	c->tries++;
+	stats_inc(STAT_RETRIES);
+	log_debug("port %u: %s: retry %u in %u ms after %s on 127.0.0.1:%u", c->port,
+	    c->rsvc->name, c->tries, a.delay_ms,
+	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
+	    cause == RETRY_CAUSE_RESET ? "a reset" : "a connect failure", c->failed_port);
+	c->x &= ~(X_REQ_DONE | X_UP_KEEP);
+	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
+	c->state = FWD_BACKOFF;
+	conn_timer_update(c);
+	return 1;
+}
+
+/* FWD_BACKOFF is over: -> FWD_CONNECT, FWD_EXCHANGE or FWD_REFUSE. */
+static void
+fwd_retry_go(struct conn *c)
+{
+	struct balance_service *bs;
+	const char *reason = "no route";
+	int code = 503;
+
+	bs = route_service(&pstate.rt, c->rsvc->name, strlen(c->rsvc->name));
+	if (bs == NULL || (code = fwd_balance(c, bs, &reason)) != 0) {
+		fwd_refuse(c, code, reason, 0);
+		return;
+	}
+	c->uhead->off = 0;
+	c->uhead->len = c->uhead_len;
+	fwd_connect(c, 0);
+	if (c->state != FWD_CLOSED)
+		conn_timer_update(c);
 }
 
 /* A whole request head of hlen bytes is parsed: route it. */
@@ -264,6 +443,15 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	int code;
 
 	c->x = 0;
+	c->rsvc = NULL;
+	c->brk = NULL;
+	c->deadline = 0;
+	c->tries = 0;
+	c->failed_port = 0;
+	c->body_len = req->body == HTTP_BODY_NONE ? 0 :
+	    req->body == HTTP_BODY_LENGTH ? (int64_t)req->content_length : -1;
+	if (retry_idempotent(req->method, req->method_len))
+		c->x |= X_IDEMPOTENT;
 	stats_inc(fwd_inbound(c) ? STAT_REQUESTS_IN : STAT_REQUESTS_OUT);
 	if (req->flags & HTTP_F_KEEPALIVE)
 		c->x |= X_KEEPALIVE;
@@ -384,6 +572,8 @@ fwd_upstream_lost(struct conn *c)
 	}
 	log_warnx("port %u: upstream 127.0.0.1:%u %s before a response", c->port,
 	    c->up->port, reset ? "reset" : "closed");
+	if (fwd_retry(c, RETRY_CAUSE_RESET, 0))
+		return;
 	fwd_refuse(c, 502, reset ? "upstream reset" : "upstream closed", 0);
 }
 
@@ -407,6 +597,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 			fwd_refuse(c, 502, "response head too large", 1);
 			return;
 		}
+		c->x |= X_INTERIM;
 		buf_consume(u->in, n);
 		return;
 	}
@@ -428,6 +619,11 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		c->state = FWD_TUNNEL;
 		return;
 	}
+	/* a listed status is retried before anything of it goes down */
+	if (c->rsvc != NULL && retry_status_listed(&c->rsvc->policy, res->code) &&
+	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code))
+		return;
+	fwd_pending_leave(c);
 	keep = (c->x & X_KEEPALIVE) && !(c->x & (X_CLOSE | X_REQ_ABANDON)) &&
 	    !conn_draining() && res->body != HTTP_BODY_EOF;
 	if (!keep)
@@ -649,6 +845,7 @@ fwd_arm(struct conn *c)
 		ur = u != NULL && !c->res.done && side_has_room(u);
 		break;
 	case FWD_CONNECT:
+	case FWD_BACKOFF:
 	case FWD_REFUSE:
 	case FWD_CLOSED:
 		break;
@@ -689,6 +886,7 @@ fwd_run(struct conn *c)
 			fwd_lingering(c);
 			break;
 		case FWD_CONNECT:
+		case FWD_BACKOFF:
 		case FWD_CLOSED:
 			break;
 		}
@@ -714,9 +912,11 @@ fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 	case UC_EV_FAILED:
 	case UC_EV_TIMEOUT:
 		c->uc = NULL;
-		fwd_balanced(c, BALANCE_FAIL);
 		errno = uc->errnum;
 		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
+			break;
+		fwd_balanced(c, BALANCE_FAIL);
 		if (fwd_tcp_role(c))
 			conn_close(c);
 		else if (ev == UC_EV_TIMEOUT)
@@ -757,7 +957,30 @@ fwd_begin(struct conn *c)
 void
 fwd_timeout(struct conn *c)
 {
+	int late = c->deadline != 0 && ev_now(EV_DEFAULT) >= c->deadline;
+
+	if (late && (c->state == FWD_CONNECT || c->state == FWD_EXCHANGE ||
+	    c->state == FWD_BACKOFF || c->state == FWD_RES_BODY)) {
+		/* the route's timeout: retries included; a response already
+		 * under way can only be cut */
+		stats_inc(STAT_TIMEOUTS);
+		log_debug("port %u: %s: request timeout", c->port,
+		    c->rsvc != NULL ? c->rsvc->name : "?");
+		c->deadline = 0;
+		if (c->x & X_RES_STARTED) {
+			fwd_balanced(c, BALANCE_FAIL);
+			conn_close(c);
+			return;
+		}
+		fwd_refuse(c, 504, "timeout", 0);
+		if (c->state != FWD_CLOSED)
+			fwd_run(c);
+		return;
+	}
 	switch (c->state) {
+	case FWD_BACKOFF:
+		fwd_retry_go(c);
+		break;
 	case FWD_REQ_HEAD:
 		fwd_refuse(c, 408, "header timeout", 1);
 		break;

@@ -140,7 +140,8 @@ upconn_connect(struct upconn *uc)
 		}
 		uc->state = UC_CONNECTING;
 		side_arm(EV_DEFAULT, &uc->s, 0, 1);
-		ev_timer_init(&uc->timer, upconn_timer_cb, connect_timeout, 0.);
+		ev_timer_init(&uc->timer, upconn_timer_cb,
+		    uc->up->connect_s > 0 ? uc->up->connect_s : connect_timeout, 0.);
 		ev_timer_start(EV_DEFAULT, &uc->timer);
 		return 0;
 	}

@@ -11,9 +11,10 @@
  *
  * Timers: one repeating ev_timer per connection.  Activity only stores
  * ev_now() in `active`; the callback computes the deadline of the current
- * state (header timeout from the first byte of a request head, idle
- * timeout otherwise) and either acts or re-arms itself with
- * ev_timer_again() for the time left.
+ * state (header timeout from the first byte of a request head, the
+ * backoff's end in FWD_BACKOFF, idle timeout otherwise, and never past
+ * the route's request `deadline` while an exchange is under way) and
+ * either acts or re-arms itself with ev_timer_again() for the time left.
  */
 #ifndef MESH_CONN_H
 #define MESH_CONN_H
@@ -28,6 +29,8 @@
 #include "mesh/upstream.h"
 
 struct balance_ep;
+struct breaker;
+struct retry_svc;
 
 /* What a listener does with its connections. */
 enum conn_role {
@@ -54,6 +57,8 @@ enum fwd_state {
 	FWD_REFUSE,    /* writing a response of our own (mesh-error), then IDLE or LINGER */
 	FWD_LINGER,    /* our side shut; discarding input until EOF so the peer reads
 	                  the last response before any reset (bounded in time) */
+	FWD_BACKOFF,   /* an attempt failed and the route retries it: waiting for
+	                  the backoff (retry_at), then back to FWD_CONNECT (retry.h) */
 	FWD_CLOSED,    /* torn down; waiting for the deferred free */
 };
 
@@ -86,6 +91,13 @@ struct conn {
 	ev_tstamp         head_start;   /* first byte of the current request head */
 	struct balance_ep *bep;         /* fwd.c: the balanced endpoint of the exchange */
 	uint64_t          bstart;       /* fwd.c: balance_start() of the exchange */
+	struct retry_svc *rsvc;         /* fwd.c: the called service's policy state, or NULL */
+	struct breaker   *brk;          /* fwd.c: the breaker of the current attempt, or NULL */
+	ev_tstamp         deadline;     /* fwd.c: the route's timeout for the request; 0: none */
+	ev_tstamp         retry_at;     /* fwd.c: FWD_BACKOFF: when the retry goes */
+	int64_t           body_len;     /* fwd.c: request body bytes; -1: unknown (chunked) */
+	uint32_t          tries;        /* fwd.c: retries made for the current request */
+	uint16_t          failed_port;  /* fwd.c: endpoint of the last failed attempt (avoided) */
 	uint16_t          port;         /* ro: the listener's port (for logs) */
 	char              service[PCFG_NAME_MAX]; /* ro: listen roles: the upstream service */
 	struct conn      *prev, *next;  /* private: live list / free list */

@@ -47,6 +47,8 @@ struct upstream {
 	unsigned                nidle;      /* ro */
 	unsigned                nbusy;      /* ro: connecting or lent */
 	uint8_t                 stale;      /* ro */
+	double                  connect_s;  /* rw: connect timeout of new connections
+	                                       (the route's); 0: upstream_set_timeouts' */
 	struct upstream        *next;       /* private */
 };
 
