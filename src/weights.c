@@ -136,7 +136,8 @@ weights_put(struct mesh_config *cfg, const struct weight *w, struct weight *old)
 		return -1;
 	if (old != NULL) {
 		old->nfile = r->nsplit < WEIGHTS_VER_MAX ? r->nsplit : WEIGHTS_VER_MAX;
-		memcpy(old->file, r->split, old->nfile * sizeof(*r->split));
+		if (old->nfile > 0)
+			memcpy(old->file, r->split, old->nfile * sizeof(*r->split));
 	}
 	for (i = 0; i < w->nsplit; i++)
 		s[i] = w->split[i];
