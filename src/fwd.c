@@ -495,6 +495,9 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 		return;
 	}
 	fwd_connect(c, 0);
+	/* the route's deadline may be sooner than the idle timeout */
+	if (c->deadline != 0 && c->state != FWD_CLOSED)
+		conn_timer_update(c);
 }
 
 /* FWD_IDLE, FWD_REQ_HEAD: -> FWD_REQ_HEAD, FWD_CONNECT, FWD_EXCHANGE, FWD_REFUSE, closed. */
