@@ -4,6 +4,7 @@
 #                   -> slow  (answers after 5 s; timeout = 200ms)
 #                   -> flaky (2 instances, #1 always 503; no retries,
 #                             breaker.failures = 3, breaker.cooldown = 2s)
+#                   -> busy  (answers after 1.5 s; breaker.max_pending = 1)
 # Retries move every request to the healthy instance; the timeout answers
 # 504 mesh-error: timeout well under a second (the time is reported); the
 # breaker lets exactly breaker.failures requests reach the failing
@@ -18,7 +19,7 @@ name = policy-retry
 port_base = 29050
 
 [service.gateway]
-upstreams = api:29001, slow:29002, flaky:29003
+upstreams = api:29001, slow:29002, flaky:29003, busy:29004
 
 [service.api]
 command = if [ "\$MESH_INSTANCE" = 1 ]; then exec $T/testapp --port \$PORT --name bad --fail-pct 100 >>$T/api-bad.log; else exec $T/testapp --port \$PORT --name good; fi
@@ -33,6 +34,10 @@ port = 29020
 command = if [ "\$MESH_INSTANCE" = 1 ]; then exec $T/testapp --port \$PORT --name bad --fail-pct 100 >>$T/flaky-bad.log; else exec $T/testapp --port \$PORT --name good; fi
 port = 29030
 instances = 2
+
+[service.busy]
+command = $T/testapp --port \$PORT --delay-ms 1500
+port = 29040
 
 [route.api]
 retries = 2
@@ -50,6 +55,9 @@ lb = round-robin
 breaker.failures = 3
 breaker.cooldown = 2s
 outlier.failures = 10000
+
+[route.busy]
+breaker.max_pending = 1
 EOF
 
 mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
@@ -59,7 +67,7 @@ if [ "$rc" -ne 0 ]; then
 	sed 's/^/#   /' "$T/up.log" | head -30
 	exit 1
 fi
-for p in 29001 29002 29003 29010 29011 29020 29030 29031; do
+for p in 29001 29002 29003 29004 29010 29011 29020 29030 29031 29040; do
 	wait_port $p 10 || not_ok "port $p accepts"
 done
 
@@ -120,3 +128,18 @@ out=$(codes 29003 10 /whoami)
 is "after the cooldown: one half-open probe reaches it, then open again" \
 	"$(badcount "$T/flaky-bad.log")" 4
 is "after the cooldown: 9 x 200, 1 x 503 (the probe)" "$out" "200:9 503:1 "
+
+# --- max_pending -----------------------------------------------------
+curl -s -o /dev/null -m 5 -w '%{http_code}' http://127.0.0.1:29004/ >"$T/busy1" &
+first=$!
+_pids+=($first)
+sleep 0.3
+res=$(curl -s -D "$T/busy.h" -o /dev/null -m 5 -w '%{http_code} %{time_total}' http://127.0.0.1:29004/)
+is "max_pending = 1: a second request meanwhile gets 503" "${res% *}" 503
+check "503 says mesh-error: overloaded" grep -qi '^mesh-error: overloaded' "$T/busy.h"
+if awk -v t="${res#* }" 'BEGIN { exit !(t < 0.5) }'; then ok "overloaded at once (${res#* }s)"
+else not_ok "overloaded at once" "took ${res#* }s"; fi
+wait "$first"
+is "the first request still gets its 200" "$(cat "$T/busy1")" 200
+r=$(stat overloaded)
+if [ "$r" != "-" ] && [ "$r" -ge 1 ]; then ok "overloaded counted ($r)"; else not_ok "overloaded counted" "got $r"; fi
