@@ -74,15 +74,28 @@ status_stats(const struct meshd *m, const struct inst *in, struct stats_snapshot
 	return stats_read(path, s) == STATS_OK ? 0 : -1;
 }
 
+/* Length of the group part of a counter name ("refused" of
+ * "refused.not_allowed"), 0 for a plain name. */
+static size_t
+status_group_len(const char *name)
+{
+	const char *dot = strchr(name, '.');
+
+	return dot != NULL ? (size_t)(dot - name) : 0;
+}
+
 /* "stats":{"pid":..,"connections_total":..,"responses_in":{"2xx":..},..}
- * or null; a dotted counter name is a member of a group object. */
+ * or null.  A dotted counter name is a member of a group object, emitted
+ * whole where the group first appears: counters are appended over time,
+ * so a group's members need not be neighbours in enum stat_id. */
 static void
 status_json_stats(FILE *f, const struct meshd *m, const struct inst *in)
 {
 	struct stats_snapshot s;
-	const char *name, *dot, *group = NULL;
-	size_t glen = 0;
-	unsigned i;
+	const char *name, *other;
+	size_t glen;
+	unsigned i, j;
+	int seen, first;
 
 	if (status_stats(m, in, &s) == -1) {
 		fputs(",\"stats\":null", f);
@@ -91,22 +104,28 @@ status_json_stats(FILE *f, const struct meshd *m, const struct inst *in)
 	fprintf(f, ",\"stats\":{\"pid\":%llu", (unsigned long long)s.pid);
 	for (i = 0; i < STAT__COUNT; i++) {
 		name = stats_name((enum stat_id)i);
-		dot = strchr(name, '.');
-		if (group != NULL && (dot == NULL || (size_t)(dot - name) != glen ||
-		    strncmp(name, group, glen) != 0)) {
-			fputc('}', f);
-			group = NULL;
+		if ((glen = status_group_len(name)) == 0) {
+			fprintf(f, ",\"%s\":%llu", name, (unsigned long long)s.v[i]);
+			continue;
 		}
-		if (dot != NULL && group == NULL) {
-			group = name;
-			glen = (size_t)(dot - name);
-			fprintf(f, ",\"%.*s\":{", (int)glen, name);
-			fprintf(f, "\"%s\":%llu", dot + 1, (unsigned long long)s.v[i]);
-		} else
-			fprintf(f, ",\"%s\":%llu", dot != NULL ? dot + 1 : name,
-			    (unsigned long long)s.v[i]);
+		for (j = 0, seen = 0; j < i && !seen; j++) {
+			other = stats_name((enum stat_id)j);
+			seen = status_group_len(other) == glen && strncmp(other, name, glen) == 0;
+		}
+		if (seen)
+			continue;
+		fprintf(f, ",\"%.*s\":{", (int)glen, name);
+		for (j = i, first = 1; j < STAT__COUNT; j++) {
+			other = stats_name((enum stat_id)j);
+			if (status_group_len(other) != glen || strncmp(other, name, glen) != 0)
+				continue;
+			fprintf(f, "%s\"%s\":%llu", first ? "" : ",", other + glen + 1,
+			    (unsigned long long)s.v[j]);
+			first = 0;
+		}
+		fputc('}', f);
 	}
-	fputs(group != NULL ? "}}" : "}", f);
+	fputc('}', f);
 }
 
 static void
