@@ -97,7 +97,9 @@ enum stat_id {
 };
 
 /* JSON/metric name of a counter: "requests_in", "responses_in.2xx",
- * "refused.not_allowed"... (a dot separates a group from its member). */
+ * "refused.not_allowed"... (a dot separates a group from its member; a
+ * counter appended later may join an existing group: status --json
+ * gathers a group's members wherever they are in the enum). */
 const char *stats_name(enum stat_id id);
 
 /* --- writer (mesh-proxy) --------------------------------------------- */
