@@ -113,7 +113,10 @@ enum balance_outcome {
 /* An exchange to bep starts: the start time to give balance_done(). */
 uint64_t balance_start(struct balance_ep *bep);
 /* It ended: outstanding drops; only BALANCE_OK is a latency sample (a
- * fast failure must not look like a fast endpoint). */
+ * fast failure must not look like a fast endpoint), and only with a
+ * nonzero start_us: the caller passes 0 when the time includes setting
+ * up a new connection (TCP and mTLS handshakes are not the instance's
+ * response time, and one slow handshake would shun it for seconds). */
 void     balance_done(struct balance_ep *bep, uint64_t start_us, enum balance_outcome o);
 
 /*
