@@ -11,7 +11,8 @@
  * "route SERVICE: split v1=90 v2=10".
  * reload: meshd re-reads its file; the report (what changed, "restart
  * needed for: ...") goes to stdout, exit 0; a file with errors changes
- * nothing: its errors go to stderr, exit 1.
+ * nothing: its errors go to stderr, exit 1 (meshctl reads FILE first, so
+ * they are usually its own; meshd checks again and answers the same way).
  * A stopped mesh exits 3.
  */
 #include <stdio.h>
@@ -35,8 +36,11 @@ ctl_weight_send(const char *file, const char *cmd, int timeout_ms)
 	FILE *f;
 	int fd, rc;
 
-	if ((rc = ctl_mesh_open(file, 0, &m)) != CTL_OK)
+	if ((rc = ctl_mesh_open(file, 0, &m)) != CTL_OK) {
+		/* the file's errors are printed: meshd would refuse it alike */
+		ctl_errx("%s: %s has errors; nothing changed", cmd, file);
 		return rc;
+	}
 	rc = ctl_conn_open(&m, &fd);
 	if (rc == CTL_NOT_RUNNING) {
 		rc = ctl_mesh_not_running(&m);
