@@ -104,6 +104,19 @@ r=$(stat retries)
 if [ "$r" != "-" ] && [ "$r" -ge 10 ]; then ok "retries counted in the stats ($r)"
 else not_ok "retries counted in the stats" "got $r"; fi
 
+# POST with a small body (the retry buffer): resent whole to the healthy one
+head -c 3000 /dev/urandom | base64 -w0 >"$T/body"
+okpost=0
+for i in 1 2 3 4 5 6; do
+	curl -s -m 5 -o "$T/echo.out" -w '%{http_code}' --data-binary @"$T/body" \
+		-H 'Content-Type: application/octet-stream' http://127.0.0.1:29001/echo >"$T/echo.code"
+	[ "$(cat "$T/echo.code")" = 200 ] && cmp -s "$T/body" "$T/echo.out" && okpost=$((okpost + 1))
+done
+is "retries: POST bodies kept and resent, 6 of 6 echoed whole" "$okpost" 6
+p=$(grep -c ' POST .* 503$' "$T/api-bad.log")
+if [ "$p" -ge 2 ]; then ok "retries: the failing instance had POSTs first ($p)"
+else not_ok "retries: the failing instance had POSTs first" "got $p"; fi
+
 # --- timeout ---------------------------------------------------------
 res=$(curl -s -D "$T/slow.h" -o /dev/null -m 5 -w '%{http_code} %{time_total}' http://127.0.0.1:29002/)
 code=${res% *}; t=${res#* }
