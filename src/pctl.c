@@ -39,6 +39,7 @@ static struct {
 	ev_timer           renew;        /* next renewal, or a retry */
 	int                csr_sent;     /* on this connection, not answered yet */
 	int                want_cert;    /* a renewal is due (sent when connected) */
+	int                certified;    /* a leaf came on this connection */
 } pctl = { .fd = -1 };
 
 static void pctl_read_cb(struct ev_loop *loop, ev_io *w, int revents);
@@ -99,6 +100,7 @@ pctl_connect(void)
 	pctl.ready_sent = 0;
 	pctl.warned = 0;
 	pctl.csr_sent = 0;
+	pctl.certified = 0;
 	ipc_reader_init(&pctl.rd);
 	ev_io_init(&pctl.io, pctl_read_cb, fd, EV_READ);
 	ev_io_start(EV_DEFAULT, &pctl.io);
@@ -182,6 +184,7 @@ pctl_cert(const char *pem, size_t len)
 		pctl_renew_at(PCTL_CERT_RETRY_S);
 		return;
 	}
+	pctl.certified = 1;
 	delay = ident_renew_delay(time(NULL));
 	if (ident_info(&ci) == 0)
 		log_info("identity %s serial %s valid until %ld; renewing in %.0f s",
@@ -219,7 +222,9 @@ pctl_config(const char *text, size_t len)
 		snprintf(pctl.service, sizeof(pctl.service), "%s", cfg->service);
 		if (pstate_apply(cfg, err, sizeof(err)) == 0) {
 			pctl.served = 1;
-			if (ident_enabled() && (!ident_ready() || pctl.want_cert))
+			/* once per connection: a restarted meshd learns our
+			 * leaf (for `meshctl certs`) by issuing a new one */
+			if (ident_enabled() && (!ident_ready() || pctl.want_cert || !pctl.certified))
 				pctl_request_cert();
 			pctl_maybe_ready();
 			return;

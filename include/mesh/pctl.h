@@ -11,8 +11,9 @@
  * IPC_CERT is installed.  The next CSR (a new key each time) goes at
  * csr_renew_delay() — 2/3 of the leaf's lifetime with jitter — or at
  * once on IPC_ROTATE; IPC_CERT_FAIL or a leaf we refuse is retried
- * after 5 s.  Without meshd the sidecar serves on its current leaf and
- * asks again once reconnected.
+ * after 5 s.  Without meshd the sidecar serves on its current leaf; on
+ * every new connection it asks once more, so that a restarted meshd
+ * knows (and lists) every sidecar's leaf.
  * A later config that cannot be applied is logged and the previous one
  * stays.  When meshd goes away the sidecar keeps serving and reconnects
  * every second, sending HELLO again and accepting the new config.
