@@ -1,11 +1,44 @@
 # bash completion for meshctl(1)
+
+# weight [-f FILE] SERVICE VERSION=PCT...: services and their versions from
+# the [service.NAME] / [service.NAME@VERSION] headers of the file (-f, or
+# ./mesh.ini); a service without @VERSION and without version= is v1.
+_meshctl_weight()
+{
+	local file=mesh.ini svc= j
+	for ((j = 1; j < COMP_CWORD; j++)); do
+		case ${COMP_WORDS[j]} in
+		-f|--file) file=${COMP_WORDS[j+1]}; ((j++)) ;;
+		weight|-*) ;;
+		*=*) ;;
+		*) svc=${COMP_WORDS[j]} ;;
+		esac
+	done
+	if [ -z "$svc" ]; then
+		case $cur in
+		-*) COMPREPLY=($(compgen -W "-f --file -h --help" -- "$cur")) ;;
+		*)  COMPREPLY=($(compgen -W "$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u)" -- "$cur")) ;;
+		esac
+		return
+	fi
+	local vers
+	vers=$(awk -v s="$svc" '
+		/^\[/ { if (sec != "") print v; sec = ""; v = "" }
+		$0 ~ "^\\[service\\." s "(@[^]]*)?\\]" { sec = s; v = "v1"
+			if (match($0, /@[^]]*/)) v = substr($0, RSTART + 1, RLENGTH - 1) }
+		sec != "" && /^version *=/ { sub(/^version *= */, ""); sub(/[ ;].*/, ""); v = $0 }
+		END { if (sec != "") print v }' "$file" 2>/dev/null)
+	compopt -o nospace 2>/dev/null
+	COMPREPLY=($(compgen -W "$(printf '%s= ' $vers)" -- "$cur"))
+}
+
 _meshctl()
 {
 	local cur prev cmd i
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs check version help"
+	local cmds="up down status certs weight reload check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -31,8 +64,10 @@ _meshctl()
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
 	certs)   opts="-f --file --json --rotate -h --help" ;;
+	weight)  _meshctl_weight; return ;;
+	reload)  opts="-f --file -h --help" ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs check version" ;;
+	help)    opts="up down status certs weight reload check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
