@@ -49,7 +49,9 @@ has "help lists status" "$T/out" '^  status '
 has "help lists check" "$T/out" '^  check '
 has "help lists version" "$T/out" '^  version'
 has "help lists certs" "$T/out" '^  certs '
-if grep -Eq '^  (top|weight|reload) ' "$T/out"; then
+has "help lists weight" "$T/out" '^  weight '
+has "help lists reload" "$T/out" '^  reload '
+if grep -Eq '^  (top) ' "$T/out"; then
 	not_ok "help lists only the commands that exist"; else ok "help lists only the commands that exist"; fi
 rc "-h exits 0" 0 meshctl -h
 rc "--help exits 0" 0 meshctl --help
@@ -84,6 +86,13 @@ check "status --json says running false" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["mesh"]["running"] is False and d["mesh"]["name"] == "ctlcli", d' "$T/out"
+rc "weight without operands exits 2" 2 meshctl weight -f "$T/m/mesh.ini"
+rc "weight with only a service exits 2" 2 meshctl weight -f "$T/m/mesh.ini" api
+rc "weight of a stopped mesh exits 3" 3 meshctl weight -f "$T/m/mesh.ini" solo v1=100
+rc "weight checks its operands first (exit 2)" 2 meshctl weight -f "$T/m/mesh.ini" solo v1=99
+rc "reload takes no operands" 2 meshctl reload -f "$T/m/mesh.ini" extra
+rc "reload of a stopped mesh exits 3" 3 meshctl reload -f "$T/m/mesh.ini"
+has "reload says not running" "$T/err" "mesh 'ctlcli' is not running"
 rc "down of a stopped mesh exits 3" 3 meshctl down -f "$T/m/mesh.ini"
 has "down says not running" "$T/err" "mesh 'ctlcli' is not running"
 # FILE defaults to ./mesh.ini
