@@ -640,16 +640,11 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	mode_t old;
 	int fd;
 
-	/* The CA comes first: no sidecar may start without it.  (Here, not
-	 * in meshd.c, because this runs once, before any child starts.) */
-	if (mcert_open(m, err, errlen) == -1)
-		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(m->sock_path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "%s: path longer than %zu bytes (choose a shorter "
 		    "state_dir)", m->sock_path, sizeof(sun.sun_path) - 1);
-		mcert_close();
 		return -1;
 	}
 	memcpy(sun.sun_path, m->sock_path, strlen(m->sock_path) + 1);
@@ -719,5 +714,4 @@ control_close(struct meshd *m)
 	control_reap_cb(m->loop, &ctl->reaper, 0);
 	free(ctl);
 	m->ctl = NULL;
-	mcert_close();
 }

@@ -25,6 +25,7 @@
 #include "mesh/config.h"
 #include "mesh/control.h"
 #include "mesh/log.h"
+#include "mesh/mcert.h"
 #include "mesh/notify.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
@@ -54,6 +55,7 @@ meshd_cleanup(void)
 	outlog_set_sink(NULL, NULL);
 	if (M.ctl != NULL)
 		control_close(&M);
+	mcert_close();
 	if (M.insts != NULL)
 		svc_free(&M);
 	if (have_reg)
@@ -357,6 +359,9 @@ main(int argc, char **argv)
 	M.notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (svc_init(&M) == -1)
 		start_fail("out of memory");
+	/* the CA before any sidecar can ask it for a certificate */
+	if (mcert_open(&M, err, sizeof(err)) == -1)
+		start_fail("certificate authority: %s", err);
 	if (control_open(&M, err, sizeof(err)) == -1)
 		start_fail("control socket: %s", err);
 	outlog_init(meshd_width(), control_line, M.ctl);
