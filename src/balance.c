@@ -268,7 +268,7 @@ balance_pick_ep(struct balance_service *bs, uint16_t exclude, struct balance_ep 
 	if (bep != NULL)
 		*bep = NULL;
 	if (bs->svc->nendpoints > 0)
-		outlier_sweep(bs->all, bs->svc->nendpoints, bs->svc->policy.outlier_failures,
+		outlier_sweep(bs->svc->name, bs->all, bs->svc->nendpoints, bs->svc->policy.outlier_failures,
 		    bs->svc->policy.outlier_ejection_ms, now);
 	/* Smooth weighted round-robin (as nginx does it): every candidate
 	 * gains its weight, the richest wins and pays the total back. */

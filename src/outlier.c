@@ -40,8 +40,8 @@ outlier_record(struct balance_ep *e, enum balance_outcome o, uint64_t now_us)
 }
 
 void
-outlier_sweep(struct balance_ep *const *eps, size_t n, uint32_t failures,
-              uint32_t ejection_ms, uint64_t now_us)
+outlier_sweep(const char *service, struct balance_ep *const *eps, size_t n,
+              uint32_t failures, uint32_t ejection_ms, uint64_t now_us)
 {
 	size_t i, ejected = 0;
 
@@ -55,7 +55,7 @@ outlier_sweep(struct balance_ep *const *eps, size_t n, uint32_t failures,
 		if (e->ejected_until_us == 0)
 			continue;
 		if (now_us >= e->ejected_until_us) {
-			log_info("endpoint 127.0.0.1:%u back from ejection", e->port);
+			log_info("service %s: endpoint 127.0.0.1:%u back from ejection", service, e->port);
 			e->ejected_until_us = 0;
 			e->failures = 0;
 			e->back_us = now_us;
@@ -77,8 +77,8 @@ outlier_sweep(struct balance_ep *const *eps, size_t n, uint32_t failures,
 		if (e->ejected_until_us == 0)
 			e->ejected_until_us = 1;
 		ejected++;
-		log_warnx("endpoint 127.0.0.1:%u ejected for %llu ms after %u consecutive failures",
-		    e->port, (unsigned long long)ms, e->failures);
+		log_warnx("service %s: endpoint 127.0.0.1:%u ejected for %llu ms after %u "
+		    "consecutive failures", service, e->port, (unsigned long long)ms, e->failures);
 		stats_inc(STAT_EJECTIONS);
 		stats_gauge_add(STAT_EJECTED, 1);
 	}

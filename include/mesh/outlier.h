@@ -28,11 +28,12 @@
 void outlier_record(struct balance_ep *e, enum balance_outcome o, uint64_t now_us);
 /*
  * Bring back endpoints whose time is over, then eject those at or over the
- * threshold, within the half cap.  eps: all of one service's endpoints.
+ * threshold, within the half cap.  eps: all of one service's endpoints
+ * (`service` names it in the log).
  * failures/ejection_ms 0: the defaults (5, 30000).
  */
-void outlier_sweep(struct balance_ep *const *eps, size_t n, uint32_t failures,
-                   uint32_t ejection_ms, uint64_t now_us);
+void outlier_sweep(const char *service, struct balance_ep *const *eps, size_t n,
+                   uint32_t failures, uint32_t ejection_ms, uint64_t now_us);
 /* Ejected at now_us. */
 int  outlier_ejected(const struct balance_ep *e, uint64_t now_us);
 

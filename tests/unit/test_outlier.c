@@ -184,10 +184,10 @@ test_cap_and_defaults(void **state)
 
 	for (i = 0; i < 15; i++) {
 		outlier_record(&e, BALANCE_FAIL, now_us);
-		outlier_sweep(eps, 2, 1, 1000, now_us);
+		outlier_sweep("api", eps, 2, 1, 1000, now_us);
 		assert_true(outlier_ejected(&e, now_us));
 		now_us = e.ejected_until_us;
-		outlier_sweep(eps, 2, 1, 1000, now_us);
+		outlier_sweep("api", eps, 2, 1, 1000, now_us);
 		assert_false(outlier_ejected(&e, now_us));
 	}
 	assert_int_equal(e.ejections, OUTLIER_MAX_MULT);
@@ -195,10 +195,10 @@ test_cap_and_defaults(void **state)
 	/* 0, 0: five failures, 30 s */
 	for (i = 0; i < 4; i++)
 		outlier_record(&f, BALANCE_FAIL, now_us);
-	outlier_sweep(eps, 2, 0, 0, now_us);
+	outlier_sweep("api", eps, 2, 0, 0, now_us);
 	assert_false(outlier_ejected(&f, now_us));
 	outlier_record(&f, BALANCE_FAIL, now_us);
-	outlier_sweep(eps, 2, 0, 0, now_us);
+	outlier_sweep("api", eps, 2, 0, 0, now_us);
 	assert_true(outlier_ejected(&f, now_us));
 	assert_int_equal(f.ejected_until_us - now_us, 30000000u);
 }
