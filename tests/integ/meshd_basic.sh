@@ -86,12 +86,13 @@ check "sidecar lines are prefixed name~proxy" grep -Eq '^web\.0~proxy +\| ' "$T/
 check "wait-ready streamed progress lines" grep -q 'sidecar ready' "$T/wait.out"
 
 # a `logs` client that never reads is dropped; meshd keeps answering
-python3 - "$SOCK" >"$T/slow.out" 2>&1 <<'PY' &
+python3 - "$SOCK" "$T/attached" >"$T/slow.out" 2>&1 <<'PY' &
 import socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(sys.argv[1])
 s.sendall(struct.pack("!IHH", 4, 20, 0) + b"logs")
+open(sys.argv[2], "w").close()   # attached: now the noise may start
 time.sleep(6)              # noisy writes 8 MB meanwhile
 got = 0
 s.settimeout(5)
@@ -102,12 +103,14 @@ try:
             break
         got += len(d)
 except socket.timeout:
-    print("not dropped")
+    print("not dropped", got)
     sys.exit(1)
 print("dropped after", got, "bytes")
 PY
 SLOW=$!
-sleep 1
+# the noise must come after the client is attached, or it only gets the ring
+wait_for 10 test -e "$T/attached"
+sleep 0.3
 touch "$T/go"
 sleep 3
 ctl ping >/dev/null
