@@ -22,7 +22,7 @@ ctl_certs(const struct ctl_opts *o)
 {
 	struct ctl_mesh m;
 	const char *cmd;
-	int fd, rc;
+	int rc;
 
 	if (o->rotate && o->json) {
 		ctl_errx("certs: --rotate prints the table; run `meshctl certs --json` after it");
@@ -31,24 +31,10 @@ ctl_certs(const struct ctl_opts *o)
 	cmd = o->rotate ? "certs --rotate" : o->json ? "certs --json" : "certs";
 	if ((rc = ctl_mesh_open(o->file, 0, &m)) != CTL_OK)
 		return rc;
-	rc = ctl_conn_open(&m, &fd);
-	if (rc == CTL_NOT_RUNNING) {
-		rc = ctl_mesh_not_running(&m);
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	if (rc != CTL_OK) {
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	rc = ctl_conn_command(fd, cmd, CTL_CERTS_TIMEOUT_MS,
+	rc = ctl_conn_run(&m, cmd, CTL_CERTS_TIMEOUT_MS,
 	    o->json ? ctl_conn_print_raw : ctl_conn_print, stdout);
-	close(fd);
-	if (rc == -1) {
-		ctl_conn_lost(&m, cmd, CTL_CERTS_TIMEOUT_MS);
-		rc = CTL_FAIL;
-	} else if (rc != 0)
-		rc = CTL_FAIL;
+	if (rc == CTL_NOT_RUNNING)
+		rc = ctl_mesh_not_running(&m);
 	ctl_mesh_close(&m);
 	return rc;
 }

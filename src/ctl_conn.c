@@ -182,3 +182,20 @@ ctl_conn_lost(const struct ctl_mesh *m, const char *cmd, int timeout_ms)
 		ctl_errx("meshd of mesh '%s' closed the connection before finishing '%s'",
 		    m->name, cmd);
 }
+
+int
+ctl_conn_run(const struct ctl_mesh *m, const char *cmd, int timeout_ms,
+    ctl_conn_fn *fn, void *arg)
+{
+	int fd, rc;
+
+	if ((rc = ctl_conn_open(m, &fd)) != CTL_OK)
+		return rc;
+	rc = ctl_conn_command(fd, cmd, timeout_ms, fn, arg);
+	close(fd);
+	if (rc == -1) {
+		ctl_conn_lost(m, cmd, timeout_ms);
+		return CTL_FAIL;
+	}
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}

@@ -58,30 +58,17 @@ ctl_status(const struct ctl_opts *o)
 {
 	struct ctl_mesh m;
 	const char *cmd = o->json ? "status --json" : "status";
-	int fd, rc;
+	int rc;
 
 	if ((rc = ctl_mesh_open(o->file, 0, &m)) != CTL_OK)
 		return rc;
-	rc = ctl_conn_open(&m, &fd);
+	rc = ctl_conn_run(&m, cmd, CTL_STATUS_TIMEOUT_MS,
+	    o->json ? ctl_conn_print_raw : ctl_conn_print, stdout);
 	if (rc == CTL_NOT_RUNNING) {
 		if (o->json)
 			ctl_status_stopped_json(stdout, &m, o->file);
 		rc = ctl_mesh_not_running(&m);
-		ctl_mesh_close(&m);
-		return rc;
 	}
-	if (rc != CTL_OK) {
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	rc = ctl_conn_command(fd, cmd, CTL_STATUS_TIMEOUT_MS,
-	    o->json ? ctl_conn_print_raw : ctl_conn_print, stdout);
-	close(fd);
-	if (rc == -1) {
-		ctl_conn_lost(&m, cmd, CTL_STATUS_TIMEOUT_MS);
-		rc = CTL_FAIL;
-	} else if (rc != 0)
-		rc = CTL_FAIL;
 	ctl_mesh_close(&m);
 	return rc;
 }

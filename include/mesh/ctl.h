@@ -127,6 +127,14 @@ int ctl_conn_command(int fd, const char *cmd, int timeout_ms,
  * (ETIMEDOUT, ECONNRESET), naming the mesh, the command and the wait. */
 void ctl_conn_lost(const struct ctl_mesh *m, const char *cmd, int timeout_ms);
 
+/*
+ * The whole exchange of a one-shot command: connect, ctl_conn_command(),
+ * close, ctl_conn_lost() where needed.  CTL_NOT_RUNNING (nothing printed:
+ * the caller says it its way), CTL_OK when meshd answered 0, else CTL_FAIL.
+ */
+int ctl_conn_run(const struct ctl_mesh *m, const char *cmd, int timeout_ms,
+                 ctl_conn_fn *fn, void *arg);
+
 /* A ctl_conn_fn that prints each payload on the FILE * given as arg,
  * adding a newline where the payload has none, state words coloured
  * (ctl_term_line).  ctl_conn_print_raw: the same without colour. */

@@ -5,7 +5,6 @@
 # Ports: 21520-21549.
 . "$(dirname "$0")/lib.sh"
 
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
 
 # ---- a port is taken: service, port and FILE:LINE named, nothing left
 mkdir -p "$T/taken"

@@ -4,19 +4,6 @@
 # process it started.  Ports: 21550-21579.
 . "$(dirname "$0")/lib.sh"
 
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
-pids() {
-	python3 -c '
-import json, sys
-def walk(v, k=""):
-    if isinstance(v, dict):
-        for kk, vv in v.items(): walk(vv, kk)
-    elif isinstance(v, list):
-        for vv in v: walk(vv, k)
-    elif isinstance(v, int) and not isinstance(v, bool) and k.endswith("pid") and v > 1:
-        print(v)
-walk(json.load(open(sys.argv[1])))' "$1" | sort -u
-}
 # Start `meshctl up -f FILE` as a terminal session would: its own process
 # group, SIGINT at its default (a background job of a script ignores it).
 fg_up() {

@@ -21,21 +21,6 @@ port = 21501
 health = /
 EOF
 
-# pids FILE: every number under a key ending in "pid" in a JSON document
-pids() {
-	python3 -c '
-import json, sys
-def walk(v, k=""):
-    if isinstance(v, dict):
-        for kk, vv in v.items(): walk(vv, kk)
-    elif isinstance(v, list):
-        for vv in v: walk(vv, k)
-    elif isinstance(v, int) and not isinstance(v, bool) and k.endswith("pid") and v > 1:
-        print(v)
-walk(json.load(open(sys.argv[1])))' "$1" | sort -u
-}
-# alive PID: exists and is not a zombie
-alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
 
 mesh_up "$T/mesh.ini" >"$T/up.out" 2>"$T/up.err"
 rc=$?

@@ -42,16 +42,7 @@ check "front door 127.0.0.1:22401 accepts" wait_port 22401 10
 
 # the sidecars' pids (status --json, any key ending in "pid"; mesh-proxy by
 # name) and their peak RSS before any large body
-meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
-import json, sys
-def walk(o):
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k.endswith("pid") and isinstance(v, int) and v > 0: print(v)
-            else: walk(v)
-    elif isinstance(o, list):
-        for v in o: walk(v)
-walk(json.load(sys.stdin))' >"$T/pids" 2>/dev/null
+status_pids >"$T/pids"
 : >"$T/proxies"
 for p in $(sort -u "$T/pids"); do
 	[ "$(cat /proc/$p/comm 2>/dev/null)" = mesh-proxy ] || continue
@@ -103,14 +94,5 @@ for p in $(cat "$T/proxies"); do
 		test $((hwm - base)) -lt $lim
 done
 
-# stop the mesh here, so that exit-time sanitizer reports (ASan, LSan, UBSan)
-# reach its log: every process's stderr goes to <state_dir>/run/meshd.log
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-check "the mesh's log is there to look at" test -s "$T/.mesh/run/meshd.log"
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

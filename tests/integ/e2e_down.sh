@@ -33,18 +33,6 @@ G=http://127.0.0.1:22701
 F=$T/mesh.ini
 PIDFILE=$T/.mesh/run/meshd.pid
 
-status_pids() {
-	meshctl status -f "$F" --json 2>/dev/null | python3 -c '
-import json, sys
-def walk(o):
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k.endswith("pid") and isinstance(v, int) and v > 0: print(v)
-            else: walk(v)
-    elif isinstance(o, list):
-        for v in o: walk(v)
-walk(json.load(sys.stdin))' 2>/dev/null | sort -un
-}
 # the pids among $@ that still exist and are not zombies
 alive() {
 	local p st
@@ -171,9 +159,5 @@ timeout 40 meshctl down -f "$F" >"$T/down3.log" 2>&1
 is "down exits 0" "$?" 0
 assert_gone "after down (old and new)" $old $new
 check "the mesh's log is there to look at" test -s "$T/.mesh/run/meshd.log"
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" "$T"/fg*.log 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" "$T"/fg*.log)"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+no_sanitizer_report "$T/.mesh/run/meshd.log" "$T"/fg*.log
 exit 0

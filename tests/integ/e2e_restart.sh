@@ -25,19 +25,6 @@ EOF
 G=http://127.0.0.1:22601
 get() { curl -sS -m 5 "$@"; }
 app_pid() { pgrep -f "^$T/testapp" | head -1; }
-# every int under a key ending in "pid" in status --json
-status_pids() {
-	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
-import json, sys
-def walk(o):
-    if isinstance(o, dict):
-        for k, v in o.items():
-            if k.endswith("pid") and isinstance(v, int) and v > 0: print(v)
-            else: walk(v)
-    elif isinstance(o, list):
-        for v in o: walk(v)
-walk(json.load(sys.stdin))' 2>/dev/null | sort -un
-}
 # the sum of every "restarts" value in status --json
 restarts() {
 	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
@@ -120,14 +107,5 @@ if [ -n "$sc" ]; then
 	check "web answers through the mesh after its sidecar died" wait_for 15 answers
 fi
 
-# stop the mesh here, so that exit-time sanitizer reports (ASan, LSan, UBSan)
-# reach its log: every process's stderr goes to <state_dir>/run/meshd.log
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-check "the mesh's log is there to look at" test -s "$T/.mesh/run/meshd.log"
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

@@ -74,14 +74,5 @@ else
 	echo "# meshctl weight is not implemented yet: live weights not tested"
 fi
 
-# stop the mesh here, so that exit-time sanitizer reports (ASan, LSan, UBSan)
-# reach its log: every process's stderr goes to <state_dir>/run/meshd.log
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-check "the mesh's log is there to look at" test -s "$T/.mesh/run/meshd.log"
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

@@ -53,6 +53,47 @@ mesh_up() {
 
 leftovers() { pgrep -f -- "$1" | grep -vx "$$" || true; }
 
+# ok when none of the logs holds a sanitizer report (ASan, LSan, UBSan)
+no_sanitizer_report() {
+	if grep -qE 'Sanitizer|runtime error:' "$@" 2>/dev/null; then
+		not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$@")"
+	else
+		ok "no sanitizer report in the mesh's log"
+	fi
+}
+
+# Stop the mesh of FILE now, so that exit-time sanitizer reports reach its
+# log (every process's stderr goes to <state_dir>/run/meshd.log), then look
+# for them.  LOG defaults to the .mesh state dir beside FILE.
+mesh_down_checked() {
+	local f=$1 log=${2:-$(dirname "$1")/.mesh/run/meshd.log}
+	timeout 40 meshctl down -f "$f" >/dev/null 2>&1
+	is "meshctl down exits 0" "$?" 0
+	check "the mesh's log is there to look at" test -s "$log"
+	no_sanitizer_report "$log"
+}
+
+# pids [JSON_FILE]: every int under a key ending in "pid" in a JSON document
+# (stdin without a file), one a line, sorted
+pids() {
+	python3 -c '
+import json, sys
+def walk(o, k=""):
+    if isinstance(o, dict):
+        for kk, v in o.items(): walk(v, kk)
+    elif isinstance(o, list):
+        for v in o: walk(v, k)
+    elif isinstance(o, int) and not isinstance(o, bool) and k.endswith("pid") and o > 1:
+        print(o)
+walk(json.load(open(sys.argv[1]) if len(sys.argv) > 1 else sys.stdin))' "$@" 2>/dev/null | sort -un
+}
+
+# Every pid `meshctl status --json` reports for FILE (default $T/mesh.ini)
+status_pids() { meshctl status -f "${1:-$T/mesh.ini}" --json 2>/dev/null | pids; }
+
+# alive PID: it exists and is not a zombie
+alive() { [ -r "/proc/$1/stat" ] && ! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'; }
+
 _cleanup() {
 	local f p
 	for f in "${_meshes[@]}"; do timeout 20 meshctl down -f "$f" >/dev/null 2>&1 || true; done

@@ -155,13 +155,5 @@ is "no tcp payload between sidecars" "$(v inbound_TCPMARKER)" 0
 check "TLS handshakes between sidecars" test "$(v tls_handshake_records)" -gt 0
 check "TLS application data between sidecars" test "$(v tls_appdata_segments)" -gt 0
 
-# stop the mesh here, so that exit-time sanitizer reports (ASan, LSan, UBSan)
-# reach its log: every process's stderr goes to <state_dir>/run/meshd.log
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/state/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/state/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini" "$T/state/run/meshd.log"
 exit 0

@@ -100,11 +100,5 @@ is "after breaker.cooldown api.0 gets exactly one probe (half-open)" "$n3" 1
 is "the failed probe is the only 503" "$e3" 1
 check "the breaker opened again (opened >= 2)" test "$(gw_stat opened)" -ge 2
 
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

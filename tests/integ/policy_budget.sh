@@ -77,11 +77,5 @@ check "attempts stay near the budget: 1.10..1.25 x $N (got $attempts; without a 
 is "the gateway counts those retries" "${retries:-?}" "$(( attempts - N ))"
 check "the budget refused retries, and says so (retries_budget_exhausted=${exhausted:-?})" test "${exhausted:-0}" -gt 0
 
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

@@ -132,11 +132,5 @@ print("ejections", v[22], "ejected", v[23])
 sys.exit(0 if n > 23 and v[22] == 1 and v[23] == 1 else 1)
 EOF
 
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

@@ -142,11 +142,5 @@ check "the client made hundreds of requests across the reloads ($total)" test "$
 is "every request of the client got a 200" "$bad" 0
 is "one connection throughout: a single local port" "$(echo $ports | wc -w)" 1
 
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0

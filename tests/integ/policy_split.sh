@@ -149,11 +149,5 @@ read -r v1 v2 v3 other < <(tally 400)
 echo "# file split back: v1=$v1 v2=$v2"
 check "the file's split applies again (v2 10..80 of 400; got ${v2:-?})" test "${v2:-0}" -ge 10 -a "${v2:-0}" -le 80 -a "${other:-1}" -eq 0
 
-timeout 40 meshctl down -f "$T/mesh.ini" >/dev/null 2>&1
-is "meshctl down exits 0" "$?" 0
-if grep -qE 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log" 2>/dev/null; then
-	not_ok "no sanitizer report in the mesh's log" "$(grep -h -m5 -E 'Sanitizer|runtime error:' "$T/.mesh/run/meshd.log")"
-else
-	ok "no sanitizer report in the mesh's log"
-fi
+mesh_down_checked "$T/mesh.ini"
 exit 0
