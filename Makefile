@@ -159,6 +159,10 @@ deb:
 check-cross:
 	@scripts/cross.sh check $(CROSS_ARCHS)
 
+# CI's suite, then check-cross, the three .debs and the sizes
+release:
+	@scripts/release.sh
+
 size:
 	@scripts/size.sh $(CROSS_ARCHS)
 
@@ -167,6 +171,6 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: all tests apps deps deps-test check demo fuzz install clean
+.PHONY: release all tests apps deps deps-test check demo fuzz install clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/meshd.d $(BUILD)/obj/proxy.d $(BUILD)/obj/meshctl.d
