@@ -65,13 +65,33 @@ conf_num(const char *s, unsigned lo, unsigned hi, unsigned *out)
 	return 0;
 }
 
+/* The n items parsed into a stack array, as the field's own heap copy
+ * (replacing what it held): 0, or -1 with why set. */
+static int
+conf_keep(void *fieldp, size_t *nfield, const void *list, size_t n, size_t size,
+    char *why, size_t whysz)
+{
+	void **field = fieldp;
+	void *copy = malloc(n * size);
+
+	if (copy == NULL) {
+		snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	memcpy(copy, list, n * size);
+	free(*field);
+	*field = copy;
+	*nfield = n;
+	return 0;
+}
+
 /* upstreams = NAME[:PORT], ... */
 int
 config_list_upstreams(struct conf_ctx *ctx, const struct conf_key *k,
                       const char *v, void *obj, char *why, size_t whysz)
 {
 	struct conf_service *svc = obj;
-	struct conf_upstream list[CONF_LIST_MAX], *copy;
+	struct conf_upstream list[CONF_LIST_MAX];
 	char item[ITEM_MAX], *colon;
 	size_t n = 0, i;
 	unsigned port;
@@ -108,16 +128,7 @@ config_list_upstreams(struct conf_ctx *ctx, const struct conf_key *k,
 	}
 	if (r == -1)
 		return -1;
-	copy = malloc(n * sizeof(*copy));
-	if (copy == NULL) {
-		snprintf(why, whysz, "out of memory");
-		return -1;
-	}
-	memcpy(copy, list, n * sizeof(*copy));
-	free(svc->upstreams);
-	svc->upstreams = copy;
-	svc->nupstreams = n;
-	return 0;
+	return conf_keep(&svc->upstreams, &svc->nupstreams, list, n, sizeof(list[0]), why, whysz);
 }
 
 /* allow = NAME, ... */
@@ -126,7 +137,7 @@ config_list_allow(struct conf_ctx *ctx, const struct conf_key *k,
                   const char *v, void *obj, char *why, size_t whysz)
 {
 	struct conf_service *svc = obj;
-	char list[CONF_LIST_MAX][CONF_NAME_MAX], (*copy)[CONF_NAME_MAX];
+	char list[CONF_LIST_MAX][CONF_NAME_MAX];
 	char item[ITEM_MAX];
 	size_t n = 0, i;
 	int r;
@@ -149,16 +160,7 @@ config_list_allow(struct conf_ctx *ctx, const struct conf_key *k,
 	}
 	if (r == -1)
 		return -1;
-	copy = malloc(n * sizeof(*copy));
-	if (copy == NULL) {
-		snprintf(why, whysz, "out of memory");
-		return -1;
-	}
-	memcpy(copy, list, n * sizeof(*copy));
-	free(svc->allow);
-	svc->allow = copy;
-	svc->nallow = n;
-	return 0;
+	return conf_keep(&svc->allow, &svc->nallow, list, n, sizeof(list[0]), why, whysz);
 }
 
 /* split = VERSION:WEIGHT, ...  (weights 0..100 summing to 100) */
@@ -167,7 +169,7 @@ config_list_split(struct conf_ctx *ctx, const struct conf_key *k,
                   const char *v, void *obj, char *why, size_t whysz)
 {
 	struct conf_route *r = obj;
-	struct conf_split list[CONF_SPLIT_MAX], *copy;
+	struct conf_split list[CONF_SPLIT_MAX];
 	char item[ITEM_MAX], *colon;
 	unsigned w, sum = 0;
 	size_t n = 0, i;
@@ -209,16 +211,7 @@ config_list_split(struct conf_ctx *ctx, const struct conf_key *k,
 		snprintf(why, whysz, "weights sum to %u, not 100", sum);
 		return -1;
 	}
-	copy = malloc(n * sizeof(*copy));
-	if (copy == NULL) {
-		snprintf(why, whysz, "out of memory");
-		return -1;
-	}
-	memcpy(copy, list, n * sizeof(*copy));
-	free(r->split);
-	r->split = copy;
-	r->nsplit = n;
-	return 0;
+	return conf_keep(&r->split, &r->nsplit, list, n, sizeof(list[0]), why, whysz);
 }
 
 /* retry_on = connect-failure, reset, NNN (HTTP status 400..599), ... */

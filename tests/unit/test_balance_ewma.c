@@ -9,23 +9,10 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mesh/balance.h"
+#define TEST_T0_US 1000000
+#define TEST_SEED 42
+#include "test_balance_util.h"
 
-static uint64_t now_us = 1000000;
-
-static uint64_t
-fake_clock(void)
-{
-	return now_us;
-}
-
-static int
-setup(void **state)
-{
-	balance_set_clock(fake_clock);
-	balance_seed(42);
-	return 0;
-}
 
 struct flight {
 	struct balance_ep *bep;
@@ -76,25 +63,6 @@ simulate(struct balance_service *bs, uint16_t base, const uint64_t *lat_us, int 
 			now_us = fl[i].end;
 		balance_done(fl[i].bep, fl[i].start, BALANCE_OK);
 	}
-}
-
-static void
-svc_init(struct pcfg_service *svc, struct pcfg_endpoint *e, size_t n, uint16_t base)
-{
-	size_t i;
-
-	memset(svc, 0, sizeof(*svc));
-	strcpy(svc->name, "api");
-	for (i = 0; i < n; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		strcpy(e[i].version, "v1");
-		e[i].index = (unsigned)i;
-		e[i].port = (uint16_t)(base + i);
-		e[i].up = 1;
-	}
-	svc->endpoints = e;
-	svc->nendpoints = n;
-	pcfg_policy_default(&svc->policy);
 }
 
 /* One of three instances 20 ms slower: >= 80% of requests go elsewhere,

@@ -10,43 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mesh/balance.h"
-
-static uint64_t now_us = 1000000;
-
-static uint64_t
-fake_clock(void)
-{
-	return now_us;
-}
-
-static int
-setup(void **state)
-{
-	balance_set_clock(fake_clock);
-	balance_set_gate(NULL);
-	balance_seed(7);
-	return 0;
-}
-
-static void
-svc_init(struct pcfg_service *svc, struct pcfg_endpoint *e, size_t n, uint16_t base)
-{
-	size_t i;
-
-	memset(svc, 0, sizeof(*svc));
-	strcpy(svc->name, "api");
-	for (i = 0; i < n; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		strcpy(e[i].version, "v1");
-		e[i].index = (unsigned)i;
-		e[i].port = (uint16_t)(base + i);
-		e[i].up = 1;
-	}
-	svc->endpoints = e;
-	svc->nendpoints = n;
-	pcfg_policy_default(&svc->policy);
-}
+#define TEST_T0_US 1000000
+#define TEST_SEED 7
+#include "test_balance_util.h"
 
 /* The busiest endpoint loses every pair it is drawn in. */
 static void

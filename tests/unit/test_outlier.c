@@ -11,43 +11,15 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mesh/balance.h"
+#define TEST_T0_US 5000000
+#define TEST_SEED 3
+#include "test_balance_util.h"
 #include "mesh/outlier.h"
 
-static uint64_t now_us = 5000000;
-
-static uint64_t
-fake_clock(void)
-{
-	return now_us;
-}
-
-static int
-setup(void **state)
-{
-	balance_set_clock(fake_clock);
-	balance_set_gate(NULL);
-	balance_seed(3);
-	return 0;
-}
-
 static void
-svc_init(struct pcfg_service *svc, struct pcfg_endpoint *e, size_t n, uint16_t base)
+svc_init_outlier(struct pcfg_service *svc, struct pcfg_endpoint *e, size_t n, uint16_t base)
 {
-	size_t i;
-
-	memset(svc, 0, sizeof(*svc));
-	strcpy(svc->name, "api");
-	for (i = 0; i < n; i++) {
-		memset(&e[i], 0, sizeof(e[i]));
-		strcpy(e[i].version, "v1");
-		e[i].index = (unsigned)i;
-		e[i].port = (uint16_t)(base + i);
-		e[i].up = 1;
-	}
-	svc->endpoints = e;
-	svc->nendpoints = n;
-	pcfg_policy_default(&svc->policy);
+	svc_init(svc, e, n, base);
 	svc->policy.outlier_failures = 3;
 	svc->policy.outlier_ejection_ms = 1000;
 }
@@ -86,7 +58,7 @@ test_eject_and_return(void **state)
 	struct balance_service bs;
 	struct balance_ep *a;
 
-	svc_init(&svc, e, 3, 3000);
+	svc_init_outlier(&svc, e, 3, 3000);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_rr), 0);
 	a = balance_ep_get(3000);
 
@@ -137,7 +109,7 @@ test_half_cap(void **state)
 	int i, out;
 
 	/* four instances, three failing: two ejected, the third waits */
-	svc_init(&svc, e, 4, 3100);
+	svc_init_outlier(&svc, e, 4, 3100);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_lr), 0);
 	for (i = 0; i < 3; i++)
 		outcome((uint16_t)(3100 + i), BALANCE_FAIL, 3);
@@ -155,7 +127,7 @@ test_half_cap(void **state)
 	balance_service_free(&bs);
 
 	/* three instances: one at most */
-	svc_init(&svc, e, 3, 3200);
+	svc_init_outlier(&svc, e, 3, 3200);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_ewma), 0);
 	for (i = 0; i < 3; i++)
 		outcome((uint16_t)(3200 + i), BALANCE_FAIL, 5);
@@ -166,7 +138,7 @@ test_half_cap(void **state)
 	balance_service_free(&bs);
 
 	/* a lone instance is never ejected */
-	svc_init(&svc, e, 1, 3300);
+	svc_init_outlier(&svc, e, 1, 3300);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_ewma), 0);
 	outcome(3300, BALANCE_FAIL, 10);
 	assert_int_equal(picks_of(&bs, 3300, 5), 5);
