@@ -45,23 +45,29 @@ der_read(const unsigned char *p, size_t n, struct der *d)
 }
 
 /* Write a header for tag/len at out; its size. */
+size_t
+pki_der_len(unsigned char *out, size_t n)
+{
+	if (n < 0x80) {
+		out[0] = (unsigned char)n;
+		return 1;
+	}
+	if (n < 0x100) {
+		out[0] = 0x81;
+		out[1] = (unsigned char)n;
+		return 2;
+	}
+	out[0] = 0x82;
+	out[1] = (unsigned char)(n >> 8);
+	out[2] = (unsigned char)n;
+	return 3;
+}
+
 static size_t
 der_hdr(unsigned char *out, unsigned char tag, size_t len)
 {
 	out[0] = tag;
-	if (len < 0x80) {
-		out[1] = (unsigned char)len;
-		return 2;
-	}
-	if (len < 0x100) {
-		out[1] = 0x81;
-		out[2] = (unsigned char)len;
-		return 3;
-	}
-	out[1] = 0x82;
-	out[2] = (unsigned char)(len >> 8);
-	out[3] = (unsigned char)len;
-	return 4;
+	return 1 + pki_der_len(out + 1, len);
 }
 
 int

@@ -36,6 +36,9 @@ int pki_set_root(struct pki_ca *ca, const unsigned char *der, size_t len);
 /* 0 when der is a CA certificate whose public key is ca->key's. */
 int pki_root_matches(struct pki_ca *ca, const unsigned char *der, size_t len);
 
+/* Encode a DER length (< 65536) at out: 1 to 3 bytes, the count returned. */
+size_t pki_der_len(unsigned char *out, size_t n);
+
 /* Mark basicConstraints critical in the TBSCertificate tbs[0..len) (cap
  * bytes of room), before signing.  The new length, or -1. */
 int pki_der_bc_critical(unsigned char *tbs, size_t len, size_t cap);

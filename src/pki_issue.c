@@ -58,24 +58,6 @@ pki_set_serial(Cert *c, WC_RNG *rng)
 	return 0;
 }
 
-static size_t
-pki_der_len(unsigned char *out, size_t n)
-{
-	if (n < 0x80) {
-		out[0] = (unsigned char)n;
-		return 1;
-	}
-	if (n < 0x100) {
-		out[0] = 0x81;
-		out[1] = (unsigned char)n;
-		return 2;
-	}
-	out[0] = 0x82;
-	out[1] = (unsigned char)(n >> 8);
-	out[2] = (unsigned char)n;
-	return 3;
-}
-
 /* GeneralNames ::= SEQUENCE { [6] IA5String uri }: the raw value wolfSSL
  * puts in the subjectAltName extension. */
 static int
