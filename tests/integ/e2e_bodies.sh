@@ -31,13 +31,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
 
 N=10485760
 G=http://127.0.0.1:22401
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:22401 accepts" wait_port 22401 10
 
 # the sidecars' pids (status --json, any key ending in "pid"; mesh-proxy by

@@ -41,13 +41,7 @@ def walk(o):
 walk(json.load(sys.stdin)); print(n)' 2>/dev/null
 }
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:22601 accepts" wait_port 22601 10
 
 # ---- the app

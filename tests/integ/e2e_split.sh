@@ -28,13 +28,7 @@ port = 22820
 split = v1:90, v2:10
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:22801 accepts" wait_port 22801 10
 
 # N requests on one keep-alive connection; prints "v1 v2 other"

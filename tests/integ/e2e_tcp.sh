@@ -28,13 +28,7 @@ protocol = tcp
 lb = round-robin
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:22201 accepts" wait_port 22201 10
 
 # One python client does the byte-level work and prints TAP lines itself.

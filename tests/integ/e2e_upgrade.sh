@@ -22,13 +22,7 @@ command = $T/testapp --port \$PORT
 port = 22310
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:22301 accepts" wait_port 22301 10
 
 timeout 60 python3 - <<'EOF'

@@ -24,13 +24,7 @@ port = 22510
 EOF
 
 G=http://127.0.0.1:22501
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:22501 accepts" wait_port 22501 10
 
 before=$(curl -sS -m 10 "$G/count")

@@ -51,6 +51,18 @@ mesh_up() {
 	meshctl up -d -f "$f" "$@"
 }
 
+# mesh_up FILE, asserted; when it fails, its output as comments and the
+# scenario stops (what follows would only fail for the same reason)
+mesh_up_or_stop() {
+	mesh_up "$1" >"$T/up.log" 2>&1
+	local rc=$?
+	is "meshctl up -d exits 0" "$rc" 0
+	if [ "$rc" -ne 0 ]; then
+		sed 's/^/#   /' "$T/up.log" | head -30
+		exit 1
+	fi
+}
+
 leftovers() { pgrep -f -- "$1" | grep -vx "$$" || true; }
 
 # ok when none of the logs holds a sanitizer report (ASan, LSan, UBSan)

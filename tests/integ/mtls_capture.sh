@@ -38,13 +38,7 @@ port = 27140
 protocol = tcp
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 port_of() {  # SERVICE FIELD
 	meshctl status -f "$T/mesh.ini" --json | python3 -c '
 import json, sys

@@ -52,13 +52,7 @@ protocol = tcp
 allow = web
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 
 # status --json, one field of an instance: jq-like via python
 st() { meshctl status -f "$T/mesh.ini" --json 2>/dev/null; }

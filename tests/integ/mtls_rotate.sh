@@ -36,13 +36,7 @@ instances = 2
 allow = front
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:26101 accepts" wait_port 26101 10
 
 # serials of every instance as "name=serial" lines, sorted

@@ -34,13 +34,7 @@ breaker.cooldown = 5s
 outlier.failures = 10000
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:30301 accepts" wait_port 30301 10
 is "api.0 answers 503 itself" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:30310/)" 503
 is "api.1 answers 200 itself" "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://127.0.0.1:30311/)" 200

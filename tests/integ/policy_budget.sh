@@ -35,13 +35,7 @@ breaker.failures = 10000
 outlier.failures = 10000
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:30401 accepts" wait_port 30401 10
 
 N=1000

@@ -54,13 +54,7 @@ outlier.ejection = 30s
 breaker.failures = 1000
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:29501 accepts" wait_port 29501 10
 check "listener 127.0.0.1:29502 accepts" wait_port 29502 10
 for p in 29510 29511 29512 29520 29521 29522; do

@@ -34,13 +34,7 @@ retry_budget = 20%, 200/s
 connect_timeout = 250ms
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:30201 accepts" wait_port 30201 10
 victim=$(pgrep -f "^$T/testapp --port 30211" | head -1)
 check "api.1's app is running (pid ${victim:-?})" test -n "$victim"

@@ -39,13 +39,7 @@ EOF
 }
 write_ini "v1:100, v2:0"
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:30101 accepts" wait_port 30101 10
 
 # The long-lived client: one connection, a request every 5 ms, each answer

@@ -60,13 +60,7 @@ outlier.failures = 10000
 breaker.max_pending = 1
 EOF
 
-mesh_up "$T/mesh.ini" >"$T/up.log" 2>&1
-rc=$?
-is "meshctl up -d exits 0" "$rc" 0
-if [ "$rc" -ne 0 ]; then
-	sed 's/^/#   /' "$T/up.log" | head -30
-	exit 1
-fi
+mesh_up_or_stop "$T/mesh.ini"
 for p in 29001 29002 29003 29004 29010 29011 29020 29030 29031 29040; do
 	wait_port $p 10 || not_ok "port $p accepts"
 done
