@@ -9,27 +9,48 @@
  * finds the file from the instance id alone (stats_path()).  With
  * `-c FILE` there is no file unless `--stats PATH` is given.
  *
- * File layout, version 1 (every field little-endian as the host, every
- * u64 naturally aligned; byte offsets):
+ * File layout, version 2 (host byte order, every u64 naturally aligned;
+ * byte offsets).  The header:
  *
  *    0  char[8]  magic          "MESHSTAT" (no NUL)
  *    8  u32      version        STATS_VERSION
- *   12  u32      size           bytes of header + counters in use (<= file size)
+ *   12  u32      size           bytes in use (<= file size)
  *   16  u64      pid            the writing sidecar
  *   24  u64      start_time_ns  CLOCK_REALTIME when the file was created
- *   32  u32      ncounters      u64 counters following the header
- *   36  u32      header_size    offset of counter 0 (STATS_HDR_SIZE = 64)
- *   40  u64[3]   reserved       0
- *   64  u64      counters[ncounters], in enum stat_id order
+ *   32  u32      ncounters      u64 counters at header_size
+ *   36  u32      header_size    offset of counter 0 (STATS_HDR_SIZE)
+ *   40  u32[2]   peers          offset, capacity of the peer table
+ *   48  u32[2]   endpoints      offset, capacity of the endpoint table
+ *   56  u32[2]   spans          offset, capacity of the span ring
+ *   64  u32[2]   rate           offset, slots of the per-second ring
+ *   72  ...      reserved (0) up to STATS_HDR_SIZE
  *
- * Growth.  New counters are only ever appended to enum stat_id: the
- * writer's ncounters grows, `size` grows, the version does not change,
- * and an older reader keeps reading the prefix it knows (a newer reader
- * sees the ones missing from an older file as 0).  Per-peer counters and
- * histograms (the observability issue) go in sections after the flat
- * counters, located through the reserved header words (0 = absent).  The
- * version is bumped only when an existing field moves or changes meaning;
- * a reader refuses any version but its own.
+ * then the flat counters (enum stat_id order), then each section at its
+ * offset (0 = absent), each record a fixed size given by this header
+ * (struct stats_*_rec below are the records, byte for byte).
+ *
+ * Sections.
+ *  - peers: one row per (direction, peer service, peer version) seen,
+ *    added on first use and never removed while the sidecar lives:
+ *    requests, responses by status class, retries, timeouts, and a
+ *    log-linear latency histogram (stats_hist_*) of the time from the
+ *    request head to the end of the response.  Inbound rows name the
+ *    calling service (from its SPIFFE identity; "" when plain/unknown)
+ *    and have no version; outbound rows name the upstream service and
+ *    the version the split picked.
+ *  - endpoints: one row per upstream endpoint this sidecar balances over
+ *    (service, version, index, port): breaker state, ejected, peak-EWMA
+ *    latency, outstanding, counts.  A row whose endpoint left the config
+ *    is freed (state STATS_EP_FREE) and may be reused.
+ *  - spans: a ring of the last spans this sidecar recorded (tracing);
+ *    `spans_written` in the ring header counts every span ever written,
+ *    so a reader that remembers it knows what it missed.  Each record
+ *    carries a sequence word (odd while being written: a seqlock), so a
+ *    reader copies a record and keeps it only if the word was even and
+ *    unchanged.  A second small table keeps the slowest spans.
+ *  - rate: STATS_RATE_SLOTS one-second slots {second, requests, errors}
+ *    of inbound requests (outbound for a sidecar with no inbound), for
+ *    "requests per second over the last 10 s" without a sampler.
  *
  * Consistency.  Only the owning sidecar writes, from its one thread, with
  * relaxed __atomic_store_n on naturally aligned u64s; readers use
@@ -49,8 +70,8 @@
 
 #define STATS_MAGIC     "MESHSTAT"
 #define STATS_MAGIC_LEN 8
-#define STATS_VERSION   1u
-#define STATS_HDR_SIZE  64u
+#define STATS_VERSION   2u
+#define STATS_HDR_SIZE  128u
 #define STATS_MAX_COUNTERS 4096u  /* a reader's bound on ncounters */
 
 /*
@@ -152,5 +173,164 @@ int         stats_path(char *buf, size_t size, const char *state_dir, const char
 /* Read and validate a stats file; STATS_OK or an enum stats_err. */
 int         stats_read(const char *path, struct stats_snapshot *snap);
 const char *stats_strerror(int err);
+
+
+/* --- latency histograms (log-linear, microseconds) ---------------------
+ *
+ * Bucket 0 holds 0 us; then every power-of-two range [2^k, 2^(k+1)) us is
+ * cut into STATS_HIST_SUB equal sub-buckets (k = 0 .. STATS_HIST_OCTAVES-1;
+ * below 32 us some are narrower than 1 us and stay empty), so the middle of a bucket is within
+ * 1/(2*STATS_HIST_SUB) ~ 1.6% of any value in it; values from 1 us to
+ * 2^26 us (67 s) are kept; larger ones land in the last bucket.
+ */
+#define STATS_HIST_SUB      32u
+#define STATS_HIST_OCTAVES  27u
+#define STATS_HIST_BUCKETS  (1u + STATS_HIST_OCTAVES * STATS_HIST_SUB)
+
+unsigned stats_hist_bucket(uint64_t us);
+uint64_t stats_hist_lo(unsigned bucket);   /* smallest value in it */
+uint64_t stats_hist_hi(unsigned bucket);   /* first value past it */
+/* The q-quantile (0 < q <= 1) of counts[STATS_HIST_BUCKETS] in us (the
+ * middle of its bucket), 0 when empty. */
+uint64_t stats_hist_quantile(const uint64_t *counts, double q);
+/* Observations <= us (bucket edges exact; a bucket straddling us counts
+ * as above it): for Prometheus `le` buckets. */
+uint64_t stats_hist_le(const uint64_t *counts, uint64_t us);
+
+/* --- sections: records -------------------------------------------------- */
+
+#define STATS_NAME_LEN   48u   /* service, version, instance: NUL-padded */
+#define STATS_PEERS_MAX  64u
+#define STATS_EPS_MAX    128u
+#define STATS_SPANS_MAX  256u
+#define STATS_SLOW_MAX   16u
+#define STATS_RATE_SLOTS 16u
+
+enum stats_dir { STATS_OUT = 0, STATS_IN = 1 };
+
+struct stats_peer_rec {
+	uint32_t used;                      /* 1 once the row is filled */
+	uint32_t dir;                       /* enum stats_dir */
+	char     service[STATS_NAME_LEN];   /* peer service ("" unknown caller) */
+	char     version[STATS_NAME_LEN];   /* outbound: version picked; inbound: "" */
+	uint64_t requests;
+	uint64_t responses[4];              /* 2xx 3xx 4xx 5xx */
+	uint64_t retries;
+	uint64_t timeouts;
+	uint64_t duration_sum_us;
+	uint64_t hist[STATS_HIST_BUCKETS];
+};
+
+enum stats_ep_state {
+	STATS_EP_FREE = 0, STATS_EP_CLOSED, STATS_EP_OPEN, STATS_EP_HALF_OPEN
+};
+
+struct stats_ep_rec {
+	uint32_t state;                     /* enum stats_ep_state (breaker) */
+	uint32_t ejected;                   /* 1 while outlier-ejected */
+	char     service[STATS_NAME_LEN];
+	char     version[STATS_NAME_LEN];
+	uint32_t index;                     /* instance index */
+	uint32_t port;                      /* its sidecar inbound port */
+	uint64_t ewma_us;                   /* peak-EWMA latency, 0 unseen */
+	uint64_t outstanding;
+	uint64_t requests;                  /* exchanges finished on it */
+	uint64_t failures;                  /* of them failed (BALANCE_FAIL) */
+	uint64_t ejections;                 /* times ejected */
+	uint64_t breaker_opened;            /* times its breaker opened */
+};
+
+enum stats_span_kind { STATS_SPAN_CLIENT = 1, STATS_SPAN_SERVER = 2 };
+
+/* Span flags (Envoy-like response flags as bits) */
+#define STATS_SF_UH 0x01u   /* no healthy upstream */
+#define STATS_SF_UF 0x02u   /* upstream connect failure */
+#define STATS_SF_UO 0x04u   /* overflow: breaker max_pending */
+#define STATS_SF_UT 0x08u   /* upstream timeout */
+#define STATS_SF_NR 0x10u   /* no route */
+#define STATS_SF_UR 0x20u   /* upstream reset */
+#define STATS_SF_SAMPLED 0x80u /* traceparent sampled flag */
+
+struct stats_span_rec {
+	uint64_t seq;                       /* seqlock word (writer-private) */
+	uint8_t  trace_id[16];
+	uint8_t  span_id[8];
+	uint8_t  parent_id[8];              /* all zero: a root span */
+	uint64_t start_ns;                  /* CLOCK_REALTIME */
+	uint64_t duration_us;
+	uint32_t kind;                      /* enum stats_span_kind */
+	uint32_t status;                    /* HTTP status sent downstream */
+	uint32_t retries;
+	uint32_t flags;                     /* STATS_SF_* */
+	char     service[STATS_NAME_LEN];   /* this sidecar's service */
+	char     version[STATS_NAME_LEN];
+	char     instance[STATS_NAME_LEN];  /* this sidecar's instance id */
+	char     peer[STATS_NAME_LEN];      /* client: upstream; server: caller */
+	char     upstream[STATS_NAME_LEN];  /* client: "<version>.<index>" served it */
+	char     method[16];
+	char     authority[64];
+	char     path[128];                 /* truncated, query included */
+};
+
+struct stats_rate_rec {
+	uint64_t second;                    /* CLOCK_REALTIME seconds of the slot */
+	uint64_t requests;
+	uint64_t errors;                    /* 5xx sent downstream */
+};
+
+/* --- sections: writer (mesh-proxy; each a no-op with no file) ---------- */
+
+/* Who this sidecar is (span records and the file's identity). */
+void stats_identity(const char *service, const char *version, const char *instance);
+/* The row of (dir, service, version), added if new; NULL when the table
+ * is full or no file is open (then the per-peer numbers are not kept;
+ * the flat counters still are).  Callers cache it: rows never move. */
+struct stats_peer_rec *stats_peer(enum stats_dir dir, const char *service, const char *version);
+/* One finished request on row p (may be NULL): status sent downstream,
+ * duration, retries taken, timed out.  Also feeds the rate ring. */
+void stats_peer_done(struct stats_peer_rec *p, int status, uint64_t duration_us,
+                     unsigned retries, int timed_out);
+/* An upstream endpoint's row (found or taken from the free ones); NULL
+ * when full.  stats_ep_free() when it leaves the config. */
+struct stats_ep_rec *stats_ep(const char *service, const char *version,
+                              unsigned index, uint16_t port);
+void stats_ep_free(struct stats_ep_rec *e);
+/* Store one field of an endpoint row (relaxed atomic store). */
+void stats_ep_put(struct stats_ep_rec *e, uint64_t *field, uint64_t v);
+void stats_ep_put32(struct stats_ep_rec *e, uint32_t *field, uint32_t v);
+/* Record a finished span (copied; seq is set here). */
+void stats_span(const struct stats_span_rec *s);
+
+/* --- sections: reader --------------------------------------------------- */
+
+/* A consistent-enough copy of a whole file (malloc'd arrays). */
+struct stats_view {
+	struct stats_snapshot  snap;        /* header + flat counters */
+	struct stats_peer_rec *peers;       /* used rows only */
+	size_t                 npeers;
+	struct stats_ep_rec   *eps;         /* non-free rows only */
+	size_t                 neps;
+	struct stats_rate_rec  rate[STATS_RATE_SLOTS];
+	uint64_t               spans_written;
+};
+/* STATS_OK or an enum stats_err; stats_view_free() after STATS_OK. */
+int  stats_view_read(const char *path, struct stats_view *v);
+void stats_view_free(struct stats_view *v);
+/* Requests (and 5xx errors) per second over the `seconds` whole seconds
+ * before now_s, from the rate ring (seconds <= STATS_RATE_SLOTS - 1). */
+double stats_view_rps(const struct stats_view *v, uint64_t now_s, unsigned seconds,
+                      double *errors_per_s);
+/*
+ * Spans of a file: copies those written after *cursor (0: all still in
+ * the ring) into out[0..max), oldest first, and advances *cursor;
+ * *lost += spans overwritten before they could be read.  slow: the
+ * slowest-spans table instead (cursor ignored).  Returns the count, or
+ * an enum stats_err (< 0).
+ */
+long stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
+                      size_t max, uint64_t *lost, int slow);
+
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void stats_hex(char *out, const uint8_t *b, size_t n);
 
 #endif
