@@ -30,13 +30,16 @@ struct trace_ctx {
 	uint8_t span_id[8];     /* the parent's span id as received */
 	int     sampled;
 	int     valid;          /* a context came in */
+	int     sample_deferred; /* B3 without a sampling state (sampled is 0):
+	                          * the receiver decides, e.g. trace_sample() */
 };
 
 /* Parse a traceparent value (n bytes, not NUL-terminated); 0 or -1. */
 int  trace_parse_traceparent(const char *v, size_t n, struct trace_ctx *t);
 /* Parse a single `b3` header value; 0 or -1 ("0" alone = not sampled, no ids: -1). */
 int  trace_parse_b3(const char *v, size_t n, struct trace_ctx *t);
-/* Multi-header B3: trace id, span id, sampled ("1"/"0"/"true"/"d"/NULL). */
+/* Multi-header B3: trace id, span id, sampled ("1"/"0"/"true"/"false"/"d",
+ * or NULL when the header is absent: sample_deferred). */
 int  trace_parse_b3_multi(const char *tid, size_t tn, const char *sid, size_t sn,
                           const char *sampled, size_t smn, struct trace_ctx *t);
 
