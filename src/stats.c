@@ -1,6 +1,12 @@
 /*
- * stats: the writer side (mesh-proxy).  See include/mesh/stats.h for the
- * file layout and why every store is a relaxed atomic one.
+ * stats: the writer side (mesh-proxy): the file and its flat counters.
+ * See include/mesh/stats.h for the layout and why every store is a
+ * relaxed atomic one; stats_write.c writes the sections.
+ *
+ * Every section is sized when the file is created (a fixed layout: a
+ * reader checks the offsets once).  The file is made with ftruncate, so
+ * it is sparse: a page is only backed once the writer touches it (a
+ * sidecar with three peers uses a few pages of the ~600 KiB).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +19,47 @@
 
 #include "mesh/log.h"
 #include "mesh/stats.h"
-
-#define STATS_FILE_SIZE (STATS_HDR_SIZE + STAT__COUNT * sizeof(uint64_t))
+#include "stats_int.h"
 
 /* The mapping, or NULL: every counting call is a no-op then. */
-static unsigned char *stats_map;
-static uint64_t      *stats_ctr;
+unsigned char *stats_map_;
+struct stats_layout stats_lay_;
+static uint64_t *stats_ctr;
+
+
+/* Sections start on a cache line (u64 alignment is what is needed). */
+static uint32_t
+stats_round(uint64_t off)
+{
+	return (uint32_t)((off + 63u) & ~(uint64_t)63u);
+}
+
+/* The fixed layout of this writer: counters, peers, endpoints, spans
+ * (ring, then the slowest-spans table), rate ring. */
+static void
+stats_layout_default(struct stats_layout *l)
+{
+	uint64_t off;
+
+	memset(l, 0, sizeof(*l));
+	l->ncounters = STAT__COUNT;
+	off = stats_round(STATS_HDR_SIZE + (uint64_t)STAT__COUNT * sizeof(uint64_t));
+	l->peers_off = (uint32_t)off;
+	l->peers_cap = STATS_PEERS_MAX;
+	off = stats_round(off + (uint64_t)STATS_PEERS_MAX * sizeof(struct stats_peer_rec));
+	l->eps_off = (uint32_t)off;
+	l->eps_cap = STATS_EPS_MAX;
+	off = stats_round(off + (uint64_t)STATS_EPS_MAX * sizeof(struct stats_ep_rec));
+	l->spans_off = (uint32_t)off;
+	l->spans_cap = STATS_SPANS_MAX;
+	l->slow_cap = STATS_SLOW_MAX;
+	off = stats_round(off + STATS_SPANS_HDR +
+	    (uint64_t)(STATS_SPANS_MAX + STATS_SLOW_MAX) * sizeof(struct stats_span_rec));
+	l->rate_off = (uint32_t)off;
+	l->rate_cap = STATS_RATE_SLOTS;
+	off = stats_round(off + (uint64_t)STATS_RATE_SLOTS * sizeof(struct stats_rate_rec));
+	l->size = (uint32_t)off;
+}
 
 static const char *const stats_names[STAT__COUNT] = {
 	[STAT_CONNECTIONS_TOTAL]      = "connections_total",
@@ -77,11 +118,13 @@ int
 stats_open(const char *path)
 {
 	char tmp[4096];
+	struct stats_layout l;
 	struct timespec ts;
 	void *p;
 	int fd;
 
 	stats_close();
+	stats_layout_default(&l);
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp)) {
 		log_warnx("stats: %s: path too long, no stats", path);
 		return -1;
@@ -90,33 +133,45 @@ stats_open(const char *path)
 		log_warn("stats: %s: cannot create, no stats", tmp);
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)STATS_FILE_SIZE) == -1) {
+	if (ftruncate(fd, (off_t)l.size) == -1) {
 		log_warn("stats: %s: cannot size, no stats", tmp);
 		goto fail;
 	}
-	p = mmap(NULL, STATS_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, l.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
 		log_warn("stats: %s: cannot map, no stats", tmp);
 		goto fail;
 	}
 	/* The header is complete before the file gets its real name. */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	stats_map = p;
-	memcpy(stats_map, STATS_MAGIC, STATS_MAGIC_LEN);
-	stats_put32(stats_map + 8, STATS_VERSION);
-	stats_put32(stats_map + 12, (uint32_t)STATS_FILE_SIZE);
-	stats_put64(stats_map + 16, (uint64_t)getpid());
-	stats_put64(stats_map + 24, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-	stats_put32(stats_map + 32, STAT__COUNT);
-	stats_put32(stats_map + 36, STATS_HDR_SIZE);
+	stats_map_ = p;
+	memcpy(stats_map_, STATS_MAGIC, STATS_MAGIC_LEN);
+	stats_put32(stats_map_ + 8, STATS_VERSION);
+	stats_put32(stats_map_ + 12, l.size);
+	stats_put64(stats_map_ + 16, (uint64_t)getpid());
+	stats_put64(stats_map_ + 24, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	stats_put32(stats_map_ + 32, STAT__COUNT);
+	stats_put32(stats_map_ + 36, STATS_HDR_SIZE);
+	stats_put32(stats_map_ + STATS_H_PEERS, l.peers_off);
+	stats_put32(stats_map_ + STATS_H_PEERS + 4, l.peers_cap);
+	stats_put32(stats_map_ + STATS_H_EPS, l.eps_off);
+	stats_put32(stats_map_ + STATS_H_EPS + 4, l.eps_cap);
+	stats_put32(stats_map_ + STATS_H_SPANS, l.spans_off);
+	stats_put32(stats_map_ + STATS_H_SPANS + 4, l.spans_cap);
+	stats_put32(stats_map_ + STATS_H_RATE, l.rate_off);
+	stats_put32(stats_map_ + STATS_H_RATE + 4, l.rate_cap);
+	stats_put32(stats_map_ + l.spans_off + STATS_SH_SLOW_CAP, l.slow_cap);
+	stats_put32(stats_map_ + l.spans_off + STATS_SH_WINDOW, STATS_SLOW_WINDOW_S);
+	stats_lay_ = l;
 	if (rename(tmp, path) == -1) {
 		log_warn("stats: cannot rename %s to %s, no stats", tmp, path);
-		munmap(p, STATS_FILE_SIZE);
-		stats_map = NULL;
+		munmap(p, l.size);
+		stats_map_ = NULL;
 		goto fail;
 	}
 	close(fd);
-	stats_ctr = (uint64_t *)(void *)(stats_map + STATS_HDR_SIZE);
+	stats_ctr = (uint64_t *)(void *)(stats_map_ + STATS_HDR_SIZE);
+	stats_sections_reset();
 	log_debug("stats: counting in %s", path);
 	return 0;
 fail:
@@ -158,11 +213,12 @@ stats_open_sidecar(const char *control_sock, const char *id, const char *explici
 void
 stats_close(void)
 {
-	if (stats_map == NULL)
+	if (stats_map_ == NULL)
 		return;
-	munmap(stats_map, STATS_FILE_SIZE);
-	stats_map = NULL;
+	munmap(stats_map_, stats_lay_.size);
+	stats_map_ = NULL;
 	stats_ctr = NULL;
+	stats_sections_reset();
 }
 
 /* One writer thread: a relaxed load and store is enough, no RMW. */

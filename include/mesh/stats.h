@@ -48,9 +48,34 @@
  *    carries a sequence word (odd while being written: a seqlock), so a
  *    reader copies a record and keeps it only if the word was even and
  *    unchanged.  A second small table keeps the slowest spans.
+ *    The section, at its offset:
+ *       0  u64   spans_written     span n (from 0) is in ring slot
+ *                                  n % capacity, its seq 2n+2 once written
+ *       8  u32   slow capacity     records of the slowest-spans table
+ *      12  u32   slow window (s)   STATS_SLOW_WINDOW_S
+ *      16  char[STATS_NAME_LEN] x3 service, version, instance of the
+ *                                  writer (stats_identity(); "" unknown)
+ *     160  ...   reserved (0) up to STATS_SPANS_HDR
+ *     STATS_SPANS_HDR: the ring, `capacity` records, then the slowest-
+ *        spans table, `slow capacity` records (seq 0: an empty slot).
+ *    The slowest-spans rule: a finished span takes an empty slot, else
+ *    the slot of a span that started more than STATS_SLOW_WINDOW_S ago,
+ *    else the fastest slot if it is faster than the new span; readers
+ *    drop records older than the window.  So the table holds (nearly)
+ *    the STATS_SLOW_MAX slowest spans of the last minute: a slow span
+ *    pushed out by slower ones does not come back when they age out.
  *  - rate: STATS_RATE_SLOTS one-second slots {second, requests, errors}
  *    of inbound requests (outbound for a sidecar with no inbound), for
- *    "requests per second over the last 10 s" without a sampler.
+ *    "requests per second over the last 10 s" without a sampler.  The
+ *    slot of second s is s % slots.  Exactly: every stats_peer_done() on
+ *    an inbound row counts; one on an outbound row counts only while the
+ *    sidecar has not yet finished any inbound request (so a gateway's
+ *    ring shows what it sends, a called service's what it serves; a
+ *    service that is both switches to inbound at its first inbound
+ *    request).  A NULL row (peer table full) is not counted.  The writer
+ *    zeroes `second` before resetting a reused slot and stores it last
+ *    (release); a reader keeps a slot only if `second` read the same
+ *    before and after its counts.
  *
  * Consistency.  Only the owning sidecar writes, from its one thread, with
  * relaxed __atomic_store_n on naturally aligned u64s; readers use
@@ -205,6 +230,8 @@ uint64_t stats_hist_le(const uint64_t *counts, uint64_t us);
 #define STATS_SPANS_MAX  256u
 #define STATS_SLOW_MAX   16u
 #define STATS_RATE_SLOTS 16u
+#define STATS_SPANS_HDR  192u  /* the span section's header (see above) */
+#define STATS_SLOW_WINDOW_S 60u
 
 enum stats_dir { STATS_OUT = 0, STATS_IN = 1 };
 
@@ -312,6 +339,10 @@ struct stats_view {
 	size_t                 neps;
 	struct stats_rate_rec  rate[STATS_RATE_SLOTS];
 	uint64_t               spans_written;
+	/* the writer's stats_identity(), "" when unknown */
+	char                   service[STATS_NAME_LEN];
+	char                   version[STATS_NAME_LEN];
+	char                   instance[STATS_NAME_LEN];
 };
 /* STATS_OK or an enum stats_err; stats_view_free() after STATS_OK. */
 int  stats_view_read(const char *path, struct stats_view *v);
@@ -326,6 +357,14 @@ double stats_view_rps(const struct stats_view *v, uint64_t now_s, unsigned secon
  * *lost += spans overwritten before they could be read.  slow: the
  * slowest-spans table instead (cursor ignored).  Returns the count, or
  * an enum stats_err (< 0).
+ * Precisely: *cursor is the number of spans of the file seen so far; it
+ * becomes the number of the first span not yet returned (max reached)
+ * or spans_written.  Cursor 0, or one beyond spans_written (the sidecar
+ * restarted with a new file), reads what the ring holds and counts
+ * nothing lost.  A span overwritten while being read counts as lost.
+ * The slow table comes slowest first, records older than
+ * STATS_SLOW_WINDOW_S left out; a returned record's seq is even and
+ * non-zero.  cursor and lost may be NULL.
  */
 long stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
                       size_t max, uint64_t *lost, int slow);

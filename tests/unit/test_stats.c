@@ -217,27 +217,48 @@ test_bad_layout(void **state)
 }
 
 /* A newer writer with more counters (and a bigger file) still reads;
- * an older one with fewer reads as zeros beyond its end. */
+ * an older one with fewer reads as zeros beyond its end; counters that
+ * would run into the sections are refused. */
 static void
 test_growth(void **state)
 {
 	struct stats_snapshot s;
-	uint32_t size = STATS_HDR_SIZE + (STAT__COUNT + 4) * 8, n = STAT__COUNT + 4;
+	struct stats_view v;
+	struct stat st;
+	uint32_t size, n = STAT__COUNT + 2, peers;
 
 	assert_int_equal(stats_open(path), 0);
 	stats_inc(STAT_BYTES_OUT);
 	stats_close();
+	assert_int_equal(stat(path, &st), 0);
+	size = (uint32_t)st.st_size + 4096;
 	assert_int_equal(truncate(path, size), 0);
 	poke(12, &size, sizeof(size));
+	/* two more counters still end before the peer table (u64 padding) */
+	assert_true(STATS_HDR_SIZE + (STAT__COUNT + 2) * 8 <= 384);
 	poke(32, &n, sizeof(n));
 	assert_int_equal(stats_read(path, &s), STATS_OK);
-	assert_int_equal(s.ncounters, STAT__COUNT + 4);
+	assert_int_equal(s.ncounters, STAT__COUNT + 2);
 	assert_int_equal(s.v[STAT_BYTES_OUT], 1);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.snap.v[STAT_BYTES_OUT], 1);
+	stats_view_free(&v);
 
 	n = 2;
 	poke(32, &n, sizeof(n));
 	assert_int_equal(stats_read(path, &s), STATS_OK);
 	assert_int_equal(s.v[STAT_BYTES_OUT], 0);
+
+	/* counters overlapping the first section */
+	n = 200;
+	poke(32, &n, sizeof(n));
+	assert_int_equal(stats_read(path, &s), STATS_ERR_LAYOUT);
+	n = STAT__COUNT;
+	poke(32, &n, sizeof(n));
+	/* a section entirely past `size` though inside the file */
+	peers = size - 8;
+	poke(40, &peers, sizeof(peers));
+	assert_int_equal(stats_read(path, &s), STATS_ERR_LAYOUT);
 }
 
 int
