@@ -142,6 +142,7 @@ ident_accept(const char *svc, const char *pem, size_t len, char *err, size_t err
 	csr_free(ident.cur);
 	ident.cur = ident.pending;
 	ident.pending = NULL;
+	tlsctx_trim();
 	return 0;
 }
 

@@ -10,11 +10,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* Without this, sd-journal.h's macros record log.c's own file and line
- * in every entry, which tells the reader nothing. */
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
+#include "mesh/journal.h"
 #include "mesh/log.h"
 
 static const char     *log_prog = "mesh";
@@ -24,7 +20,7 @@ static char            log_service[LOG_FIELD_MAX];
 static char            log_instance[LOG_FIELD_MAX];
 
 /* The journal's sender; the unit test puts a recorder here. */
-static int (*log_sendv)(const struct iovec *iov, int n) = sd_journal_sendv;
+static int (*log_sendv)(const struct iovec *iov, int n) = journal_sendv;
 
 static const char *const log_names[] = { "error", "warning", "info", "debug" };
 /* syslog(3) priorities, as the journal's PRIORITY field wants them. */
@@ -81,7 +77,7 @@ log_journal(void)
 /*
  * One journal entry; err: an errno value, or -1 for none.  Every field is
  * built in a bounded buffer on the stack: logging must not allocate.
- * Returns what sd_journal_sendv() did.
+ * Returns what journal_sendv() did (journal.h).
  */
 static int
 log_journal_send(enum log_level lvl, const char *ident, const char *service,

@@ -4,6 +4,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/wolfio.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 #include "mesh/pki.h"
 #include "mesh/tlsctx.h"
@@ -386,4 +388,14 @@ tlsctx_strerror(int err)
 	case TLSCTX_E_EXPIRED:    return "resumed session of an expired certificate";
 	}
 	return spiffe_strerror(err);
+}
+
+void
+tlsctx_trim(void)
+{
+#ifdef FP_ECC
+	wc_ecc_fp_free();
+	/* hand the freed tables back to the kernel, not to the heap's top */
+	malloc_trim(0);
+#endif
 }

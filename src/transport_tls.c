@@ -18,6 +18,7 @@
 
 #include "mesh/log.h"
 #include "mesh/stats.h"
+#include "mesh/tlsctx.h"
 #include "mesh/transport_tls.h"
 
 /* Coalescing buffer for writev: one TLS record (16 KiB of plaintext) per
@@ -211,10 +212,13 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 	r = tc->server ? wolfSSL_accept(tc->ssl) : wolfSSL_connect(tc->ssl);
 	if (r != WOLFSSL_SUCCESS) {
 		r = tls_error(c, tc, r, want, "handshake");
-		if (tc->state == TLS_FAILED)
+		if (tc->state == TLS_FAILED) {
 			stats_inc(STAT_TLS_HANDSHAKES_FAILED);
+			tlsctx_trim();
+		}
 		return r;
 	}
+	tlsctx_trim();
 	if (tls_verified(tc) == -1)
 		return -1;
 	/* Either direction may have been waiting on the handshake for the

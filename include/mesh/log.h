@@ -8,7 +8,7 @@
  *
  * Under systemd, when stderr is the journal stream systemd gave us
  * (JOURNAL_STREAM names the device:inode of fd 2), each message goes to the
- * journal instead, through sd_journal_sendv(), with PRIORITY,
+ * journal instead, through journal_sendv() (journal.h), with PRIORITY,
  * SYSLOG_IDENTIFIER (the progname), ERRNO for log_warn()/fatal(), and
  * MESH_SERVICE / MESH_INSTANCE once log_set_fields() named them.  A child
  * whose stderr is a pipe to meshd inherits JOURNAL_STREAM but no longer

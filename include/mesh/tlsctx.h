@@ -101,6 +101,16 @@ struct WOLFSSL *tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char 
 /* Client, before the handshake starts: offer the session cached for
  * endpoint.  1 if one was set, 0 if none (a full handshake follows). */
 int tlsctx_session_resume(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);
+
+/*
+ * Drop wolfSSL's fixed-point ECC tables (FP_ECC: Debian's build caches a
+ * precomputed table of ~800 KB per curve point it multiplies twice — the
+ * generator, the CA key — which took a sidecar from 2.5 to 7 MB).  Called
+ * when a handshake or a certificate operation ends: connections are
+ * pooled, so handshakes are rare and a cold table costs little, while
+ * every sidecar keeping four of them costs megabytes.
+ */
+void tlsctx_trim(void);
 /* Client: remember ssl's session for endpoint (call once the handshake
  * is done and something was read: TLS 1.3 tickets arrive after it). */
 void tlsctx_session_save(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);

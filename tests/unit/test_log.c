@@ -13,7 +13,7 @@
 
 #include "../../src/log.c"
 
-/* ---- the recorder standing in for sd_journal_sendv() ------------------ */
+/* ---- the recorder standing in for journal_sendv() --------------------- */
 
 static char rec_fields[8][LOG_LINE_MAX + 64];
 static int  rec_n;
