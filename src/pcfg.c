@@ -83,6 +83,7 @@ struct pcfg_parser {
 	size_t       errlen;
 	unsigned     lineno;
 	int          have_instance, have_inbound, have_outbound, have_td;
+	int          have_trace, have_alog;
 };
 
 static int
@@ -180,6 +181,56 @@ static struct pcfg_service *
 pcfg_find_mut(struct pcfg *c, const char *name)
 {
 	return (struct pcfg_service *)(uintptr_t)pcfg_service_find(c, name, strlen(name));
+}
+
+/* An access_log path byte that pcfg_format writes as %XX. */
+static int
+pcfg_path_escaped(unsigned char ch)
+{
+	return ch <= 0x20 || ch == 0x7f || ch == '#' || ch == '%';
+}
+
+static int
+pcfg_hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* The %XX-encoded access_log path: absolute, no NUL, < PCFG_PATH_MAX. */
+static int
+pcfg_path(struct pcfg_parser *p, const char *s, char *out)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '%') {
+			int hi = pcfg_hexval(s[1]), lo = hi < 0 ? -1 : pcfg_hexval(s[2]);
+
+			if (hi < 0 || lo < 0)
+				return pcfg_fail(p, "access_log: bad %%XX escape in path");
+			ch = (unsigned char)(hi << 4 | lo);
+			if (ch == '\0')
+				return pcfg_fail(p, "access_log: NUL in path");
+			s += 2;
+		} else if (pcfg_path_escaped(ch))
+			return pcfg_fail(p, "access_log: byte 0x%02x in path is not %%XX-encoded", ch);
+		if (n + 1 >= PCFG_PATH_MAX)
+			return pcfg_fail(p, "access_log: path longer than %d bytes",
+			    PCFG_PATH_MAX - 1);
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	if (out[0] != '/')
+		return pcfg_fail(p, "access_log: path '%s' is not absolute", out);
+	return 0;
 }
 
 #define NEED(n, usage) do { \
@@ -325,6 +376,26 @@ pcfg_line(struct pcfg_parser *p, char **f, size_t nf)
 			    "(lower case [a-z0-9._-], 1..%d bytes)", f[1], SPIFFE_TD_MAX);
 		memcpy(c->trust_domain, f[1], strlen(f[1]) + 1);
 		p->have_td = 1;
+	} else if (strcmp(kw, "trace") == 0) {
+		NEED(2, "trace <permille>");
+		if (p->have_trace)
+			return pcfg_fail(p, "duplicate 'trace'");
+		if (pcfg_uint(p, "trace", f[1], 0, 1000, &v) == -1)
+			return -1;
+		c->trace_permille = (unsigned)v;
+		p->have_trace = 1;
+	} else if (strcmp(kw, "access_log") == 0) {
+		if (p->have_alog)
+			return pcfg_fail(p, "duplicate 'access_log'");
+		if (nf == 2 && strcmp(f[1], "json") == 0)
+			c->access_log = PCFG_ACCESS_JSON;
+		else if (nf == 3 && strcmp(f[1], "file") == 0) {
+			if (pcfg_path(p, f[2], c->access_log_path) == -1)
+				return -1;
+			c->access_log = PCFG_ACCESS_FILE;
+		} else
+			return pcfg_fail(p, "expected 'access_log json' or 'access_log file <path>'");
+		p->have_alog = 1;
 	} else if (strcmp(kw, "allow") == 0) {
 		size_t i, k;
 
@@ -503,6 +574,21 @@ pcfg_format(const struct pcfg *c, char **out, size_t *len)
 		fprintf(fp, "%s%s%s", i % PCFG_ALLOW_LINE == 0 ? "allow " : " ",
 		    c->allow[i], i % PCFG_ALLOW_LINE == PCFG_ALLOW_LINE - 1 ||
 		    i + 1 == c->nallow ? "\n" : "");
+	if (c->trace_permille != 0)
+		fprintf(fp, "trace %u\n", c->trace_permille);
+	if (c->access_log == PCFG_ACCESS_JSON)
+		fputs("access_log json\n", fp);
+	else if (c->access_log == PCFG_ACCESS_FILE) {
+		const unsigned char *q = (const unsigned char *)c->access_log_path;
+
+		fputs("access_log file ", fp);
+		for (; *q != '\0'; q++)
+			if (pcfg_path_escaped(*q))
+				fprintf(fp, "%%%02X", *q);
+			else
+				fputc(*q, fp);
+		fputc('\n', fp);
+	}
 	for (i = 0; i < c->nlistens; i++)
 		fprintf(fp, "listen %u %s\n", c->listens[i].port, c->listens[i].service);
 	for (i = 0; i < c->nservices; i++) {

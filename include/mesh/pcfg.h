@@ -23,14 +23,25 @@
  *                                            of the trust domain); several lines add up
  *   policy <service> <key>=<value> ...       the route's traffic policy (below); at
  *                                            most one per service, after its `service`
+ *   trace <permille>                         start a trace for this share (0..1000 per
+ *                                            mille) of the requests that come with no
+ *                                            trace context (absent: 0, never start one;
+ *                                            a context that comes in still propagates)
+ *   access_log json                          one JSON line per request on the sidecar's
+ *                                            stdout, which meshd puts in its log
+ *   access_log file <path>                   ... appended to <path> instead: absolute,
+ *                                            shorter than PCFG_PATH_MAX bytes, with
+ *                                            every byte below 0x21, 0x7f, '#' and '%'
+ *                                            written %XX (upper-case hex); absent: no
+ *                                            access log
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
  * Order: `instance` first; `endpoint` and `split` after their `service`
  * line; every `listen` names a service that has a `service` line; at most
  * one inbound, one outbound, one split per service, one trust_domain (lower
- * case [a-z0-9._-], 1..255 bytes); an `allow` name is a service name and
- * appears once.  Names and versions
+ * case [a-z0-9._-], 1..255 bytes), one trace, one access_log; an `allow`
+ * name is a service name and appears once.  Names and versions
  * are [A-Za-z0-9._-], shorter than PCFG_NAME_MAX; ports 1..65535; split
  * weights 0..100 with a nonzero sum (the proxy uses them as proportions).
  * meshd's instance ids (IPC_HELLO) are "<service>@<version>.<index>".
@@ -48,8 +59,12 @@
 
 #define PCFG_NAME_MAX 64
 #define PCFG_TD_MAX   256   /* trust domain bytes + NUL (SPIFFE_TD_MAX + 1) */
+#define PCFG_PATH_MAX 1280  /* access_log path bytes + NUL (%XX-encoded, it still
+                             * fits a document line) */
 
 enum pcfg_proto { PCFG_HTTP, PCFG_TCP };
+
+enum pcfg_access { PCFG_ACCESS_OFF, PCFG_ACCESS_JSON, PCFG_ACCESS_FILE };
 
 struct pcfg_limits {
 	uint32_t header_bytes;
@@ -160,6 +175,10 @@ struct pcfg {
 	 * trust domain may call this instance */
 	char              (*allow)[PCFG_NAME_MAX];
 	size_t              nallow;
+	/* observability: `trace` (0: never start a trace) and `access_log` */
+	unsigned            trace_permille;
+	enum pcfg_access    access_log;
+	char                access_log_path[PCFG_PATH_MAX];  /* PCFG_ACCESS_FILE: absolute */
 };
 
 void pcfg_limits_default(struct pcfg_limits *l);
@@ -173,8 +192,9 @@ void pcfg_free(struct pcfg *c);
 const struct pcfg_service *pcfg_service_find(const struct pcfg *c, const char *name, size_t len);
 
 /*
- * Write `c` as a document (every limit, then inbound, outbound, listens,
- * services with their endpoints and split, then "end").  *out is malloc'd
+ * Write `c` as a document (every limit, then inbound, outbound,
+ * trust_domain, allow, trace and access_log when set, listens, services
+ * with their endpoints, split and policy, then "end").  *out is malloc'd
  * (NUL-terminated, *len bytes without the NUL).  0 ok, -1 out of memory.
  * pcfg_parse(pcfg_format(c)) gives back c.
  */
