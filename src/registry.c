@@ -226,6 +226,36 @@ registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_se
 	return 0;
 }
 
+/*
+ * trace_sample and access_log, the same for every sidecar.  The config
+ * made a PATH absolute against the file's directory already; 0, or -1
+ * with ENAMETOOLONG when it does not fit a document line.
+ */
+static int
+registry_obs(const struct conf_mesh *m, struct pcfg *out)
+{
+	out->trace_permille = m->trace_sample_permille;
+	switch (m->access_log) {
+	case CONF_ACCESS_JSON:
+		out->access_log = PCFG_ACCESS_JSON;
+		break;
+	case CONF_ACCESS_PATH:
+		if (m->access_log_path == NULL ||
+		    strlen(m->access_log_path) >= sizeof(out->access_log_path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		out->access_log = PCFG_ACCESS_FILE;
+		memcpy(out->access_log_path, m->access_log_path, strlen(m->access_log_path) + 1);
+		break;
+	case CONF_ACCESS_OFF:
+	default:
+		out->access_log = PCFG_ACCESS_OFF;
+		break;
+	}
+	return 0;
+}
+
 int
 registry_pcfg(const struct registry *r, const struct reg_instance *ri, struct pcfg *out)
 {
@@ -246,6 +276,10 @@ registry_pcfg(const struct registry *r, const struct reg_instance *ri, struct pc
 	/* mTLS identity: the callee applies `allow` itself (none: everyone) */
 	snprintf(out->trust_domain, sizeof(out->trust_domain), "%s",
 	    r->cfg->mesh.trust_domain != NULL ? r->cfg->mesh.trust_domain : "");
+	if (registry_obs(&r->cfg->mesh, out) == -1) {
+		pcfg_free(out);
+		return -1;
+	}
 	if (sv->nallow > 0) {
 		if ((out->allow = calloc(sv->nallow, sizeof(*out->allow))) == NULL)
 			goto fail;

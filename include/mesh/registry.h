@@ -67,7 +67,9 @@ int  registry_set_up(struct reg_instance *ri, int up);
 int  registry_calls(const struct reg_instance *ri, const char *service);
 
 /* The document for ri's sidecar: its own listeners and only the services
- * it calls, with every endpoint and the route's split.  0 / -1 (ENOMEM). */
+ * it calls, with every endpoint and the route's split; the mesh's
+ * trace_sample and access_log.  0 / -1 (ENOMEM, or ENAMETOOLONG: the
+ * access_log path is PCFG_PATH_MAX bytes or more). */
 int  registry_pcfg(const struct registry *r, const struct reg_instance *ri,
                    struct pcfg *out);
 /* registry_pcfg() then pcfg_format(): *doc malloc'd. */
