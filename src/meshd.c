@@ -4,10 +4,13 @@
  * Start-up, in order, each failure exiting 1 with the reason:
  *   config -> (-d: fork, setsid, log to <state_dir>/run/meshd.log) ->
  *   state dir -> lock -> reap a dead meshd's leftovers -> mesh-proxy ->
- *   fixed ports free -> ports assigned -> control socket listening
+ *   metrics listener bound (metrics.h; before the automatic ports, so
+ *   they skip it) -> fixed ports free -> ports assigned -> control socket listening
  *   (-d: the parent exits 0 here) -> sidecars, then apps -> the loop.
  * SIGTERM, SIGINT or `down`: apps stop, then sidecars; exit 0.
- * SIGHUP: reload the file (reload.h), as `meshctl reload` does.
+ * SIGHUP: reload the file (reload.h), as `meshctl reload` does.  A
+ * changed `metrics` address is reported as needing a restart: the
+ * listener keeps the address it was started with.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include "mesh/control.h"
 #include "mesh/log.h"
 #include "mesh/mcert.h"
+#include "mesh/metrics.h"
 #include "mesh/notify.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
@@ -38,6 +42,7 @@
 static struct meshd        M;
 static int                 ready_fd = -1;   /* -d: the parent waits on it */
 static struct ports_fixed *fixed;
+static struct metrics_srv  *metrics;        /* NULL: no `metrics =` */
 static int                 have_cfg, have_reg;
 
 static void
@@ -55,6 +60,8 @@ meshd_cleanup(void)
 	outlog_set_sink(NULL, NULL);
 	if (M.ctl != NULL)
 		control_close(&M);
+	metrics_srv_close(metrics);
+	metrics = NULL;
 	mcert_close();
 	if (M.insts != NULL)
 		svc_free(&M);
@@ -351,6 +358,9 @@ main(int argc, char **argv)
 	M.pid = getpid();
 	state_reap_locked(M.cfg.mesh.state_dir);
 	meshd_find_proxy();
+	if (M.cfg.mesh.metrics != NULL &&
+	    (metrics = metrics_srv_open(M.cfg.mesh.metrics, err, sizeof(err))) == NULL)
+		start_fail("%s:%d: metrics: %s", M.cfg.path, M.cfg.mesh.metrics_line, err);
 	meshd_ports();
 
 	if ((M.loop = ev_default_loop(EVFLAG_AUTO)) == NULL)
@@ -365,6 +375,8 @@ main(int argc, char **argv)
 	if (control_open(&M, err, sizeof(err)) == -1)
 		start_fail("control socket: %s", err);
 	outlog_init(meshd_width(), control_line, M.ctl);
+	if (metrics != NULL)
+		metrics_srv_start(metrics, M.loop, metrics_render_meshd, &M);
 	ev_signal_init(&sigterm, meshd_signal_cb, SIGTERM);
 	ev_signal_init(&sigint, meshd_signal_cb, SIGINT);
 	ev_signal_start(M.loop, &sigterm);
