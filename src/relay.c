@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mesh/relay.h"
+#include "mesh/replay.h"
 #include "mesh/stats.h"
 
 int
@@ -231,7 +232,15 @@ relay_pump(struct side *src, struct side *dst, struct flow *f, struct buf *head,
 		size_t hl = head != NULL ? head->len : 0;
 
 		if ((hl > 0 || f->ready > 0) && !dst->wblocked) {
+			size_t offered = f->ready;
+
+			/* keep what may have to go again (a retry), less what
+			 * the socket did not take */
+			if (f->tap != NULL && offered > 0)
+				replay_tap(f->tap, buf_head(src->in), offered);
 			w = side_send(dst, head, src->in, f->ready);
+			if (f->tap != NULL && offered > 0)
+				replay_untap(f->tap, offered - (w > 0 ? (size_t)w : 0));
 			if (w == -1)
 				return RELAY_DST_ERR;
 			f->ready -= (size_t)w;

@@ -49,6 +49,8 @@ enum relay_kind {
 	RELAY_TUNNEL,   /* like EOF, and the close is passed on as a shutdown */
 };
 
+struct replay;
+
 struct flow {
 	enum relay_kind     kind;
 	uint64_t            remaining;   /* private: RELAY_LENGTH */
@@ -56,6 +58,8 @@ struct flow {
 	size_t              ready;       /* ro: approved bytes at the front of src->in */
 	uint64_t            sent;        /* ro: body bytes written so far */
 	uint8_t             done;        /* ro: every byte of the body has been approved */
+	struct replay      *tap;         /* set after flow_start: body bytes written are
+	                                  * kept there (replay.h), or NULL */
 };
 
 enum relay_result {
