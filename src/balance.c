@@ -122,6 +122,10 @@ balance_done(struct balance_ep *bep, uint64_t start_us, enum balance_outcome o)
 	now = balance_now_us();
 	if (bep->outstanding > 0)
 		bep->outstanding--;
+	if (o != BALANCE_ABANDON)
+		bep->done++;
+	if (o == BALANCE_FAIL)
+		bep->failed++;
 	if (o == BALANCE_OK && start_us != 0) {
 		rtt = now > start_us ? (double)(now - start_us) : 0.0;
 		if (!bep->seen || rtt > bep->ewma_us) {

@@ -13,7 +13,9 @@
 #include "mesh/head.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
+#include "mesh/obs.h"
 #include "mesh/pstate.h"
+#include "mesh/replay.h"
 #include "mesh/retry.h"
 #include "mesh/stats.h"
 #include "mesh/transport_tls.h"
@@ -27,6 +29,7 @@
 #define X_IDEMPOTENT  0x8000u  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
 #define X_PENDING     0x10000u /* counted in rsvc->pending (max_pending) */
 #define X_INTERIM     0x20000u /* a 1xx went (or is going) downstream: no retry */
+#define X_REPLAY      0x40000u /* a retry: uhead, then the kept body (replay.h), go first */
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -96,12 +99,21 @@ fwd_balanced(struct conn *c, enum balance_outcome o)
 	}
 }
 
+/* No retry can come any more: the kept body goes back to the pool. */
+static void
+fwd_replay_end(struct conn *c)
+{
+	c->req.tap = NULL;
+	replay_end(&c->replay);
+}
+
 /* Release the upstream side of the exchange. */
 static void
 fwd_drop_upstream(struct conn *c, int reusable)
 {
 	fwd_balanced(c, BALANCE_ABANDON);
 	fwd_pending_leave(c);
+	fwd_replay_end(c);
 	if (c->uc != NULL) {
 		upstream_release(c->uc, reusable);
 		c->uc = NULL;
@@ -113,6 +125,7 @@ fwd_drop_upstream(struct conn *c, int reusable)
 void
 fwd_end(struct conn *c)
 {
+	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);   /* aborted, if still open */
 	fwd_drop_upstream(c, 0);
 	buf_put(c->dhead);
 	c->dhead = NULL;
@@ -148,6 +161,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	log_debug("port %u: %d %s", c->port, code, reason);
 	fwd_balanced(c, code >= 502 ? BALANCE_FAIL : BALANCE_ABANDON);
 	if (c->x & X_RES_STARTED) {
+		c->obs.flags |= code == 504 ? STATS_SF_UT : STATS_SF_UR;
 		conn_close(c);
 		return;
 	}
@@ -165,6 +179,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 		c->x |= X_CLOSE;
 	c->x |= X_RES_STARTED;
 	c->state = FWD_REFUSE;
+	obs_refusal(&c->obs, code, reason);
 	stats_refusal(code);
 	stats_response(fwd_inbound(c), code);
 }
@@ -175,6 +190,7 @@ fwd_finish(struct conn *c)
 {
 	int reuse = (c->x & X_UP_KEEP) && c->res.kind != RELAY_EOF && !(c->x & X_REQ_ABANDON);
 
+	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);
 	fwd_drop_upstream(c, reuse);
 	buf_put(c->dhead);
 	c->dhead = NULL;
@@ -292,6 +308,7 @@ fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
 		*reason = "no healthy upstream";
 		return 503;
 	}
+	obs_upstream(&c->obs, ep->version, ep->index);
 	if ((c->up = upstream_get(ep->port, transport_mesh())) == NULL) {
 		*reason = "out of memory";
 		return 503;
@@ -348,6 +365,7 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 	if (bs != NULL) {
 		int code;
 
+		obs_route(&c->obs, bs->svc->name);
 		if ((code = fwd_policy_enter(c, bs, reason)) != 0 ||
 		    (code = fwd_balance(c, bs, reason)) != 0)
 			return code;
@@ -380,8 +398,12 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	a.retries_done = c->tries;
 	a.idempotent = (c->x & X_IDEMPOTENT) != 0;
 	a.body_len = c->body_len;
-	/* the body is not kept: only what was never sent can go again */
-	a.replayable = c->req.sent == 0 && !(c->x & X_REQ_ABANDON);
+	/* a chunked body is known once it is all kept */
+	if (a.body_len < 0 && c->req.done && c->req.tap != NULL && replay_ok(&c->replay))
+		a.body_len = (int64_t)c->replay.total;
+	/* what went up of the body must have been kept to go again */
+	a.replayable = (c->req.sent == 0 || (c->req.tap != NULL && replay_ok(&c->replay))) &&
+	    !(c->x & X_REQ_ABANDON);
 	a.response_started = (c->x & (X_RES_STARTED | X_INTERIM)) != 0;
 	a.now_ms = fwd_now_ms();
 	a.deadline_ms = c->deadline != 0 ? (uint64_t)(c->deadline * 1000.0) : 0;
@@ -408,6 +430,10 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
 	    cause == RETRY_CAUSE_RESET ? "a reset" : "a connect failure", c->failed_port);
 	c->x &= ~(X_REQ_DONE | X_UP_KEEP);
+	if (c->req.sent > 0) {
+		replay_rewind(&c->replay);
+		c->x |= X_REPLAY;
+	}
 	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
 	c->state = FWD_BACKOFF;
 	conn_timer_update(c);
@@ -457,6 +483,25 @@ fwd_keep_body(struct conn *c, const struct http_request *req)
 	return 1;
 }
 
+/*
+ * A body that a retry may have to send again is kept as it goes up
+ * (replay.h), up to the route's retry_buffer: chunked ones too.
+ */
+static void
+fwd_tap_body(struct conn *c)
+{
+	uint64_t max;
+
+	if (c->rsvc == NULL || c->rsvc->policy.retries == 0 || (c->x & X_NOBODY) ||
+	    (c->body_len >= 0 && (uint64_t)c->body_len > c->rsvc->policy.retry_buffer))
+		return;
+	max = c->rsvc->policy.retry_buffer;
+	if (max > (uint64_t)REPLAY_BUFS * buf_pool_size())
+		max = (uint64_t)REPLAY_BUFS * buf_pool_size();
+	replay_start(&c->replay, max);
+	c->req.tap = &c->replay;
+}
+
 /* A whole request head of hlen bytes is parsed: route it. */
 static void
 fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
@@ -496,6 +541,8 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	}
 	if (conn_draining())
 		c->x |= X_CLOSE;
+	obs_begin(&c->obs, req, fwd_inbound(c),
+	    fwd_inbound(c) ? transport_tls_peer(&c->d.tc) : NULL);
 	buf_consume(c->d.in, hlen);
 	if (req->flags & HTTP_F_CONNECT) {
 		fwd_refuse(c, 501, "CONNECT not supported", 1);
@@ -507,7 +554,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	}
 	/* The head is consumed above but its bytes stay in place until the
 	 * next read: serialize before anything else touches d.in. */
-	if ((c->uhead = buf_get()) == NULL || head_request(c->uhead, req, opts) == -1) {
+	if ((c->uhead = buf_get()) == NULL || head_request_traced(c->uhead, req, opts, obs_traceparent(&c->obs)) == -1) {
 		fwd_refuse(c, 431, "request head too large", 1);
 		return;
 	}
@@ -525,6 +572,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 		fwd_refuse(c, 400, "bad chunked body", 1);
 		return;
 	}
+	fwd_tap_body(c);
 	fwd_connect(c, 0);
 	/* the route's deadline may be sooner than the idle timeout */
 	if (c->deadline != 0 && c->state != FWD_CLOSED)
@@ -648,6 +696,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		buf_put(c->uhead);
 		c->uhead = NULL;
 		c->x |= X_RES_STARTED;
+		obs_status(&c->obs, 101);
 		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
 		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, u);
 		c->state = FWD_TUNNEL;
@@ -658,6 +707,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code))
 		return;
 	fwd_pending_leave(c);
+	fwd_replay_end(c);
 	keep = (c->x & X_KEEPALIVE) && !(c->x & (X_CLOSE | X_REQ_ABANDON)) &&
 	    !conn_draining() && res->body != HTTP_BODY_EOF;
 	if (!keep)
@@ -669,6 +719,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	stats_response(fwd_inbound(c), res->code);
+	obs_status(&c->obs, res->code);
 	if (!c->uc->reused)
 		c->bstart = 0;   /* its time includes connect and handshake: no sample */
 	fwd_balanced(c, res->code >= 500 ? BALANCE_FAIL : BALANCE_OK);
@@ -732,6 +783,27 @@ fwd_res_head(struct conn *c)
 	}
 }
 
+/* The request upstream: after a retry the head and the kept body first. */
+static enum relay_result
+fwd_req_pump(struct conn *c)
+{
+	struct side *u = &c->uc->s;
+	int k;
+
+	if (c->x & X_REPLAY) {
+		if (c->uhead->len > 0 && !u->wblocked && side_send(u, c->uhead, NULL, 0) == -1)
+			return RELAY_DST_ERR;
+		if (c->uhead->len > 0)
+			return RELAY_AGAIN;
+		if ((k = replay_send(&c->replay, u)) == -1)
+			return RELAY_DST_ERR;
+		if (k == 0)
+			return RELAY_AGAIN;
+		c->x &= ~X_REPLAY;
+	}
+	return relay_pump(&c->d, u, &c->req, c->uhead, 1);
+}
+
 /* FWD_EXCHANGE, FWD_RES_BODY: -> FWD_RES_BODY, FWD_TUNNEL, FWD_IDLE,
  * FWD_LINGER, FWD_REFUSE or closed. */
 static void
@@ -740,7 +812,7 @@ fwd_exchange(struct conn *c)
 	enum relay_result r;
 
 	if (!(c->x & X_REQ_DONE)) {
-		r = relay_pump(&c->d, &c->uc->s, &c->req, c->uhead, 1);
+		r = fwd_req_pump(c);
 		switch (r) {
 		case RELAY_AGAIN:
 			break;
@@ -1004,6 +1076,7 @@ fwd_timeout(struct conn *c)
 		    c->rsvc != NULL ? c->rsvc->name : "?");
 		c->deadline = 0;
 		if (c->x & X_RES_STARTED) {
+			c->obs.flags |= STATS_SF_UT;
 			fwd_balanced(c, BALANCE_FAIL);
 			conn_close(c);
 			return;

@@ -106,6 +106,13 @@ out_connection(struct out *o, unsigned opts)
 int
 head_request(struct buf *b, const struct http_request *r, unsigned opts)
 {
+	return head_request_traced(b, r, opts, NULL);
+}
+
+int
+head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
+                    const char *traceparent)
+{
 	struct out o;
 	size_t i;
 
@@ -119,9 +126,20 @@ head_request(struct buf *b, const struct http_request *r, unsigned opts)
 		out_put(&o, r->authority, r->authority_len);
 		out_str(&o, "\r\n");
 	}
-	for (i = 0; i < r->nheaders; i++)
-		if (!head_is_hop(&r->headers[i], r->headers, r->nheaders, opts))
-			out_header(&o, &r->headers[i]);
+	for (i = 0; i < r->nheaders; i++) {
+		const struct http_header *h = &r->headers[i];
+
+		if (traceparent != NULL && h->name_len == 11 &&
+		    strncasecmp(h->name, "traceparent", 11) == 0)
+			continue;
+		if (!head_is_hop(h, r->headers, r->nheaders, opts))
+			out_header(&o, h);
+	}
+	if (traceparent != NULL) {
+		out_str(&o, "traceparent: ");
+		out_str(&o, traceparent);
+		out_str(&o, "\r\n");
+	}
 	out_connection(&o, opts & ~(unsigned)HEAD_KEEPALIVE);
 	out_str(&o, "\r\n");
 	return out_end(&o);

@@ -80,6 +80,7 @@ outlier_sweep(const char *service, struct balance_ep *const *eps, size_t n,
 		log_warnx("service %s: endpoint 127.0.0.1:%u ejected for %llu ms after %u "
 		    "consecutive failures", service, e->port, (unsigned long long)ms, e->failures);
 		stats_inc(STAT_EJECTIONS);
+		e->ejected_total++;
 		stats_gauge_add(STAT_EJECTED, 1);
 	}
 }

@@ -25,6 +25,7 @@
 #include "mesh/pcfg.h"
 #include "mesh/pctl.h"
 #include "mesh/pstate.h"
+#include "mesh/pstats.h"
 #include "mesh/stats.h"
 #include "mesh/upstream.h"
 
@@ -187,6 +188,7 @@ main(int argc, char **argv)
 	ev_prepare_start(loop, &reaper);
 
 	stats_open_sidecar(sock, id, stats_file);  /* include/mesh/stats.h: where */
+	pstats_start(loop);
 	if (cfg_file != NULL) {
 		if (load_file() == -1)
 			return 1;
@@ -195,6 +197,7 @@ main(int argc, char **argv)
 	}
 	ev_run(loop, 0);
 
+	pstats_stop(loop);
 	pctl_stop();
 	pstate_close_listeners();
 	upstream_close_idle();

@@ -8,7 +8,9 @@
 #include "mesh/buf.h"
 #include "mesh/listener.h"
 #include "mesh/log.h"
+#include "mesh/obs.h"
 #include "mesh/pstate.h"
+#include "mesh/pstats.h"
 #include "mesh/upstream.h"
 
 #define BUF_MIN 16384
@@ -134,6 +136,8 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 	pstate.cfg = cfg;
 	pstate.rt = rt;
 	pstate.rt.cfg = cfg;
+	obs_configure(cfg->service, cfg->version, cfg->index, 0, 0);
+	pstats_sync();
 
 	upstream_mark_stale();
 	if (cfg->app_port != 0)

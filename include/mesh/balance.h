@@ -50,6 +50,9 @@ struct balance_ep {
 	uint64_t ejected_until_us;  /* 0: not ejected */
 	uint64_t back_us;           /* when the last ejection ended */
 	uint32_t base_ms;           /* outlier_ejection_ms of the last ejection */
+	uint64_t done;              /* exchanges ended with a verdict (OK or FAIL) */
+	uint64_t failed;            /* of them BALANCE_FAIL */
+	uint64_t ejected_total;     /* times ejected (outlier.c) */
 };
 
 struct balancer_ops {

@@ -25,7 +25,9 @@
 
 #include "mesh/buf.h"
 #include "mesh/pcfg.h"
+#include "mesh/obs.h"
 #include "mesh/relay.h"
+#include "mesh/replay.h"
 #include "mesh/upstream.h"
 
 struct balance_ep;
@@ -99,6 +101,8 @@ struct conn {
 	uint32_t          tries;        /* fwd.c: retries made for the current request */
 	uint16_t          failed_port;  /* fwd.c: endpoint of the last failed attempt (avoided) */
 	uint16_t          port;         /* ro: the listener's port (for logs) */
+	struct obs        obs;          /* fwd.c: what is observed of the exchange (obs.h) */
+	struct replay     replay;       /* fwd.c: the request body kept for a retry (replay.h) */
 	char              service[PCFG_NAME_MAX]; /* ro: listen roles: the upstream service */
 	struct conn      *prev, *next;  /* private: live list / free list */
 };

@@ -26,6 +26,10 @@
 
 /* Origin-form, HTTP/1.1, Host kept (or added from the authority). */
 int head_request(struct buf *b, const struct http_request *r, unsigned opts);
+/* The same, with the request's traceparent header (if any) replaced by
+ * `traceparent: <traceparent>` (NULL: as head_request). */
+int head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
+                        const char *traceparent);
 /* Status line as HTTP/1.1 with the upstream's code and phrase. */
 int head_response(struct buf *b, const struct http_response *r, unsigned opts);
 /* A complete refusal: status line, mesh-error, content-length, and

@@ -111,6 +111,30 @@ p=$(grep -c ' POST .* 503$' "$T/api-bad.log")
 if [ "$p" -ge 2 ]; then ok "retries: the failing instance had POSTs first ($p)"
 else not_ok "retries: the failing instance had POSTs first" "got $p"; fi
 
+# Bodies past one pooled buffer go up while they arrive: the retry buffer
+# keeps what went (up to retry_buffer = 64 KiB), chunked framing and all.
+head -c 36000 /dev/urandom | base64 -w0 >"$T/big"    # 48,000 bytes
+p0=$(grep -c ' POST .* 503$' "$T/api-bad.log")
+for mode in length chunked; do
+	hdr=(-H 'Expect:')
+	[ "$mode" = chunked ] && hdr+=(-H 'Transfer-Encoding: chunked')
+	okpost=0
+	for i in 1 2 3 4; do
+		code=$(curl -s -m 5 -o "$T/echo.out" -w '%{http_code}' "${hdr[@]}" \
+			--data-binary @"$T/big" http://127.0.0.1:29001/echo)
+		[ "$code" = 200 ] && cmp -s "$T/big" "$T/echo.out" && okpost=$((okpost + 1))
+	done
+	is "retries: 48 KB POST bodies ($mode) kept and resent, 4 of 4 echoed whole" "$okpost" 4
+done
+p=$(grep -c ' POST .* 503$' "$T/api-bad.log")
+if [ $((p - p0)) -ge 4 ]; then ok "retries: the failing instance had big POSTs first ($((p - p0)))"
+else not_ok "retries: the failing instance had big POSTs first" "got $((p - p0))"; fi
+# past retry_buffer the body cannot go again: the 503 comes through
+head -c 75000 /dev/urandom | base64 -w0 >"$T/huge"   # 100,000 bytes
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Expect:' \
+	--data-binary @"$T/huge" http://127.0.0.1:29001/echo)
+is "retries: a 100 KB POST (over retry_buffer) is not retried: 503" "$code" 503
+
 # --- timeout ---------------------------------------------------------
 res=$(curl -s -D "$T/slow.h" -o /dev/null -m 5 -w '%{http_code} %{time_total}' http://127.0.0.1:29002/)
 code=${res% *}; t=${res#* }
