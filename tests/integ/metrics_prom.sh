@@ -2,7 +2,7 @@
 # metrics_prom: meshd's Prometheus endpoint (`metrics =` in [mesh]):
 #
 #   curl -> gateway (pure client, 127.0.0.1:31010) -> web (testapp)
-#   meshd /metrics on 127.0.0.1:31001; prometheus on 127.0.0.1:31002
+#   meshd /metrics on 127.0.0.1:31001; prometheus on 127.0.0.1:31090
 #
 # After N requests through the mesh: /metrics answers with the 0.0.4
 # content type; `promtool check metrics` passes on it; mesh_requests_total
@@ -13,7 +13,8 @@
 # Prometheus server scrapes it (scrape_interval 1s, its own config and
 # tsdb under $T) and its HTTP API answers
 # sum(mesh_requests_total{direction="inbound",service="web"}) = N.
-# A second mesh whose metrics address is taken fails to start naming
+# port_base is the metrics port: the automatic ports skip it (meshd binds
+# the metrics address first).  A second mesh whose metrics address is taken fails to start naming
 # FILE:LINE and the address; `meshctl check` names it too; a reload that
 # changes the address says a restart is needed.
 # Ports: 31000-31099.  SKIPs only the promtool/prometheus parts when those
@@ -22,13 +23,13 @@
 
 N=57
 MPORT=31001
-PPORT=31002
+PPORT=31090
 cp "$MESH_APPS/testapp" "$T/testapp"
 write_ini() {
 cat >"$T/mesh.ini.new" <<EOF
 [mesh]
 name = metrics-prom
-port_base = 31050
+port_base = $MPORT
 metrics = 127.0.0.1:$1
 
 [service.gateway]
@@ -50,6 +51,8 @@ sum_of() { grep -E "$1" "$T/m.txt" | awk '{ s += $NF } END { printf "%d\n", s }'
 mesh_up_or_stop "$T/mesh.ini"
 check "front door 127.0.0.1:31010 accepts" wait_port 31010 10
 check "metrics 127.0.0.1:$MPORT accepts" wait_port $MPORT 5
+check "the automatic ports skipped the metrics port (port_base = $MPORT)" \
+	grep -q "port $MPORT is taken on 127.0.0.1: skipped" "$T/.mesh/run/meshd.log"
 
 ok=0
 for i in $(seq 1 $N); do
@@ -164,7 +167,7 @@ check "the failure names FILE:LINE and the metrics address" \
 check "the first mesh still serves /metrics" bash -c 'curl -sf -m 5 "$1" | grep -q "^mesh_instance_up{"' _ "$M"
 
 # ---- reload: a changed address needs a restart; the old one keeps serving
-write_ini 31003
+write_ini 31095
 meshctl reload -f "$T/mesh.ini" >"$T/reload.out" 2>&1
 check "reload with a new metrics address says a restart is needed" grep -q "metrics" "$T/reload.out"
 check "the old metrics address still serves" bash -c 'curl -sf -m 5 "$1" >/dev/null' _ "$M"
