@@ -252,11 +252,18 @@ slow_reader_fn(void)
 	const char *req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
 	int a = client_connect_rcvbuf(4096);
 	double t0;
+	char c;
 
 	render_big = 1;
 	if (a == -1 || write(a, req, strlen(req)) != (ssize_t)strlen(req))
 		return;
-	usleep(300 * 1000);           /* the server fills a's socket and waits */
+	/* once a's response has begun (its render is done), the server has
+	 * filled a's socket and waits for it: b is timed from here */
+	if (recv(a, &c, 1, MSG_PEEK) != 1) {
+		close(a);
+		return;
+	}
+	usleep(100 * 1000);
 	t0 = now();
 	res[0] = exchange(req, &reslen[0]);
 	took[0] = now() - t0;
