@@ -1,5 +1,6 @@
 /*
- * status: the text table and the JSON document (see include/mesh/status.h).
+ * status: the JSON document (see include/mesh/status.h); the text table
+ * is in status_text.c, the numbers in status_sum.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "mesh/mcert.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
+#include "status_int.h"
 
 void
 status_json_str(FILE *f, const char *s)
@@ -31,7 +33,7 @@ status_json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *
+const char *
 status_phase(enum meshd_phase p)
 {
 	static const char *names[] = { "starting", "running", "stopping", "stopped" };
@@ -39,14 +41,13 @@ status_phase(enum meshd_phase p)
 	return names[p];
 }
 
-/* The process whose life is the instance's: the app, else the sidecar. */
-static const struct proc *
+const struct proc *
 status_main_proc(const struct inst *in)
 {
 	return in->ri->svc->command != NULL ? &in->app : &in->proxy;
 }
 
-static long
+long
 status_uptime(const struct meshd *m, const struct proc *p)
 {
 	if (p->state != PROC_RUNNING)
@@ -63,17 +64,6 @@ status_uint_or_null(FILE *f, const char *key, unsigned v)
 		fprintf(f, ",\"%s\":null", key);
 }
 
-/* The instance's sidecar counters (include/mesh/stats.h), or -1. */
-static int
-status_stats(const struct meshd *m, const struct inst *in, struct stats_snapshot *s)
-{
-	char path[4096];
-
-	if (stats_path(path, sizeof(path), m->cfg.mesh.state_dir, in->ri->id) == -1)
-		return -1;
-	return stats_read(path, s) == STATS_OK ? 0 : -1;
-}
-
 /* Length of the group part of a counter name ("refused" of
  * "refused.not_allowed"), 0 for a plain name. */
 static size_t
@@ -84,28 +74,71 @@ status_group_len(const char *name)
 	return dot != NULL ? (size_t)(dot - name) : 0;
 }
 
+/* A duration in ms with us precision, or null (no observation). */
+static void
+status_json_ms(FILE *f, const char *key, uint64_t us, int any)
+{
+	if (any)
+		fprintf(f, ",\"%s\":%llu.%03llu", key, (unsigned long long)(us / 1000),
+		    (unsigned long long)(us % 1000));
+	else
+		fprintf(f, ",\"%s\":null", key);
+}
+
+/* "peers":[...] of a stats file: one object per peer row. */
+static void
+status_json_peers(FILE *f, const struct stats_view *v)
+{
+	const struct stats_peer_rec *p;
+	size_t i;
+	int any;
+
+	fputs(",\"peers\":[", f);
+	for (i = 0; i < v->npeers; i++) {
+		p = &v->peers[i];
+		fprintf(f, "%s{\"direction\":\"%s\",\"service\":", i ? "," : "",
+		    p->dir == STATS_IN ? "inbound" : "outbound");
+		status_json_str(f, p->service);
+		fputs(",\"version\":", f);
+		status_json_str(f, p->version);
+		fprintf(f, ",\"requests\":%llu,\"responses\":{\"2xx\":%llu,\"3xx\":%llu,"
+		    "\"4xx\":%llu,\"5xx\":%llu},\"retries\":%llu,\"timeouts\":%llu",
+		    (unsigned long long)p->requests, (unsigned long long)p->responses[0],
+		    (unsigned long long)p->responses[1], (unsigned long long)p->responses[2],
+		    (unsigned long long)p->responses[3], (unsigned long long)p->retries,
+		    (unsigned long long)p->timeouts);
+		any = p->requests > 0;
+		status_json_ms(f, "p50_ms", stats_hist_quantile(p->hist, 0.50), any);
+		status_json_ms(f, "p95_ms", stats_hist_quantile(p->hist, 0.95), any);
+		status_json_ms(f, "p99_ms", stats_hist_quantile(p->hist, 0.99), any);
+		fputc('}', f);
+	}
+	fputc(']', f);
+}
+
 /* "stats":{"pid":..,"connections_total":..,"responses_in":{"2xx":..},..}
  * or null.  A dotted counter name is a member of a group object, emitted
  * whole where the group first appears: counters are appended over time,
  * so a group's members need not be neighbours in enum stat_id. */
 static void
-status_json_stats(FILE *f, const struct meshd *m, const struct inst *in)
+status_json_stats(FILE *f, const struct stats_view *v)
 {
-	struct stats_snapshot s;
+	const struct stats_snapshot *s;
 	const char *name, *other;
 	size_t glen;
 	unsigned i, j;
 	int seen, first;
 
-	if (status_stats(m, in, &s) == -1) {
+	if (v == NULL) {
 		fputs(",\"stats\":null", f);
 		return;
 	}
-	fprintf(f, ",\"stats\":{\"pid\":%llu", (unsigned long long)s.pid);
+	s = &v->snap;
+	fprintf(f, ",\"stats\":{\"pid\":%llu", (unsigned long long)s->pid);
 	for (i = 0; i < STAT__COUNT; i++) {
 		name = stats_name((enum stat_id)i);
 		if ((glen = status_group_len(name)) == 0) {
-			fprintf(f, ",\"%s\":%llu", name, (unsigned long long)s.v[i]);
+			fprintf(f, ",\"%s\":%llu", name, (unsigned long long)s->v[i]);
 			continue;
 		}
 		for (j = 0, seen = 0; j < i && !seen; j++) {
@@ -120,17 +153,74 @@ status_json_stats(FILE *f, const struct meshd *m, const struct inst *in)
 			if (status_group_len(other) != glen || strncmp(other, name, glen) != 0)
 				continue;
 			fprintf(f, "%s\"%s\":%llu", first ? "" : ",", other + glen + 1,
-			    (unsigned long long)s.v[j]);
+			    (unsigned long long)s->v[j]);
 			first = 0;
 		}
 		fputc('}', f);
 	}
+	status_json_peers(f, v);
 	fputc('}', f);
 }
 
+/* "breaker":{"state","callers":[...]},"ejected": instance i as the
+ * other instances' sidecars (its callers) hold it. */
 static void
-status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
+status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *vs, size_t i)
 {
+	const struct reg_instance *ri = m->insts[i].ri;
+	const struct stats_ep_rec *e;
+	const char *st;
+	uint32_t worst;
+	unsigned ejected;
+	size_t c;
+	int first = 1;
+
+	status_inst_breaker(m, vs, i, &worst, &ejected);
+	fputs(",\"breaker\":{\"state\":", f);
+	if ((st = status_ep_state(worst)) != NULL)
+		status_json_str(f, st);
+	else
+		fputs("null", f);
+	fputs(",\"callers\":[", f);
+	for (c = 0; c < vs->n; c++) {
+		if (c == i || !vs->ok[c])
+			continue;
+		if ((e = status_ep_find(&vs->v[c], ri->svc->name, ri->svc->version,
+		    ri->index)) == NULL)
+			continue;
+		fputs(first ? "{\"caller\":" : ",{\"caller\":", f);
+		status_json_str(f, m->insts[c].ri->name);
+		fputs(",\"state\":", f);
+		status_json_str(f, status_ep_state(e->state) != NULL ? status_ep_state(e->state) : "closed");
+		fprintf(f, ",\"ejected\":%s", e->ejected ? "true" : "false");
+		status_json_ms(f, "ewma_ms", e->ewma_us, e->ewma_us != 0);
+		fputc('}', f);
+		first = 0;
+	}
+	fprintf(f, "]},\"ejected\":%s", ejected > 0 ? "true" : "false");
+}
+
+/* "summary":{...} (include/mesh/status.h) */
+static void
+status_json_summary(FILE *f, const struct status_summary *s)
+{
+	fprintf(f, "\"summary\":{\"instances_up\":%u,\"instances_total\":%u,\"rps\":%.2f,"
+	    "\"success_rate\":", s->instances_up, s->instances_total, s->rps);
+	if (s->has_traffic)
+		fprintf(f, "%.4f", s->success_rate);
+	else
+		fputs("null", f);
+	status_json_ms(f, "p50_ms", s->p50_us, s->requests > 0);
+	status_json_ms(f, "p95_ms", s->p95_us, s->requests > 0);
+	status_json_ms(f, "p99_ms", s->p99_us, s->requests > 0);
+	fprintf(f, ",\"requests\":%llu,\"source\":\"%s\"}", (unsigned long long)s->requests,
+	    s->source == STATS_IN ? "inbound" : "outbound");
+}
+
+static void
+status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, size_t i)
+{
+	const struct inst *in = &m->insts[i];
 	const struct reg_instance *ri = in->ri;
 	const struct proc *mp = status_main_proc(in);
 	size_t u;
@@ -169,19 +259,71 @@ status_json_inst(FILE *f, const struct meshd *m, const struct inst *in)
 	status_json_str(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
 	fputs(",\"cert\":", f);
 	mcert_json(f, mcert_info(m, in));
-	status_json_stats(f, m, in);
+	status_json_stats(f, i < vs->n && vs->ok[i] ? &vs->v[i] : NULL);
+	status_json_breaker(f, m, vs, i);
 	fputc('}', f);
+}
+
+/* "service_totals": every version of each service name added up, in
+ * the order the names first appear. */
+static void
+status_json_totals(FILE *f, const struct meshd *m, const struct status_summary *sums)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	struct status_summary *t;
+	size_t s, o;
+	unsigned nver;
+	int first = 1;
+
+	fputs(",\"service_totals\":[", f);
+	if ((t = malloc(sizeof(*t))) == NULL)
+		goto out;
+	for (s = 0; s < cfg->nservices; s++) {
+		for (o = 0; o < s; o++)
+			if (strcmp(cfg->services[o].name, cfg->services[s].name) == 0)
+				break;
+		if (o < s)
+			continue;   /* counted with its first version */
+		status_summary_init(t);
+		for (o = s, nver = 0; o < cfg->nservices; o++) {
+			if (strcmp(cfg->services[o].name, cfg->services[s].name) != 0)
+				continue;
+			status_summary_merge(t, &sums[o]);
+			nver++;
+		}
+		status_summary_done(t);
+		fputs(first ? "{\"name\":" : ",{\"name\":", f);
+		status_json_str(f, cfg->services[s].name);
+		fprintf(f, ",\"versions\":%u,", nver);
+		status_json_summary(f, t);
+		fputc('}', f);
+		first = 0;
+	}
+	free(t);
+out:
+	fputc(']', f);
 }
 
 int
 status_json(const struct meshd *m, char **out, size_t *len)
 {
 	const struct mesh_config *cfg = &m->cfg;
+	struct status_summary *sums;
+	struct status_views vs;
 	FILE *f;
 	size_t s, i, r, k;
 
-	if ((f = open_memstream(out, len)) == NULL)
+	if (status_views_load(m, &vs) == -1)
 		return -1;
+	if ((sums = calloc(cfg->nservices + 1, sizeof(*sums))) == NULL) {
+		status_views_free(&vs);
+		return -1;
+	}
+	if ((f = open_memstream(out, len)) == NULL) {
+		free(sums);
+		status_views_free(&vs);
+		return -1;
+	}
 	fputs("{\"mesh\":{\"name\":", f);
 	status_json_str(f, cfg->mesh.name);
 	fputs(",\"config\":", f);
@@ -208,12 +350,17 @@ status_json(const struct meshd *m, char **out, size_t *len)
 				continue;
 			if (!first)
 				fputc(',', f);
-			status_json_inst(f, m, &m->insts[i]);
+			status_json_inst(f, m, &vs, i);
 			first = 0;
 		}
-		fputs("]}", f);
+		fputs("],", f);
+		status_service_summary(m, &vs, sv, &sums[s]);
+		status_json_summary(f, &sums[s]);
+		fputc('}', f);
 	}
-	fputs("],\"routes\":[", f);
+	fputc(']', f);
+	status_json_totals(f, m, sums);
+	fputs(",\"routes\":[", f);
 	for (r = 0, k = 0; r < cfg->nroutes; r++) {
 		const struct conf_route *rt = &cfg->routes[r];
 
@@ -230,102 +377,8 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		fputs("]}", f);
 	}
 	fputs("]}\n", f);
-	if (fclose(f) != 0) {
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-status_port(char *buf, size_t size, unsigned port)
-{
-	if (port != 0)
-		snprintf(buf, size, "%u", port);
-	else
-		snprintf(buf, size, "-");
-}
-
-static void
-status_duration(char *buf, size_t size, long s)
-{
-	if (s >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-	else if (s >= 60)
-		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-	else
-		snprintf(buf, size, "%lds", s);
-}
-
-int
-status_text(const struct meshd *m, char **out, size_t *len)
-{
-	const struct mesh_config *cfg = &m->cfg;
-	char up[32];
-	FILE *f;
-	size_t i, r, u;
-
-	if ((f = open_memstream(out, len)) == NULL)
-		return -1;
-	status_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
-	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
-	    status_phase(m->phase), (int)m->pid, up, m->config_path);
-	fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8s %-8s %13s %5s %7s %6s %s\n",
-	    "SERVICE", "VERSION", "INSTANCE", "STATE", "APP PID", "PROXY", "APP",
-	    "INBOUND", "OUTBOUND", "RESTARTS", "UPTIME", "REQ IN/OUT", "5XX", "REFUSED",
-	    "BRK/EJ", "LISTENERS");
-	for (i = 0; i < m->ninst; i++) {
-		const struct inst *in = &m->insts[i];
-		const struct reg_instance *ri = in->ri;
-		char app[16], apid[16], ppid[16], inb[16], outb[16], ut[32];
-		char req[48] = "-", e5[24] = "-", ref[24] = "-", brk[48] = "-";
-		struct stats_snapshot s;
-
-		status_port(apid, sizeof(apid), (unsigned)in->app.pid);
-		status_port(ppid, sizeof(ppid), (unsigned)in->proxy.pid);
-		status_port(app, sizeof(app), ri->app_port);
-		status_port(inb, sizeof(inb), ri->inbound_port);
-		status_port(outb, sizeof(outb), ri->outbound_port);
-		status_duration(ut, sizeof(ut), status_uptime(m, status_main_proc(in)));
-		if (status_stats(m, in, &s) == 0) {
-			snprintf(req, sizeof(req), "%llu/%llu",
-			    (unsigned long long)s.v[STAT_REQUESTS_IN],
-			    (unsigned long long)s.v[STAT_REQUESTS_OUT]);
-			snprintf(e5, sizeof(e5), "%llu", (unsigned long long)
-			    (s.v[STAT_RESP_IN_5XX] + s.v[STAT_RESP_OUT_5XX]));
-			snprintf(ref, sizeof(ref), "%llu", (unsigned long long)
-			    (s.v[STAT_REFUSED_BAD_REQUEST] + s.v[STAT_REFUSED_NO_ROUTE] +
-			     s.v[STAT_REFUSED_NO_UPSTREAM] + s.v[STAT_REFUSED_UPSTREAM_ERROR] +
-			     s.v[STAT_REFUSED_TIMEOUT] + s.v[STAT_REFUSED_NOT_ALLOWED] +
-			     s.v[STAT_TLS_HANDSHAKES_FAILED]));
-			/* this sidecar's view of what it calls: breakers open or
-			 * half-open now / endpoints ejected now */
-			snprintf(brk, sizeof(brk), "%llu/%llu",
-			    (unsigned long long)s.v[STAT_BREAKERS_OPEN],
-			    (unsigned long long)s.v[STAT_EJECTED]);
-		}
-		fprintf(f, "%-16s %-8s %-14s %-8s %7s %7s %6s %7s %8s %8u %-8s %13s %5s %7s %6s",
-		    ri->svc->name, ri->svc->version, ri->name, svc_state(in), apid, ppid, app,
-		    inb, outb, in->app.restarts + in->proxy.restarts, ut, req, e5, ref, brk);
-		for (u = 0; u < ri->svc->nupstreams; u++)
-			if (ri->listen_ports[u] != 0)
-				fprintf(f, " %u->%s", ri->listen_ports[u],
-				    ri->svc->upstreams[u].name);
-		fputc('\n', f);
-		if (strcmp(svc_state(in), "fatal") == 0 && in->why[0] != '\0')
-			fprintf(f, "  %s\n", in->why);
-	}
-	for (r = 0; r < cfg->nroutes; r++) {
-		const struct conf_route *rt = &cfg->routes[r];
-
-		if (rt->nsplit == 0)
-			continue;
-		fprintf(f, "%sroute %s: split", r == 0 ? "\n" : "", rt->name);
-		for (i = 0; i < rt->nsplit; i++)
-			fprintf(f, " %s=%u", rt->split[i].version, rt->split[i].weight);
-		fputc('\n', f);
-	}
+	free(sums);
+	status_views_free(&vs);
 	if (fclose(f) != 0) {
 		free(*out);
 		*out = NULL;

@@ -1,8 +1,18 @@
 /*
  * status: what `meshctl status` shows, as meshd knows it.
  *
- * Text: a header line for the mesh, one row per instance grouped by
- * service and version, then the split weights of each route.
+ * Text (fits 80 columns for a mesh of usual names; src/status_text.c):
+ *  - a header line for the mesh;
+ *  - one summary row per service version (and a `*` row adding up every
+ *    version of a service that has several): instances up/total, RPS
+ *    over the last 10 s, success rate, p50/p95/p99, the route's split
+ *    weight, and the breakers its callers hold on its instances;
+ *  - one row per instance: service, version, index, state, app pid,
+ *    sidecar pid, inbound port, restarts, uptime, REQ IN/OUT, 5XX and
+ *    BRK/EJ (this sidecar's breakers open / endpoints it ejected now);
+ *    a fatal instance gets a second line with why;
+ *  - a line per instance that a caller sees open, half-open or ejected;
+ *  - the split weights of each route ("route NAME: split V=W ...").
  *
  * JSON (one document; the schema is stable, fields are only ever added;
  * man/meshd.8 documents it):
@@ -11,27 +21,107 @@
  *      "instances":[{"index","name","id","state","app_pid","proxy_pid",
  *        "app_port","inbound_port","outbound_port",
  *        "listeners":[{"port","upstream"}],
- *        "restarts","uptime_s","last_exit","endpoint",
- *        "stats":{"pid","connections_total",...} or null}]}],
+ *        "restarts","uptime_s","last_exit","endpoint","cert",
+ *        "stats":{"pid","connections_total",...,
+ *                 "peers":[{"direction","service","version","requests",
+ *                   "responses":{"2xx","3xx","4xx","5xx"},"retries",
+ *                   "timeouts","p50_ms","p95_ms","p99_ms"}]} or null,
+ *        "breaker":{"state","callers":[{"caller","state","ejected","ewma_ms"}]},
+ *        "ejected"}],
+ *      "summary":{"instances_up","instances_total","rps","success_rate",
+ *        "p50_ms","p95_ms","p99_ms","requests","source"}}],
+ *    "service_totals":[{"name","versions","summary":{...}}],
  *    "routes":[{"name","split":[{"version","weight"}]}]}
  * A pid or port that does not exist is null, never 0.  "stats" is the
  * sidecar's stats file (include/mesh/stats.h), a dotted counter name
- * ("refused.not_allowed") a member of a group object; the text table
- * shows REQ IN/OUT, 5XX and REFUSED columns from it.
+ * ("refused.not_allowed") a member of a group object.
+ *
+ * Where the numbers come from.  A service version's summary adds up the
+ * inbound peer rows of its instances' stats files (every caller, the
+ * histograms bucket by bucket, then the quantiles); RPS from their rate
+ * rings.  A service nobody calls but that calls others (a gateway) is
+ * summarised by its outbound rows instead ("source":"outbound").  An
+ * instance's breaker is what its callers' sidecars hold: each other
+ * instance's endpoint row naming its service, version and index; the
+ * worst wins (open > half-open > closed), null when no caller has a row;
+ * "ejected" is true when any caller ejected it.
  */
 #ifndef MESH_STATUS_H
 #define MESH_STATUS_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "mesh/meshd.h"
+#include "mesh/stats.h"
 
 /* Each returns a malloc'd NUL-terminated text in *out (*len bytes); 0 / -1. */
 int status_text(const struct meshd *m, char **out, size_t *len);
 int status_json(const struct meshd *m, char **out, size_t *len);
 
 /* Write s as a JSON string (quotes included). */
-#include <stdio.h>
 void status_json_str(FILE *f, const char *s);
+
+/* --- the summary math (src/status_sum.c) -------------------------------- */
+
+#define STATUS_RPS_SECONDS 10u
+
+/* Sums of one direction of peer rows. */
+struct status_dirsum {
+	uint64_t requests;
+	uint64_t responses;              /* with a status class 2xx..5xx */
+	uint64_t errors;                 /* of them 5xx */
+	uint64_t rows;                   /* peer rows added */
+	double   rps;                    /* of the files that have such rows */
+	uint64_t hist[STATS_HIST_BUCKETS];
+};
+
+struct status_summary {
+	unsigned instances_up;           /* filled by the caller (meshd's view) */
+	unsigned instances_total;
+	struct status_dirsum dir[2];     /* [enum stats_dir] */
+	/* status_summary_done(): */
+	int      source;                 /* STATS_IN, or STATS_OUT: no inbound row */
+	uint64_t requests;
+	double   rps;
+	int      has_traffic;            /* responses > 0 */
+	double   success_rate;           /* non-5xx share of responses, 0..1 */
+	uint64_t p50_us, p95_us, p99_us; /* 0 with no observation */
+};
+
+void status_summary_init(struct status_summary *s);
+/* Add one instance's stats file; now_s: CLOCK_REALTIME seconds. */
+void status_summary_add(struct status_summary *s, const struct stats_view *v, uint64_t now_s);
+/* Add another summary (every version of a service). */
+void status_summary_merge(struct status_summary *dst, const struct status_summary *src);
+void status_summary_done(struct status_summary *s);
+/* init, add each non-NULL views[i], done. */
+void status_summary(struct status_summary *s, const struct stats_view *const *views,
+                    size_t n, uint64_t now_s);
+
+/* The endpoint row of (service, version, index) in a caller's file. */
+const struct stats_ep_rec *status_ep_find(const struct stats_view *v, const char *service,
+                                          const char *version, unsigned index);
+/* "closed", "open", "half-open"; NULL for STATS_EP_FREE (no row). */
+const char *status_ep_state(uint32_t state);
+/* The worse of two states: open > half-open > closed > free. */
+uint32_t status_ep_worse(uint32_t a, uint32_t b);
+
+/* The stats files of every instance of m, read once per document. */
+struct status_views {
+	struct stats_view *v;            /* [m->ninst] */
+	unsigned char     *ok;           /* [m->ninst]: v[i] was read */
+	size_t             n;
+	uint64_t           now_s;
+};
+int  status_views_load(const struct meshd *m, struct status_views *sv);
+void status_views_free(struct status_views *sv);
+/* The summary of config service sv (one version) from the views. */
+void status_service_summary(const struct meshd *m, const struct status_views *vs,
+                            const struct conf_service *svc, struct status_summary *s);
+/* Instance i as its callers see it: worst state and how many ejected it. */
+void status_inst_breaker(const struct meshd *m, const struct status_views *vs, size_t i,
+                         uint32_t *worst, unsigned *ejected);
 
 #endif

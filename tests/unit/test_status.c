@@ -221,13 +221,35 @@ test_json(void **state)
 	    "\"inbound_port\":21470,\"outbound_port\":21471,"
 	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
 	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
-	    "\"endpoint\":\"down\",\"cert\":null,\"stats\":null}]}"));
+	    "\"endpoint\":\"down\",\"cert\":null,\"stats\":null,"
+	    "\"breaker\":{\"state\":null,\"callers\":[]},\"ejected\":false}],"
+	    "\"summary\":{\"instances_up\":0,\"instances_total\":1,\"rps\":0.00,"
+	    "\"success_rate\":null,\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null,"
+	    "\"requests\":0,\"source\":\"inbound\"}}"));
+	assert_non_null(strstr(out, "\"service_totals\":[{\"name\":\"web\",\"versions\":1,"
+	    "\"summary\":{"));
+	assert_non_null(strstr(out, "{\"name\":\"api\",\"versions\":2,\"summary\":"
+	    "{\"instances_up\":0,\"instances_total\":2,"));
 	assert_non_null(strstr(out, "\"name\":\"api.0\",\"id\":\"api@v1.0\",\"state\":\"fatal\""));
 	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
 	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
 	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}]}]}"));
 	assert_null(strstr(out, "\"pid\":0"));
 	free(out);
+}
+
+/* The widest line of a text, the header line (a path) left out. */
+static size_t
+max_width(const char *s)
+{
+	const char *nl;
+	size_t w = 0;
+
+	s = strchr(s, '\n') + 1;
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
+		if ((size_t)(nl - s) > w)
+			w = (size_t)(nl - s);
+	return w;
 }
 
 /* A sidecar's stats file shows up in both documents. */
@@ -267,13 +289,14 @@ test_stats(void **state)
 	/* traffic policy counters, grouped by their dotted names */
 	assert_non_null(strstr(out, ",\"outlier\":{\"ejections\":0,\"ejected\":0},"
 	    "\"retries\":0,\"retries_budget_exhausted\":0,\"timeouts\":0,"
-	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0}}"));
+	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,\"peers\":[]}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);
 	assert_int_equal(status_text(&m, &out, &len), 0);
 	assert_non_null(strstr(out, "REQ IN/OUT"));
-	assert_non_null(strstr(out, "7/1     1       1"));
+	/* REQ IN/OUT, 5XX, BRK/EJ of web.0 */
+	assert_non_null(strstr(out, "        7/1   1 0/0\n"));
 	free(out);
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/run/stats", dir);
@@ -281,6 +304,81 @@ test_stats(void **state)
 	snprintf(p, sizeof(p), "%s/run", dir);
 	rmdir(p);
 	rmdir(dir);
+	m.cfg.mesh.state_dir = saved;
+}
+
+/* The breaker an instance's callers hold and its service's summary, in
+ * both documents. */
+static void
+test_callers(void **state)
+{
+	char dir[] = "/tmp/test_status_cl.XXXXXX", p[4096], cmd[4200], *out, *saved;
+	struct stats_peer_rec *in;
+	struct stats_ep_rec *e;
+	size_t len;
+	int i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	saved = m.cfg.mesh.state_dir;
+	m.cfg.mesh.state_dir = dir;
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
+	assert_int_equal(system(cmd), 0);
+	/* web.0 calls api: api.0's breaker open and ejected, api@v2.0 closed */
+	assert_int_equal(stats_path(p, sizeof(p), dir, "web@v1.0"), 0);
+	assert_int_equal(stats_open(p), 0);
+	e = stats_ep("api", "v1", 0, 21472);
+	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
+	stats_ep_put32(e, &e->ejected, 1);
+	stats_ep_put(e, &e->ewma_us, 1234);
+	stats_ep("api", "v2", 0, 21474);
+	stats_peer_done(stats_peer(STATS_OUT, "api", "v1"), 200, 900, 0, 0);
+	/* api.0 served web 11 requests, one 503 */
+	assert_int_equal(stats_path(p, sizeof(p), dir, "api@v1.0"), 0);
+	assert_int_equal(stats_open(p), 0);
+	in = stats_peer(STATS_IN, "web", "");
+	for (i = 0; i < 11; i++)
+		stats_peer_done(in, i == 5 ? 503 : 200, 2000 + (uint64_t)i * 100, 0, 0);
+	stats_close();
+
+	assert_int_equal(status_json(&m, &out, &len), 0);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	if (!json_valid(out))
+		fail_msg("invalid JSON: %s", out);
+	assert_non_null(strstr(out, "\"name\":\"api.0\""));
+	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"open\",\"callers\":"
+	    "[{\"caller\":\"web.0\",\"state\":\"open\",\"ejected\":true,"
+	    "\"ewma_ms\":1.234}]},\"ejected\":true}],\"summary\":{\"instances_up\":0,"
+	    "\"instances_total\":1,\"rps\":"));
+	/* (RPS counts whole seconds before now: test_status_sum checks it) */
+	assert_non_null(strstr(out, "\"success_rate\":0.9091,\"p50_ms\":2.528,\"p95_ms\":2.976,"
+	    "\"p99_ms\":2.976,\"requests\":11,\"source\":\"inbound\"}}"));
+	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"closed\",\"callers\":"
+	    "[{\"caller\":\"web.0\",\"state\":\"closed\",\"ejected\":false,"
+	    "\"ewma_ms\":null}]},\"ejected\":false}]"));
+	/* the peer rows of each file */
+	assert_non_null(strstr(out, "\"peers\":[{\"direction\":\"inbound\",\"service\":\"web\","
+	    "\"version\":\"\",\"requests\":11,\"responses\":{\"2xx\":10,\"3xx\":0,"
+	    "\"4xx\":0,\"5xx\":1},\"retries\":0,\"timeouts\":0,\"p50_ms\":2.528"));
+	assert_non_null(strstr(out, "\"peers\":[{\"direction\":\"outbound\",\"service\":\"api\","
+	    "\"version\":\"v1\",\"requests\":1,"));
+	/* web is nobody's upstream: summarised by what it sends */
+	assert_non_null(strstr(out, "\"requests\":1,\"source\":\"outbound\"}"));
+	free(out);
+
+	assert_int_equal(status_text(&m, &out, &len), 0);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	assert_non_null(strstr(out, " 90.90% 2.53ms 2.98ms 2.98ms   75% 1 open,1 ej\n"));
+	assert_non_null(strstr(out, "\napi     v2  0/1   -       -      -      -      -   25% closed\n"));
+	assert_non_null(strstr(out, "\n\nbreaker api.0: open, ejected (web.0 open ejected)\n"));
+	assert_null(strstr(out, "breaker api@v2.0"));
+	assert_true(max_width(out) <= 80);
+	free(out);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 	m.cfg.mesh.state_dir = saved;
 }
 
@@ -309,11 +407,17 @@ test_text(void **state)
 	assert_int_equal(status_text(&m, &out, &len), 0);
 	assert_non_null(strstr(out, "mesh shop: starting, meshd pid 4242"));
 	assert_non_null(strstr(out, "SERVICE"));
-	assert_non_null(strstr(out, " BRK/EJ LISTENERS\n"));
-	assert_non_null(strstr(out, "web.0"));
-	assert_non_null(strstr(out, "21465->api"));
-	assert_non_null(strstr(out, "api@v2.0"));
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	assert_non_null(strstr(out, "\n\nSERVICE VER  UP RPS SUCCESS P50 P95 P99 SPLIT BREAKERS\n"));
+	assert_non_null(strstr(out, "SERVICE VER # STATE    PID PROXY  PORT RST UPTIME REQ IN/OUT 5XX BRK/EJ\n"));
+	assert_non_null(strstr(out, "\nweb     v1  0/1   -       -   -   -   -     - -\n"));
+	assert_non_null(strstr(out, "\napi     v2  0/1   -       -   -   -   -   25% -\n"));
+	assert_non_null(strstr(out, "\napi     *   0/2   -       -   -   -   -     - -\n"));
+	assert_non_null(strstr(out, "\nweb     v1  0 starting   -   100 21470   2     0s          -   - -\n"));
+	assert_non_null(strstr(out, "\napi     v1  0 fatal      -     - 21472   0     0s          -   - -\n"));
 	assert_non_null(strstr(out, "route api: split v1=75 v2=25\n"));
+	assert_true(max_width(out) <= 80);
 	free(out);
 }
 
@@ -325,6 +429,7 @@ main(void)
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_callers),
 		cmocka_unit_test(test_text),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
