@@ -456,6 +456,10 @@ alog_open(struct ev_loop *loop, enum alog_target target, const char *path, int f
 	if (target == ALOG_FILE) {
 		struct stat st;
 
+		if (path == NULL || path[0] == '\0') {
+			snprintf(err, errlen, "access log: no path");
+			return -1;
+		}
 		if (strlen(path) >= sizeof(alog.path)) {
 			snprintf(err, errlen, "access log %.64s...: path longer than %u bytes",
 			    path, ALOG_PATH_MAX - 1);

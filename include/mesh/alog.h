@@ -65,7 +65,7 @@
 
 #define ALOG_BUF_SIZE  65536u
 #define ALOG_LINE_MAX  4096u   /* a line and its '\n' (worst case ~2.7 KiB) */
-#define ALOG_PATH_MAX  1024u
+#define ALOG_PATH_MAX  4096u   /* PATH_MAX */
 
 enum alog_target { ALOG_OFF = 0, ALOG_FD, ALOG_FILE };
 

@@ -481,7 +481,13 @@ test_file_and_reopen(void **state)
 	    err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/dir/a.log"));
 	assert_int_equal(alog_target(), ALOG_OFF);
+	assert_int_equal(alog_open(loop, ALOG_FILE, NULL, -1, err, sizeof(err)), -1);
+	assert_int_equal(alog_open(loop, ALOG_FD, NULL, -1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "fd -1"));
+	assert_int_equal(alog_target(), ALOG_OFF);
 
+	assert_int_equal(alog_open(loop, ALOG_FILE, path, -1, err, sizeof(err)), 0);
+	/* the same file again: a no-op */
 	assert_int_equal(alog_open(loop, ALOG_FILE, path, -1, err, sizeof(err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	um = umask(0);
