@@ -113,6 +113,14 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 		o->peer[0] = '\0';
 
 	has_tp = obs_context(req, &t) == 0 && t.valid;
+	/* the log line names the trace even when no span is recorded */
+	if (has_tp)
+		memcpy(o->trace_id, t.trace_id, sizeof(o->trace_id));
+	else
+		memset(o->trace_id, 0, sizeof(o->trace_id));
+	/* B3 without a decision: this hop decides, within the trace it got */
+	if (has_tp && t.sample_deferred)
+		t.sampled = obs_cfg.sample > 0 && trace_sample(&obs_cfg.rng, obs_cfg.sample);
 	if (has_tp && !t.sampled) {
 		/* someone upstream decided: forward it as it is */
 	} else if (has_tp || (obs_cfg.sample > 0 && trace_sample(&obs_cfg.rng, obs_cfg.sample))) {

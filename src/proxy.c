@@ -24,6 +24,7 @@
 #include "mesh/log.h"
 #include "mesh/pcfg.h"
 #include "mesh/pctl.h"
+#include "mesh/alog.h"
 #include "mesh/pstate.h"
 #include "mesh/pstats.h"
 #include "mesh/stats.h"
@@ -128,6 +129,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 static void
 hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+	(void)alog_reopen();   /* log rotation: a no-op without an access-log file */
 	if (cfg_file == NULL || conn_draining())
 		return;
 	if (load_file() == 0)
@@ -198,6 +200,7 @@ main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	pstats_stop(loop);
+	alog_close();
 	pctl_stop();
 	pstate_close_listeners();
 	upstream_close_idle();

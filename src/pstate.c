@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mesh/buf.h"
 #include "mesh/listener.h"
 #include "mesh/log.h"
+#include "mesh/alog.h"
 #include "mesh/obs.h"
 #include "mesh/pstate.h"
 #include "mesh/pstats.h"
@@ -75,6 +77,22 @@ pstate_limits(const struct pcfg_limits *l)
 	upstream_set_timeouts(l->connect_timeout_ms / 1000.0, l->idle_timeout_ms / 2000.0);
 }
 
+/* Start, switch or stop the access log (alog.h); 1 when it is on. */
+static int
+pstate_access_log(const struct pcfg *cfg)
+{
+	enum alog_target at = cfg->access_log == PCFG_ACCESS_JSON ? ALOG_FD :
+	    cfg->access_log == PCFG_ACCESS_FILE ? ALOG_FILE : ALOG_OFF;
+	char err[PCFG_PATH_MAX + 128];
+
+	if (alog_open(EV_DEFAULT, at, cfg->access_log_path, STDOUT_FILENO, err,
+	    sizeof(err)) == -1) {
+		log_warnx("access log: %s (requests are served without it)", err);
+		return 0;
+	}
+	return at != ALOG_OFF;
+}
+
 int
 pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 {
@@ -136,7 +154,8 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 	pstate.cfg = cfg;
 	pstate.rt = rt;
 	pstate.rt.cfg = cfg;
-	obs_configure(cfg->service, cfg->version, cfg->index, 0, 0);
+	obs_configure(cfg->service, cfg->version, cfg->index, cfg->trace_permille,
+	    pstate_access_log(cfg));
 	pstats_sync();
 
 	upstream_mark_stale();
