@@ -29,3 +29,12 @@ if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -7 2>/d
 fi
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+# The tests run their own Prometheus server on a test port; the package's
+# service (on :9090, enabled by the install on a systemd host) is not wanted.
+case " $missing " in
+*" prometheus "*)
+	if [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+		echo "deps: prometheus is for the tests only: its service is disabled" >&2
+	fi ;;
+esac
