@@ -37,7 +37,7 @@ MESH_CPPFLAGS := -Iinclude -D_GNU_SOURCE -DMESH_VERSION='"$(VERSION)"'
 MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 # --as-needed: a program links only the libraries it calls (mesh-proxy never
 # needs libsystemd and the six libraries that come with it: 1.5 MB of RSS).
-LIBS          := -Wl,--as-needed -lev -lwolfssl -linih -lsystemd -lm
+LIBS          := -Wl,--as-needed -lev -lwolfssl -linih -lsystemd -lm -lncursesw
 
 # Every src/*.c except the three mains goes into one archive; the file
 # prefix is the function prefix, so nothing collides.

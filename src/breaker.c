@@ -148,6 +148,21 @@ breaker_gate(uint16_t port)
 	return b == NULL || breaker_allows(b, breaker_now_ms());
 }
 
+int
+breaker_reset(uint16_t port)
+{
+	struct breaker *b = breaker_find(port);
+
+	if (b == NULL)
+		return 0;
+	b->failures = 0;
+	if (b->state == BREAKER_CLOSED)
+		return 0;
+	/* breaker_success() is the one way back to CLOSED: gauge, log */
+	breaker_success(b);
+	return 1;
+}
+
 void
 breaker_reset_all(void)
 {

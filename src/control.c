@@ -403,6 +403,93 @@ control_weight(struct conn *c, const char *args)
 	control_send_str(c, IPC_DONE, "0");
 }
 
+/* The instance named by id ("api@v1.0") or by name ("api.0"), or NULL. */
+static struct inst *
+control_find_inst(struct meshd *m, const char *what)
+{
+	struct reg_instance *ri = registry_find_id(&m->reg, what);
+	size_t i;
+
+	if (ri != NULL)
+		return ri->rt;
+	for (i = 0; i < m->ninst; i++)
+		if (strcmp(m->insts[i].ri->name, what) == 0)
+			return &m->insts[i];
+	return NULL;
+}
+
+/* `restart INSTANCE`: svc_restart(), answered at once (the restart
+ * itself shows in status and the log). */
+static void
+control_restart(struct conn *c, const char *what)
+{
+	struct meshd *m = c->ctl->m;
+	struct inst *in = control_find_inst(m, what);
+	char msg[512];
+
+	if (in == NULL) {
+		snprintf(msg, sizeof(msg), "no instance '%.120s' in mesh '%s' (an id like "
+		    "api@v1.0 or a name like api.0, as status shows)", what, m->cfg.mesh.name);
+		control_send_str(c, IPC_REPLY, msg);
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	if (svc_restart(in, msg, sizeof(msg)) == -1) {
+		control_send_str(c, IPC_REPLY, msg);
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	control_send_str(c, IPC_REPLY, msg);
+	control_send_str(c, IPC_DONE, "0");
+}
+
+/* `breaker-reset SERVICE [VERSION.INDEX]`: IPC_BREAKER_RESET with the
+ * same words to every attached sidecar that calls SERVICE. */
+static void
+control_breaker_reset(struct conn *c, const char *args)
+{
+	struct meshd *m = c->ctl->m;
+	char svc[CONF_NAME_MAX], which[CONF_VERSION_MAX + 16] = "", msg[512];
+	size_t i, n = 0;
+	int found = 0, words;
+
+	_Static_assert(CONF_NAME_MAX == 64 && CONF_VERSION_MAX + 16 == 48,
+	    "the sscanf widths below fit the buffers");
+	words = sscanf(args, "%63s %47s", svc, which);
+	for (i = 0; words >= 1 && i < m->ninst; i++) {
+		const struct reg_instance *ri = m->insts[i].ri;
+		char vi[CONF_VERSION_MAX + 16];
+
+		if (strcmp(ri->svc->name, svc) != 0)
+			continue;
+		snprintf(vi, sizeof(vi), "%s.%u", ri->svc->version, ri->index);
+		if (words == 1 || strcmp(vi, which) == 0)
+			found = 1;
+	}
+	if (!found) {
+		snprintf(msg, sizeof(msg), "breaker-reset: no service '%.63s'%s%.47s in mesh '%s'",
+		    words >= 1 ? svc : "", words == 2 ? " instance " : "", words == 2 ? which : "",
+		    m->cfg.mesh.name);
+		control_send_str(c, IPC_REPLY, msg);
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	snprintf(msg, sizeof(msg), "%s%s%s", svc, words == 2 ? " " : "", words == 2 ? which : "");
+	for (i = 0; i < m->ninst; i++) {
+		struct conn *pc = m->insts[i].conn;
+
+		if (pc == NULL || pc->dead || !registry_calls(m->insts[i].ri, svc))
+			continue;
+		control_send_str(pc, IPC_BREAKER_RESET, msg);
+		n++;
+	}
+	outlog_event("breaker-reset %s (meshctl): sent to %zu caller sidecar(s)", msg, n);
+	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), ": breakers reset in %zu caller "
+	    "sidecar(s)", n);
+	control_send_str(c, IPC_REPLY, msg);
+	control_send_str(c, IPC_DONE, "0");
+}
+
 /* `reload`: the report (or the file's errors) as one REPLY. */
 static void
 control_reload(struct conn *c)
@@ -475,6 +562,10 @@ control_cmd(struct conn *c, const char *cmd)
 		control_weight(c, cmd + 7);
 	} else if (strcmp(cmd, "reload") == 0) {
 		control_reload(c);
+	} else if (strncmp(cmd, "restart ", 8) == 0) {
+		control_restart(c, cmd + 8);
+	} else if (strncmp(cmd, "breaker-reset ", 14) == 0) {
+		control_breaker_reset(c, cmd + 14);
 	} else if (strcmp(cmd, "logs") == 0) {
 		outlog_ring(control_ring_cb, c);
 		c->wait = WAIT_LOGS;
@@ -483,7 +574,7 @@ control_cmd(struct conn *c, const char *cmd)
 
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
 		    "status --json, certs, certs --json, certs --rotate, down, wait-ready, "
-		    "logs, weight, reload)", cmd);
+		    "logs, weight, reload, restart, breaker-reset)", cmd);
 		control_send_str(c, IPC_REPLY, msg);
 		control_send_str(c, IPC_DONE, "2");
 	}

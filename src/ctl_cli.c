@@ -41,6 +41,7 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "      --timeout SECS   up -d, down: how long to wait (default %d, %d)\n"
 	    "      --json           status, certs: one JSON document\n"
 	    "      --rotate         certs: every sidecar renews its certificate now\n"
+	    "  -i, --interval SECS  top: seconds between frames (default 1; 0.5 allowed)\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
 	    CTL_DEFAULT_FILE, CTL_UP_TIMEOUT_S, CTL_DOWN_TIMEOUT_S);
@@ -78,6 +79,21 @@ ctl_cli_seconds(const char *s, unsigned *out)
 	return 0;
 }
 
+/* Seconds with an optional fraction ("1", "0.5"), 0.1..3600. */
+static int
+ctl_cli_interval(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v >= 0.1 && v <= CTL_TIMEOUT_MAX_S))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 int
 ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_opts *o)
@@ -88,6 +104,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "json",    no_argument,       NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "rotate",  no_argument,       NULL, 'R' },
+		{ "interval", required_argument, NULL, 'i' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,7 +115,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 	/* '+': stop at the first operand; ':' : report a missing argument. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:f:dh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:dhi:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!(cmd->opts & CTL_OPT_FILE))
@@ -127,6 +144,12 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			if (ctl_cli_seconds(optarg, &o->timeout_s) == -1)
 				return ctl_cli_bad(cmd, "--timeout '%s': want whole seconds, 1..3600", optarg);
+			break;
+		case 'i':
+			if (!(cmd->opts & CTL_OPT_INTERVAL))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (ctl_cli_interval(optarg, &o->interval) == -1)
+				return ctl_cli_bad(cmd, "-i '%s': want seconds, 0.1..3600 (decimals allowed)", optarg);
 			break;
 		case 'h':
 			ctl_cli_cmd_usage(stdout, cmd);

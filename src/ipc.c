@@ -22,6 +22,7 @@ ipc_type_known(uint16_t type)
 	switch (type) {
 	case IPC_HELLO: case IPC_READY: case IPC_FAIL: case IPC_CSR:
 	case IPC_CONFIG: case IPC_CERT: case IPC_CERT_FAIL: case IPC_ROTATE:
+	case IPC_BREAKER_RESET:
 	case IPC_CMD: case IPC_REPLY: case IPC_DONE: case IPC_LOGLINE:
 		return 1;
 	}

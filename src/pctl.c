@@ -12,6 +12,7 @@
 
 #include <ev.h>
 
+#include "mesh/breaker.h"
 #include "mesh/ident.h"
 #include "mesh/ipc.h"
 #include "mesh/log.h"
@@ -237,6 +238,37 @@ pctl_config(const char *text, size_t len)
 	}
 }
 
+/* IPC_BREAKER_RESET "SERVICE [VERSION.INDEX]": close the breakers of
+ * those endpoints of the current config (stats rows follow at the next
+ * pstats sync). */
+static void
+pctl_breaker_reset(const char *p)
+{
+	char svc[PCFG_NAME_MAX], which[PCFG_NAME_MAX + 16] = "", vi[PCFG_NAME_MAX + 16];
+	const struct pcfg *cfg = pstate.cfg;
+	size_t i, k, n = 0, closed = 0;
+	int words;
+
+	_Static_assert(PCFG_NAME_MAX == 64, "the sscanf widths below fit the buffers");
+	words = sscanf(p, "%63s %79s", svc, which);
+	for (i = 0; words >= 1 && cfg != NULL && i < cfg->nservices; i++) {
+		const struct pcfg_service *s = &cfg->services[i];
+
+		if (strcmp(s->name, svc) != 0)
+			continue;
+		for (k = 0; k < s->nendpoints; k++) {
+			snprintf(vi, sizeof(vi), "%s.%u", s->endpoints[k].version,
+			    s->endpoints[k].index);
+			if (words == 2 && strcmp(vi, which) != 0)
+				continue;
+			n++;
+			closed += (size_t)breaker_reset(s->endpoints[k].port);
+		}
+	}
+	log_info("breaker reset asked by meshd for %s: %zu endpoint(s), %zu were open",
+	    p, n, closed);
+}
+
 static void
 pctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -276,7 +308,9 @@ pctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			log_info("meshd asks for a new certificate now");
 			pctl.want_cert = 1;
 			pctl_request_cert();
-		} else
+		} else if (type == IPC_BREAKER_RESET)
+			pctl_breaker_reset(payload);
+		else
 			log_warnx("control socket %s: unexpected message type %u", pctl.path, type);
 	}
 }

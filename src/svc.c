@@ -147,7 +147,14 @@ svc_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		in->proxy_ready = 0;
 	else
 		health_stop(&in->hc);
-	if (p->state == PROC_STOPPING || in->m->phase >= MESHD_STOPPING) {
+	if (p->restart_asked && in->m->phase < MESHD_STOPPING) {
+		/* svc_restart(): not a failure, no crash counted */
+		p->restart_asked = 0;
+		p->state = PROC_BACKOFF;
+		outlog_event("%s: stopped for a restart; starting in %.1f s", p->name,
+		    SVC_BACKOFF_MIN);
+		svc_arm(p, SVC_BACKOFF_MIN);
+	} else if (p->state == PROC_STOPPING || in->m->phase >= MESHD_STOPPING) {
 		char how[96];
 
 		svc_exit_str(w->rstatus, how, sizeof(how));
@@ -392,6 +399,50 @@ svc_proxy_failed(struct inst *in, const char *msg)
 	/* it should exit by itself; make sure, and let the restart policy act */
 	if (in->proxy.state == PROC_RUNNING)
 		kill(-in->proxy.pid, SIGTERM);
+}
+
+int
+svc_restart(struct inst *in, char *buf, size_t size)
+{
+	struct proc *p = in->ri->svc->command != NULL ? &in->app : &in->proxy;
+
+	if (in->m->phase >= MESHD_STOPPING) {
+		snprintf(buf, size, "mesh '%s' is stopping", in->m->cfg.mesh.name);
+		return -1;
+	}
+	if (p->restart_asked) {
+		snprintf(buf, size, "%s is already restarting", p->name);
+		return -1;
+	}
+	p->ncrashes = 0;
+	p->backoff = SVC_BACKOFF_MIN;
+	switch (p->state) {
+	case PROC_RUNNING:
+		snprintf(buf, size, "restarting %s (SIGTERM to pid %d)", p->name, (int)p->pid);
+		outlog_event("%s: restart asked (meshctl restart): SIGTERM to process group %d",
+		    p->name, (int)p->pid);
+		p->restart_asked = 1;
+		kill(-p->pid, SIGTERM);
+		p->state = PROC_STOPPING;
+		svc_arm(p, SVC_STOP_WAIT);
+		break;
+	case PROC_IDLE:
+		snprintf(buf, size, "%s is starting already (its sidecar is not ready)", p->name);
+		return -1;
+	case PROC_STOPPING:
+		snprintf(buf, size, "%s is stopping", p->name);
+		return -1;
+	case PROC_BACKOFF:
+	case PROC_EXITED:
+	case PROC_FATAL:
+		snprintf(buf, size, "starting %s again now", p->name);
+		outlog_event("%s: restart asked (meshctl restart): starting now", p->name);
+		p->state = PROC_BACKOFF;
+		svc_arm(p, 0.);
+		break;
+	}
+	svc_update(in->m);
+	return 0;
 }
 
 static int

@@ -70,6 +70,9 @@ int  breaker_gate(uint16_t port);
 /* Milliseconds on the breaker's clock (CLOCK_MONOTONIC unless set). */
 uint64_t breaker_now_ms(void);
 void breaker_set_clock(uint64_t (*now_ms)(void));
+/* Close port's breaker now (`meshctl breaker-reset`): 1 when it was open
+ * or half-open, 0 when closed already or unknown. */
+int  breaker_reset(uint16_t port);
 /* Forget every breaker (tests). */
 void breaker_reset_all(void);
 

@@ -34,6 +34,16 @@
  *                     or applied but not saved, as the reply says)
  *     reload          re-read the config file (reload.h): REPLY <report>
  *                     + DONE "0", or REPLY <the file's errors> + DONE "1"
+ *     restart INSTANCE
+ *                     INSTANCE an id (api@v1.0) or a name (api.0):
+ *                     svc_restart() restarts its app (its sidecar without
+ *                     a command): REPLY "restarting ..." + DONE "0";
+ *                     REPLY <why not> + DONE "1" (unknown, stopping...)
+ *     breaker-reset SERVICE [VERSION.INDEX]
+ *                     IPC_BREAKER_RESET "SERVICE [VERSION.INDEX]" to every
+ *                     attached sidecar that calls SERVICE (pctl.h): REPLY
+ *                     "... reset in N caller sidecar(s)" + DONE "0";
+ *                     REPLY <why> + DONE "1" for an unknown service/instance
  *     anything else   REPLY "unknown command ..." + DONE "2"
  * Nothing blocks: each connection has a bounded output queue
  * (CONTROL_OUT_MAX); a client that does not read is dropped.

@@ -44,6 +44,7 @@ enum ctl_exit {
 #define CTL_OPT_TIMEOUT  0x8u   /* --timeout SECS */
 #define CTL_OPT_ROTATE   0x10u  /* --rotate (certs) */
 #define CTL_OPT_ARGS     0x20u  /* operands after the options (weight) */
+#define CTL_OPT_INTERVAL 0x40u  /* -i SECS, --interval SECS (top; decimals allowed) */
 
 struct ctl_opts {
 	const char *file;       /* CTL_DEFAULT_FILE unless -f */
@@ -53,6 +54,7 @@ struct ctl_opts {
 	int         rotate;
 	char      **args;       /* CTL_OPT_ARGS: the operands, in order */
 	int         nargs;
+	double      interval;   /* CTL_OPT_INTERVAL: seconds, 0.1..3600; 0 default */
 };
 
 struct ctl_cmd {
@@ -191,5 +193,8 @@ int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
 int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
+int ctl_top(const struct ctl_opts *o);      /* ctl_top.c (top.h) */
+int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
+int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
 
 #endif

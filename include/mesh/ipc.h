@@ -32,6 +32,8 @@ enum ipc_type {
 	IPC_CERT    = 11, /* the issued leaf PEM followed by the CA certificate PEM */
 	IPC_CERT_FAIL = 12, /* why meshd refused to sign the last IPC_CSR */
 	IPC_ROTATE  = 13, /* "" : renew the leaf now (meshctl certs --rotate) */
+	IPC_BREAKER_RESET = 14, /* "SERVICE [VERSION.INDEX]": close those endpoints'
+	                         * breakers now (meshctl breaker-reset, top's `b`) */
 	/* meshctl -> meshd */
 	IPC_CMD     = 20, /* "status" | "status --json" | "down" | "wait-ready" | "logs" | "ping" */
 	/* meshd -> meshctl */

@@ -67,6 +67,7 @@ struct proc {
 	ev_tstamp          crashes[SVC_CRASH_COUNT];  /* ring of short-run exits */
 	unsigned           ncrashes;
 	int                settled;        /* app: up for SVC_SETTLE */
+	int                restart_asked;  /* stopping for svc_restart(): start again */
 };
 
 struct inst {
@@ -92,6 +93,16 @@ void svc_stop_all(struct meshd *m);
 /* From control.c: the sidecar of `in` said READY, or FAIL with a message. */
 void svc_proxy_ready(struct inst *in);
 void svc_proxy_failed(struct inst *in, const char *msg);
+
+/*
+ * `meshctl restart` (control.h): restart in's app now — its sidecar when
+ * the service has no command — with a fresh crash-loop count and
+ * backoff: a running one gets SIGTERM (SIGKILL after SVC_STOP_WAIT) and
+ * starts again SVC_BACKOFF_MIN after it exits; one in backoff starts
+ * now; a FATAL or exited one starts again.  0 with what happens in buf,
+ * or -1 with why not (meshd stopping, already restarting).
+ */
+int  svc_restart(struct inst *in, char *buf, size_t size);
 
 /* Recompute endpoints, push configs, answer waiters, move the phase. */
 void svc_update(struct meshd *m);
