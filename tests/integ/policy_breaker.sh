@@ -82,6 +82,22 @@ check "the gateway's stats count a breaker opened" test "$(gw_stat opened)" -ge 
 is "the gateway's stats show one breaker open now" "$(gw_stat open)" 1
 meshctl status -f "$T/mesh.ini" >"$T/status.txt" 2>&1
 check "meshctl status shows it (BRK/EJ 1/0 on gateway.0)" grep -qE '^gateway .* 1/0( |$)' "$T/status.txt"
+# each endpoint's state as its callers hold it (endpoint rows, synced twice a second)
+api_brk() {
+	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+for s in d['services']:
+    for i in s['instances']:
+        if s['name'] == 'api' and i['index'] == $1:
+            print((i.get('breaker') or {}).get('state'))"
+}
+api0_open() { [ "$(api_brk 0)" = open ]; }
+wait_for 2 api0_open
+is "status --json: api.0's breaker is open" "$(api_brk 0)" open
+is "status --json: api.1's breaker is closed" "$(api_brk 1)" closed
+meshctl status -f "$T/mesh.ini" >"$T/status.txt" 2>&1
+check "meshctl status names it (breaker api.0: open)" grep -q 'breaker api.0: open' "$T/status.txt"
 
 # half-open after the cooldown: one probe, it fails, open again
 left=$(( 5500 - ($(date +%s%N) - tripped) / 1000000 ))
