@@ -126,5 +126,15 @@ print("ejections", v[22], "ejected", v[23])
 sys.exit(0 if n > 23 and v[22] == 1 and v[23] == 1 else 1)
 EOF
 
+# meshctl status: the ejected instance, as the gateway holds it
+ejected() {
+	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+print(sorted(i['index'] for s in d['services'] if s['name'] == 'flaky'
+             for i in s['instances'] if i.get('ejected')))"
+}
+is "status --json: flaky.2 is ejected, the others are not" "$(ejected)" "[2]"
+
 mesh_down_checked "$T/mesh.ini"
 exit 0
