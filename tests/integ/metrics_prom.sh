@@ -79,6 +79,11 @@ is "web's inbound histogram: _count is N" \
 	"$(sum_of '^mesh_request_duration_seconds_count\{.*service="web".*direction="inbound"')" "$N"
 is "web's inbound histogram: le=+Inf is N" \
 	"$(sum_of '^mesh_request_duration_seconds_bucket\{.*service="web".*direction="inbound".*le="\+Inf"')" "$N"
+st_n=$(meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(sum(s["summary"]["requests"] for s in d["services"] if s["name"] == "web"))' 2>/dev/null)
+is "meshctl status --json agrees: web's summary counts N requests" "$st_n" "$N"
 is "web's instance is up" "$(sum_of '^mesh_instance_up\{.*instance="web@v1.0"\}')" 1
 check "meshd's resident bytes" grep -Eq '^mesh_process_resident_bytes\{mesh="metrics-prom",process="meshd"\} [1-9][0-9]*$' "$T/m.txt"
 check "web's app and sidecar resident bytes" bash -c '
