@@ -38,7 +38,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs weight reload check version help"
+	local cmds="up down status certs weight reload top restart breaker-reset check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -55,7 +55,7 @@ _meshctl()
 	-f|--file)
 		COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
 		return ;;
-	--timeout)
+	--timeout|-i|--interval)
 		return ;;
 	esac
 	local opts
@@ -66,8 +66,14 @@ _meshctl()
 	certs)   opts="-f --file --json --rotate -h --help" ;;
 	weight)  _meshctl_weight; return ;;
 	reload)  opts="-f --file -h --help" ;;
+	top)     opts="-f --file -i --interval -h --help" ;;
+	restart|breaker-reset)
+		case $cur in
+		-*) opts="-f --file -h --help" ;;
+		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' mesh.ini 2>/dev/null | sort -u) ;;
+		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs weight reload check version" ;;
+	help)    opts="up down status certs weight reload top restart breaker-reset check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
