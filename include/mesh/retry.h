@@ -12,7 +12,8 @@
  *   RETRY_NO_BODY     the request cannot be sent again as it was (part
  *                     of its body is gone upstream and was not kept)
  *   RETRY_NO_METHOD   not idempotent (GET HEAD OPTIONS PUT DELETE TRACE)
- *                     and its body is unknown or over retry_buffer bytes;
+ *                     and its body is unknown or over retry_buffer bytes
+ *                     (a chunked body is known once it has all been kept);
  *                     a connect failure is exempt: nothing reached the
  *                     app, so any method may go again
  *   RETRY_NO_TIME     the route's `timeout` leaves no time for the backoff
