@@ -31,6 +31,7 @@
 #include "mesh/mcert.h"
 #include "mesh/metrics.h"
 #include "mesh/notify.h"
+#include "mesh/otlp.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
@@ -62,6 +63,7 @@ meshd_cleanup(void)
 		control_close(&M);
 	metrics_srv_close(metrics);
 	metrics = NULL;
+	otlp_stop();
 	mcert_close();
 	if (M.insts != NULL)
 		svc_free(&M);
@@ -377,6 +379,9 @@ main(int argc, char **argv)
 	outlog_init(meshd_width(), control_line, M.ctl);
 	if (metrics != NULL)
 		metrics_srv_start(metrics, M.loop, metrics_render_meshd, &M);
+	/* spans to the collector: optional, so a bad one only warns */
+	if (otlp_start(&M, err, sizeof(err)) == -1)
+		outlog_event("traces: %s; spans are not exported", err);
 	ev_signal_init(&sigterm, meshd_signal_cb, SIGTERM);
 	ev_signal_init(&sigint, meshd_signal_cb, SIGINT);
 	ev_signal_start(M.loop, &sigterm);
