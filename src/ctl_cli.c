@@ -39,12 +39,15 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "  -f, --file FILE      the mesh's config file (default ./%s)\n"
 	    "  -d, --detach         up: start in the background, return once ready\n"
 	    "      --timeout SECS   up -d, down: how long to wait (default %d, %d)\n"
-	    "      --json           status, certs: one JSON document\n"
+	    "      --json           status, certs, traces: one JSON document\n"
 	    "      --rotate         certs: every sidecar renews its certificate now\n"
+	    "      --slow           traces: the slowest of the last minute, not the latest\n"
+	    "  -n N                 traces: how many traces (default %u)\n"
+	    "      --service S      traces: only traces through service S\n"
 	    "  -i, --interval SECS  top: seconds between frames (default 1; 0.5 allowed)\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
-	    CTL_DEFAULT_FILE, CTL_UP_TIMEOUT_S, CTL_DOWN_TIMEOUT_S);
+	    CTL_DEFAULT_FILE, CTL_UP_TIMEOUT_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
 }
 
 static int ctl_cli_bad(const struct ctl_cmd *cmd, const char *fmt, ...)
@@ -94,6 +97,21 @@ ctl_cli_interval(const char *s, double *out)
 	return 0;
 }
 
+static int
+ctl_cli_count(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
+	    v == 0 || v > CTL_TRACES_MAX_N)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
 int
 ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
     struct ctl_opts *o)
@@ -104,6 +122,8 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "json",    no_argument,       NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "rotate",  no_argument,       NULL, 'R' },
+		{ "slow",    no_argument,       NULL, 'S' },
+		{ "service", required_argument, NULL, 'V' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -115,7 +135,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 	/* '+': stop at the first operand; ':' : report a missing argument. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:f:dhi:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:dhi:n:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			if (!(cmd->opts & CTL_OPT_FILE))
@@ -150,6 +170,25 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			if (ctl_cli_interval(optarg, &o->interval) == -1)
 				return ctl_cli_bad(cmd, "-i '%s': want seconds, 0.1..3600 (decimals allowed)", optarg);
+			break;
+		case 'S':
+			if (!(cmd->opts & CTL_OPT_TRACES))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->slow = 1;
+			break;
+		case 'n':
+			if (!(cmd->opts & CTL_OPT_TRACES))
+				return ctl_cli_bad(cmd, "unknown option '%s'", "-n");
+			if (ctl_cli_count(optarg, &o->count) == -1)
+				return ctl_cli_bad(cmd, "-n '%s': want a whole number, 1..%u", optarg,
+				    CTL_TRACES_MAX_N);
+			break;
+		case 'V':
+			if (!(cmd->opts & CTL_OPT_TRACES))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (optarg[0] == '\0')
+				return ctl_cli_bad(cmd, "%s", "--service needs a service name");
+			o->service = optarg;
 			break;
 		case 'h':
 			ctl_cli_cmd_usage(stdout, cmd);

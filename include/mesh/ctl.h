@@ -45,6 +45,9 @@ enum ctl_exit {
 #define CTL_OPT_ROTATE   0x10u  /* --rotate (certs) */
 #define CTL_OPT_ARGS     0x20u  /* operands after the options (weight) */
 #define CTL_OPT_INTERVAL 0x40u  /* -i SECS, --interval SECS (top; decimals allowed) */
+#define CTL_OPT_TRACES   0x80u  /* --slow, -n N, --service S (traces) */
+#define CTL_TRACES_DEFAULT_N 10u
+#define CTL_TRACES_MAX_N     10000u
 
 struct ctl_opts {
 	const char *file;       /* CTL_DEFAULT_FILE unless -f */
@@ -55,6 +58,9 @@ struct ctl_opts {
 	char      **args;       /* CTL_OPT_ARGS: the operands, in order */
 	int         nargs;
 	double      interval;   /* CTL_OPT_INTERVAL: seconds, 0.1..3600; 0 default */
+	int         slow;       /* CTL_OPT_TRACES: --slow */
+	unsigned    count;      /* CTL_OPT_TRACES: -n N (0: the command's default) */
+	const char *service;    /* CTL_OPT_TRACES: --service S, NULL: every service */
 };
 
 struct ctl_cmd {
@@ -183,6 +189,51 @@ const char *ctl_term_esc(FILE *f, enum ctl_color c);
 /* Print one line, colouring well-known state words (READY, FATAL...). */
 void        ctl_term_line(FILE *f, const char *line, size_t len);
 
+/* ---- traces (ctl_traces.c reads the rings, ctl_traces_fmt.c prints) --- */
+
+struct stats_span_rec;
+
+/* One span of a trace in tree order. */
+struct ctl_traces_node {
+	const struct stats_span_rec *span;
+	unsigned depth;        /* 0: a root */
+	int      parent;       /* index in the node array, -1 for a root */
+	int      orphan;       /* names a parent that is not among the spans */
+};
+
+/*
+ * The spans of one trace, spans[0..n), as a tree into out[0..n): depth
+ * first, roots and each node's children by start time.  A span's parent
+ * is the span whose span_id is its parent_id (a server span's parent is
+ * the calling client span; a client span's, the server span of the
+ * request that made the app call out).  A span whose parent is missing
+ * is an orphan and starts a tree of its own, as does any span in a
+ * parent cycle.  Allocates (n * a few words); -1 when out of memory,
+ * else n.
+ */
+long   ctl_traces_tree(const struct stats_span_rec *spans, size_t n,
+                       struct ctl_traces_node *out);
+
+struct ctl_traces_query {
+	unsigned    count;     /* traces to print (the most recent, or slowest) */
+	const char *service;   /* only traces with a span of this service; NULL: all */
+	int         slow;      /* order by the longest span, not by recency */
+	int         json;
+	const char *mesh;      /* the mesh's name, for --json */
+};
+
+/*
+ * Group spans[0..n) (any order; sorted in place, exact duplicates
+ * dropped) by trace id and print the traces q asks for on out: trees in
+ * text, or one JSON document (man/meshctl.1 has the schema).  Returns the
+ * number of traces printed, -1 when out of memory.
+ */
+long   ctl_traces_report(FILE *out, struct stats_span_rec *spans, size_t n,
+                         const struct ctl_traces_query *q);
+/* The JSON document's head, up to the traces array's '[' (a stopped mesh
+ * prints it, then "]}"). */
+void   ctl_traces_json_head(FILE *out, const struct ctl_traces_query *q, int running);
+
 /* ---- commands: one file each ------------------------------------------ */
 
 int ctl_up(const struct ctl_opts *o);       /* ctl_up.c */
@@ -193,6 +244,7 @@ int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
 int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
+int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_top(const struct ctl_opts *o);      /* ctl_top.c (top.h) */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
