@@ -6,6 +6,7 @@
  *   testapp [--port P] [--name NAME] [--tcp]
  *   GET /  /whoami  /env/VAR  /bytes?n=N  /status/NNN  /delay?ms=N  /count
  *       /call?url=U  /ws (Upgrade: echo|websocket)      POST|PUT /echo
+ *   /call forwards the request's traceparent and tracestate headers.
  *   --tcp: on connect writes "NAME\n", then echoes every byte.
  *
  * Fault injection (HTTP only; each also from the environment, so a
@@ -102,6 +103,10 @@ struct conn {
 	bool             abort;       /* --reset-pct: reset instead of answering */
 	bool             deferred;    /* --delay-ms: dpath is served when the timer fires */
 	char             dpath[TARGET_MAX];
+	/* W3C trace context of the request, forwarded by /call as a traced
+	 * app does ("" when absent or too long to be valid) */
+	char             traceparent[128];
+	char             tracestate[600];
 };
 
 static const char *g_name;
@@ -359,7 +364,12 @@ static void do_call(struct conn *c, const char *url)
 		goto done;
 	}
 	int k = snprintf(resp, CALL_MAX, "GET %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: testapp\r\n"
-	                 "Connection: close\r\n\r\n", url, url[7 + alen] == '\0' ? "/" : "", auth);
+	                 "%s%s%s%s%s%s"
+	                 "Connection: close\r\n\r\n", url, url[7 + alen] == '\0' ? "/" : "", auth,
+	                 c->traceparent[0] ? "traceparent: " : "", c->traceparent,
+	                 c->traceparent[0] ? "\r\n" : "",
+	                 c->tracestate[0] ? "tracestate: " : "", c->tracestate,
+	                 c->tracestate[0] ? "\r\n" : "");
 	if (k < 0 || k >= CALL_MAX || send(fd, resp, (size_t)k, MSG_NOSIGNAL) != k) {
 		snprintf(err, sizeof err, "send to proxy %s:%s: %s", hp, port, strerror(errno));
 		goto done;
@@ -626,6 +636,7 @@ static int parse_head(struct conn *c, char *h, size_t n)
 	long long clen = -1;
 	bool te = false, conn_close = false, conn_ka = false, conn_up = false, expect = false;
 	c->upgrade[0] = '\0';
+	c->traceparent[0] = c->tracestate[0] = '\0';
 	for (line = eol + 1; line < lim; line = eol + 1) {
 		eol = memchr(line, '\n', (size_t)(lim - line));
 		if (eol == line || *(eol - 1) != '\r')
@@ -674,6 +685,12 @@ static int parse_head(struct conn *c, char *h, size_t n)
 			conn_close |= has_token(v, vl, "close");
 			conn_ka |= has_token(v, vl, "keep-alive");
 			conn_up |= has_token(v, vl, "upgrade");
+		} else if (NAME_IS("traceparent")) {
+			if (vl < sizeof c->traceparent)
+				snprintf(c->traceparent, sizeof c->traceparent, "%.*s", (int)vl, v);
+		} else if (NAME_IS("tracestate")) {
+			if (vl < sizeof c->tracestate)
+				snprintf(c->tracestate, sizeof c->tracestate, "%.*s", (int)vl, v);
 		} else if (NAME_IS("Upgrade")) {
 			snprintf(c->upgrade, sizeof c->upgrade, "%.*s", (int)vl, v);
 		} else if (NAME_IS("Expect")) {
