@@ -38,7 +38,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs weight reload top restart breaker-reset check version help"
+	local cmds="up down status certs traces weight reload top restart breaker-reset check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -55,7 +55,15 @@ _meshctl()
 	-f|--file)
 		COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
 		return ;;
-	--timeout|-i|--interval)
+	--timeout|-i|--interval|-n)
+		return ;;
+	--service)
+		# the file's services (-f, or ./mesh.ini)
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in -f|--file) file=${COMP_WORDS[j+1]} ;; esac
+		done
+		COMPREPLY=($(compgen -W "$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u)" -- "$cur"))
 		return ;;
 	esac
 	local opts
@@ -64,6 +72,7 @@ _meshctl()
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
 	certs)   opts="-f --file --json --rotate -h --help" ;;
+	traces)  opts="-f --file --slow --json -n --service -h --help" ;;
 	weight)  _meshctl_weight; return ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
@@ -73,7 +82,7 @@ _meshctl()
 		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' mesh.ini 2>/dev/null | sort -u) ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs weight reload top restart breaker-reset check version" ;;
+	help)    opts="up down status certs traces weight reload top restart breaker-reset check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
