@@ -302,6 +302,8 @@ ctl_traces_print_node(FILE *out, const struct ctl_traces_node *nd)
 	fprintf(out, "  %s ", client ? "->" : "<-");
 	if (s->peer[0] != '\0')
 		ctl_traces_text(out, s->peer, sizeof(s->peer));
+	else if (client && s->authority[0] != '\0')
+		ctl_traces_text(out, s->authority, sizeof(s->authority));  /* no such service */
 	else
 		fputc('?', out);
 	if (s->upstream[0] != '\0') {

@@ -211,7 +211,7 @@ test_report_text(void **state)
 static void
 test_report_orphan_text(void **state)
 {
-	struct stats_span_rec s[2];
+	struct stats_span_rec s[3];
 	struct ctl_traces_query q = { .count = 10 };
 	long shown;
 	char *t;
@@ -221,11 +221,17 @@ test_report_orphan_text(void **state)
 	mk(&s[1], 9, 11, 10, 1, 10, 1, "api");
 	strcpy(s[1].peer, "db");
 	strcpy(s[1].upstream, "v1.0");
-	t = report(s, 2, &q, &shown);
+	/* no such service: the authority it asked for stands in */
+	mk(&s[2], 9, 12, 10, 2, 10, 1, "api");
+	strcpy(s[2].authority, "nosuch");
+	s[2].status = 404;
+	s[2].flags |= STATS_SF_NR;
+	t = report(s, 3, &q, &shown);
 	assert_int_equal(shown, 1);
 	assert_non_null(strstr(t, "\n  api@v1.0  server  GET /x  <- ?  200  0.010 ms"
 	    "  (parent 0000000000000099 not in the rings)\n"
-	    "    api@v1.0  client  GET /x  -> db(v1.0)  200  0.010 ms\n"));
+	    "    api@v1.0  client  GET /x  -> db(v1.0)  200  0.010 ms\n"
+	    "    api@v1.0  client  GET /x  -> nosuch  404  0.010 ms  flags=NR\n"));
 	free(t);
 }
 
