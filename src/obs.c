@@ -118,22 +118,25 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 		memcpy(o->trace_id, t.trace_id, sizeof(o->trace_id));
 	else
 		memset(o->trace_id, 0, sizeof(o->trace_id));
-	/* B3 without a decision: this hop decides, within the trace it got */
-	if (has_tp && t.sample_deferred)
-		t.sampled = obs_cfg.sample > 0 && trace_sample(&obs_cfg.rng, obs_cfg.sample);
-	if (has_tp && !t.sampled) {
-		/* someone upstream decided: forward it as it is */
-	} else if (has_tp || (obs_cfg.sample > 0 && trace_sample(&obs_cfg.rng, obs_cfg.sample))) {
+	if (has_tp && !t.sample_deferred && !t.sampled) {
+		/* someone upstream decided not to record: forward it as it is */
+	} else if (has_tp || obs_cfg.sample > 0) {
+		/* a trace we record, or the first sidecar's decision not to: the
+		 * context goes on either way, so no later hop starts a trace of
+		 * its own in the middle of this request (B3 without a decision:
+		 * this hop decides, within the trace it got) */
+		int sampled = has_tp && !t.sample_deferred ? 1 :
+		    trace_sample(&obs_cfg.rng, obs_cfg.sample);
+
 		if (has_tp) {
-			memcpy(o->trace_id, t.trace_id, sizeof(o->trace_id));
 			memcpy(o->parent_id, t.span_id, sizeof(o->parent_id));
 		} else {
 			trace_new_id(&obs_cfg.rng, o->trace_id, sizeof(o->trace_id));
 			memset(o->parent_id, 0, sizeof(o->parent_id));
 		}
 		trace_new_id(&obs_cfg.rng, o->span_id, sizeof(o->span_id));
-		trace_format(o->traceparent, o->trace_id, o->span_id, 1);
-		o->record = 1;
+		trace_format(o->traceparent, o->trace_id, o->span_id, sampled);
+		o->record = (uint8_t)sampled;
 	}
 	o->detail = o->record || obs_cfg.access_log;
 	if (o->detail) {

@@ -23,7 +23,7 @@ export PATH MESH_APPS MESH_PROXY
 
 ini=$here/mesh.ini
 # the file and the host (ports 8080, 8100-8101, 8200, 8300, 8400, 8500,
-# 8510 and 15000 up must be free)
+# 8510, 9901 and 15000 up must be free)
 if ! meshctl check -f "$ini" >/dev/null; then
 	echo "demo: 'meshctl check -f $ini' found a problem (above); is another demo running?" >&2
 	exit 1
@@ -40,6 +40,8 @@ Starting it in the foreground; Ctrl-C stops it.  In another terminal, try:
   for i in \$(seq 20); do curl -s 'http://127.0.0.1:8080/call?url=http://api/whoami'; done | sort | uniq -c
   echo hello | curl -s --max-time 2 telnet://127.0.0.1:8500     # db, through api's sidecar
   $ctl status -f $ini
+  $ctl traces -f $ini                     # recent traces, as trees of spans
+  curl -s http://127.0.0.1:9901/metrics | grep '^mesh_requests_total'
 MSG
 if meshctl help 2>&1 | grep -qw weight; then
 	echo "  $ctl weight -f $ini api v1=50 v2=50     # then the loop again"

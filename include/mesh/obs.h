@@ -17,9 +17,11 @@
  * Tracing (trace.h).  A sampled request gets a new span id at each hop;
  * the head sent upstream carries `traceparent` with it (obs_traceparent),
  * replacing the one received.  A request that came with an unsampled
- * context is forwarded untouched and records no span; one that came with
- * no context starts a trace only when the `trace` sample draw says so —
- * otherwise nothing is added to it at all.
+ * context is forwarded untouched and records no span.  One that came with
+ * no context gets one from the first sidecar it meets, sampled when the
+ * `trace` draw says so, and unsampled (flags 00) otherwise — so the hops
+ * after it follow that decision instead of starting traces of their own
+ * in the middle of the request.  With `trace 0` nothing is added.
  */
 #ifndef MESH_OBS_H
 #define MESH_OBS_H

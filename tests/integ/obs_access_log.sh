@@ -19,7 +19,7 @@ mesh_ini() {
 [mesh]
 name = obs-alog
 port_base = 34250
-trace_sample = 100%
+trace_sample = ${2:-100%}
 access_log = $1
 
 [service.gateway]
@@ -95,19 +95,36 @@ is "outbound lines name the instance that served" "$(val upstream)" "['v1.0']"
 
 mesh_down_checked "$T/mesh.ini"
 
-# ---- json: into meshd's log, after the sidecar's prefix
-mesh_ini json >"$T/mesh.ini"
+# ---- json: into meshd's log, after the sidecar's prefix; trace_sample = 50%:
+# a trace is started (sampled or not) by the first sidecar only, so every
+# hop of a request names the same trace, and a recorded trace is whole
+mesh_ini json 50% >"$T/mesh.ini"
 mesh_up_or_stop "$T/mesh.ini"
 check "front door accepts (json)" wait_port 34201 10
 for ((i = 0; i < 5; i++)); do curl -s -o /dev/null -m 5 http://127.0.0.1:34201/whoami; done
+for ((i = 0; i < 20; i++)); do curl -s -o /dev/null -m 5 "http://127.0.0.1:34201/call?url=http://api/whoami"; done
 log=$T/.mesh/run/meshd.log
+alines() { grep '| {"time"' "$log" | sed 's/^[^|]*| //'; }
 webin() {
-	grep '| {"time"' "$log" | sed 's/^[^|]*| //' | python3 -c '
+	alines | python3 -c '
 import json, sys
 print(sum(1 for l in sys.stdin
           if json.loads(l)["service"] == "web" and json.loads(l)["direction"] == "inbound"))'
 }
-five_lines() { [ "$(webin)" -ge 5 ]; }
-wait_for 5 five_lines
-is "access_log = json: web's 5 inbound lines in meshd's log" "$(webin)" 5
+all_in() { [ "$(webin)" -ge 25 ]; }
+wait_for 5 all_in
+is "access_log = json: web's 25 inbound lines in meshd's log" "$(webin)" 25
+hops=$(alines | python3 -c '
+import json, sys, collections
+ls = [json.loads(l) for l in sys.stdin]
+ids = {l["trace_id"] for l in ls if l["path"].startswith("/call")}
+c = collections.Counter(l["trace_id"] for l in ls if l["trace_id"] in ids)
+print(len(ids), sorted(set(c.values())))')
+is "trace_sample = 50%: 20 /call requests, 20 trace ids, each on all 4 hops" "$hops" "20 [4]"
+whole=$(meshctl traces -f "$T/mesh.ini" --json -n 100 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+n = [len(t["spans"]) for t in d["traces"] if any(s["path"].startswith("/call") for s in t["spans"])]
+print("some" if 0 < len(n) < 20 else len(n), sorted(set(n)))')
+is "trace_sample = 50%: some /call traces recorded, each with all 4 spans" "$whole" "some [4]"
 mesh_down_checked "$T/mesh.ini"
