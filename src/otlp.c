@@ -10,11 +10,14 @@
  * failing and when it is back, not once a second.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mesh/log.h"
 #include "mesh/meshd.h"
+#include "mesh/metrics.h"
 #include "mesh/otlp.h"
 
 /* Where the exporter is in one instance's ring. */
@@ -219,6 +222,45 @@ otlp_open(struct ev_loop *loop, const char *url, const char *mesh_name,
 	return 0;
 }
 
+/* The exporter's numbers on /metrics (metrics.h extras). */
+static void
+otlp_metrics(FILE *f, const char *mesh, void *arg)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t      off;
+	} fam[] = {
+		{ "mesh_trace_spans_exported_total", "counter",
+		  "Spans the OTLP collector accepted.", offsetof(struct otlp_counters, exported) },
+		{ "mesh_trace_spans_dropped_total", "counter",
+		  "Spans dropped: export queue full or a batch failed.",
+		  offsetof(struct otlp_counters, dropped) },
+		{ "mesh_trace_spans_lost_total", "counter",
+		  "Spans overwritten in a sidecar's ring before meshd read them.",
+		  offsetof(struct otlp_counters, lost) },
+		{ "mesh_trace_export_failures_total", "counter",
+		  "Export requests that failed (no connection, timeout, non-2xx).",
+		  offsetof(struct otlp_counters, failures) },
+		{ "mesh_trace_export_queue_spans", "gauge",
+		  "Spans waiting to be exported.", offsetof(struct otlp_counters, queued) },
+	};
+	struct otlp_counters c;
+	size_t i;
+
+	(void)arg;
+	otlp_counters(&c);
+	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		uint64_t v;
+
+		memcpy(&v, (const char *)&c + fam[i].off, sizeof(v));
+		metrics_family(f, fam[i].name, fam[i].type, fam[i].help);
+		fputs(fam[i].name, f);
+		fputc('{', f);
+		metrics_label(f, 1, "mesh", mesh);
+		fprintf(f, "} %llu\n", (unsigned long long)v);
+	}
+}
+
 int
 otlp_start(struct meshd *m, char *err, size_t errlen)
 {
@@ -229,6 +271,7 @@ otlp_start(struct meshd *m, char *err, size_t errlen)
 	O.m = m;
 	ev_timer_init(&O.tick, otlp_tick_cb, OTLP_TICK_S, OTLP_TICK_S);
 	ev_timer_start(m->loop, &O.tick);
+	(void)metrics_extra_add(otlp_metrics, NULL);
 	log_info("traces: exporting spans to %s%s (OTLP/HTTP JSON)", O.http.where, O.http.path);
 	return 0;
 }
@@ -238,6 +281,7 @@ otlp_stop(void)
 {
 	if (!O.open)
 		return;
+	metrics_extra_remove(otlp_metrics, NULL);
 	if (O.m != NULL)
 		ev_timer_stop(O.loop, &O.tick);
 	otlp_http_close(&O.http);

@@ -25,6 +25,7 @@ name = trace-three
 port_base = 32250
 trace_sample = 100%
 traces = http://127.0.0.1:$SINK_PORT/v1/traces
+metrics = 127.0.0.1:32290
 
 [service.gateway]
 upstreams = web:32202
@@ -222,6 +223,18 @@ assert d["order"] == "slowest" and d["traces"], d
 assert all(t["spans"] for t in d["traces"])' meshctl traces -f "$T/mesh.ini" --slow --json
 traces -n 0 >/dev/null 2>&1
 is "-n 0 is a usage error" "$?" 2
+
+# ---- the exporter's own numbers on /metrics: every span meshctl traces shows
+nspans=$(traces --json -n 100 | python3 -c '
+import json, sys
+print(sum(len(t["spans"]) for t in json.load(sys.stdin)["traces"]))')
+exported() { curl -s -m 5 http://127.0.0.1:32290/metrics |
+	sed -n 's/^mesh_trace_spans_exported_total{mesh="trace-three"} //p'; }
+all_out() { [ "$(exported)" = "$nspans" ]; }
+wait_for 5 all_out
+is "/metrics: mesh_trace_spans_exported_total is the $nspans spans recorded" "$(exported)" "$nspans"
+is "/metrics: nothing dropped" "$(curl -s -m 5 http://127.0.0.1:32290/metrics |
+	sed -n 's/^mesh_trace_spans_dropped_total{mesh="trace-three"} //p')" 0
 
 mesh_down_checked "$T/mesh.ini"
 traces >/dev/null 2>"$T/down.err"
