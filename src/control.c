@@ -204,7 +204,7 @@ control_push(struct meshd *m, struct inst *in)
 	if (c == NULL || c->dead)
 		return;
 	if (registry_document(&m->reg, in->ri, &doc, &len) == -1) {
-		log_warnx("%s: cannot build the sidecar's config: out of memory", in->ri->name);
+		log_warn("%s: cannot build the sidecar's config", in->ri->name);
 		return;
 	}
 	control_send(c, IPC_CONFIG, doc, len);
