@@ -14,6 +14,7 @@
 #include "mesh/mcert.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
+#include "mesh/tlsctx.h"
 
 static struct {
 	struct pki_ca       *ca;
@@ -118,6 +119,7 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 	}
 	log_info("%s: issued %s serial %s, valid %llu s", in->ri->name, mc.info[i].uri,
 	    mc.info[i].serial, (unsigned long long)ttl);
+	tlsctx_trim();   /* issuing is rare: no 800 KB tables kept for it */
 	return 0;
 }
 
