@@ -199,3 +199,32 @@ ctl_conn_run(const struct ctl_mesh *m, const char *cmd, int timeout_ms,
 	}
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }
+
+int
+ctl_conn_reply(const struct ctl_mesh *m, const char *cmd, int timeout_ms)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd, rc;
+
+	if ((rc = ctl_conn_open(m, &fd)) != CTL_OK)
+		return rc;
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		ctl_err("%s", cmd);
+		close(fd);
+		return CTL_FAIL;
+	}
+	rc = ctl_conn_command(fd, cmd, timeout_ms, ctl_conn_print_raw, f);
+	close(fd);
+	fclose(f);
+	if (rc == -1) {
+		ctl_conn_lost(m, cmd, timeout_ms);
+		rc = CTL_FAIL;
+	} else {
+		fputs(text != NULL ? text : "", rc == 0 ? stdout : stderr);
+		rc = rc == 0 ? CTL_OK : rc == CTL_USAGE ? CTL_USAGE : CTL_FAIL;
+	}
+	free(text);
+	return rc;
+}

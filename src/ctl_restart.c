@@ -26,36 +26,12 @@ static int
 ctl_restart_send(const char *file, const char *cmd)
 {
 	struct ctl_mesh m;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	int rc, fd;
+	int rc;
 
 	if ((rc = ctl_mesh_open(file, 0, &m)) != CTL_OK)
 		return rc;
-	if ((rc = ctl_conn_open(&m, &fd)) != CTL_OK) {
-		if (rc == CTL_NOT_RUNNING)
-			rc = ctl_mesh_not_running(&m);
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	if ((f = open_memstream(&text, &len)) == NULL) {
-		ctl_err("%s", cmd);
-		close(fd);
-		ctl_mesh_close(&m);
-		return CTL_FAIL;
-	}
-	rc = ctl_conn_command(fd, cmd, CTL_RESTART_TIMEOUT_MS, ctl_conn_print_raw, f);
-	close(fd);
-	fclose(f);
-	if (rc == -1) {
-		ctl_conn_lost(&m, cmd, CTL_RESTART_TIMEOUT_MS);
-		rc = CTL_FAIL;
-	} else {
-		fputs(text != NULL ? text : "", rc == 0 ? stdout : stderr);
-		rc = rc == 0 ? CTL_OK : rc == CTL_USAGE ? CTL_USAGE : CTL_FAIL;
-	}
-	free(text);
+	if ((rc = ctl_conn_reply(&m, cmd, CTL_RESTART_TIMEOUT_MS)) == CTL_NOT_RUNNING)
+		rc = ctl_mesh_not_running(&m);
 	ctl_mesh_close(&m);
 	return rc;
 }

@@ -18,6 +18,7 @@
 #include "mesh/ctl.h"
 #include "mesh/otlp.h"
 #include "mesh/stats.h"
+#include "mesh/trace.h"
 
 #define CTL_TRACES_INDENT_MAX 24u   /* deeper spans print at this indent */
 
@@ -27,17 +28,6 @@ struct ctl_trace {
 	uint64_t start_ns, end_ns;
 	uint64_t longest_us;      /* the longest span: --slow's order */
 };
-
-static int
-ctl_traces_zero(const uint8_t *id, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (id[i] != 0)
-			return 0;
-	return 1;
-}
 
 static int
 ctl_traces_cmp_byid(const void *a, const void *b, void *arg)
@@ -134,7 +124,7 @@ ctl_traces_tree(const struct stats_span_rec *spans, size_t n, struct ctl_traces_
 		const struct stats_span_rec *s = &spans[i];
 
 		parent[i] = n;
-		if (!ctl_traces_zero(s->parent_id, sizeof(s->parent_id)) &&
+		if (!trace_id_zero(s->parent_id, sizeof(s->parent_id)) &&
 		    memcmp(s->parent_id, s->span_id, sizeof(s->span_id)) != 0)
 			parent[i] = ctl_traces_find(spans, byid, n, s->parent_id);
 	}
@@ -152,7 +142,7 @@ ctl_traces_tree(const struct stats_span_rec *spans, size_t n, struct ctl_traces_
 	/* roots and orphans in start order, then what only a cycle reaches */
 	for (i = 0; i < n; i++)
 		if (parent[i] == n && !w.seen[i])
-			ctl_traces_walk(&w, i, !ctl_traces_zero(spans[i].parent_id,
+			ctl_traces_walk(&w, i, !trace_id_zero(spans[i].parent_id,
 			    sizeof(spans[i].parent_id)));
 	for (i = 0; i < n; i++)
 		if (!w.seen[i])
@@ -324,7 +314,7 @@ ctl_traces_print_node(FILE *out, const struct ctl_traces_node *nd)
 	if (flags[0] != '\0')
 		fprintf(out, "  flags=%s", flags);
 	if (nd->orphan) {
-		stats_hex(pid, s->parent_id, sizeof(s->parent_id));
+		trace_hex(pid, s->parent_id, sizeof(s->parent_id));
 		fprintf(out, "  (parent %s not in the rings)", pid);
 	}
 	fputc('\n', out);
@@ -338,7 +328,7 @@ ctl_traces_print(FILE *out, const struct stats_span_rec *s, const struct ctl_tra
 	uint64_t us = (t->end_ns - t->start_ns) / 1000u;
 	size_t i;
 
-	stats_hex(tid, s[t->first].trace_id, sizeof(s->trace_id));
+	trace_hex(tid, s[t->first].trace_id, sizeof(s->trace_id));
 	ctl_traces_when(when, sizeof(when), t->start_ns);
 	fprintf(out, "%strace %s%s  %s  %" PRIu64 ".%03u ms  %zu span%s\n",
 	    ctl_term_esc(out, CTL_BOLD), tid, ctl_term_esc(out, CTL_RESET), when,
@@ -368,12 +358,12 @@ ctl_traces_json_node(FILE *out, const struct ctl_traces_node *nd, int first)
 	size_t i;
 	int any = 0;
 
-	stats_hex(id, s->span_id, sizeof(s->span_id));
+	trace_hex(id, s->span_id, sizeof(s->span_id));
 	fprintf(out, "%s{\"span_id\":\"%s\"", first ? "" : ",", id);
-	if (ctl_traces_zero(s->parent_id, sizeof(s->parent_id)))
+	if (trace_id_zero(s->parent_id, sizeof(s->parent_id)))
 		fputs(",\"parent_id\":null", out);
 	else {
-		stats_hex(id, s->parent_id, sizeof(s->parent_id));
+		trace_hex(id, s->parent_id, sizeof(s->parent_id));
 		fprintf(out, ",\"parent_id\":\"%s\"", id);
 	}
 	fprintf(out, ",\"depth\":%u,\"orphan\":%s", nd->depth, nd->orphan ? "true" : "false");
@@ -405,7 +395,7 @@ ctl_traces_json(FILE *out, const struct stats_span_rec *s, const struct ctl_trac
 
 	for (i = 0; i < nn; i++)
 		roots += nodes[i].depth == 0;
-	stats_hex(tid, s[t->first].trace_id, sizeof(s->trace_id));
+	trace_hex(tid, s[t->first].trace_id, sizeof(s->trace_id));
 	fprintf(out, "%s{\"trace_id\":\"%s\",\"start_ns\":%" PRIu64 ",\"duration_us\":%" PRIu64
 	    ",\"roots\":%zu,\"spans\":[", first ? "" : ",", tid, t->start_ns,
 	    (t->end_ns - t->start_ns) / 1000u, roots);

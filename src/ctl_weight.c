@@ -31,46 +31,15 @@ static int
 ctl_weight_send(const char *file, const char *cmd, int timeout_ms)
 {
 	struct ctl_mesh m;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
-	int fd, rc;
+	int rc;
 
 	if ((rc = ctl_mesh_open(file, 0, &m)) != CTL_OK) {
 		/* the file's errors are printed: meshd would refuse it alike */
 		ctl_errx("%s: %s has errors; nothing changed", cmd, file);
 		return rc;
 	}
-	rc = ctl_conn_open(&m, &fd);
-	if (rc == CTL_NOT_RUNNING) {
+	if ((rc = ctl_conn_reply(&m, cmd, timeout_ms)) == CTL_NOT_RUNNING)
 		rc = ctl_mesh_not_running(&m);
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	if (rc != CTL_OK) {
-		ctl_mesh_close(&m);
-		return rc;
-	}
-	if ((f = open_memstream(&text, &len)) == NULL) {
-		ctl_err("%s", cmd);
-		close(fd);
-		ctl_mesh_close(&m);
-		return CTL_FAIL;
-	}
-	rc = ctl_conn_command(fd, cmd, timeout_ms, ctl_conn_print_raw, f);
-	close(fd);
-	fclose(f);
-	if (rc == -1) {
-		ctl_conn_lost(&m, cmd, timeout_ms);
-		rc = CTL_FAIL;
-	} else if (rc != 0) {
-		fputs(text != NULL ? text : "", stderr);
-		rc = rc == CTL_USAGE ? CTL_USAGE : CTL_FAIL;
-	} else {
-		fputs(text != NULL ? text : "", stdout);
-		rc = CTL_OK;
-	}
-	free(text);
 	ctl_mesh_close(&m);
 	return rc;
 }

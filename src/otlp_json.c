@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mesh/otlp.h"
+#include "mesh/trace.h"
 
 #define OTLP_KIND_SERVER 2
 #define OTLP_KIND_CLIENT 3
@@ -177,7 +178,7 @@ otlp_hex(struct otlp_buf *b, const uint8_t *id, size_t n)
 {
 	char hex[2 * 16 + 1];
 
-	stats_hex(hex, id, n);
+	trace_hex(hex, id, n);
 	otlp_put(b, "\"", 1);
 	otlp_put(b, hex, 2 * n);
 	otlp_put(b, "\"", 1);
@@ -276,17 +277,6 @@ otlp_span_attrs(struct otlp_buf *b, const struct stats_span_rec *s)
 	otlp_puts(b, "]");
 }
 
-static int
-otlp_id_zero(const uint8_t *id, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (id[i] != 0)
-			return 0;
-	return 1;
-}
-
 static void
 otlp_span(struct otlp_buf *b, const struct stats_span_rec *s)
 {
@@ -294,7 +284,7 @@ otlp_span(struct otlp_buf *b, const struct stats_span_rec *s)
 	otlp_hex(b, s->trace_id, sizeof(s->trace_id));
 	otlp_puts(b, ",\"spanId\":");
 	otlp_hex(b, s->span_id, sizeof(s->span_id));
-	if (!otlp_id_zero(s->parent_id, sizeof(s->parent_id))) {
+	if (!trace_id_zero(s->parent_id, sizeof(s->parent_id))) {
 		otlp_puts(b, ",\"parentSpanId\":");
 		otlp_hex(b, s->parent_id, sizeof(s->parent_id));
 	}

@@ -359,19 +359,6 @@ stats_view_rps(const struct stats_view *v, uint64_t now_s, unsigned seconds,
 	return (double)req / seconds;
 }
 
-void
-stats_hex(char *out, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[b[i] >> 4];
-		out[2 * i + 1] = digits[b[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 const char *
 stats_strerror(int err)
 {

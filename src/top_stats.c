@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mesh/top.h"
+#include "mesh/trace.h"
 
 #define B STATS_HIST_BUCKETS
 
@@ -239,7 +240,7 @@ top_span_keep(const struct top_inst *in, const struct stats_span_rec *r,
 	snprintf(t->method, sizeof(t->method), "%.*s", (int)sizeof(r->method), r->method);
 	snprintf(t->path, sizeof(t->path), "%.*s", (int)sizeof(r->path), r->path);
 	snprintf(t->peer, sizeof(t->peer), "%.*s", (int)sizeof(r->peer), r->peer);
-	stats_hex(t->trace, r->trace_id, sizeof(r->trace_id));
+	trace_hex(t->trace, r->trace_id, sizeof(r->trace_id));
 	return n + 1;
 }
 

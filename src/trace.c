@@ -41,8 +41,8 @@ trace_unhex(const char *s, size_t n, uint8_t *out)
 	return 0;
 }
 
-static int
-trace_zero(const uint8_t *b, size_t n)
+int
+trace_id_zero(const uint8_t *b, size_t n)
 {
 	size_t i;
 
@@ -79,8 +79,8 @@ trace_parse_traceparent(const char *v, size_t n, struct trace_ctx *t)
 	    trace_unhex(v + 36, 16, c.span_id) == -1 ||
 	    trace_unhex(v + 53, 2, &flags) == -1)
 		return -1;
-	if (trace_zero(c.trace_id, sizeof(c.trace_id)) ||
-	    trace_zero(c.span_id, sizeof(c.span_id)))
+	if (trace_id_zero(c.trace_id, sizeof(c.trace_id)) ||
+	    trace_id_zero(c.span_id, sizeof(c.span_id)))
 		return -1;
 	c.sampled = flags & 0x01;
 	c.valid = 1;
@@ -94,16 +94,16 @@ trace_b3_trace_id(const char *s, size_t n, uint8_t out[16])
 {
 	memset(out, 0, 16);
 	if (n == 16)
-		return trace_unhex(s, 16, out + 8) == -1 || trace_zero(out, 16) ? -1 : 0;
+		return trace_unhex(s, 16, out + 8) == -1 || trace_id_zero(out, 16) ? -1 : 0;
 	if (n == 32)
-		return trace_unhex(s, 32, out) == -1 || trace_zero(out, 16) ? -1 : 0;
+		return trace_unhex(s, 32, out) == -1 || trace_id_zero(out, 16) ? -1 : 0;
 	return -1;
 }
 
 static int
 trace_b3_span_id(const char *s, size_t n, uint8_t out[8])
 {
-	if (n != 16 || trace_unhex(s, 16, out) == -1 || trace_zero(out, 8))
+	if (n != 16 || trace_unhex(s, 16, out) == -1 || trace_id_zero(out, 8))
 		return -1;
 	return 0;
 }
@@ -241,7 +241,7 @@ trace_new_id(struct trace_rng *r, uint8_t *out, size_t n)
 			out[i] = (uint8_t)x;
 			x >>= 8;
 		}
-	} while (trace_zero(out, n));
+	} while (trace_id_zero(out, n));
 }
 
 int
@@ -256,7 +256,7 @@ trace_sample(struct trace_rng *r, unsigned permille)
 	return (unsigned)((trace_next(r) >> 32) % 1000u) < permille;
 }
 
-static void
+void
 trace_hex(char *out, const uint8_t *b, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -266,6 +266,7 @@ trace_hex(char *out, const uint8_t *b, size_t n)
 		out[2 * i] = digits[b[i] >> 4];
 		out[2 * i + 1] = digits[b[i] & 0xf];
 	}
+	out[2 * n] = '\0';
 }
 
 void

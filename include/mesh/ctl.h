@@ -142,6 +142,13 @@ void ctl_conn_lost(const struct ctl_mesh *m, const char *cmd, int timeout_ms);
  */
 int ctl_conn_run(const struct ctl_mesh *m, const char *cmd, int timeout_ms,
                  ctl_conn_fn *fn, void *arg);
+/*
+ * The same for a command that changes something (weight, reload,
+ * restart, breaker-reset): meshd's replies go to stdout when it answered
+ * 0, to stderr otherwise.  CTL_NOT_RUNNING (nothing printed), CTL_OK,
+ * CTL_USAGE (meshd answered 2) or CTL_FAIL.
+ */
+int ctl_conn_reply(const struct ctl_mesh *m, const char *cmd, int timeout_ms);
 
 /* A ctl_conn_fn that prints each payload on the FILE * given as arg,
  * adding a newline where the payload has none, state words coloured

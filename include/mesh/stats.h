@@ -369,7 +369,5 @@ double stats_view_rps(const struct stats_view *v, uint64_t now_s, unsigned secon
 long stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
                       size_t max, uint64_t *lost, int slow);
 
-/* Lower-case hex of n bytes into out (2n+1 bytes). */
-void stats_hex(char *out, const uint8_t *b, size_t n);
 
 #endif

@@ -50,6 +50,11 @@ void trace_new_id(struct trace_rng *r, uint8_t *out, size_t n);  /* never all ze
 /* 1 with probability permille/1000. */
 int  trace_sample(struct trace_rng *r, unsigned permille);
 
+/* An id of n bytes that is all zero (W3C: invalid, "none"). */
+int  trace_id_zero(const uint8_t *b, size_t n);
+/* Lower-case hex of n bytes into out[2n + 1], NUL-terminated. */
+void trace_hex(char *out, const uint8_t *b, size_t n);
+
 /* "00-<trace>-<span>-<01|00>" into out[TRACE_PARENT_LEN + 1]. */
 void trace_format(char *out, const uint8_t trace_id[16], const uint8_t span_id[8], int sampled);
 

@@ -22,39 +22,8 @@
 
 #include "mesh/stats.h"
 
-static char dir[] = "/tmp/test_stats_sec.XXXXXX";
-static char path[4200];
-
-static int
-setup(void **state)
-{
-	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/a.stats", dir);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[4300];
-
-	stats_close();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void
-poke(off_t off, const void *b, size_t len)
-{
-	FILE *f = fopen(path, "r+");
-
-	assert_non_null(f);
-	assert_int_equal(fseeko(f, off, SEEK_SET), 0);
-	assert_int_equal(fwrite(b, 1, len, f), len);
-	fclose(f);
-}
+#define STATS_TEST_DIR "/tmp/test_stats_sec.XXXXXX"
+#include "test_stats_util.h"
 
 static uint32_t
 peek32(off_t off)
