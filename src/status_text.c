@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/fmt.h"
 #include "mesh/stats.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
@@ -76,17 +77,6 @@ status_port(char *buf, size_t size, unsigned port)
 		snprintf(buf, size, "%u", port);
 	else
 		snprintf(buf, size, "-");
-}
-
-static void
-status_duration(char *buf, size_t size, long s)
-{
-	if (s >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-	else if (s >= 60)
-		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-	else
-		snprintf(buf, size, "%lds", s);
 }
 
 /* A latency: "0.45ms", "12.3ms", "250ms", "1.25s"; "-" with none. */
@@ -263,7 +253,7 @@ status_text_insts(FILE *f, const struct meshd *m, const struct status_views *vs)
 		status_port(row[5], TAB_CELL, (unsigned)in->proxy.pid);
 		status_port(row[6], TAB_CELL, ri->inbound_port);
 		snprintf(row[7], TAB_CELL, "%u", in->app.restarts + in->proxy.restarts);
-		status_duration(row[8], TAB_CELL, status_uptime(m, status_main_proc(in)));
+		fmt_duration(row[8], TAB_CELL, status_uptime(m, status_main_proc(in)));
 		if (s != NULL) {
 			snprintf(row[9], TAB_CELL, "%llu/%llu",
 			    (unsigned long long)s->v[STAT_REQUESTS_IN],
@@ -337,7 +327,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 		status_views_free(&vs);
 		return -1;
 	}
-	status_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
+	fmt_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
 	if (status_text_summary(f, m, &vs) == -1)

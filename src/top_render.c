@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mesh/fmt.h"
 #include "mesh/top.h"
 
 #define TOP_MIN_COLS 80
@@ -91,21 +92,6 @@ top_fmt_us(char *buf, size_t size, uint64_t us, int have)
 		snprintf(buf, size, "%.1fms", (double)us / 1000);
 	else
 		snprintf(buf, size, "%.2fs", (double)us / 1000000);
-}
-
-static void
-top_fmt_dur(char *buf, size_t size, long s)
-{
-	if (s < 0)
-		snprintf(buf, size, "-");
-	else if (s >= 86400)
-		snprintf(buf, size, "%ldd%02ldh", s / 86400, (s / 3600) % 24);
-	else if (s >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", s / 3600, (s / 60) % 60);
-	else if (s >= 60)
-		snprintf(buf, size, "%ldm%02lds", s / 60, s % 60);
-	else
-		snprintf(buf, size, "%lds", s);
 }
 
 static void
@@ -256,13 +242,13 @@ top_header(const struct top_ui *ui, const struct top_model *m)
 	static const char *sorts[] = { "name", "rps", "errors", "p99" };
 	time_t now = time(NULL);
 
-	top_fmt_dur(up, sizeof(up), m->uptime_s);
+	fmt_duration(up, sizeof(up), m->uptime_s);
 	if (m->cert_min == 0)
 		snprintf(cert, sizeof(cert), "-");
 	else if (m->cert_min <= now)
 		snprintf(cert, sizeof(cert), "EXPIRED");
 	else
-		top_fmt_dur(cert, sizeof(cert), (long)(m->cert_min - now));
+		fmt_duration(cert, sizeof(cert), (long)(m->cert_min - now));
 	snprintf(line, sizeof(line), "mesh %s  up %s  %.1f rps  err %.2f%%  cert %s  sort %s%s",
 	    m->mesh[0] ? m->mesh : "?", m->running ? up : "(not running)", m->rps,
 	    m->rps > 0 ? 100.0 * m->eps / m->rps : 0.0, cert, sorts[ui->sort],
