@@ -250,36 +250,40 @@ control_reload(struct conn *c)
 	control_send_str(c, IPC_DONE, rc == 0 ? "0" : "1");
 }
 
+/* A malloc'd report (NULL: it could not be made) as REPLY + DONE, freed. */
+static void
+control_report(struct conn *c, char *text, size_t len)
+{
+	if (text == NULL) {
+		control_send_str(c, IPC_REPLY, "meshd: out of memory");
+		control_send_str(c, IPC_DONE, "1");
+		return;
+	}
+	control_send(c, IPC_REPLY, text, len);
+	free(text);
+	control_send_str(c, IPC_DONE, "0");
+}
+
+
 void
 control_cmd(struct conn *c, const char *cmd)
 {
 	struct meshd *m = c->ctl->m;
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 
 	c->kind = CONN_CLIENT;
 	if (strcmp(cmd, "ping") == 0) {
 		control_send_str(c, IPC_DONE, "0");
 	} else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "status --json") == 0) {
 		int json = cmd[6] != '\0';
+		int rc = json ? status_json(m, &text, &len) : status_text(m, &text, &len);
 
-		if ((json ? status_json(m, &text, &len) : status_text(m, &text, &len)) == -1) {
-			control_send_str(c, IPC_REPLY, "meshd: out of memory");
-			control_send_str(c, IPC_DONE, "1");
-			return;
-		}
-		control_send(c, IPC_REPLY, text, len);
-		free(text);
-		control_send_str(c, IPC_DONE, "0");
+		control_report(c, rc == -1 ? NULL : text, len);
 	} else if (strcmp(cmd, "certs") == 0 || strcmp(cmd, "certs --json") == 0) {
-		if (mcert_format(m, cmd[5] != '\0', &text, &len) == -1) {
-			control_send_str(c, IPC_REPLY, "meshd: out of memory");
-			control_send_str(c, IPC_DONE, "1");
-			return;
-		}
-		control_send(c, IPC_REPLY, text, len);
-		free(text);
-		control_send_str(c, IPC_DONE, "0");
+		int rc = mcert_format(m, cmd[5] != '\0', &text, &len);
+
+		control_report(c, rc == -1 ? NULL : text, len);
 	} else if (strcmp(cmd, "certs --rotate") == 0) {
 		control_rotate(c);
 	} else if (strcmp(cmd, "down") == 0) {
