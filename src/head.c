@@ -120,7 +120,9 @@ head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
 	out_put(&o, r->method, r->method_len);
 	out_put(&o, " ", 1);
 	out_put(&o, r->path, r->path_len);
-	out_str(&o, " HTTP/1.1\r\n");
+	/* An HTTP/1.0 request stays one: the server then answers without a
+	 * chunked body, which a 1.0 client could not read (RFC 9112 6.1). */
+	out_str(&o, r->minor == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
 	if (http_header_find(r->headers, r->nheaders, "host") == NULL) {
 		out_str(&o, "host: ");
 		out_put(&o, r->authority, r->authority_len);
@@ -140,7 +142,8 @@ head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
 		out_str(&o, traceparent);
 		out_str(&o, "\r\n");
 	}
-	out_connection(&o, opts & ~(unsigned)HEAD_KEEPALIVE);
+	/* 1.0 legs persist only when asked to: ask, so the pool keeps them */
+	out_connection(&o, r->minor == 0 ? opts | HEAD_KEEPALIVE : opts & ~(unsigned)HEAD_KEEPALIVE);
 	out_str(&o, "\r\n");
 	return out_end(&o);
 }

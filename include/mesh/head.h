@@ -7,7 +7,7 @@
  * names — except the framing headers (Content-Length, Transfer-Encoding,
  * Host), which a hostile Connection header must not remove.  Nothing is
  * added but what the leg needs: `connection: close`, `connection:
- * keep-alive` for an HTTP/1.0 client, `connection: upgrade` when
+ * keep-alive` to and for an HTTP/1.0 client, `connection: upgrade` when
  * upgrading, and `host` when an absolute-form request had none.
  *
  * Every function appends to b and returns 0, or -1 when the head does
@@ -24,7 +24,9 @@
 #define HEAD_CLOSE      0x4u  /* send connection: close */
 #define HEAD_KEEPALIVE  0x8u  /* send connection: keep-alive (HTTP/1.0 client) */
 
-/* Origin-form, HTTP/1.1, Host kept (or added from the authority). */
+/* Origin-form, Host kept (or added from the authority); HTTP/1.1, or
+ * HTTP/1.0 with `connection: keep-alive` for an HTTP/1.0 request (its
+ * server must not answer with a chunked body the client could not read). */
 int head_request(struct buf *b, const struct http_request *r, unsigned opts);
 /* The same, with the request's traceparent header (if any) replaced by
  * `traceparent: <traceparent>` (NULL: as head_request). */

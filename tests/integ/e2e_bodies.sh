@@ -69,6 +69,26 @@ got=$(curl -sS -m 60 "$G/bytes?n=1000003" | sha256sum | cut -d' ' -f1)
 expect=$(python3 -c "import hashlib; print(hashlib.sha256((b'0123456789abcdef' * 62501)[:1000003]).hexdigest())")
 is "1000003-byte download intact" "$got" "$expect"
 
+# An HTTP/1.0 client: no chunked coding may reach it (RFC 9112 6.1), so the
+# request goes on as HTTP/1.0 through both sidecars and the app answers
+# without it (testapp: close-delimited on 1.0); the body arrives whole.
+curl -sS -m 60 --http1.0 -D "$T/h10" -o "$T/b10" "$G/bytes?n=1000003"
+check "HTTP/1.0 client: no Transfer-Encoding in the response" \
+	sh -c '! grep -qi "^transfer-encoding" "$1"' _ "$T/h10"
+is "HTTP/1.0 client: 1000003 bytes, intact" "$(sha256sum <"$T/b10" | cut -d' ' -f1)" "$expect"
+printf 'GET /bytes?n=70000 HTTP/1.0\r\nHost: web\r\nConnection: keep-alive\r\n\r\n' |
+	timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 22401)); s.sendall(sys.stdin.buffer.read())
+d = b""
+while True:
+    b = s.recv(65536)
+    if not b: break
+    d += b
+h, _, body = d.partition(b"\r\n\r\n")
+print("chunked" if b"chunked" in h.lower() else "plain", len(body))' >"$T/ka10" 2>&1
+is "HTTP/1.0 keep-alive client: a plain body of 70000 bytes, then close" "$(cat "$T/ka10")" "plain 70000"
+
 # the empty bodies
 is "empty chunked upload" "$(printf '' | curl -sS -m 10 -X POST -T - -H 'Transfer-Encoding: chunked' "$G/echo" | wc -c)" 0
 is "empty download" "$(curl -sS -m 10 "$G/bytes?n=0" | wc -c)" 0

@@ -36,9 +36,13 @@ test_request_absolute_to_origin(void **state)
 	    "Connection: keep-alive, X-Drop\r\nKeep-Alive: 5\r\nProxy-Connection: x\r\n"
 	    "TE: trailers\r\nX-Drop: 1\r\nX-Keep: 2\r\nUpgrade: h2c\r\n\r\n", 0, b),
 	    "GET /x?y=1 HTTP/1.1\r\nHost: api\r\nX-Keep: 2\r\n\r\n");
-	/* HTTP/1.0 absolute-form without Host: host added from the authority */
+	/* HTTP/1.0 absolute-form without Host: host added from the authority;
+	 * it stays 1.0 (no chunked answer) and asks for keep-alive */
 	assert_string_equal(req_head("GET http://api.mesh/ HTTP/1.0\r\n\r\n", 0, b),
-	    "GET / HTTP/1.1\r\nhost: api.mesh\r\n\r\n");
+	    "GET / HTTP/1.0\r\nhost: api.mesh\r\nconnection: keep-alive\r\n\r\n");
+	/* ... unless the leg must close */
+	assert_string_equal(req_head("GET /a HTTP/1.0\r\nHost: api\r\n\r\n", HEAD_CLOSE, b),
+	    "GET /a HTTP/1.0\r\nHost: api\r\nconnection: close\r\n\r\n");
 	buf_put(b);
 }
 
