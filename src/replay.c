@@ -9,12 +9,14 @@
 void
 replay_end(struct replay *r)
 {
-	uint16_t i;
+	struct buf *b, *next;
 
-	for (i = 0; i < r->n; i++)
-		buf_put(r->b[i]);
+	for (b = r->first; b != NULL; b = next) {
+		next = b->next;
+		buf_put(b);
+	}
+	r->first = r->last = r->cur = NULL;
 	r->n = 0;
-	r->cur = 0;
 	r->on = 0;
 	r->total = 0;
 }
@@ -47,23 +49,44 @@ replay_tap(struct replay *r, const char *p, size_t n)
 		return;
 	}
 	while (n > 0) {
-		struct buf *b = r->n > 0 ? r->b[r->n - 1] : NULL;
+		struct buf *b = r->last;
 
 		if (b == NULL || buf_room(b) == 0) {
 			if (r->n == REPLAY_BUFS || (b = buf_get()) == NULL) {
 				replay_overflow(r);
 				return;
 			}
-			r->b[r->n] = b;
-			r->len[r->n] = 0;
+			b->next = NULL;
+			if (r->last != NULL)
+				r->last->next = b;
+			else
+				r->first = b;
+			r->last = b;
 			r->n++;
 		}
 		k = buf_append(b, p, n);
-		r->len[r->n - 1] += (uint32_t)k;
 		r->total += k;
 		p += k;
 		n -= k;
 	}
+}
+
+/* Drop the chain's last buffer (rare: a write the socket took less of). */
+static void
+replay_drop_last(struct replay *r)
+{
+	struct buf *b = r->first;
+
+	if (b == r->last) {
+		r->first = NULL;
+	} else {
+		while (b->next != r->last)
+			b = b->next;
+		b->next = NULL;
+	}
+	buf_put(r->last);
+	r->last = r->first == NULL ? NULL : b;
+	r->n--;
 }
 
 void
@@ -71,18 +94,15 @@ replay_untap(struct replay *r, size_t n)
 {
 	if (!r->on)
 		return;
-	while (n > 0 && r->n > 0) {
-		struct buf *b = r->b[r->n - 1];
+	while (n > 0 && r->last != NULL) {
+		struct buf *b = r->last;
 		size_t k = n < b->len ? n : b->len;
 
 		b->len -= (uint32_t)k;
-		r->len[r->n - 1] -= (uint32_t)k;
 		r->total -= k;
 		n -= k;
-		if (b->len == 0) {
-			buf_put(b);
-			r->n--;
-		}
+		if (b->len == 0)
+			replay_drop_last(r);
 	}
 }
 
@@ -95,22 +115,25 @@ replay_ok(const struct replay *r)
 void
 replay_rewind(struct replay *r)
 {
-	uint16_t i;
+	struct buf *b;
+	uint64_t left = r->total;
 
-	/* the chain is only ever appended to from offset 0: sending
-	 * consumed from the front, so its bytes are all still in place */
-	for (i = 0; i < r->n; i++) {
-		r->b[i]->off = 0;
-		r->b[i]->len = r->len[i];
+	/* the chain is only ever appended to from offset 0 and every buffer
+	 * but the last is full: sending consumed from the front, so all the
+	 * bytes are still in place */
+	for (b = r->first; b != NULL; b = b->next) {
+		b->off = 0;
+		b->len = b->next != NULL ? b->cap : (uint32_t)left;
+		left -= b->len;
 	}
-	r->cur = 0;
+	r->cur = r->first;
 }
 
 int
 replay_send(struct replay *r, struct side *dst)
 {
-	while (r->cur < r->n) {
-		struct buf *b = r->b[r->cur];
+	while (r->cur != NULL) {
+		struct buf *b = r->cur;
 
 		if (b->len > 0) {
 			if (dst->wblocked)
@@ -120,9 +143,9 @@ replay_send(struct replay *r, struct side *dst)
 			if (b->len > 0)
 				return 0;
 		}
-		r->cur++;
+		r->cur = b->next;
 	}
 	replay_rewind(r);   /* whole again: later body bytes append behind it */
-	r->cur = r->n;
+	r->cur = NULL;
 	return 1;
 }

@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 struct buf {
-	struct buf *next;   /* private: free list */
+	struct buf *next;   /* the free list while pooled; the holder may chain
+	                     * live buffers through it (replay.h) */
 	uint32_t    off;    /* ro: start of live bytes */
 	uint32_t    len;    /* ro: number of live bytes */
 	uint32_t    cap;    /* ro: capacity of data[] */

@@ -20,18 +20,22 @@
 
 #include "mesh/buf.h"
 
-#define REPLAY_BUFS 64     /* 64 pooled buffers: 1 MiB at the default 16 KiB */
+#define REPLAY_BUFS 64     /* at most 64 pooled buffers: 1 MiB at the default 16 KiB */
 
 struct side;
 
+/*
+ * The kept bytes are a chain of pooled buffers linked through buf->next
+ * (free while a buffer is checked out), so a connection carries 48 bytes
+ * for it, not an array.  Every buffer but the last is full.
+ */
 struct replay {
-	struct buf *b[REPLAY_BUFS];
-	uint32_t    len[REPLAY_BUFS];  /* bytes kept in b[i] */
-	uint16_t    n;                 /* buffers in use */
-	uint16_t    cur;               /* replay_send: next buffer to send */
-	uint8_t     on;                /* tapping */
-	uint8_t     over;              /* went past max: not replayable */
-	uint64_t    total;             /* bytes kept */
+	struct buf *first, *last;  /* the chain */
+	struct buf *cur;           /* replay_send: the next buffer to send */
+	uint32_t    n;             /* buffers in the chain */
+	uint8_t     on;            /* tapping */
+	uint8_t     over;          /* went past max: not replayable */
+	uint64_t    total;         /* bytes kept */
 	uint64_t    max;
 };
 
