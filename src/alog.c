@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mesh/alog.h"
+#include "mesh/json_esc.h"
 #include "mesh/log.h"
 
 static struct {
@@ -68,98 +69,20 @@ alog_putu(struct alog_out *o, uint64_t v)
 	alog_put(o, tmp, (size_t)n);
 }
 
-static int
-alog_cont(const unsigned char *s, size_t n, size_t i)
-{
-	return i < n && (s[i] & 0xc0) == 0x80;
-}
-
-/*
- * Length of the valid UTF-8 sequence at s[0] (RFC 3629: no overlong
- * forms, no surrogates, nothing past U+10FFFF), or 0 if there is none.
- */
-static size_t
-alog_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;          /* overlong below U+0800 */
-		else if (c == 0xed)
-			hi = 0x9f;          /* surrogates */
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;          /* overlong below U+10000 */
-		else if (c == 0xf4)
-			hi = 0x8f;          /* past U+10FFFF */
-	} else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (!alog_cont(s, n, i))
-			return 0;
-	return len;
-}
-
 /* A JSON string of the n bytes at s (n bounded by the span field). */
 static void
 alog_str(struct alog_out *o, const char *str, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, run;
+	size_t used, len;
 
-	alog_put(o, "\"", 1);
-	while (i < n) {
-		unsigned char c = s[i];
-		char esc[6];
-
-		/* copy a run of bytes that need nothing */
-		for (run = i; run < n && s[run] >= 0x20 && s[run] < 0x7f &&
-		    s[run] != '"' && s[run] != '\\'; run++)
-			;
-		if (run > i) {
-			alog_put(o, str + i, run - i);
-			i = run;
-			continue;
-		}
-		if (c >= 0x80) {
-			size_t u = alog_utf8_len(s + i, n - i);
-
-			if (u > 0) {
-				alog_put(o, str + i, u);
-				i += u;
-			} else {
-				alog_put(o, "\\ufffd", 6);
-				i++;
-			}
-			continue;
-		}
-		esc[0] = '\\';
-		switch (c) {
-		case '"':  esc[1] = '"';  alog_put(o, esc, 2); break;
-		case '\\': esc[1] = '\\'; alog_put(o, esc, 2); break;
-		case '\n': esc[1] = 'n';  alog_put(o, esc, 2); break;
-		case '\r': esc[1] = 'r';  alog_put(o, esc, 2); break;
-		case '\t': esc[1] = 't';  alog_put(o, esc, 2); break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			alog_put(o, esc, 6);
-			break;
-		}
-		i++;
+	if (o->full)
+		return;
+	len = json_esc(o->p + o->len, o->cap - o->len, str, n, &used);
+	if (len == 0 || used < n) {
+		o->full = 1;   /* never a line with a string cut short */
+		return;
 	}
-	alog_put(o, "\"", 1);
+	o->len += len;
 }
 
 /* A fixed-size span field: NUL-padded, or full with no NUL at all. */

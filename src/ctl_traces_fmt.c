@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "mesh/ctl.h"
+#include "mesh/json_esc.h"
 #include "mesh/otlp.h"
 #include "mesh/stats.h"
 #include "mesh/trace.h"
@@ -343,7 +344,7 @@ ctl_traces_jstr(FILE *out, const char *key, const char *s, size_t max)
 	char tmp[6 * 256 + 3];
 
 	fprintf(out, ",\"%s\":", key);
-	fwrite(tmp, 1, otlp_json_escape(tmp, sizeof(tmp), s, max), out);
+	fwrite(tmp, 1, json_esc(tmp, sizeof(tmp), s, strnlen(s, max), NULL), out);
 }
 
 static void
@@ -409,7 +410,8 @@ ctl_traces_json_head(FILE *out, const struct ctl_traces_query *q, int running)
 {
 	char name[6 * CONF_NAME_MAX + 3];
 
-	otlp_json_escape(name, sizeof(name), q->mesh != NULL ? q->mesh : "", CONF_NAME_MAX);
+	json_esc(name, sizeof(name), q->mesh != NULL ? q->mesh : "",
+	    strnlen(q->mesh != NULL ? q->mesh : "", CONF_NAME_MAX), NULL);
 	fprintf(out, "{\"mesh\":%s,\"running\":%s,\"order\":\"%s\",\"traces\":[", name,
 	    running ? "true" : "false", q->slow ? "slowest" : "recent");
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/json_esc.h"
 #include "mesh/otlp.h"
 #include "mesh/trace.h"
 
@@ -94,75 +95,6 @@ otlp_printf(struct otlp_buf *b, const char *fmt, ...)
 		otlp_put(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/* Length of a well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t
-otlp_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (len > n)
-		return 0;
-	cp = s[0] & (0xffu >> (len + 1));
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3fu);
-	}
-	/* overlong forms, surrogates, beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-size_t
-otlp_json_escape(char *out, size_t size, const char *s, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = strnlen(s, max), i, k, len = 1;
-	char piece[8];
-	const char *p;
-
-	if (size < 3) {
-		if (size > 0)
-			out[0] = '\0';
-		return 0;
-	}
-	out[0] = '"';
-	for (i = 0; i < n; i += k) {
-		k = 1;
-		p = piece;
-		if (u[i] == '"' || u[i] == '\\') {
-			piece[0] = '\\';
-			piece[1] = (char)u[i];
-			piece[2] = '\0';
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			snprintf(piece, sizeof(piece), "\\u%04x", u[i]);
-		} else if (u[i] < 0x80) {
-			piece[0] = (char)u[i];
-			piece[1] = '\0';
-		} else if ((k = otlp_utf8_len(u + i, n - i)) != 0) {
-			memcpy(piece, s + i, k);
-			piece[k] = '\0';
-		} else {
-			k = 1;
-			p = "\\ufffd";
-		}
-		/* a whole piece or nothing: never half an escape or a character */
-		if (len + strlen(p) + 2 > size)
-			break;
-		memcpy(out + len, p, strlen(p));
-		len += strlen(p);
-	}
-	out[len++] = '"';
-	out[len] = '\0';
-	return len;
-}
-
 /* A JSON string of s[0..strnlen(s, max)); every field is at most a few
  * hundred bytes, 6 bytes each escaped at worst. */
 static void
@@ -170,7 +102,7 @@ otlp_str(struct otlp_buf *b, const char *s, size_t max)
 {
 	char tmp[6 * 256 + 3];
 
-	otlp_put(b, tmp, otlp_json_escape(tmp, sizeof(tmp), s, max));
+	otlp_put(b, tmp, json_esc(tmp, sizeof(tmp), s, strnlen(s, max), NULL));
 }
 
 static void

@@ -131,10 +131,6 @@ void otlp_buf_free(struct otlp_buf *b);
  */
 int otlp_json_encode(struct otlp_buf *b, const struct stats_span_rec *const *spans,
                      size_t n, const char *mesh_name);
-/* s[0..strnlen(s, max)) as a JSON string, quotes included, escaped and
- * valid UTF-8 (U+FFFD for bad bytes), into out; cut at a character
- * boundary when it does not fit.  Returns its length. */
-size_t otlp_json_escape(char *out, size_t size, const char *s, size_t max);
 /* The flags of a span as "UH,UF" into out (empty when none). */
 void otlp_json_flags(char *out, size_t size, uint32_t flags);
 
