@@ -60,34 +60,41 @@ obs_configure(const char *service, const char *version, unsigned index,
 	stats_identity(service, version, obs_cfg.instance);
 }
 
-static const struct http_header *
-obs_header(const struct http_request *req, const char *name)
-{
-	size_t i, n = strlen(name);
 
-	for (i = 0; i < req->nheaders; i++)
-		if (req->headers[i].name_len == n &&
-		    strncasecmp(req->headers[i].name, name, n) == 0)
-			return &req->headers[i];
-	return NULL;
-}
+/* Is header h named `lit` (a lower-case literal)? */
+#define OBS_IS(h, lit) ((h)->name_len == sizeof(lit) - 1 && \
+	strncasecmp((h)->name, (lit), sizeof(lit) - 1) == 0)
 
 /* The context the request came with: traceparent, else B3. */
 static int
 obs_context(const struct http_request *req, struct trace_ctx *t)
 {
-	const struct http_header *h, *tid, *sid, *smp;
+	const struct http_header *tp = NULL, *b3 = NULL, *tid = NULL, *sid = NULL, *smp = NULL;
+	size_t i;
 
+	/* one pass over the headers for all five names (http_header_find
+	 * would scan them five times on every request) */
+	for (i = 0; i < req->nheaders; i++) {
+		const struct http_header *h = &req->headers[i];
+
+		if (OBS_IS(h, "traceparent"))
+			tp = h;
+		else if (OBS_IS(h, "b3"))
+			b3 = h;
+		else if (OBS_IS(h, "x-b3-traceid"))
+			tid = h;
+		else if (OBS_IS(h, "x-b3-spanid"))
+			sid = h;
+		else if (OBS_IS(h, "x-b3-sampled"))
+			smp = h;
+	}
 	memset(t, 0, sizeof(*t));
-	if ((h = obs_header(req, "traceparent")) != NULL)
-		return trace_parse_traceparent(h->value, h->value_len, t);
-	if ((h = obs_header(req, "b3")) != NULL)
-		return trace_parse_b3(h->value, h->value_len, t);
-	tid = obs_header(req, "x-b3-traceid");
-	sid = obs_header(req, "x-b3-spanid");
+	if (tp != NULL)
+		return trace_parse_traceparent(tp->value, tp->value_len, t);
+	if (b3 != NULL)
+		return trace_parse_b3(b3->value, b3->value_len, t);
 	if (tid == NULL || sid == NULL)
 		return -1;
-	smp = obs_header(req, "x-b3-sampled");
 	return trace_parse_b3_multi(tid->value, tid->value_len, sid->value, sid->value_len,
 	    smp != NULL ? smp->value : NULL, smp != NULL ? smp->value_len : 0, t);
 }

@@ -93,6 +93,16 @@ is "trace_sample = 100%: every line names its trace" "$(val traced)" True
 is "503 with no instance: flag UH on the outbound line" "$(val uh)" "UH outbound"
 is "outbound lines name the instance that served" "$(val upstream)" "['v1.0']"
 
+# B3 as input: the multi-header and the single forms keep their trace ids
+# (a 64-bit id is left-padded), on the gateway's line and on web's
+curl -s -o /dev/null -m 5 -H 'X-B3-TraceId: 463ac35c9f6413ad48485a3953bb6124' \
+	-H 'X-B3-SpanId: a2fb4a1d1a96d312' -H 'X-B3-Sampled: 1' http://127.0.0.1:34201/whoami
+curl -s -o /dev/null -m 5 -H 'b3: 80f198ee56343ba8-e457b5a2e4d86bd1-1' http://127.0.0.1:34201/whoami
+b3lines() { grep -c -e 463ac35c9f6413ad48485a3953bb6124 -e 000000000000000080f198ee56343ba8 "$T/access.log"; }
+four() { [ "$(b3lines)" -ge 4 ]; }
+wait_for 5 four
+is "B3 headers: both traces on the gateway's and web's lines" "$(b3lines)" 4
+
 mesh_down_checked "$T/mesh.ini"
 
 # ---- json: into meshd's log, after the sidecar's prefix; trace_sample = 50%:
