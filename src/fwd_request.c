@@ -1,7 +1,7 @@
 /*
  * fwd_request: FWD_IDLE/FWD_REQ_HEAD — parse a request head and start
  * the exchange: flags, observation, routing, the head for the upstream,
- * the body flow (and the retry buffer's tap).
+ * the body flow (kept for a retry by the retry buffer's tap).
  */
 #include <string.h>
 
@@ -15,29 +15,6 @@
 #include "mesh/stats.h"
 #include "mesh/transport_tls.h"
 #include "fwd_int.h"
-
-/*
- * The retry buffer: a Content-Length body that a retrying route may have
- * to send again, already read with its head, is moved behind the head in
- * uhead (a pooled buffer), so a retry resends head and body from there.
- * Bounded by retry_buffer and by the buffer's room; a body still on its
- * way is relayed as usual (and a failure after any of it went up is not
- * retried).  1 when kept.
- */
-static int
-fwd_keep_body(struct conn *c, const struct http_request *req)
-{
-	uint64_t n = req->content_length;
-
-	if (c->rsvc == NULL || c->rsvc->policy.retries == 0 || req->body != HTTP_BODY_LENGTH ||
-	    n == 0 || n > c->rsvc->policy.retry_buffer || (c->x & X_CONTINUE) ||
-	    c->d.in == NULL || c->d.in->len < n || buf_free_total(c->uhead) < n)
-		return 0;
-	buf_append(c->uhead, buf_head(c->d.in), (size_t)n);
-	buf_consume(c->d.in, (size_t)n);
-	c->x |= X_NOBODY;   /* the client's stream is at the next request */
-	return 1;
-}
 
 /*
  * A body that a retry may have to send again is kept as it goes up
@@ -112,14 +89,6 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	 * next read: serialize before anything else touches d.in. */
 	if ((c->uhead = buf_get()) == NULL || head_request_traced(c->uhead, req, opts, obs_traceparent(&c->obs)) == -1) {
 		fwd_refuse(c, 431, "request head too large", 1);
-		return;
-	}
-	if (fwd_keep_body(c, req)) {
-		c->uhead_len = c->uhead->len;
-		flow_start(&c->req, RELAY_NONE, 0, &pstate.hlim, &c->d);
-		fwd_connect(c, 0);
-		if (c->deadline != 0 && c->state != FWD_CLOSED)
-			conn_timer_update(c);
 		return;
 	}
 	c->uhead_len = c->uhead->len;

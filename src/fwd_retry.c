@@ -16,6 +16,26 @@
 
 struct backoff_rng fwd_rng;
 
+/* The request can go again as it went: none of its body went up, or all
+ * that did is kept (replay.h). */
+static int
+fwd_resendable(const struct conn *c)
+{
+	return c->req.sent == 0 || (c->req.tap != NULL && replay_ok(&c->replay));
+}
+
+/* Before it goes again: the head from its start, then the kept body. */
+static void
+fwd_rewind(struct conn *c)
+{
+	c->uhead->off = 0;
+	c->uhead->len = c->uhead_len;
+	if (c->req.sent > 0) {
+		replay_rewind(&c->replay);
+		c->x |= X_REPLAY;
+	}
+}
+
 /*
  * An attempt failed (cause, status): retry it if the route says so
  * (retry.h's table).  1: the verdict is recorded, the upstream dropped and
@@ -41,8 +61,7 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	if (a.body_len < 0 && c->req.done && c->req.tap != NULL && replay_ok(&c->replay))
 		a.body_len = (int64_t)c->replay.total;
 	/* what went up of the body must have been kept to go again */
-	a.replayable = (c->req.sent == 0 || (c->req.tap != NULL && replay_ok(&c->replay))) &&
-	    !(c->x & X_REQ_ABANDON);
+	a.replayable = fwd_resendable(c) && !(c->x & X_REQ_ABANDON);
 	a.response_started = (c->x & (X_RES_STARTED | X_INTERIM)) != 0;
 	a.now_ms = fwd_now_ms();
 	a.deadline_ms = c->deadline != 0 ? (uint64_t)(c->deadline * 1000.0) : 0;
@@ -69,10 +88,6 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
 	    cause == RETRY_CAUSE_RESET ? "a reset" : "a connect failure", c->failed_port);
 	c->x &= ~(X_REQ_DONE | X_UP_KEEP);
-	if (c->req.sent > 0) {
-		replay_rewind(&c->replay);
-		c->x |= X_REPLAY;
-	}
 	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
 	c->state = FWD_BACKOFF;
 	conn_timer_update(c);
@@ -92,8 +107,7 @@ fwd_retry_go(struct conn *c)
 		fwd_refuse(c, code, reason, 0);
 		return;
 	}
-	c->uhead->off = 0;
-	c->uhead->len = c->uhead_len;
+	fwd_rewind(c);
 	fwd_connect(c, 0);
 	if (c->state != FWD_CLOSED)
 		conn_timer_update(c);
@@ -102,7 +116,7 @@ fwd_retry_go(struct conn *c)
 /*
  * The upstream closed or failed before a response head.  A connection
  * from the pool may have been closed by the peer while idle: retry once
- * on a fresh one if nothing of the body was consumed yet.
+ * on a fresh one if the request can go again as it went.
  * -> FWD_CONNECT/FWD_EXCHANGE (retry) or FWD_REFUSE.
  */
 void
@@ -111,14 +125,13 @@ fwd_upstream_lost(struct conn *c)
 	struct upconn *uc = c->uc;
 	int reset = uc->s.err;
 
-	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && c->req.sent == 0 &&
+	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && fwd_resendable(c) &&
 	    c->uhead != NULL && (uc->s.in == NULL || uc->s.in->len == 0)) {
 		c->x |= X_RETRIED;
 		c->x &= ~X_REQ_DONE;
 		upstream_close(uc);
 		c->uc = NULL;
-		c->uhead->off = 0;
-		c->uhead->len = c->uhead_len;
+		fwd_rewind(c);
 		fwd_connect(c, 1);
 		return;
 	}
