@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mesh/clock.h"
 #include "mesh/ctl.h"
 #include "mesh/top.h"
 
@@ -40,15 +41,6 @@ struct ctl_top {
 	double           interval;
 	SCREEN          *scr;
 };
-
-static uint64_t
-ctl_top_now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void
 ctl_top_collect(void *arg, uint16_t type, const char *payload, size_t len)
@@ -102,7 +94,7 @@ ctl_top_frame(struct ctl_top *t)
 
 	if (rc == 0 && doc != NULL) {
 		top_model_status(&t->model, doc, len);
-		top_stats_update(&t->model, ctl_top_now_ns(CLOCK_REALTIME));
+		top_stats_update(&t->model, clock_ns(CLOCK_REALTIME));
 	} else {
 		t->model.running = 0;
 		snprintf(t->model.err, sizeof(t->model.err), "meshd of mesh '%s' does not answer "
@@ -188,7 +180,7 @@ ctl_top_loop(struct ctl_top *t)
 	uint64_t step = (uint64_t)(t->interval * 1e9), next = 0;
 
 	while (!t->ui.quit) {
-		uint64_t now = ctl_top_now_ns(CLOCK_MONOTONIC);
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
 		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 		int ch, wait_ms;
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mesh/alog.h"
+#include "mesh/clock.h"
 #include "mesh/obs.h"
 
 static struct {
@@ -19,15 +20,6 @@ static struct {
 	int      seeded;
 	struct trace_rng rng;
 } obs_cfg;
-
-static uint64_t
-obs_clock(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Copy at most n bytes of s into a NUL-terminated field of size dsize. */
 static void
@@ -53,8 +45,8 @@ obs_configure(const char *service, const char *version, unsigned index,
 	obs_cfg.sample = sample_permille > 1000 ? 1000 : sample_permille;
 	obs_cfg.access_log = access_log;
 	if (!obs_cfg.seeded) {
-		trace_rng_seed(&obs_cfg.rng, obs_clock(CLOCK_REALTIME) ^
-		    ((uint64_t)getpid() << 32) ^ obs_clock(CLOCK_MONOTONIC));
+		trace_rng_seed(&obs_cfg.rng, clock_ns(CLOCK_REALTIME) ^
+		    ((uint64_t)getpid() << 32) ^ clock_ns(CLOCK_MONOTONIC));
 		obs_cfg.seeded = 1;
 	}
 	stats_identity(service, version, obs_cfg.instance);
@@ -105,7 +97,7 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 	struct trace_ctx t;
 	int has_tp;
 
-	o->start_ns = obs_clock(CLOCK_MONOTONIC);
+	o->start_ns = clock_ns(CLOCK_MONOTONIC);
 	o->flags = 0;
 	o->status = 0;
 	o->active = 1;
@@ -147,7 +139,7 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 	}
 	o->detail = o->record || obs_cfg.access_log;
 	if (o->detail) {
-		o->start_real_ns = obs_clock(CLOCK_REALTIME);
+		o->start_real_ns = clock_ns(CLOCK_REALTIME);
 		obs_copy(o->method, sizeof(o->method), req->method, req->method_len);
 		obs_copy(o->authority, sizeof(o->authority), req->authority, req->authority_len);
 		obs_copy(o->path, sizeof(o->path), req->path, req->path_len);
@@ -237,7 +229,7 @@ obs_end(struct obs *o, unsigned retries, uint64_t bytes_in, uint64_t bytes_out)
 	if (!o->active)
 		return;
 	o->active = 0;
-	dur_us = (obs_clock(CLOCK_MONOTONIC) - o->start_ns) / 1000u;
+	dur_us = (clock_ns(CLOCK_MONOTONIC) - o->start_ns) / 1000u;
 	stats_peer_done(stats_peer(o->inbound ? STATS_IN : STATS_OUT, o->peer, o->peer_version),
 	    o->status, dur_us, retries, (o->flags & STATS_SF_UT) != 0);
 	if (!o->detail)

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "mesh/clock.h"
 #include "mesh/stats.h"
 #include "stats_int.h"
 
@@ -44,13 +45,11 @@ stats_slow_read(const struct stats_span_rec *t, uint32_t cap, struct stats_span_
     size_t max)
 {
 	struct stats_span_rec tmp;
-	struct timespec ts;
 	uint64_t now, window = (uint64_t)STATS_SLOW_WINDOW_S * 1000000000u;
 	size_t n = 0, j;
 	uint32_t i;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	now = clock_ns(CLOCK_REALTIME);
 	for (i = 0; i < cap; i++) {
 		if (!stats_span_copy(&t[i], &tmp) || tmp.start_ns + window < now)
 			continue;
