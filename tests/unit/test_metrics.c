@@ -40,6 +40,21 @@ observe(struct stats_peer_rec *p, int status, uint64_t us)
 	p->duration_sum_us += us;
 }
 
+/* One instance whose stats view has the one peer row p. */
+static void
+one_peer(struct metrics_inst *in, struct stats_view *v, struct stats_peer_rec *p,
+    const char *service, const char *version, const char *id)
+{
+	memset(v, 0, sizeof(*v));
+	v->peers = p;
+	v->npeers = 1;
+	memset(in, 0, sizeof(*in));
+	in->service = service;
+	in->version = version;
+	in->id = id;
+	in->stats = v;
+}
+
 static size_t
 count(const char *text, const char *needle)
 {
@@ -225,14 +240,7 @@ test_escape(void **state)
 	/* a full NUL-less field: only STATS_NAME_LEN bytes may be read */
 	memset(peer.service, 'x', sizeof(peer.service));
 	memcpy(peer.version, "a\\b\"c\nd\te\xc3\xa9", 12);
-	memset(&v, 0, sizeof(v));
-	v.peers = &peer;
-	v.npeers = 1;
-	memset(&in, 0, sizeof(in));
-	in.service = "s\"q";
-	in.version = "v\\1";
-	in.id = "line\nbreak";
-	in.stats = &v;
+	one_peer(&in, &v, &peer, "s\"q", "v\\1", "line\nbreak");
 	text = render(&in, 1, 0);
 	assert_non_null(strstr(text, "{mesh=\"shop\",service=\"s\\\"q\",version=\"v\\\\1\","
 	    "instance=\"line\\nbreak\",direction=\"outbound\",peer=\""
@@ -270,14 +278,7 @@ test_histogram(void **state)
 	strcpy(peer.version, "v1");
 	for (i = 0; i < sizeof(us) / sizeof(us[0]); i++)
 		observe(&peer, 200, us[i]);
-	memset(&v, 0, sizeof(v));
-	v.peers = &peer;
-	v.npeers = 1;
-	memset(&in, 0, sizeof(in));
-	in.service = "api";
-	in.version = "v1";
-	in.id = "api@v1.0";
-	in.stats = &v;
+	one_peer(&in, &v, &peer, "api", "v1", "api@v1.0");
 	text = render(&in, 1, 0);
 
 	for (b = 0; b < METRICS_LE_COUNT; b++) {
