@@ -55,40 +55,41 @@ field(const char *s)
 	return v;
 }
 
+/* journal_sendv(iov, n) sends exactly want[0..len) as one datagram. */
+static void
+sent_as(const struct iovec *iov, int n, const char *want, size_t len)
+{
+	char got[256];
+
+	assert_int_equal(journal_sendv(iov, n), 0);
+	assert_int_equal(recv(sfd, got, sizeof(got), 0), (ssize_t)len);
+	assert_memory_equal(got, want, len);
+}
+
 static void
 test_plain_fields(void **state)
 {
 	struct iovec iov[3];
-	char got[256];
 	const char want[] = "MESSAGE=hello\nPRIORITY=6\nMESH_SERVICE=api\n";
-	ssize_t n;
 
 	(void)state;
 	iov[0] = field("MESSAGE=hello");
 	iov[1] = field("PRIORITY=6");
 	iov[2] = field("MESH_SERVICE=api");
-	assert_int_equal(journal_sendv(iov, 3), 0);
-	n = recv(sfd, got, sizeof(got), 0);
-	assert_int_equal(n, (ssize_t)sizeof(want) - 1);
-	assert_memory_equal(got, want, sizeof(want) - 1);
+	sent_as(iov, 3, want, sizeof(want) - 1);
 }
 
 static void
 test_newline_value_is_binary(void **state)
 {
 	struct iovec iov[2];
-	char got[256];
 	/* "MESSAGE\n" + le64(3) + "a\nb" + "\n", then a plain field */
 	const char want[] = "MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\nPRIORITY=3\n";
-	ssize_t n;
 
 	(void)state;
 	iov[0] = field("MESSAGE=a\nb");
 	iov[1] = field("PRIORITY=3");
-	assert_int_equal(journal_sendv(iov, 2), 0);
-	n = recv(sfd, got, sizeof(got), 0);
-	assert_int_equal(n, (ssize_t)sizeof(want) - 1);
-	assert_memory_equal(got, want, sizeof(want) - 1);
+	sent_as(iov, 2, want, sizeof(want) - 1);
 }
 
 static void
