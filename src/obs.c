@@ -169,26 +169,27 @@ obs_status(struct obs *o, int status)
 void
 obs_refusal(struct obs *o, int status, const char *reason)
 {
+	/* the Envoy-like flag of each refusal fwd_*.c makes that has one */
+	static const struct {
+		const char *reason;
+		uint32_t    flag;
+	} flags[] = {
+		{ "no route",                 STATS_SF_NR },
+		{ "no healthy upstream",      STATS_SF_UH },
+		{ "overloaded",               STATS_SF_UO },
+		{ "upstream connect failed",  STATS_SF_UF },
+		{ "upstream connect timeout", STATS_SF_UF },
+		{ "timeout",                  STATS_SF_UT },
+		{ "upstream timeout",         STATS_SF_UT },
+		{ "upstream reset",           STATS_SF_UR },
+		{ "upstream closed",          STATS_SF_UR },
+	};
+	size_t i;
+
 	o->status = (uint16_t)status;
-	switch (status) {
-	case 404:
-		o->flags |= STATS_SF_NR;
-		break;
-	case 502:
-		o->flags |= strstr(reason, "connect") != NULL ? STATS_SF_UF :
-		    strstr(reason, "reset") != NULL || strstr(reason, "closed") != NULL ?
-		    STATS_SF_UR : 0;
-		break;
-	case 503:
-		o->flags |= strcmp(reason, "overloaded") == 0 ? STATS_SF_UO :
-		    strcmp(reason, "no healthy upstream") == 0 ? STATS_SF_UH : 0;
-		break;
-	case 504:
-		o->flags |= strstr(reason, "connect") != NULL ? STATS_SF_UF : STATS_SF_UT;
-		break;
-	default:
-		break;
-	}
+	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (strcmp(reason, flags[i].reason) == 0)
+			o->flags |= flags[i].flag;
 }
 
 const char *
