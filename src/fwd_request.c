@@ -87,7 +87,8 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	}
 	/* The head is consumed above but its bytes stay in place until the
 	 * next read: serialize before anything else touches d.in. */
-	if ((c->uhead = buf_get()) == NULL || head_request_traced(c->uhead, req, opts, obs_traceparent(&c->obs)) == -1) {
+	if ((c->uhead = buf_get()) == NULL ||
+	    head_request(c->uhead, req, opts, obs_traceparent(&c->obs)) == -1) {
 		fwd_refuse(c, 431, "request head too large", 1);
 		return;
 	}

@@ -104,14 +104,8 @@ out_connection(struct out *o, unsigned opts)
 }
 
 int
-head_request(struct buf *b, const struct http_request *r, unsigned opts)
-{
-	return head_request_traced(b, r, opts, NULL);
-}
-
-int
-head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
-                    const char *traceparent)
+head_request(struct buf *b, const struct http_request *r, unsigned opts,
+             const char *traceparent)
 {
 	struct out o;
 	size_t i;

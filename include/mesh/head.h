@@ -26,12 +26,11 @@
 
 /* Origin-form, Host kept (or added from the authority); HTTP/1.1, or
  * HTTP/1.0 with `connection: keep-alive` for an HTTP/1.0 request (its
- * server must not answer with a chunked body the client could not read). */
-int head_request(struct buf *b, const struct http_request *r, unsigned opts);
-/* The same, with the request's traceparent header (if any) replaced by
- * `traceparent: <traceparent>` (NULL: as head_request). */
-int head_request_traced(struct buf *b, const struct http_request *r, unsigned opts,
-                        const char *traceparent);
+ * server must not answer with a chunked body the client could not read).
+ * traceparent: the request's traceparent header (if any) is replaced by
+ * `traceparent: <traceparent>`; NULL leaves it as it came. */
+int head_request(struct buf *b, const struct http_request *r, unsigned opts,
+                 const char *traceparent);
 /* Status line as HTTP/1.1 with the upstream's code and phrase. */
 int head_response(struct buf *b, const struct http_response *r, unsigned opts);
 /* A complete refusal: status line, mesh-error, content-length, and

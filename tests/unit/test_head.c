@@ -22,7 +22,7 @@ req_head(const char *in, unsigned opts, struct buf *b)
 
 	assert_true(http_parse_request(in, strlen(in), &lim, &r) > 0);
 	b->off = b->len = 0;
-	assert_int_equal(head_request(b, &r, opts), 0);
+	assert_int_equal(head_request(b, &r, opts, NULL), 0);
 	buf_append(b, "", 1);
 	return buf_head(b);
 }
