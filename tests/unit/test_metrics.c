@@ -192,9 +192,7 @@ test_golden(void **state)
 	strcpy(ep.service, "db");
 	strcpy(ep.version, "v2");
 	ep.index = 1;
-	memset(&v, 0, sizeof(v));
-	v.peers = &peer;
-	v.npeers = 1;
+	one_peer(&in, &v, &peer, "api", "v1", "api@v1.0");
 	v.eps = &ep;
 	v.neps = 1;
 	v.snap.v[STAT_RETRIES_BUDGET_EXHAUSTED] = 4;
@@ -205,10 +203,6 @@ test_golden(void **state)
 	v.snap.v[STAT_TLS_HANDSHAKES_FAILED] = 1;
 	v.snap.v[STAT_BYTES_IN] = 1000;
 	v.snap.v[STAT_BYTES_OUT] = 2000;
-	memset(&in, 0, sizeof(in));
-	in.service = "api";
-	in.version = "v1";
-	in.id = "api@v1.0";
 	in.up = 1;
 	in.has_app = 1;
 	in.app_restarts = 2;
@@ -216,7 +210,6 @@ test_golden(void **state)
 	in.sidecar_rss = 2048000;
 	in.identity = "spiffe://mesh.local/svc/api";
 	in.cert_not_after = 1767225600;
-	in.stats = &v;
 
 	text = render(&in, 1, 3072000);
 	if (strcmp(text, golden) != 0)
