@@ -47,15 +47,11 @@ stats_hist_lo(unsigned bucket)
 	return stats_hist_edge(bucket / STATS_HIST_SUB, bucket % STATS_HIST_SUB);
 }
 
+/* Buckets tile the line: one ends where the next begins. */
 uint64_t
 stats_hist_hi(unsigned bucket)
 {
-	if (bucket == 0)
-		return 1;
-	if (bucket >= STATS_HIST_BUCKETS)
-		return 1ull << STATS_HIST_OCTAVES;
-	bucket--;
-	return stats_hist_edge(bucket / STATS_HIST_SUB, bucket % STATS_HIST_SUB + 1);
+	return stats_hist_lo(bucket >= STATS_HIST_BUCKETS ? bucket : bucket + 1);
 }
 
 uint64_t
