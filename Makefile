@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # meshctl — a service mesh for one host.
 #
 #   make                      build meshctl, meshd, mesh-proxy into $(BUILD)/bin
@@ -39,49 +40,70 @@ MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 # needs libsystemd and the six libraries that come with it: 1.5 MB of RSS).
 LIBS          := -Wl,--as-needed -lev -lwolfssl -linih -lsystemd -lm -lncursesw
 
-# Every src/*.c except the three mains goes into one archive; the file
-# prefix is the function prefix, so nothing collides.
-MAINS    := src/meshd.c src/proxy.c src/meshctl.c
-LIB_SRCS := $(filter-out $(MAINS),$(wildcard src/*.c))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The folders are the architecture (docs/architecture.md): libmesh.a is
+# src/lib alone; each program links its own folder and the library, never
+# another program's code.  meshctl's dashboard (tui/) sits above src/ctl.
+LIB_SRCS   := $(wildcard src/lib/*.c)
+PROXY_SRCS := $(wildcard src/proxy/*.c)
+MESHD_SRCS := $(wildcard src/meshd/*.c)
+CTL_SRCS   := $(wildcard src/ctl/*.c)
+TUI_SRCS   := $(wildcard tui/*.c)
+MAINS      := src/proxy/proxy.c src/meshd/meshd.c src/ctl/meshctl.c
+ALL_SRCS   := $(LIB_SRCS) $(PROXY_SRCS) $(MESHD_SRCS) $(CTL_SRCS) $(TUI_SRCS)
+obj         = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
 LIBMESH  := $(BUILD)/libmesh.a
+LIBPROXY := $(BUILD)/libproxy.a
+LIBMESHD := $(BUILD)/libmeshd.a
+LIBCTL   := $(BUILD)/libctl.a
+LIBTUI   := $(BUILD)/libtui.a
 
 PROGS := $(BUILD)/bin/meshd $(BUILD)/bin/mesh-proxy $(BUILD)/bin/meshctl
 
-UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
-UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# A unit test links what its folder's program links: tests/unit/proxy/test_x
+# gets libproxy.a + libmesh.a, and may #include a .c of its own folder.
+# The stats readers' tests (meshd, tui) also link the sidecar's stats writer
+# (src/proxy/stats_write.c): it makes their fixture files.
+UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 APP_SRCS   := $(wildcard tests/apps/*.c)
 APPS       := $(APP_SRCS:tests/apps/%.c=$(BUILD)/apps/%)
 
 all: $(PROGS)
 
-$(BUILD)/obj/%.o: src/%.c
+# Private headers (*_int.h) live beside their folder's sources.
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(MESH_CPPFLAGS) -I$(dir $<) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(LIBMESH): $(LIB_OBJS)
+$(LIBMESH): $(call obj,$(LIB_SRCS))
+$(LIBPROXY): $(call obj,$(filter-out $(MAINS),$(PROXY_SRCS)))
+$(LIBMESHD): $(call obj,$(filter-out $(MAINS),$(MESHD_SRCS)))
+$(LIBCTL): $(call obj,$(filter-out $(MAINS),$(CTL_SRCS)))
+$(LIBTUI): $(call obj,$(TUI_SRCS))
+$(LIBMESH) $(LIBPROXY) $(LIBMESHD) $(LIBCTL) $(LIBTUI):
 	@mkdir -p $(dir $@)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/meshd: $(BUILD)/obj/meshd.o $(LIBMESH)
+$(BUILD)/bin/mesh-proxy: $(call obj,src/proxy/proxy.c) $(LIBPROXY) $(LIBMESH)
+$(BUILD)/bin/meshd: $(call obj,src/meshd/meshd.c) $(LIBMESHD) $(LIBMESH)
+$(BUILD)/bin/meshctl: $(call obj,src/ctl/meshctl.c) $(LIBTUI) $(LIBCTL) $(LIBMESH)
+$(PROGS):
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/bin/mesh-proxy: $(BUILD)/obj/proxy.o $(LIBMESH)
-	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+test_dir  = $(word 1,$(subst /, ,$(1)))
+test_libs = $(if $(filter lib,$(1)),,$(if $(filter tui,$(1)),$(LIBTUI) $(LIBCTL),$(BUILD)/lib$(1).a)) \
+            $(if $(filter meshd tui,$(1)),$(call obj,src/proxy/stats_write.c)) $(LIBMESH)
+test_src  = $(if $(filter lib proxy meshd ctl,$(1)),src/$(1),tui)
 
-$(BUILD)/bin/meshctl: $(BUILD)/obj/meshctl.o $(LIBMESH)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(call test_libs,$$(call test_dir,$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
-
-# Unit tests may #include the .c they test to reach static functions; they
-# still link the archive for everything else.
-$(BUILD)/tests/%: tests/unit/%.c $(LIBMESH)
-	@mkdir -p $(dir $@)
-	$(CC) $(MESH_CPPFLAGS) -Isrc $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) \
-		-o $@ $< $(LIBMESH) $(LIBS) -lcmocka
+	$(CC) $(MESH_CPPFLAGS) -Isrc -I$(call test_src,$(call test_dir,$*)) -Isrc/lib -Itests/unit \
+		$(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ $< $(call test_libs,$(call test_dir,$*)) $(LIBS) -lcmocka
 
 # Test apps: small real servers the integration scenarios start.
 $(BUILD)/apps/%: tests/apps/%.c $(LIBMESH)
@@ -116,8 +138,8 @@ fuzz: $(FUZZ_SRCS)
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_SRCS); do \
 		n=$$(basename $$f .c); \
-		clang $(MESH_CPPFLAGS) -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-			-o build/fuzz/$$n $$f $(LIB_SRCS) $(LIBS); \
+		clang $(MESH_CPPFLAGS) -Isrc -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined \
+			-o build/fuzz/$$n $$f $(LIB_SRCS) src/proxy/stats_write.c $(LIBS); \
 		mkdir -p build/fuzz/$$n.corpus; \
 		build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/$$n.corpus tests/fuzz/$$n.seeds; \
 	done
@@ -175,4 +197,4 @@ clean:
 
 .PHONY: release all tests apps deps deps-test check demo fuzz install clean
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/meshd.d $(BUILD)/obj/proxy.d $(BUILD)/obj/meshctl.d
+-include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))

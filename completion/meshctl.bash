@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # bash completion for meshctl(1)
 
 # weight [-f FILE] SERVICE VERSION=PCT...: services and their versions from

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Cross-build meshctl for an ARM board and run it under qemu-user.
 #
 #   scripts/cross.sh deps  ARCH   toolchain, qemu and the ARCH sysroot (idempotent)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Build the meshctl Debian package for the host or, cross, for an ARM board;
 # then lint it and verify its systemd units.
 #

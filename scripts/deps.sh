@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
 #   scripts/deps.sh build|test|demo|fuzz
 set -eu

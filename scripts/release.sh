@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The release gate: what CI runs, plus what CI leaves out because it needs
 # foreign-architecture packages from the Debian archive and qemu (about
 # five minutes more on a fresh machine):

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # make size: the footprint.
 #   1. stripped sizes of meshctl, meshd and mesh-proxy for the host and for
 #      each ARCH given (arm64 armhf: cross-built by scripts/cross.sh);

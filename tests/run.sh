@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Run every test and end with one line "N passed, N failed".
 #   unit:   each $BUILD/tests/test_* (cmocka); every test case counts
 #   config: each tests/config/NAME.ini against NAME.err (golden stderr of
@@ -18,20 +19,21 @@ log=$BUILD/test-logs
 mkdir -p "$log"
 
 
-for t in "$BUILD"/tests/test_*; do
+for t in "$BUILD"/tests/*/test_*; do
 	[ -x "$t" ] || continue
-	n=$(basename "$t")
+	n=$(basename "$(dirname "$t")")/$(basename "$t")
+	lf=$log/unit-${n//\//-}.log
 	[ -n "$pat" ] && [[ "$n" != *$pat* ]] && continue
-	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$log/$n.log" 2>&1
+	CMOCKA_MESSAGE_OUTPUT=stdout "$t" >"$lf" 2>&1
 	rc=$?
 	# cmocka repeats failed names in its summary: count run minus OK
-	p=$(grep -aEc '^\[       OK \]' "$log/$n.log")
-	total=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\./\1/p' "$log/$n.log" | tail -1)
+	p=$(grep -aEc '^\[       OK \]' "$lf")
+	total=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\./\1/p' "$lf" | tail -1)
 	f=$(( ${total:-0} - p ))
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 	pass=$((pass + p)); fail=$((fail + f))
 	printf '%-40s %3d passed %3d failed\n' "unit/$n" "$p" "$f"
-	[ "$f" -ne 0 ] && sed 's/^/    /' "$log/$n.log" | grep -E 'FAIL|Error|error' | head -20
+	[ "$f" -ne 0 ] && sed 's/^/    /' "$lf" | grep -E 'FAIL|Error|error' | head -20
 done
 
 for ini in tests/config/*.ini; do

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
 # The demo shop mesh (examples/demo/mesh.ini), in the foreground: every
 # process's log lines stream here, prefixed; Ctrl-C stops everything.
 # `make demo` runs this; it also works on its own from any directory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * alog: the sidecar's access log (`access_log = json | PATH`), one JSON
  * line per finished HTTP request, written without ever blocking the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * backoff: how long a retry waits — exponential backoff with full jitter
  * (the delay before retry n, counted from 0, is uniform in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * balance: choosing the endpoint for one request (or one TCP connection).
  *

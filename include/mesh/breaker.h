@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * breaker: a circuit breaker per upstream endpoint (keyed by the
  * endpoint's sidecar inbound port, like struct balance_ep), in the

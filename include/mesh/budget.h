@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * budget: a retry budget per service, as Linkerd and Finagle keep one.
  * Retries may add at most `percent`% of the requests sent over a sliding

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * buf: fixed-size byte buffers from a pool, so the proxy's steady path
  * allocates nothing per request.

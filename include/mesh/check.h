@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * check: `meshctl check`, the file and the host a mesh would run on.
  *

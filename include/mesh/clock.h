@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * clock: a clock's time in nanoseconds, for the code that does not keep
  * an injectable clock of its own (balance.h and breaker.h do, for tests).

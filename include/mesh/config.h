@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * config: mesh.ini, as DESIGN.md Part 1 defines it.
+ * config: mesh.ini, as mesh.ini(5) defines it.
  *
  * Parsed with inih through ini_parse_stream() and a reader of our own that
  * counts lines and rejects lines over CONF_LINE_MAX, so no line is silently

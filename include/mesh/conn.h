@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * conn: one downstream connection (a client of this sidecar: the local
  * app on the outbound side, another sidecar on the inbound side) and the

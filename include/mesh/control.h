@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * control: meshd's side of <state_dir>/run/meshd.sock (Unix stream, mode
  * 0600; a peer must have meshd's uid or be root, by SO_PEERCRED).

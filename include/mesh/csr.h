@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * csr: a sidecar's identity, kept in memory only.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ctl: the meshctl command line.
  *
@@ -11,7 +12,7 @@
  *   ctl_meshd.c  finding and running the meshd binary
  *   ctl_term.c   colour (only on a terminal, never with NO_COLOR)
  *
- * Exit codes are the contract of DESIGN.md Part 1.  Human output goes to
+ * Exit codes are the contract of meshctl(1), EXIT STATUS.  Human output goes to
  * stdout, diagnostics ("meshctl: ...") to stderr.
  */
 #ifndef MESH_CTL_H
@@ -252,7 +253,6 @@ int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
-int ctl_top(const struct ctl_opts *o);      /* ctl_top.c (top.h) */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fmt: short human forms shared by `meshctl status` and `meshctl top`.
  */

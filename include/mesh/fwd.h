@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fwd: the per-exchange state machine of a downstream connection:
  * parse -> route -> balance -> upstream -> relay -> response.

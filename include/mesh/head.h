@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * head: writing message heads for the next leg.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * health: the active readiness probe of an app with `health = PATH`.
  *

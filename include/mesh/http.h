@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * http: a strict, zero-copy, incremental HTTP/1.1 parser (RFC 9112).
  *
@@ -8,7 +9,7 @@
  * (a short phrase for the `mesh-error:` header) set.  A partial block
  * already over a limit is an error at once, not "incomplete".
  *
- * Refused (RFC 9112 and DESIGN.md Part 3): Content-Length together with
+ * Refused (RFC 9112; docs/architecture.md, "Strict parsing"): Content-Length together with
  * Transfer-Encoding; duplicate or invalid Content-Length (differing or
  * not 1*DIGIT); Transfer-Encoding other than "chunked" alone (501);
  * obs-fold; bare CR or bare LF as a line end; whitespace before the

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * ident: mesh-proxy's mTLS identity under meshd (DESIGN.md, "Identity").
+ * ident: mesh-proxy's mTLS identity under meshd (docs/architecture.md, "Identity").
  *
  * Mode.  A sidecar started by meshd (--control) speaks mTLS to other
  * sidecars: the first config with a trust_domain line turns it on, for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ipc: typed, framed, length-checked messages on the control socket
  * <state_dir>/run/meshd.sock (Unix stream).

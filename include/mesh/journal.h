@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * journal: structured entries to systemd-journald over its native
  * protocol, without libsystemd.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json_esc: a JSON string from untrusted bytes — the one escaper of the
  * access log, the OTLP exporter and `meshctl traces`.

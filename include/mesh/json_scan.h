@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * json_scan: a small, bounded JSON reader for the documents meshd sends
  * (`status --json`, `certs --json`), used by the dashboard.

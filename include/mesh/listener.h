@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * listener: the sidecar's listening sockets on 127.0.0.1.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * mcert: meshd's side of the mesh identities — the CA (pki.h) under
  * <state_dir>/ca/, issuing each sidecar its leaf, and what `meshctl

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * meshd: the supervisor's shared context.  One per process, built by
  * src/meshd.c; the modules (svc, control, status) read and update it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * metrics: meshd's Prometheus endpoint (`metrics = HOST:PORT` in [mesh]).
  *

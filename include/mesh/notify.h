@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * notify: meshd's side of systemd's notify protocol (Type=notify).
  *

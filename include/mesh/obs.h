@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * obs: what the sidecar observes of one HTTP exchange — the per-peer
  * counters and latency histogram of the stats file, the span of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otlp: meshd's exporter of the sidecars' spans to an OpenTelemetry
  * collector, OTLP/HTTP with JSON bodies ([mesh] traces = http://...).
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <ev.h>
 
+#include "mesh/otlp_json.h"
 #include "mesh/stats.h"
 
 #define OTLP_BATCH_MAX     512u     /* spans per POST */
@@ -36,7 +38,6 @@
 #define OTLP_TICK_S        1.0      /* how often the rings are read */
 #define OTLP_CONNECT_TIMEOUT_S 2.0
 #define OTLP_REQUEST_TIMEOUT_S 10.0 /* connect to the end of the response head */
-#define OTLP_SCOPE_NAME    "meshctl"
 
 struct meshd;
 
@@ -100,39 +101,6 @@ size_t otlp_queue_push(struct otlp_queue *q, const struct stats_span_rec *s, siz
 size_t otlp_queue_peek(const struct otlp_queue *q, const struct stats_span_rec **out,
                        size_t max);
 void   otlp_queue_pop(struct otlp_queue *q, size_t n);
-
-/* --- the JSON body (otlp_json.c) ----------------------------------------- */
-
-/* A growable text buffer; oom sticks once an allocation failed. */
-struct otlp_buf {
-	char  *p;
-	size_t len, cap;
-	int    oom;
-};
-void otlp_buf_reset(struct otlp_buf *b);
-void otlp_buf_free(struct otlp_buf *b);
-
-/*
- * One ExportTraceServiceRequest for spans[0..n) into b (replacing its
- * text): resourceSpans grouped by instance (resource attributes
- * service.name, service.version, service.instance.id and, when mesh_name
- * is not NULL, service.namespace), in the order each instance first
- * appears; one scopeSpans each, scope OTLP_SCOPE_NAME.  A span: traceId,
- * spanId, parentSpanId (absent for a root) in lower-case hex; name
- * "METHOD /path" (no query); kind 2 SERVER or 3 CLIENT;
- * start/endTimeUnixNano as decimal strings; attributes
- * http.request.method, http.response.status_code, url.path, url.query
- * (when there is one), server.address (the authority), mesh.peer,
- * mesh.upstream, mesh.retries, mesh.flags ("UH,UF": Envoy-like flags,
- * absent when none); a string attribute that is empty is left out;
- * status code 2 (ERROR) for a 5xx or no status, else no status.  Text
- * from requests is escaped and made valid UTF-8 (U+FFFD for bad bytes).
- * 0, or -1 when out of memory.
- */
-int otlp_json_encode(struct otlp_buf *b, const struct stats_span_rec *const *spans,
-                     size_t n, const char *mesh_name);
-/* The flags of a span as "UH,UF" into out (empty when none). */
-void otlp_json_flags(char *out, size_t size, uint32_t flags);
 
 /* --- the HTTP/1.1 client (otlp_http.c) ----------------------------------- */
 

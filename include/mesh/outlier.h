@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * outlier: passive outlier ejection in the caller's sidecar.
  *

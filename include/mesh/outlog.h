@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * outlog: every line meshd shows, prefixed with where it came from, like
  * `docker compose up`:

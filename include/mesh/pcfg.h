@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pcfg: the sidecar's configuration, as meshd sends it (IPC_CONFIG) or as
  * a file for `mesh-proxy -c FILE` (tests, debugging).

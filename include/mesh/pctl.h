@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pctl: the sidecar's side of meshd's control socket.
  *

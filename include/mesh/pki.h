@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pki: meshd's certificate authority (wolfSSL).
  *
@@ -90,5 +91,15 @@ int pki_cert_info(const unsigned char *der, size_t len, struct pki_certinfo *out
 /* Certificate DER <-> PEM.  Output length (PEM NUL-terminated), or -1. */
 int pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 int pki_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
+
+/*
+ * Drop wolfSSL's fixed-point ECC tables (FP_ECC: Debian's build caches a
+ * precomputed table of ~800 KB per curve point it multiplies twice — the
+ * generator, the CA key — which took a sidecar from 2.5 to 7 MB).  Called
+ * (by meshd after issuing, by the sidecar after a handshake) when a handshake or a certificate operation ends: connections are
+ * pooled, so handshakes are rare and a cold table costs little, while
+ * every sidecar keeping four of them costs megabytes.
+ */
+void pki_trim(void);
 
 #endif

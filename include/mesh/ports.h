@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * ports: which TCP ports on 127.0.0.1 a mesh uses.
  *

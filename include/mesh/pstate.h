@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pstate: the sidecar's current configuration, as the data path reads it,
  * and applying a new one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pstats: the endpoint rows of the sidecar's stats file (stats.h), kept
  * in step with the live balancer, outlier and breaker state.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * registry: service -> instances, their ports, their endpoint state, and
  * the pcfg document each sidecar is sent.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * relay: moving bytes from one leg to the other with backpressure.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * reload: apply a changed mesh.ini to a running meshd (`meshctl reload`,
  * SIGHUP), without dropping a connection.

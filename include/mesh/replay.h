@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * replay: the retry buffer — a copy of the request body bytes already
  * sent upstream, so a retry can send head and body again.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * retry: whether a failed attempt is tried again (the decision table),
  * and the per-service state the traffic policy keeps in the caller's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * route: from a request's authority to the service it names, and the
  * routing table the proxy builds from each pcfg.

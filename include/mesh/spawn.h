@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * spawn: start one child the way meshd runs every child: its own process
  * group (so a stop reaches everything it forked), stdin /dev/null,
@@ -33,11 +34,12 @@ pid_t spawn(char *const argv[], char *const envp[], const char *dir,
 char *spawn_shell_command(const char *cmd);
 
 /*
- * The environment of an app (DESIGN.md "What a service sees"): meshd's
- * own, then PORT, MESH_SERVICE, MESH_VERSION, MESH_INSTANCE, http_proxy,
- * HTTP_PROXY, no_proxy, NO_PROXY, MESH_UPSTREAM_<NAME> for each NAME:PORT
- * upstream (NAME upper-cased, '-' -> '_'), then the service's env.* keys,
- * which win.  NULL-terminated, malloc'd; free with spawn_env_free().
+ * The environment of an app (docs/architecture.md, "What an app sees";
+ * mesh.ini(5), command): meshd's own, then PORT, MESH_SERVICE,
+ * MESH_VERSION, MESH_INSTANCE, http_proxy, HTTP_PROXY, no_proxy, NO_PROXY,
+ * MESH_UPSTREAM_<NAME> for each NAME:PORT upstream (NAME upper-cased,
+ * '-' -> '_'), then the service's env.* keys, which win.
+ * NULL-terminated, malloc'd; free with spawn_env_free().
  */
 char **spawn_env_app(const struct reg_instance *ri);
 /* A sidecar's environment: meshd's own, less systemd's per-service

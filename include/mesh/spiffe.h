@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * spiffe: the mesh's workload identities and the checks a sidecar makes on
  * its peer's certificate after the TLS handshake.
@@ -68,7 +69,7 @@ int spiffe_check_x509(struct WOLFSSL_X509 *x, const char *td, struct spiffe_id *
 
 /*
  * `allow`: 1 if service svc may call us.  An empty list (nallow == 0)
- * allows every identity of the mesh, as DESIGN.md says.
+ * allows every identity of the mesh, as mesh.ini(5) says of allow.
  */
 int spiffe_allowed(const char *svc, const char *const *allow, size_t nallow);
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * state: what meshd leaves in <state_dir>/run/ so that no second copy of a
  * mesh ever runs and nothing a dead meshd started is left behind.

@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * stats: a sidecar's counters in a memory-mapped file, read by meshd
- * and meshctl without asking the sidecar anything (DESIGN.md, "Stats
+ * and meshctl without asking the sidecar anything (docs/architecture.md, "Stats
  * without control traffic").
  *
  * Where.  Under meshd the file is <state_dir>/run/stats/<instance-id>.stats:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * status: what `meshctl status` shows, as meshd knows it.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * svc: meshd's children.  Per instance a sidecar (always) and an app (when
  * the service has `command`), each a `struct proc` with an explicit state:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * tlsctx: the wolfSSL contexts a sidecar uses between sidecars.
  *
@@ -5,7 +6,7 @@
  * a server and a client WOLFSSL_CTX built from the current identity
  * (key + leaf + CA, see csr.h), and a small client session cache.
  *
- * Policy (DESIGN.md, "Identity"):
+ * Policy (docs/architecture.md, "Identity"):
  *  - TLS 1.3, TLS 1.2 the floor (wolfSSL_CTX_SetMinVersion); ECDHE only
  *    (X25519, then P-256); AES-128-GCM and ChaCha20-Poly1305 only.
  *  - Cipher order: AES-128-GCM first only when AES is fast here, that is
@@ -102,15 +103,6 @@ struct WOLFSSL *tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char 
  * endpoint.  1 if one was set, 0 if none (a full handshake follows). */
 int tlsctx_session_resume(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);
 
-/*
- * Drop wolfSSL's fixed-point ECC tables (FP_ECC: Debian's build caches a
- * precomputed table of ~800 KB per curve point it multiplies twice — the
- * generator, the CA key — which took a sidecar from 2.5 to 7 MB).  Called
- * when a handshake or a certificate operation ends: connections are
- * pooled, so handshakes are rare and a cold table costs little, while
- * every sidecar keeping four of them costs megabytes.
- */
-void tlsctx_trim(void);
 /* Client: remember ssl's session for endpoint (call once the handshake
  * is done and something was read: TLS 1.3 tickets arrive after it). */
 void tlsctx_session_save(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);

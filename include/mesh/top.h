@@ -1,8 +1,9 @@
+/* SPDX-License-Identifier: ISC */
 /*
- * top: `meshctl top`, the live dashboard (DESIGN.md Part 1; man/meshctl.1).
+ * top: `meshctl top`, the live dashboard (man/meshctl.1, "top").
  *
  * Files, in the order a frame runs through them:
- *   ctl_top.c     the command: options, the no-tty fallback, the loop
+ *   top_cmd.c     the command: options, the no-tty fallback, the loop
  *                 (poll on stdin with the frame interval as timeout)
  *   top_model.c   what meshd says: `status --json` (json_scan.h) into
  *                 services, versions, instances; the config's routes
@@ -208,5 +209,10 @@ const char *top_input_key(struct top_ui *ui, const struct top_model *m, int key)
 
 /* Format microseconds as "1.23ms", "456us", "2.1s", "-" for 0. */
 void top_fmt_us(char *buf, size_t size, uint64_t us, int have);
+
+/* `meshctl top`: the command's entry, called from meshctl's table
+ * (src/ctl/meshctl.c).  Exit code as ctl.h says. */
+struct ctl_opts;
+int top_cmd(const struct ctl_opts *o);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * trace: W3C Trace Context (and B3 as input) for the sidecar's spans.
  *

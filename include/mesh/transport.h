@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport: how the proxy moves bytes over one connected socket, behind a
  * small vtable (the shape of Redis' connection.h).

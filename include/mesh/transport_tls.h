@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * transport_tls: the mesh transport over mTLS (wolfSSL), behind the
  * vtable of transport.h.  Non-blocking throughout: wolfSSL's WANT_READ /

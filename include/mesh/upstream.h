@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * upstream: connections from the proxy to a destination — another
  * sidecar's inbound port (mesh transport) or the local app (plain) —

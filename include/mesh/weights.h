@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * weights: meshd's live canary splits (`meshctl weight`), on top of the
  * file's [route.NAME] split= and persisted in <state_dir>/weights so a

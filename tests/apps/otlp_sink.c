@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * otlp_sink: a tiny OTLP/HTTP collector for the tracing tests.
  *

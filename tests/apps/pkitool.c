@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * pkitool: drive the pki and csr modules from the shell, so that
  * tests/integ/pki_openssl.sh can check our certificates with openssl.

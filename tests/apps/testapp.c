@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * testapp: the small real server that the integration scenarios and the demo
  * put behind the mesh.  Contract (others rely on it): /work/notes/testapp.md,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # cross scenario: the short end-to-end check `make check-cross` runs on each
 # ARM build under qemu-user (scripts/cross.sh sets BUILD to the wrapper
 # directory, so every meshctl, meshd, mesh-proxy and testapp here is the ARM

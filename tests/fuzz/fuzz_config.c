@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_config: config_load() on arbitrary file contents.  The input goes
  * through a memfd so the real reader, inih and every parser see it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_chunked: http_chunked_scan on any bytes gives the same verdict
  * however the input is cut: whole, one byte at a time, and in pieces

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_request: http_parse_request never reads outside its input and
  * keeps its contract on any bytes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_http_response: http_parse_response on any bytes, as a response to
  * GET and to HEAD, keeps its contract:

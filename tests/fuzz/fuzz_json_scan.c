@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_json_scan: the dashboard's JSON reader on arbitrary bytes.  A
  * document it accepts is walked whole — every container's children

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_spiffe: the identity parsers on arbitrary bytes.
  *   - the input as a SPIFFE ID (spiffe_parse), and a parsed ID must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_stats_read: the stats reader (meshctl, the dashboard, meshd's
  * /metrics) on hostile files.  A real file is made once by the writer

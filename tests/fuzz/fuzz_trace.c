@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * fuzz_trace: the trace context parsers on arbitrary bytes (a header
  * value is whatever a client sends).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshctl without a running mesh: usage errors, help, version, a stopped
 # mesh (exit 3), a broken config (exit 1).  No ports are opened.
 . "$(dirname "$0")/lib.sh"

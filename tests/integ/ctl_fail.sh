@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # up -d that cannot succeed: a port already taken, an app that exits 1 at
 # once, a health check that never passes.  Each must exit 1 naming what
 # failed; down then leaves nothing.

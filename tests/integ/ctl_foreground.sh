@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Foreground `meshctl up`: it becomes meshd; Ctrl-C (SIGINT to the whole
 # process group, as a terminal sends it) or SIGTERM to it stops every
 # process it started.  Ports: 21550-21579.

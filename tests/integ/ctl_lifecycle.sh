@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # up -d with two services, status (human and --json) with their pids, down
 # leaves no process, and up refuses a mesh that already runs.
 # Ports: apps 21500-21501, sidecars from 21510.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshd SIGKILLed: its sidecars and apps keep running; `meshctl down` finds
 # them through the state dir, stops them (exit 0) and leaves nothing.
 # Ports: 21580-21599.

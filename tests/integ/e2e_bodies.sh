@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_bodies: large bodies through two sidecars, intact:
 #   curl -> gateway sidecar 127.0.0.1:22401 -> web sidecar -> testapp
 # 10 MiB chunked upload to /echo (streamed back chunked), 10 MiB

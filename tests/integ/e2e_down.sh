@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_down: nothing of a mesh survives it being stopped, whichever way.
 #   gateway (pure client, 127.0.0.1:22701) -> web (2 instances, 22710-22711)
 # 1. `meshctl up -d` then `meshctl down`: every pid status --json reported,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_restart: meshd restarts what dies.
 #   curl -> gateway sidecar 127.0.0.1:22601 -> web sidecar -> testapp
 # The app is killed with SIGKILL: a new process (new pid, its request

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_split: a canary split between two deployments of one service:
 #   client -> gateway sidecar 127.0.0.1:22801 -> api v1 (90%) | api@v2 (10%)
 # 400 keep-alive requests on one connection, split per request: v1 gets

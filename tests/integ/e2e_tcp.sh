@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_tcp: an opaque TCP service (protocol = tcp, testapp --tcp) reached
 # through a pure client's NAME:PORT listener, over mTLS between the sidecars:
 #   client -> gateway sidecar 127.0.0.1:22201 -> db sidecar (x2) -> testapp --tcp

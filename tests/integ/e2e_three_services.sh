@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_three_services: a real mesh started by meshd from `command`:
 #
 #   curl -> gateway (pure client, 127.0.0.1:22101) -> web -> api (2 instances,

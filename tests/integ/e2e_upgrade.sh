@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_upgrade: an HTTP/1.1 Upgrade tunnel through two sidecars:
 #   python client -> gateway sidecar 127.0.0.1:22301 -> web sidecar -> testapp /ws
 # The client sends the upgrade request, reads the 101, then exchanges raw

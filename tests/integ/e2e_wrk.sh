@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # e2e_wrk: keep-alive load through two sidecars with wrk:
 #   wrk -> gateway sidecar 127.0.0.1:22501 -> web sidecar -> testapp
 # Bounded: 3 s, 2 threads, 16 connections.  Asserts at least 1,000

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Shared helpers for integration scenarios.  Source it first thing:
 #   . "$(dirname "$0")/lib.sh"
 # Gives: $MESH_BIN, $MESH_APPS, $T (a private temp dir, removed at exit),

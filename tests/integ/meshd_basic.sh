@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshd started directly: sidecars come ready, apps see the right
 # environment, the control commands answer, SIGTERM leaves nothing behind.
 # Ports 21200-21259.

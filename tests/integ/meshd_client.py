@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
 """Minimal control-socket client for the meshd scenarios (include/mesh/ipc.h).
 
     meshd_client.py SOCK COMMAND [TIMEOUT_S]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Never two copies: a second meshd is refused; after meshd is SIGKILLed
 # the next one replaces what it left (no duplicate, no port conflict);
 # a taken fixed port fails the start naming the line; -d detaches and

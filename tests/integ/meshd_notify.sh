@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # meshd under a stand-in for systemd's notify socket: READY=1, STATUS= with
 # counts, WATCHDOG=1 from the loop at half WATCHDOG_USEC, SIGHUP reloads the
 # file (RELOADING=1 with MONOTONIC_USEC=, then READY=1; a broken file changes

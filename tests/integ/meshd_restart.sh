@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # Supervision: a kill -9'd app comes back; a crash loop ends in FATAL
 # (status --json, wait-ready's answer); restart=never is not restarted;
 # a sidecar that dies is restarted.  Ports 21260-21319.

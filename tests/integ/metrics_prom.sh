@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # metrics_prom: meshd's Prometheus endpoint (`metrics =` in [mesh]):
 #
 #   curl -> gateway (pure client, 127.0.0.1:31010) -> web (testapp)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mtls_capture: no plaintext HTTP between sidecars.  tcpdump captures on lo
 # the callee's inbound port (sidecar <-> sidecar) and, as a control that
 # the capture sees payloads at all, the callee's app port (sidecar <-> app,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mtls_reject: the mTLS rejection matrix.  A mesh with `allow = web` on api
 # (http) and db (tcp); the test makes its own certificates with openssl and
 # talks straight to the callee sidecar's inbound port:

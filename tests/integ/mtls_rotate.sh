@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mtls_rotate: certificate rotation under continuous traffic.
 #
 #   curl -> front (pure client, 127.0.0.1:26101) --mTLS--> back (2 instances)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # obs_access_log: `access_log = PATH` and `access_log = json`.
 #
 #   curl -> gateway (pure client, 127.0.0.1:34201) -> web -> api

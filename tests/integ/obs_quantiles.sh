@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # obs_quantiles: the latency histograms measure what the app did.
 #
 #   curl -> gateway (pure client, 127.0.0.1:34301) -> slow (testapp /delay)

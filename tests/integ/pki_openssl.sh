@@ -1,6 +1,7 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # The CA and the leaves our pki/csr code makes, as openssl sees them:
-# every extension exactly as DESIGN.md and the issue say, the files'
+# every extension exactly as docs/trust.md says, the files'
 # modes, the refusal of a readable key, and CSR names ignored.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_breaker: an always-503 instance trips its breaker in the caller's
 # sidecar within breaker.failures requests, stops receiving traffic, and
 # after breaker.cooldown gets exactly one probe (half-open), which fails and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_budget: with every instance failing, the retry budget holds retries
 # near its ratio instead of multiplying the load by (1 + retries):
 #   client -> gateway sidecar 127.0.0.1:30401 -> api.0, api.1 (both always 503)

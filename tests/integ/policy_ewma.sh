@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_ewma: load balancing and passive outlier ejection in the caller's
 # sidecar (the gateway's):
 #   client -> gateway sidecar 127.0.0.1:29501 -> api   (3 instances, lb = ewma;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_kill: one of three instances killed under bounded load; retries
 # (retries = 2, retry_on = connect-failure, reset, 502, 503) in the caller's
 # sidecar keep the success rate >= 99.9%:

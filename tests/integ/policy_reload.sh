@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_reload: `meshctl reload` changes a split live without dropping a
 # keep-alive connection:
 #   client -> gateway sidecar 127.0.0.1:30101 -> api v1 | api@v2

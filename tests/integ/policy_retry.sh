@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_retry: the route's traffic policy in the caller's sidecar.
 #   gateway sidecar -> api   (2 instances, #1 always 503; retries = 2 on 503)
 #                   -> slow  (answers after 5 s; timeout = 200ms)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # policy_split: a canary split and `meshctl weight`, live and persisted:
 #   client -> gateway sidecar 127.0.0.1:30001 -> api v1 (90%) | api@v2 (10%)
 # 2,000 requests on one keep-alive connection give v2 10% +- 2%; after

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC
 # Helpers for the mesh-proxy scenarios (tests/integ/proxy_*.sh).  Not a
 # test itself (run.sh only runs *.sh).  Sidecars run from pcfg files with
 # `mesh-proxy -c FILE`, no meshd.  Ports: 20000-20999 only.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy: large bodies streamed through two sidecars in both
 # directions (chunked and Content-Length), HEAD, early close.
 . "$(dirname "$0")/proxy.bash"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy --control: HELLO, CONFIG, READY against a stand-in meshd;
 # live config changes; IPC_FAIL naming a busy port; meshd going away and
 # coming back; SIGTERM.

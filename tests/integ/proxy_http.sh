@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy: HTTP through two sidecars (outbound proxy -> inbound -> app):
 # routing forms, round-robin, keep-alive, pipelining, 100-continue,
 # upgrade, refusals, header timeout.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy: the connection limit pauses accepting; running out of file
 # descriptors pauses the accept watcher instead of spinning; idle timeout.
 . "$(dirname "$0")/proxy.bash"

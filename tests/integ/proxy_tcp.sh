@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy: an opaque TCP relay through a `listen` port and a tcp
 # inbound, balanced per connection, half-close passed on.
 . "$(dirname "$0")/proxy.bash"

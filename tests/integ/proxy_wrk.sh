@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # mesh-proxy: a bounded wrk run through two sidecars has no errors, and
 # the sidecars hold little memory with 100 idle keep-alive connections.
 . "$(dirname "$0")/proxy.bash"

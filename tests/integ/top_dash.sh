@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # top_dash: `meshctl top` driven headless in tmux (its own server socket):
 #
 #   gateway (pure client, 127.0.0.1:33201) -> web -> api (v1 x2, v2) -> users

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
 # trace_three: one request through three services yields one trace with
 # correctly linked spans, in `meshctl traces` (no collector) and at an
 # OTLP/HTTP JSON collector (tests/apps/otlp_sink):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_balance_util.h: the fixture the balancer and outlier tests share: a
  * clock the test moves (now_us), a seeded random source, no breaker gate,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_config_util: helpers the config unit tests share: write a config text
  * into a fresh temporary directory and load it, capturing the errors.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_http_req.h: the request-parsing fixture test_http.c and
  * test_http_frame.c share: one static request, default limits, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * test_stats_util.h: the fixture the stats tests share — a temporary
  * directory with one stats file path in it, removed after each group, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC */
 /*
  * Fixtures shared by the identity tests (test_pki, test_csr, test_spiffe,
  * test_tlsctx, test_transport_tls): a throw-away CA in a temp directory,

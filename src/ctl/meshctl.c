@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * meshctl: the command line.  A dispatcher only: the command table, then
+ * each command in its own src/ctl_<name>.c (see include/mesh/ctl.h).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mesh/ctl.h"
+#include "mesh/log.h"
+#include "mesh/top.h"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "up", "[-f FILE] [-d] [--timeout SECS]", "start the mesh (-d: in the background)",
+	  CTL_OPT_FILE | CTL_OPT_DETACH | CTL_OPT_TIMEOUT, ctl_up },
+	{ "down", "[-f FILE] [--timeout SECS]", "stop the mesh and every process it started",
+	  CTL_OPT_FILE | CTL_OPT_TIMEOUT, ctl_down },
+	{ "status", "[-f FILE] [--json]", "services, instances, pids, ports, states",
+	  CTL_OPT_FILE | CTL_OPT_JSON, ctl_status },
+	{ "certs", "[-f FILE] [--json] [--rotate]", "identities: SPIFFE ID, serial, validity",
+	  CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_ROTATE, ctl_certs },
+	{ "traces", "[-f FILE] [--slow] [--json] [-n N] [--service S]",
+	  "recent (or slowest) traces as trees, from the sidecars' rings",
+	  CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_TRACES, ctl_traces },
+	{ "weight", "[-f FILE] SERVICE VERSION=PCT...", "set a canary split live (persisted)",
+	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_weight },
+	{ "reload", "[-f FILE]", "re-read the config file and apply routes and limits live",
+	  CTL_OPT_FILE, ctl_reload },
+	{ "top", "[-f FILE] [-i SECS]", "live dashboard: latency, errors, breakers, canary keys",
+	  CTL_OPT_FILE | CTL_OPT_INTERVAL, top_cmd },
+	{ "restart", "[-f FILE] INSTANCE", "restart an instance's app (e.g. api.0 or api@v1.0)",
+	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_restart },
+	{ "breaker-reset", "[-f FILE] SERVICE [VERSION.INDEX]", "close the breakers callers hold for a service",
+	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_breaker_reset },
+	{ "check", "[-f FILE]", "validate the config file and the host",
+	  CTL_OPT_FILE, ctl_check },
+	{ "version", "", "versions of meshctl, wolfSSL and libev",
+	  0, ctl_version },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	const struct ctl_cmd *c;
+	struct ctl_opts o;
+	const char *name;
+	int rc;
+
+	log_init("meshctl", LOG_LVL_INFO);
+	/* A meshd that dies mid-reply must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (argc < 2) {
+		ctl_cli_usage(stderr, ctl_cmds);
+		return CTL_USAGE;
+	}
+	name = argv[1];
+	if (strcmp(name, "help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "--help") == 0) {
+		if (argc == 2) {
+			ctl_cli_usage(stdout, ctl_cmds);
+			return CTL_OK;
+		}
+		if (argc > 3 || strcmp(name, "help") != 0) {
+			ctl_errx("%s: unexpected argument '%s'", name, argv[2]);
+			ctl_cli_usage(stderr, ctl_cmds);
+			return CTL_USAGE;
+		}
+		/* `meshctl help CMD` is `meshctl CMD --help`. */
+		name = argv[1] = argv[2];
+		argv[2] = (char *)"--help";
+	}
+	if (strcmp(name, "--version") == 0)
+		name = "version";
+	for (c = ctl_cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			break;
+	if (c->name == NULL) {
+		ctl_errx("unknown %s '%s'", name[0] == '-' ? "option" : "command", name);
+		ctl_cli_usage(stderr, ctl_cmds);
+		return CTL_USAGE;
+	}
+	if ((rc = ctl_cli_parse(c, argc - 1, argv + 1, &o)) != -1)
+		return rc;
+	return c->run(&o);
+}

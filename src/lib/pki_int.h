@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * pki internals shared by pki.c (files) and pki_issue.c (certificates).
+ * Not a public contract: see include/mesh/pki.h.
+ */
+#ifndef MESH_PKI_INT_H
+#define MESH_PKI_INT_H
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+#include <wolfssl/wolfcrypt/ecc.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/random.h>
+
+#include "mesh/pki.h"
+
+struct pki_ca {
+	ecc_key        key;       /* the root key, P-256 */
+	WC_RNG         rng;
+	int            key_ok;    /* key/rng initialised: free them */
+	int            rng_ok;
+	unsigned char *der;       /* root certificate */
+	size_t         derlen;
+	char          *pem;       /* the same, PEM, NUL-terminated */
+	size_t         pemlen;
+	time_t         not_after; /* leaves never outlive the root */
+};
+
+void pki_err(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Make and sign the self-signed root for ca->key.  DER length or <0. */
+int pki_make_root(struct pki_ca *ca, const char *name, time_t now,
+                  unsigned char *out, size_t cap);
+/* Keep a copy of the root (DER and PEM) and its notAfter.  0 or -1. */
+int pki_set_root(struct pki_ca *ca, const unsigned char *der, size_t len);
+/* 0 when der is a CA certificate whose public key is ca->key's. */
+int pki_root_matches(struct pki_ca *ca, const unsigned char *der, size_t len);
+
+/* Encode a DER length (< 65536) at out: 1 to 3 bytes, the count returned. */
+size_t pki_der_len(unsigned char *out, size_t n);
+
+/* Mark basicConstraints critical in the TBSCertificate tbs[0..len) (cap
+ * bytes of room), before signing.  The new length, or -1. */
+int pki_der_bc_critical(unsigned char *tbs, size_t len, size_t cap);
+
+#endif

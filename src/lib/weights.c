@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * weights: live canary splits and their file (see include/mesh/weights.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config_int.h"
+#include "mesh/weights.h"
+
+static struct conf_route *
+weights_route(struct mesh_config *cfg, const char *service)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nroutes; i++)
+		if (strcmp(cfg->routes[i].name, service) == 0)
+			return &cfg->routes[i];
+	return NULL;
+}
+
+int
+weights_parse(const struct mesh_config *cfg, const char *line, struct weight *out,
+    char *why, size_t whylen)
+{
+	char buf[CONF_LINE_MAX + 1], *tok, *save = NULL, *eq, *end;
+	int seen[WEIGHTS_VER_MAX] = { 0 };
+	unsigned sum = 0;
+	size_t i, nargs = 0;
+	long v;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(line) > CONF_LINE_MAX) {
+		snprintf(why, whylen, "weight: line too long");
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", line);
+	if ((tok = strtok_r(buf, " \t", &save)) == NULL) {
+		snprintf(why, whylen, "weight: no service named");
+		return -1;
+	}
+	if (config_service(cfg, tok, NULL) == NULL) {
+		snprintf(why, whylen, "weight: no service '%.64s' in %s", tok, cfg->path);
+		return -1;
+	}
+	snprintf(out->service, sizeof(out->service), "%s", tok);
+	for (i = 0; i < cfg->nservices; i++) {
+		if (strcmp(cfg->services[i].name, out->service) != 0)
+			continue;
+		if (out->nsplit == WEIGHTS_VER_MAX) {
+			snprintf(why, whylen, "weight: %s has more than %d versions",
+			    out->service, WEIGHTS_VER_MAX);
+			return -1;
+		}
+		snprintf(out->split[out->nsplit++].version, CONF_VERSION_MAX, "%s",
+		    cfg->services[i].version);
+	}
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		nargs++;
+		if ((eq = strchr(tok, '=')) == NULL || eq == tok) {
+			snprintf(why, whylen, "weight: '%.64s' is not VERSION=PCT", tok);
+			return -1;
+		}
+		*eq++ = '\0';
+		for (i = 0; i < out->nsplit; i++)
+			if (strcmp(out->split[i].version, tok) == 0)
+				break;
+		if (i == out->nsplit) {
+			snprintf(why, whylen, "weight: service %s has no version '%.32s'",
+			    out->service, tok);
+			return -1;
+		}
+		if (seen[i]++) {
+			snprintf(why, whylen, "weight: version %s given twice", tok);
+			return -1;
+		}
+		errno = 0;
+		v = strtol(eq, &end, 10);
+		if (*eq < '0' || *eq > '9' || *end != '\0' || errno != 0 || v < 0 || v > 100) {
+			snprintf(why, whylen, "weight: %s=%.16s: the weight must be an integer "
+			    "0..100", tok, eq);
+			return -1;
+		}
+		out->split[i].weight = (unsigned)v;
+		sum += (unsigned)v;
+	}
+	if (nargs == 0) {
+		snprintf(why, whylen, "weight: no VERSION=PCT given for %s", out->service);
+		return -1;
+	}
+	if (sum != 100) {
+		snprintf(why, whylen, "weight: the weights of %s sum to %u, not 100",
+		    out->service, sum);
+		return -1;
+	}
+	return 0;
+}
+
+/* cfg's route for w->service, created with every default when missing. */
+static struct conf_route *
+weights_route_make(struct mesh_config *cfg, const char *service)
+{
+	struct conf_route *r, *routes;
+	struct conf_ctx ctx;
+
+	if ((r = weights_route(cfg, service)) != NULL)
+		return r;
+	if ((routes = realloc(cfg->routes, (cfg->nroutes + 1) * sizeof(*routes))) == NULL)
+		return NULL;
+	cfg->routes = routes;
+	r = &routes[cfg->nroutes];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", service);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.path = cfg->path;
+	ctx.errs = stderr;
+	config_table_defaults(&ctx, CONF_KIND_ROUTE, r);
+	cfg->nroutes++;
+	return r;
+}
+
+/* Put a split into cfg's route; the route's old split goes to *old when asked. */
+static int
+weights_put(struct mesh_config *cfg, const struct weight *w, struct weight *old)
+{
+	struct conf_route *r = weights_route_make(cfg, w->service);
+	struct conf_split *s;
+	size_t i;
+
+	if (r == NULL || (s = calloc(w->nsplit, sizeof(*s))) == NULL)
+		return -1;
+	if (old != NULL) {
+		old->nfile = r->nsplit < WEIGHTS_VER_MAX ? r->nsplit : WEIGHTS_VER_MAX;
+		if (old->nfile > 0)
+			memcpy(old->file, r->split, old->nfile * sizeof(*r->split));
+	}
+	for (i = 0; i < w->nsplit; i++)
+		s[i] = w->split[i];
+	free(r->split);
+	r->split = s;
+	r->nsplit = w->nsplit;
+	return 0;
+}
+
+int
+weights_set(struct weights *ws, struct mesh_config *cfg, const struct weight *w)
+{
+	struct weight *e = NULL, *grown;
+	size_t i;
+
+	for (i = 0; i < ws->n; i++)
+		if (strcmp(ws->w[i].service, w->service) == 0)
+			e = &ws->w[i];
+	if (e != NULL) {
+		/* keep the file's split from the first override */
+		memcpy(e->split, w->split, sizeof(e->split));
+		e->nsplit = w->nsplit;
+		return weights_put(cfg, w, NULL);
+	}
+	if (ws->n == WEIGHTS_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if ((grown = realloc(ws->w, (ws->n + 1) * sizeof(*grown))) == NULL)
+		return -1;
+	ws->w = grown;
+	e = &ws->w[ws->n];
+	*e = *w;
+	if (weights_put(cfg, w, e) == -1)
+		return -1;
+	ws->n++;
+	return 0;
+}
+
+static int
+weights_same(const struct conf_split *a, size_t na, const struct conf_split *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].version, b[i].version) != 0 || a[i].weight != b[i].weight)
+			return 0;
+	return 1;
+}
+
+int
+weights_reapply(struct weights *ws, struct mesh_config *cfg, FILE *log)
+{
+	size_t i = 0;
+	int dropped = 0;
+
+	while (i < ws->n) {
+		struct weight *e = &ws->w[i];
+		struct conf_route *r = weights_route(cfg, e->service);
+		const struct conf_split *fs = r != NULL ? r->split : NULL;
+		size_t nfs = r != NULL ? r->nsplit : 0;
+
+		if (config_service(cfg, e->service, NULL) == NULL ||
+		    !weights_same(fs, nfs, e->file, e->nfile)) {
+			if (log != NULL)
+				fprintf(log, "route %s: the file's split replaces the one set "
+				    "by `meshctl weight`\n", e->service);
+			memmove(e, e + 1, (ws->n - i - 1) * sizeof(*e));
+			ws->n--;
+			dropped++;
+			continue;
+		}
+		if (weights_put(cfg, e, NULL) == -1)
+			return -1;
+		i++;
+	}
+	return dropped;
+}
+
+int
+weights_save(const struct weights *ws, const char *state_dir)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t i, j;
+	FILE *f;
+	int fd, saved;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, WEIGHTS_FILE) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", state_dir, WEIGHTS_FILE) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	fputs("# canary splits set by `meshctl weight`; meshd rewrites this file\n", f);
+	for (i = 0; i < ws->n; i++) {
+		fputs(ws->w[i].service, f);
+		for (j = 0; j < ws->w[i].nsplit; j++)
+			fprintf(f, " %s=%u", ws->w[i].split[j].version, ws->w[i].split[j].weight);
+		fputc('\n', f);
+	}
+	if (fflush(f) != 0 || fsync(fd) == -1) {
+		saved = errno;
+		fclose(f);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) == -1) {
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+void
+weights_load(struct weights *ws, struct mesh_config *cfg, const char *state_dir, FILE *log)
+{
+	char path[PATH_MAX], line[CONF_LINE_MAX + 2], why[256];
+	struct weight w;
+	int lineno = 0;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dir, WEIGHTS_FILE);
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT)
+			fprintf(log, "%s: %s\n", path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		len = strlen(line);
+		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
+			fprintf(log, "%s:%d: line too long; the rest of the file is ignored\n",
+			    path, lineno);
+			break;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0' || line[strspn(line, " \t")] == '#')
+			continue;
+		if (weights_parse(cfg, line, &w, why, sizeof(why)) == -1) {
+			fprintf(log, "%s:%d: ignored: %s\n", path, lineno, why);
+			continue;
+		}
+		if (weights_set(ws, cfg, &w) == -1)
+			fprintf(log, "%s:%d: %s\n", path, lineno, strerror(errno));
+	}
+	fclose(f);
+}
+
+void
+weights_free(struct weights *ws)
+{
+	free(ws->w);
+	ws->w = NULL;
+	ws->n = 0;
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * control_int.h: what control.c (the socket, connections, the sidecars'
+ * side) and control_cmd.c (the commands of meshctl clients) share.
+ */
+#ifndef MESH_CONTROL_INT_H
+#define MESH_CONTROL_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "mesh/control.h"
+#include "mesh/ipc.h"
+
+enum conn_kind { CONN_NEW, CONN_PROXY, CONN_CLIENT };
+enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE };
+
+#define CONTROL_ROTATE_S 10.0   /* `certs --rotate`: how long to wait for new leaves */
+
+struct conn {
+	struct control *ctl;
+	struct conn    *next;
+	int             fd;
+	ev_io           rio, wio;
+	struct ipc_reader rd;
+	unsigned char  *out;
+	size_t          outlen, outcap;
+	enum conn_kind  kind;
+	enum conn_wait  wait;
+	struct inst    *inst;       /* CONN_PROXY */
+	pid_t           peer_pid;
+	int             dead;
+};
+
+struct control {
+	struct meshd *m;
+	int           fd;
+	ev_io         accept;
+	ev_prepare    reaper;
+	struct conn  *conns;        /* live and dead; dead ones freed by the reaper */
+	size_t        nconns;
+	ev_timer      rotate;       /* `certs --rotate` deadline */
+};
+
+
+void control_send(struct conn *c, uint16_t type, const void *p, size_t len);
+void control_send_str(struct conn *c, uint16_t type, const char *s);
+void control_ring_cb(void *arg, const char *line, size_t len);
+void control_rotate_update(struct meshd *m, int expired);
+void control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents);
+void control_cmd(struct conn *c, const char *cmd);
+
+#endif

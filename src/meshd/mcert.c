@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mcert: meshd's CA and the leaves it issued (contract in
+ * include/mesh/mcert.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <wolfssl/options.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
+
+#include "mesh/log.h"
+#include "mesh/mcert.h"
+#include "mesh/pki.h"
+#include "mesh/status.h"
+#include "mesh/svc.h"
+
+static struct {
+	struct pki_ca       *ca;
+	struct pki_certinfo *info;      /* [ninst], parallel to m->insts */
+	unsigned char       *has;       /* [ninst]: info[i] is set */
+	unsigned char       *rotating;  /* [ninst]: waiting for a new serial */
+	char               (*old)[sizeof(((struct pki_certinfo *)0)->serial)];
+	size_t               ninst;
+} mc;
+
+static size_t
+mcert_index(const struct meshd *m, const struct inst *in)
+{
+	return (size_t)(in - m->insts);
+}
+
+int
+mcert_open(struct meshd *m, char *err, size_t errlen)
+{
+	char dir[PATH_MAX + 8];
+	int created = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s/ca", m->cfg.mesh.state_dir) >= (int)sizeof(dir)) {
+		snprintf(err, errlen, "%s/ca: path too long", m->cfg.mesh.state_dir);
+		return -1;
+	}
+	if ((mc.ca = pki_ca_open(dir, m->cfg.mesh.name, &created, err, errlen)) == NULL)
+		return -1;
+	mc.ninst = m->ninst;
+	mc.info = calloc(m->ninst + 1, sizeof(*mc.info));
+	mc.has = calloc(m->ninst + 1, 1);
+	mc.rotating = calloc(m->ninst + 1, 1);
+	mc.old = calloc(m->ninst + 1, sizeof(*mc.old));
+	if (mc.info == NULL || mc.has == NULL || mc.rotating == NULL || mc.old == NULL) {
+		mcert_close();
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	log_info("%s CA in %s", created ? "created the" : "using the", dir);
+	return 0;
+}
+
+void
+mcert_close(void)
+{
+	pki_ca_free(mc.ca);
+	free(mc.info);
+	free(mc.has);
+	free(mc.rotating);
+	free(mc.old);
+	memset(&mc, 0, sizeof(mc));
+}
+
+int
+mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
+    char **out, size_t *outlen, char *err, size_t errlen)
+{
+	unsigned char csr[PKI_CSR_MAX], leaf[PKI_CERT_MAX];
+	char leafpem[PKI_PEM_MAX];
+	const struct conf_mesh *cm = &m->cfg.mesh;
+	const char *capem;
+	size_t leaflen, calen, i = mcert_index(m, in);
+	uint64_t ttl = cm->cert_ttl_us / 1000000u;
+	int n, pl;
+
+	*out = NULL;
+	if (mc.ca == NULL || i >= mc.ninst) {
+		snprintf(err, errlen, "meshd has no CA");
+		return -1;
+	}
+	if (len == 0 || len > 4 * PKI_CSR_MAX ||
+	    (n = wc_CertPemToDer((const unsigned char *)csr_pem, (int)len, csr,
+	    (int)sizeof(csr), CERTREQ_TYPE)) <= 0) {
+		snprintf(err, errlen, "the certificate request is not a PEM CSR");
+		return -1;
+	}
+	if (ttl < PKI_TTL_MIN)
+		ttl = PKI_TTL_MIN;
+	if (ttl > PKI_TTL_MAX)
+		ttl = PKI_TTL_MAX;
+	/* the name is the instance's service, never one from the CSR */
+	if (pki_issue(mc.ca, csr, (size_t)n, cm->trust_domain, in->ri->svc->name,
+	    (uint32_t)ttl, time(NULL), leaf, sizeof(leaf), &leaflen, err, errlen) == -1)
+		return -1;
+	if ((pl = pki_der_to_pem(leaf, leaflen, leafpem, sizeof(leafpem))) <= 0 ||
+	    (capem = pki_ca_pem(mc.ca, &calen)) == NULL) {
+		snprintf(err, errlen, "cannot encode the certificate");
+		return -1;
+	}
+	if ((*out = malloc((size_t)pl + calen + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(*out, leafpem, (size_t)pl);
+	memcpy(*out + pl, capem, calen);
+	*outlen = (size_t)pl + calen;
+	(*out)[*outlen] = '\0';
+	if (pki_cert_info(leaf, leaflen, &mc.info[i]) == 0) {
+		mc.has[i] = 1;
+		if (mc.rotating[i] && strcmp(mc.old[i], mc.info[i].serial) != 0)
+			mc.rotating[i] = 0;
+	}
+	log_info("%s: issued %s serial %s, valid %llu s", in->ri->name, mc.info[i].uri,
+	    mc.info[i].serial, (unsigned long long)ttl);
+	pki_trim();   /* issuing is rare: no 800 KB tables kept for it */
+	return 0;
+}
+
+const struct pki_certinfo *
+mcert_info(const struct meshd *m, const struct inst *in)
+{
+	size_t i = mcert_index(m, in);
+
+	return i < mc.ninst && mc.has[i] ? &mc.info[i] : NULL;
+}
+
+static void
+mcert_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)t);
+}
+
+void
+mcert_json(FILE *f, const struct pki_certinfo *ci)
+{
+	char nb[32], na[32];
+
+	if (ci == NULL) {
+		fputs("null", f);
+		return;
+	}
+	mcert_time(ci->not_before, nb, sizeof(nb));
+	mcert_time(ci->not_after, na, sizeof(na));
+	fputs("{\"spiffe_id\":", f);
+	status_json_str(f, ci->uri);
+	fprintf(f, ",\"serial\":\"%s\",\"not_before\":\"%s\",\"not_after\":\"%s\"}",
+	    ci->serial, nb, na);
+}
+
+int
+mcert_format(const struct meshd *m, int json, char **out, size_t *len)
+{
+	char nb[32], na[32];
+	FILE *f;
+	size_t i;
+
+	if ((f = open_memstream(out, len)) == NULL)
+		return -1;
+	if (json)
+		fputs("{\"certs\":[", f);
+	else
+		fprintf(f, "%-20s %-44s %-34s %-20s %s\n", "INSTANCE", "IDENTITY", "SERIAL",
+		    "NOT BEFORE", "NOT AFTER");
+	for (i = 0; i < m->ninst && i < mc.ninst; i++) {
+		const struct pki_certinfo *ci = mc.has[i] ? &mc.info[i] : NULL;
+
+		if (ci != NULL) {
+			mcert_time(ci->not_before, nb, sizeof(nb));
+			mcert_time(ci->not_after, na, sizeof(na));
+		}
+		if (!json) {
+			fprintf(f, "%-20s %-44s %-34s %-20s %s\n", m->insts[i].ri->name,
+			    ci ? ci->uri : "-", ci ? ci->serial : "-", ci ? nb : "-",
+			    ci ? na : "-");
+			continue;
+		}
+		fputs(i > 0 ? ",{\"instance\":" : "{\"instance\":", f);
+		status_json_str(f, m->insts[i].ri->name);
+		fputs(",\"id\":", f);
+		status_json_str(f, m->insts[i].ri->id);
+		fputs(",\"cert\":", f);
+		mcert_json(f, ci);
+		fputc('}', f);
+	}
+	if (json)
+		fputs("]}\n", f);
+	if (ferror(f)) {
+		fclose(f);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+void
+mcert_rotate_mark(const struct meshd *m, const struct inst *in)
+{
+	size_t i = mcert_index(m, in);
+
+	if (i >= mc.ninst)
+		return;
+	mc.rotating[i] = 1;
+	snprintf(mc.old[i], sizeof(mc.old[i]), "%s", mc.has[i] ? mc.info[i].serial : "");
+}
+
+size_t
+mcert_rotate_pending(const struct meshd *m, char *buf, size_t size)
+{
+	size_t i, n = 0, off = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	for (i = 0; i < mc.ninst && i < m->ninst; i++) {
+		if (!mc.rotating[i])
+			continue;
+		n++;
+		if (off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s", n > 1 ? ", " : "",
+			    m->insts[i].ri->name);
+	}
+	return n;
+}
+
+void
+mcert_rotate_clear(void)
+{
+	if (mc.rotating != NULL)
+		memset(mc.rotating, 0, mc.ninst);
+}

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * spawn: fork/exec of meshd's children (see include/mesh/spawn.h).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mesh/spawn.h"
+
+extern char **environ;
+
+/* In the child, after fork: only async-signal-safe calls. */
+static void
+spawn_child(char *const argv[], char *const envp[], const char *dir,
+    int out, int errfd, int report)
+{
+	sigset_t all;
+	int sig, devnull, e;
+
+	setpgid(0, 0);
+	/* meshd ignores SIGPIPE; an ignored signal survives exec */
+	for (sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if ((devnull = open("/dev/null", O_RDONLY)) == -1 ||
+	    dup2(devnull, 0) == -1 || dup2(out, 1) == -1 || dup2(errfd, 2) == -1)
+		goto fail;
+	if (dir != NULL && chdir(dir) == -1)
+		goto fail;
+	execve(argv[0], argv, envp);
+fail:
+	e = errno;
+	if (write(report, &e, sizeof(e)) == -1)
+		_exit(127);
+	_exit(127);
+}
+
+pid_t
+spawn(char *const argv[], char *const envp[], const char *dir,
+    int *out_fd, int *err_fd, char *err, size_t errlen)
+{
+	int out[2] = { -1, -1 }, er[2] = { -1, -1 }, rep[2] = { -1, -1 };
+	int e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	err[0] = '\0';
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(er, O_CLOEXEC) == -1 ||
+	    pipe2(rep, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		goto fail;
+	}
+	if (pid == 0)
+		spawn_child(argv, envp, dir, out[1], er[1], rep[1]);
+	/* the child and we both set the group: no window where a stop misses it */
+	setpgid(pid, pid);
+	close(out[1]);
+	close(er[1]);
+	close(rep[1]);
+	/* EOF when exec succeeded (CLOEXEC); errno of the failure otherwise */
+	do
+		n = read(rep[0], &e, sizeof(e));
+	while (n == -1 && errno == EINTR);
+	close(rep[0]);
+	*out_fd = out[0];
+	*err_fd = er[0];
+	if (n == (ssize_t)sizeof(e)) {
+		if (dir != NULL && e == ENOENT && access(dir, X_OK) == -1)
+			snprintf(err, errlen, "cannot enter %s: %s", dir, strerror(e));
+		else
+			snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(e));
+	}
+	return pid;
+fail:
+	close(out[0]); close(out[1]);
+	close(er[0]); close(er[1]);
+	close(rep[0]); close(rep[1]);
+	return -1;
+}
+
+char *
+spawn_shell_command(const char *cmd)
+{
+	static const char *reserved[] = { "if", "then", "else", "elif", "fi", "case",
+	    "esac", "for", "while", "until", "do", "done", "{", "}", "!", "[[",
+	    "function", "select", "time", "exec", NULL };
+	const char *w = cmd;
+	size_t wl, i;
+	char *out;
+
+	while (*w == ' ' || *w == '\t')
+		w++;
+	wl = strcspn(w, " \t");
+	/* one simple command: no lists, pipes, subshells, substitutions,
+	 * reserved words or leading assignments */
+	if (wl == 0 || memchr(w, '=', wl) != NULL)
+		return strdup(cmd);
+	for (i = 0; cmd[i] != '\0'; i++) {
+		/* `&` of a redirection (2>&1, <&3) is no list operator */
+		if (strchr(";|`()\n", cmd[i]) != NULL ||
+		    (cmd[i] == '&' && (i == 0 || (cmd[i - 1] != '>' && cmd[i - 1] != '<'))))
+			return strdup(cmd);
+	}
+	for (i = 0; reserved[i] != NULL; i++)
+		if (strlen(reserved[i]) == wl && strncmp(w, reserved[i], wl) == 0)
+			return strdup(cmd);
+	if (asprintf(&out, "exec %s", w) == -1)
+		return NULL;
+	return out;
+}
+
+struct spawn_env {
+	char  **v;
+	size_t  n, cap;
+};
+
+/* Set KEY=VALUE, replacing an earlier KEY. */
+static int
+spawn_env_set(struct spawn_env *e, const char *key, const char *val)
+{
+	size_t kl = strlen(key), i;
+	char *kv;
+
+	if (asprintf(&kv, "%s=%s", key, val) == -1)
+		return -1;
+	for (i = 0; i < e->n; i++)
+		if (strncmp(e->v[i], key, kl) == 0 && e->v[i][kl] == '=') {
+			free(e->v[i]);
+			e->v[i] = kv;
+			return 0;
+		}
+	if (e->n + 2 > e->cap) {
+		size_t nc = e->cap ? e->cap * 2 : 64;
+		char **nv = realloc(e->v, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			free(kv);
+			return -1;
+		}
+		e->v = nv;
+		e->cap = nc;
+	}
+	e->v[e->n++] = kv;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+void
+spawn_env_free(char **env)
+{
+	size_t i;
+
+	if (env == NULL)
+		return;
+	for (i = 0; env[i] != NULL; i++)
+		free(env[i]);
+	free(env);
+}
+
+/*
+ * systemd's per-service variables are meshd's alone: a child that saw
+ * NOTIFY_SOCKET could send READY=1 for the unit, and one that saw
+ * WATCHDOG_PID would be told to ping for meshd.
+ */
+static int
+spawn_env_private(const char *name)
+{
+	static const char *const names[] = { "NOTIFY_SOCKET", "WATCHDOG_USEC",
+	    "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(name, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* meshd's environment less spawn_env_private(), into e. */
+static int
+spawn_env_inherit(struct spawn_env *e)
+{
+	size_t i;
+
+	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
+		const char *eq = strchr(environ[i], '=');
+		char name[256];
+
+		if (eq == NULL || (size_t)(eq - environ[i]) >= sizeof(name))
+			continue;
+		memcpy(name, environ[i], (size_t)(eq - environ[i]));
+		name[eq - environ[i]] = '\0';
+		if (spawn_env_private(name))
+			continue;
+		if (spawn_env_set(e, name, eq + 1) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+char **
+spawn_env_proxy(void)
+{
+	struct spawn_env e = { NULL, 0, 0 };
+
+	if (spawn_env_inherit(&e) == -1) {
+		spawn_env_free(e.v);
+		return NULL;
+	}
+	if (e.v == NULL)	/* an empty environment is still a vector */
+		return calloc(1, sizeof(char *));
+	return e.v;
+}
+
+char **
+spawn_env_app(const struct reg_instance *ri)
+{
+	const struct conf_service *sv = ri->svc;
+	struct spawn_env e = { NULL, 0, 0 };
+	char val[64], key[CONF_NAME_MAX + 16];
+	size_t i, k;
+
+	if (spawn_env_inherit(&e) == -1)
+		goto fail;
+	if (ri->app_port != 0) {
+		snprintf(val, sizeof(val), "%u", ri->app_port);
+		if (spawn_env_set(&e, "PORT", val) == -1)
+			goto fail;
+	}
+	snprintf(val, sizeof(val), "%u", ri->index);
+	if (spawn_env_set(&e, "MESH_SERVICE", sv->name) == -1 ||
+	    spawn_env_set(&e, "MESH_VERSION", sv->version) == -1 ||
+	    spawn_env_set(&e, "MESH_INSTANCE", val) == -1)
+		goto fail;
+	snprintf(val, sizeof(val), "http://127.0.0.1:%u", ri->outbound_port);
+	if (spawn_env_set(&e, "http_proxy", val) == -1 ||
+	    spawn_env_set(&e, "HTTP_PROXY", val) == -1 ||
+	    spawn_env_set(&e, "no_proxy", "localhost,127.0.0.1,::1") == -1 ||
+	    spawn_env_set(&e, "NO_PROXY", "localhost,127.0.0.1,::1") == -1)
+		goto fail;
+	for (i = 0; i < sv->nupstreams; i++) {
+		if (ri->listen_ports[i] == 0)
+			continue;
+		snprintf(key, sizeof(key), "MESH_UPSTREAM_%s", sv->upstreams[i].name);
+		for (k = strlen("MESH_UPSTREAM_"); key[k] != '\0'; k++)
+			key[k] = key[k] == '-' ? '_' : (char)toupper((unsigned char)key[k]);
+		snprintf(val, sizeof(val), "127.0.0.1:%u", ri->listen_ports[i]);
+		if (spawn_env_set(&e, key, val) == -1)
+			goto fail;
+	}
+	for (i = 0; i < sv->nenv; i++)
+		if (spawn_env_set(&e, sv->env[i].key, sv->env[i].value) == -1)
+			goto fail;
+	return e.v;
+fail:
+	spawn_env_free(e.v);
+	return NULL;
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fwd_retry: a failed attempt goes again when the route says so
+ * (retry.h's table): backoff, another endpoint, the head and the kept
+ * body (replay.h) sent again; a pooled connection lost before any
+ * response byte is retried once on a fresh one.
+ */
+#include <string.h>
+
+#include "mesh/backoff.h"
+#include "mesh/log.h"
+#include "mesh/pstate.h"
+#include "mesh/replay.h"
+#include "mesh/retry.h"
+#include "mesh/stats.h"
+#include "fwd_int.h"
+
+struct backoff_rng fwd_rng;
+
+/* The request can go again as it went: none of its body went up, or all
+ * that did is kept (replay.h). */
+static int
+fwd_resendable(const struct conn *c)
+{
+	return c->req.sent == 0 || (c->req.tap != NULL && replay_ok(&c->replay));
+}
+
+/* Before it goes again: the head from its start, then the kept body. */
+static void
+fwd_rewind(struct conn *c)
+{
+	c->uhead->off = 0;
+	c->uhead->len = c->uhead_len;
+	if (c->req.sent > 0) {
+		replay_rewind(&c->replay);
+		c->x |= X_REPLAY;
+	}
+}
+
+/*
+ * An attempt failed (cause, status): retry it if the route says so
+ * (retry.h's table).  1: the verdict is recorded, the upstream dropped and
+ * the conn is in FWD_BACKOFF; 0: the caller goes on as without retries.
+ */
+int
+fwd_retry(struct conn *c, enum retry_cause cause, int status)
+{
+	struct retry_attempt a;
+	enum retry_verdict v;
+	const struct pcfg_policy *p;
+
+	if (c->rsvc == NULL || fwd_tcp_role(c) || c->uhead == NULL || c->up == NULL)
+		return 0;
+	p = &c->rsvc->policy;
+	memset(&a, 0, sizeof(a));
+	a.cause = cause;
+	a.status = status;
+	a.retries_done = c->tries;
+	a.idempotent = (c->x & X_IDEMPOTENT) != 0;
+	a.body_len = c->body_len;
+	/* a chunked body is known once it is all kept */
+	if (a.body_len < 0 && c->req.done && c->req.tap != NULL && replay_ok(&c->replay))
+		a.body_len = (int64_t)c->replay.total;
+	/* what went up of the body must have been kept to go again */
+	a.replayable = fwd_resendable(c) && !(c->x & X_REQ_ABANDON);
+	a.response_started = (c->x & (X_RES_STARTED | X_INTERIM)) != 0;
+	a.now_ms = fwd_now_ms();
+	a.deadline_ms = c->deadline != 0 ? (uint64_t)(c->deadline * 1000.0) : 0;
+	a.delay_ms = backoff_delay_ms(&fwd_rng, c->tries, p->backoff_base_ms, p->backoff_cap_ms);
+	v = retry_decide(p, &a, &c->rsvc->budget);
+	if (v != RETRY_GO) {
+		if (v == RETRY_NO_BUDGET)
+			stats_inc(STAT_RETRIES_BUDGET_EXHAUSTED);
+		if (v != RETRY_NO_CAUSE)
+			log_debug("port %u: %s: no retry: %s", c->port, c->rsvc->name,
+			    retry_verdict_name(v));
+		return 0;
+	}
+	fwd_balanced(c, BALANCE_FAIL);
+	if (c->uc != NULL) {
+		upstream_release(c->uc, 0);
+		c->uc = NULL;
+	}
+	c->failed_port = c->up->port;
+	c->tries++;
+	stats_inc(STAT_RETRIES);
+	log_debug("port %u: %s: retry %u in %u ms after %s on 127.0.0.1:%u", c->port,
+	    c->rsvc->name, c->tries, a.delay_ms,
+	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
+	    cause == RETRY_CAUSE_RESET ? "a reset" : "a connect failure", c->failed_port);
+	c->x &= ~(X_REQ_DONE | X_UP_KEEP);
+	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
+	c->state = FWD_BACKOFF;
+	conn_timer_update(c);
+	return 1;
+}
+
+/* FWD_BACKOFF is over: -> FWD_CONNECT, FWD_EXCHANGE or FWD_REFUSE. */
+void
+fwd_retry_go(struct conn *c)
+{
+	struct balance_service *bs;
+	const char *reason = "no route";
+	int code = 503;
+
+	bs = route_service(&pstate.rt, c->rsvc->name, strlen(c->rsvc->name));
+	if (bs == NULL || (code = fwd_balance(c, bs, &reason)) != 0) {
+		fwd_refuse(c, code, reason, 0);
+		return;
+	}
+	fwd_rewind(c);
+	fwd_connect(c, 0);
+	if (c->state != FWD_CLOSED)
+		conn_timer_update(c);
+}
+
+/*
+ * The upstream closed or failed before a response head.  A connection
+ * from the pool may have been closed by the peer while idle: retry once
+ * on a fresh one if the request can go again as it went.
+ * -> FWD_CONNECT/FWD_EXCHANGE (retry) or FWD_REFUSE.
+ */
+void
+fwd_upstream_lost(struct conn *c)
+{
+	struct upconn *uc = c->uc;
+	int reset = uc->s.err;
+
+	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && fwd_resendable(c) &&
+	    c->uhead != NULL && (uc->s.in == NULL || uc->s.in->len == 0)) {
+		c->x |= X_RETRIED;
+		c->x &= ~X_REQ_DONE;
+		upstream_close(uc);
+		c->uc = NULL;
+		fwd_rewind(c);
+		fwd_connect(c, 1);
+		return;
+	}
+	log_warnx("port %u: upstream 127.0.0.1:%u %s before a response", c->port,
+	    c->up->port, reset ? "reset" : "closed");
+	if (fwd_retry(c, RETRY_CAUSE_RESET, 0))
+		return;
+	fwd_refuse(c, 502, reset ? "upstream reset" : "upstream closed", 0);
+}

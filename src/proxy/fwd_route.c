@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * fwd_route: where a request goes — the route's policy (max_pending,
+ * budget, deadline), the balanced endpoint behind its breaker, and the
+ * upstream connection (pooled or new).
+ */
+#include <string.h>
+
+#include "mesh/breaker.h"
+#include "mesh/ident.h"
+#include "mesh/log.h"
+#include "mesh/obs.h"
+#include "mesh/pstate.h"
+#include "mesh/relay.h"
+#include "mesh/stats.h"
+#include "mesh/transport_tls.h"
+#include "fwd_int.h"
+
+static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+/* The upstream connection is ready: -> FWD_EXCHANGE or FWD_TUNNEL. */
+void
+fwd_connected(struct conn *c)
+{
+	struct buf *b;
+
+	if (fwd_tcp_role(c)) {
+		fwd_balanced(c, BALANCE_OK);    /* a tunnel's sample: its connect */
+		flow_start(&c->req, RELAY_TUNNEL, 0, &pstate.hlim, &c->d);
+		flow_start(&c->res, RELAY_TUNNEL, 0, &pstate.hlim, &c->uc->s);
+		/* A protocol where the server speaks first (a database greeting)
+		 * writes nothing up: one read attempt starts the mTLS handshake,
+		 * which would otherwise wait for a byte that never comes. */
+		if (c->uc->s.tc.t != &transport_plain)
+			c->uc->s.readable = 1;
+		c->state = FWD_TUNNEL;
+		return;
+	}
+	c->state = FWD_EXCHANGE;
+	/* The app behind this sidecar may not implement 100-continue: we
+	 * have an upstream and will relay the body, so say so ourselves. */
+	if ((c->x & X_CONTINUE) && !(c->x & X_RETRIED)) {
+		if ((b = fwd_dhead(c)) == NULL) {
+			conn_close(c);
+			return;
+		}
+		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
+		c->x |= X_INTERIM;
+	}
+}
+
+/* -> FWD_CONNECT, FWD_EXCHANGE (pooled connection) or FWD_REFUSE. */
+void
+fwd_connect(struct conn *c, int fresh)
+{
+	struct upconn *uc = upstream_acquire(c->up, fresh, fwd_notify, c);
+
+	if (uc == NULL) {
+		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+		if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
+			return;
+		fwd_balanced(c, BALANCE_FAIL);
+		if (fwd_tcp_role(c)) {
+			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
+			conn_close(c);
+		} else
+			fwd_refuse(c, 502, "upstream connect failed", 0);
+		return;
+	}
+	c->uc = uc;
+	if (uc->state == UC_BUSY)
+		fwd_connected(c);
+	else
+		c->state = FWD_CONNECT;
+}
+
+/*
+ * The route's policy for a request to bs (the caller's side only):
+ * max_pending, the budget's request count, the request deadline.
+ * 0, or 503 overloaded.
+ */
+static int
+fwd_policy_enter(struct conn *c, struct balance_service *bs, const char **reason)
+{
+	struct retry_svc *rs;
+
+	rs = retry_svc_get(bs->svc->name, strlen(bs->svc->name), &bs->svc->policy);
+	if (rs == NULL)
+		return 0;   /* table full: this service runs without policy state */
+	if (rs->pending >= rs->policy.max_pending) {
+		stats_inc(STAT_OVERLOADED);
+		log_debug("port %u: %s: %u requests pending (max_pending)", c->port,
+		    rs->name, rs->pending);
+		*reason = "overloaded";
+		return 503;
+	}
+	c->rsvc = rs;
+	rs->pending++;
+	c->x |= X_PENDING;
+	budget_request(&rs->budget, fwd_now_ms());
+	if (rs->policy.timeout_ms != 0 && !fwd_tcp_role(c))
+		c->deadline = ev_now(EV_DEFAULT) + rs->policy.timeout_ms / 1000.0;
+	return 0;
+}
+
+/*
+ * An endpoint of bs for this attempt, avoiding the one that just failed,
+ * skipping open breakers (the balancer's gate): c->up, c->bep, c->brk.
+ * 0, or 503 no healthy upstream.
+ */
+int
+fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
+{
+	static int gated;
+	const struct pcfg_endpoint *ep;
+
+	if (!gated) {
+		balance_set_gate(breaker_gate);
+		backoff_seed(&fwd_rng, 0);
+		gated = 1;
+	}
+	if ((ep = balance_pick_ep(bs, c->failed_port, &c->bep)) == NULL) {
+		*reason = "no healthy upstream";
+		return 503;
+	}
+	obs_upstream(&c->obs, ep->version, ep->index);
+	if ((c->up = upstream_get(ep->port, transport_mesh())) == NULL) {
+		*reason = "out of memory";
+		return 503;
+	}
+	c->bstart = balance_start(c->bep);
+	if (c->rsvc != NULL) {
+		c->up->connect_s = c->rsvc->policy.connect_timeout_ms / 1000.0;
+		if ((c->brk = breaker_get(ep->port)) != NULL)
+			breaker_begin(c->brk, breaker_now_ms());
+	}
+	return 0;
+}
+
+/* Where this connection's request goes: 0, or the refusal code. */
+int
+fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
+{
+	struct balance_service *bs = NULL;
+
+	switch (c->role) {
+	case ROLE_INBOUND_HTTP:
+	case ROLE_INBOUND_TCP:
+		/* `allow`, per request: the caller's identity was verified by
+		 * the mTLS handshake (tcp inbounds refuse at the handshake) */
+		if (c->role == ROLE_INBOUND_HTTP && ident_enabled() &&
+		    !ident_allowed(transport_tls_peer(&c->d.tc))) {
+			log_debug("port %u: caller %s not allowed", c->port,
+			    transport_tls_peer(&c->d.tc) != NULL ? transport_tls_peer(&c->d.tc) : "?");
+			*reason = "not allowed";
+			return 403;
+		}
+		if (pstate.cfg == NULL || pstate.cfg->app_port == 0) {
+			*reason = "no app";
+			return 503;
+		}
+		c->up = upstream_get(pstate.cfg->app_port, &transport_plain);
+		break;
+	case ROLE_OUTBOUND:
+		bs = route_lookup(&pstate.rt, req->authority, req->authority_len);
+		if (bs == NULL || bs->svc->proto != PCFG_HTTP) {
+			*reason = "no route";
+			return 404;
+		}
+		break;
+	case ROLE_LISTEN_HTTP:
+	case ROLE_LISTEN_TCP:
+		bs = route_service(&pstate.rt, c->service, strlen(c->service));
+		if (bs == NULL) {
+			*reason = "no route";
+			return 404;
+		}
+		break;
+	}
+	if (bs != NULL) {
+		int code;
+
+		obs_route(&c->obs, bs->svc->name);
+		if ((code = fwd_policy_enter(c, bs, reason)) != 0 ||
+		    (code = fwd_balance(c, bs, reason)) != 0)
+			return code;
+	}
+	if (c->up == NULL) {
+		*reason = "out of memory";
+		return 503;
+	}
+	return 0;
+}

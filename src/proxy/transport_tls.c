@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * transport_tls: mTLS between sidecars over wolfSSL, non-blocking.
+ * States and errors are documented in include/mesh/transport_tls.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ev.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+
+#include "mesh/log.h"
+#include "mesh/pki.h"
+#include "mesh/stats.h"
+#include "mesh/tlsctx.h"
+#include "mesh/transport_tls.h"
+
+/* Coalescing buffer for writev: one TLS record (16 KiB of plaintext) per
+ * call instead of one per iovec.  One per process: the proxy is one
+ * thread, and wolfSSL keeps nothing pointing into it between calls (a
+ * retry after WANT_WRITE re-reads the caller's bytes, which are the same). */
+#define TLS_COALESCE 16384
+static unsigned char tls_scratch[TLS_COALESCE];
+
+static struct tlsctx *tls_ctx;
+static const char  *(*tls_expect)(uint16_t port, void *arg);
+static void         *tls_expect_arg;
+
+enum tls_state { TLS_HANDSHAKE, TLS_OPEN, TLS_FAILED };
+
+struct tls_conn {
+	WOLFSSL        *ssl;
+	enum tls_state  state;
+	uint8_t         server;
+	uint8_t         started;      /* first handshake step taken (port known) */
+	uint8_t         saved;        /* caller: session cached for resumption */
+	uint8_t         shut_pending; /* close_notify not flushed yet */
+	int             errnum;       /* TLS_FAILED: errno every call returns */
+	size_t          inflight;     /* bytes handed to a wolfSSL_write that said WANT_WRITE */
+	uint16_t        port;         /* the callee's port (caller) / ours (callee), for logs */
+	char            peer[SPIFFE_SVC_MAX + 1];
+};
+
+void
+transport_tls_setup(struct tlsctx *t, const char *(*expect)(uint16_t, void *), void *arg)
+{
+	tls_ctx = t;
+	tls_expect = expect;
+	tls_expect_arg = arg;
+}
+
+const char *
+transport_tls_peer(const struct tconn *c)
+{
+	const struct tls_conn *tc;
+
+	if (c->t != &transport_tls || c->priv == NULL)
+		return NULL;
+	tc = c->priv;
+	return tc->state == TLS_OPEN ? tc->peer : NULL;
+}
+
+static int
+tls_open(struct tconn *c, int fd, int server)
+{
+	struct tls_conn *tc;
+
+	c->fd = fd;
+	c->rwant = EV_READ;
+	c->wwant = EV_WRITE;
+	if (tls_ctx == NULL || !tlsctx_ready(tls_ctx)) {
+		errno = EAGAIN;     /* no certificate yet */
+		return -1;
+	}
+	if ((tc = calloc(1, sizeof(*tc))) == NULL)
+		return -1;
+	/* The caller's fd is not connected yet: the session to resume is
+	 * picked at the first handshake step, when the peer is known. */
+	if ((tc->ssl = tlsctx_ssl_new(tls_ctx, fd, server, NULL)) == NULL) {
+		free(tc);
+		errno = ENOMEM;
+		return -1;
+	}
+	tc->server = (uint8_t)server;
+	c->priv = tc;
+	return 0;
+}
+
+static void
+tls_fail(struct tls_conn *tc, int errnum)
+{
+	tc->state = TLS_FAILED;
+	tc->errnum = errnum;
+	errno = errnum;
+}
+
+/* Map a wolfSSL failure of ret to errno; set *want for WANT_*.  -1. */
+static int
+tls_error(struct tconn *c, struct tls_conn *tc, int ret, unsigned *want, const char *op)
+{
+	char msg[WOLFSSL_MAX_ERROR_SZ];
+	int e = wolfSSL_get_error(tc->ssl, ret);
+
+	switch (e) {
+	case WOLFSSL_ERROR_WANT_READ:
+		*want = EV_READ;
+		errno = EAGAIN;
+		return -1;
+	case WOLFSSL_ERROR_WANT_WRITE:
+		*want = EV_WRITE;
+		errno = EAGAIN;
+		return -1;
+	case SOCKET_PEER_CLOSED_E:
+	case SOCKET_ERROR_E:
+		/* gone without close_notify: never mistake it for a clean end */
+		tls_fail(tc, ECONNRESET);
+		return -1;
+	default:
+		wolfSSL_ERR_error_string_n((unsigned long)e, msg, sizeof(msg));
+		log_warnx("port %u: mTLS %s failed: %s", tc->port, op, msg);
+		tls_fail(tc, EPROTO);
+		return -1;
+	}
+}
+
+static uint16_t
+tls_port(int fd, int peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+	             : getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	if (r == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static void
+tls_endpoint(uint16_t port, char *buf, size_t len)
+{
+	snprintf(buf, len, "127.0.0.1:%u", port);
+}
+
+/* The handshake is done: check who is on the other side.  0 or -1. */
+static int
+tls_verified(struct tls_conn *tc)
+{
+	const char *expect = NULL;
+	struct spiffe_id peer;
+	int rc;
+
+	if (!tc->server) {
+		expect = tls_expect != NULL ? tls_expect(tc->port, tls_expect_arg) : NULL;
+		if (expect == NULL) {
+			log_warnx("port %u: mTLS: no service is expected on this port; refusing it",
+			    tc->port);
+			tls_fail(tc, EACCES);
+			return -1;
+		}
+	}
+	if ((rc = tlsctx_verify_peer(tls_ctx, tc->ssl, expect, &peer)) != 0) {
+		/* a caller refused by `allow` (tcp inbound) is a refusal,
+		 * anything else a failed handshake */
+		stats_inc(rc == TLSCTX_E_DENIED ? STAT_REFUSED_NOT_ALLOWED
+		                                : STAT_TLS_HANDSHAKES_FAILED);
+		log_warnx("port %u: mTLS peer refused: %s%s%s", tc->port, tlsctx_strerror(rc),
+		    expect != NULL ? "; expected service " : "", expect != NULL ? expect : "");
+		tls_fail(tc, EACCES);
+		return -1;
+	}
+	memcpy(tc->peer, peer.svc, sizeof(tc->peer));
+	tc->state = TLS_OPEN;
+	stats_inc(STAT_TLS_HANDSHAKES_OK);
+	return 0;
+}
+
+/*
+ * Make the connection usable: 1 when open, -1 with errno otherwise
+ * (EAGAIN with *want set while the handshake waits).
+ */
+static int
+tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
+{
+	char ep[32];
+	int r;
+
+	if (tc->state == TLS_OPEN)
+		return 1;
+	if (tc->state == TLS_FAILED) {
+		errno = tc->errnum;
+		return -1;
+	}
+	if (!tc->started) {
+		tc->started = 1;
+		tc->port = tls_port(c->fd, !tc->server);
+		if (!tc->server) {
+			tls_endpoint(tc->port, ep, sizeof(ep));
+			(void)tlsctx_session_resume(tls_ctx, tc->ssl, ep);
+		}
+	}
+	r = tc->server ? wolfSSL_accept(tc->ssl) : wolfSSL_connect(tc->ssl);
+	if (r != WOLFSSL_SUCCESS) {
+		r = tls_error(c, tc, r, want, "handshake");
+		if (tc->state == TLS_FAILED) {
+			stats_inc(STAT_TLS_HANDSHAKES_FAILED);
+			pki_trim();
+		}
+		return r;
+	}
+	pki_trim();
+	if (tls_verified(tc) == -1)
+		return -1;
+	/* Either direction may have been waiting on the handshake for the
+	 * other event: from now on reads wait to read, writes to write. */
+	c->rwant = EV_READ;
+	c->wwant = EV_WRITE;
+	return 1;
+}
+
+static ssize_t
+tls_read(struct tconn *c, void *buf, size_t len)
+{
+	struct tls_conn *tc = c->priv;
+	char ep[32];
+	int n;
+
+	if (tls_ready(c, tc, &c->rwant) != 1)
+		return -1;
+	if (tc->shut_pending && wolfSSL_shutdown(tc->ssl) != WOLFSSL_FATAL_ERROR)
+		tc->shut_pending = 0;
+	n = wolfSSL_read(tc->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	if (n > 0) {
+		c->rwant = EV_READ;
+		/* By the first response the TLS 1.3 ticket has been read. */
+		if (!tc->server && !tc->saved) {
+			tls_endpoint(tc->port, ep, sizeof(ep));
+			tlsctx_session_save(tls_ctx, tc->ssl, ep);
+			tc->saved = 1;
+		}
+		return n;
+	}
+	if (wolfSSL_get_error(tc->ssl, n) == WOLFSSL_ERROR_ZERO_RETURN)
+		return 0;
+	return tls_error(c, tc, n, &c->rwant, "read");
+}
+
+static ssize_t
+tls_writev(struct tconn *c, const struct iovec *iov, int iovcnt)
+{
+	struct tls_conn *tc = c->priv;
+	const void *p;
+	size_t len = 0;
+	int i, n;
+
+	if (tls_ready(c, tc, &c->wwant) != 1)
+		return -1;
+	while (iovcnt > 0 && iov[0].iov_len == 0) {
+		iov++;
+		iovcnt--;
+	}
+	if (iovcnt == 0)
+		return 0;
+	if (iovcnt == 1 || iov[0].iov_len >= TLS_COALESCE) {
+		p = iov[0].iov_base;
+		len = iov[0].iov_len;
+	} else {
+		for (i = 0; i < iovcnt && len < TLS_COALESCE; i++) {
+			size_t k = iov[i].iov_len;
+
+			if (k > TLS_COALESCE - len)
+				k = TLS_COALESCE - len;
+			memcpy(tls_scratch + len, iov[i].iov_base, k);
+			len += k;
+		}
+		p = tls_scratch;
+	}
+	if (len > INT32_MAX)
+		len = INT32_MAX;
+	/* wolfSSL resumes an interrupted write by count: it must be offered
+	 * at least what it already took.  The relay never takes bytes back,
+	 * so this only guards the contract. */
+	if (len < tc->inflight) {
+		tls_fail(tc, EIO);
+		return -1;
+	}
+	n = wolfSSL_write(tc->ssl, p, (int)len);
+	if (n > 0) {
+		tc->inflight = 0;
+		c->wwant = EV_WRITE;
+		return n;
+	}
+	if (wolfSSL_get_error(tc->ssl, n) == WOLFSSL_ERROR_WANT_WRITE)
+		tc->inflight = len;
+	return tls_error(c, tc, n, &c->wwant, "write");
+}
+
+static size_t
+tls_pending(const struct tconn *c)
+{
+	struct tls_conn *tc = c->priv;
+	int n;
+
+	if (tc == NULL || tc->state != TLS_OPEN)
+		return 0;
+	n = wolfSSL_pending(tc->ssl);
+	if (n > 0)
+		return (size_t)n;
+	/* undecrypted bytes already off the socket: worth one more read */
+	return wolfSSL_has_pending(tc->ssl) ? 1 : 0;
+}
+
+static int
+tls_shutdown(struct tconn *c)
+{
+	struct tls_conn *tc = c->priv;
+	int r;
+
+	if (tc->state != TLS_OPEN)
+		return shutdown(c->fd, SHUT_WR);
+	r = wolfSSL_shutdown(tc->ssl);
+	if (r == WOLFSSL_FATAL_ERROR &&
+	    wolfSSL_get_error(tc->ssl, r) == WOLFSSL_ERROR_WANT_WRITE) {
+		/* the alert waits in wolfSSL's buffer; a later read or close
+		 * pushes it, and only then may the FIN follow it */
+		tc->shut_pending = 1;
+		return 0;
+	}
+	return shutdown(c->fd, SHUT_WR);
+}
+
+static void
+tls_close(struct tconn *c)
+{
+	struct tls_conn *tc = c->priv;
+
+	if (tc != NULL) {
+		/* Say goodbye (best effort, never waiting) so that the peer
+		 * reads a clean end, not a truncation, when a pooled or
+		 * finished connection goes away. */
+		if (tc->state == TLS_OPEN)
+			(void)wolfSSL_shutdown(tc->ssl);
+		wolfSSL_free(tc->ssl);
+		free(tc);
+		c->priv = NULL;
+	}
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+const struct transport transport_tls = {
+	.name = "tls",
+	.open = tls_open,
+	.read = tls_read,
+	.writev = tls_writev,
+	.pending = tls_pending,
+	.shutdown = tls_shutdown,
+	.close = tls_close,
+};

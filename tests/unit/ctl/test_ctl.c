@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * ctl: option parsing, the control-socket client against a scripted peer,
+ * the lenient config fallback of `down`, process liveness.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "mesh/ctl.h"
+#include "mesh/ipc.h"
+
+/* ---- options ---------------------------------------------------------- */
+
+static int dummy_run(const struct ctl_opts *o) { (void)o; return 0; }
+
+static const struct ctl_cmd cmd_status = {
+	"status", "[-f FILE] [--json]", "", CTL_OPT_FILE | CTL_OPT_JSON, dummy_run,
+};
+static const struct ctl_cmd cmd_up = {
+	"up", "[-f FILE] [-d] [--timeout SECS]", "",
+	CTL_OPT_FILE | CTL_OPT_DETACH | CTL_OPT_TIMEOUT, dummy_run,
+};
+
+static int
+parse(const struct ctl_cmd *cmd, struct ctl_opts *o, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+
+	argv[argc++] = (char *)cmd->name;
+	va_start(ap, o);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	return ctl_cli_parse(cmd, argc, argv, o);
+}
+
+static void
+test_cli_defaults(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_status, &o, NULL), -1);
+	assert_string_equal(o.file, "mesh.ini");
+	assert_int_equal(o.json, 0);
+	assert_int_equal(o.detach, 0);
+	assert_int_equal(o.timeout_s, 0);
+}
+
+static void
+test_cli_accepted(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_status, &o, "-f", "x.ini", "--json", NULL), -1);
+	assert_string_equal(o.file, "x.ini");
+	assert_int_equal(o.json, 1);
+	assert_int_equal(parse(&cmd_status, &o, "--file=y.ini", NULL), -1);
+	assert_string_equal(o.file, "y.ini");
+	assert_int_equal(parse(&cmd_up, &o, "-d", "--timeout", "5", "-fz.ini", NULL), -1);
+	assert_int_equal(o.detach, 1);
+	assert_int_equal(o.timeout_s, 5);
+	assert_string_equal(o.file, "z.ini");
+}
+
+static void
+test_cli_rejected(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_status, &o, "-d", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--timeout", "5", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--bogus", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "-x", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "-f", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "-f", "", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "extra", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "0", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "-1", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "3601", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "5s", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "99999999999999999999", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "-h", NULL), CTL_OK);
+	assert_int_equal(parse(&cmd_status, &o, "--help", NULL), CTL_OK);
+}
+
+/* ---- the control socket ----------------------------------------------- */
+
+struct seen {
+	char   text[1024];
+	size_t n;
+};
+
+static void
+collect(void *arg, uint16_t type, const char *payload, size_t len)
+{
+	struct seen *s = arg;
+	int w;
+
+	w = snprintf(s->text + strlen(s->text), sizeof(s->text) - strlen(s->text),
+	    "%c:%.*s|", type == IPC_LOGLINE ? 'L' : 'R', (int)len, payload);
+	(void)w;
+	s->n++;
+}
+
+static void
+put(int fd, uint16_t type, const char *payload)
+{
+	assert_int_equal(ipc_send(fd, type, payload, strlen(payload)), 0);
+}
+
+/* Runs `cmd` against a peer that already wrote its replies; checks what
+ * the peer received. */
+static int
+run(const char *cmd, int peer, int us, int timeout_ms, struct seen *s)
+{
+	uint16_t type;
+	char *payload;
+	size_t len;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	rc = ctl_conn_command(us, cmd, timeout_ms, collect, s);
+	assert_int_equal(ipc_recv(peer, &type, &payload, &len), 0);
+	assert_int_equal(type, IPC_CMD);
+	assert_string_equal(payload, cmd);
+	free(payload);
+	return rc;
+}
+
+static void
+test_conn_replies_then_done(void **state)
+{
+	struct seen s;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	put(sv[1], IPC_LOGLINE, "alpha: ready");
+	put(sv[1], IPC_REPLY, "line two\n");
+	put(sv[1], IPC_DONE, "0");
+	assert_int_equal(run("wait-ready", sv[1], sv[0], 2000, &s), 0);
+	assert_string_equal(s.text, "L:alpha: ready|R:line two\n|");
+
+	put(sv[1], IPC_DONE, "1");
+	assert_int_equal(run("status", sv[1], sv[0], 2000, &s), 1);
+	assert_int_equal(s.n, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_conn_eof_and_timeout(void **state)
+{
+	struct seen s;
+	int sv[2];
+
+	(void)state;
+	/* nothing comes: timeout, ETIMEDOUT */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	errno = 0;
+	assert_int_equal(run("status", sv[1], sv[0], 200, &s), -1);
+	assert_int_equal(errno, ETIMEDOUT);
+	/* a reply, then a message of a type meshd never sends: an error */
+	put(sv[1], IPC_REPLY, "partial");
+	assert_int_equal(ipc_send(sv[1], IPC_CMD, "", 0), 0);   /* wrong type */
+	assert_int_equal(run("down", sv[1], sv[0], 2000, &s), -1);
+	assert_string_equal(s.text, "R:partial|");
+	close(sv[0]);
+	close(sv[1]);
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	put(sv[1], IPC_REPLY, "bye");
+	shutdown(sv[1], SHUT_WR);
+	errno = 0;
+	assert_int_equal(run("down", sv[1], sv[0], 2000, &s), -1);
+	assert_int_equal(errno, ECONNRESET);
+	assert_string_equal(s.text, "R:bye|");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void
+test_conn_bad_done(void **state)
+{
+	static const char *bad[] = { "", "x", "256", "-1", "0 ", "12a" };
+	struct seen s;
+	size_t i;
+	int sv[2];
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		put(sv[1], IPC_DONE, bad[i]);
+		assert_int_equal(run("ping", sv[1], sv[0], 2000, &s), -1);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	/* a header with nonzero flags is a protocol error, not a crash */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	{
+		unsigned char h[IPC_HDR_LEN];
+
+		ipc_hdr_encode(h, IPC_REPLY, 0);
+		h[7] = 1;
+		assert_int_equal(write(sv[1], h, sizeof(h)), (ssize_t)sizeof(h));
+	}
+	assert_int_equal(run("ping", sv[1], sv[0], 2000, &s), -1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static char tmpdir[64];
+
+static int
+mk_tmp(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ctl.XXXXXX");
+	return mkdtemp(tmpdir) == NULL ? -1 : 0;
+}
+
+static int
+rm_tmp(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_conn_open_not_running(void **state)
+{
+	struct ctl_mesh m;
+	struct sockaddr_un sun;
+	char path[256], longp[200];
+	int fd, s;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	snprintf(m.name, sizeof(m.name), "t");
+	snprintf(path, sizeof(path), "%s/meshd.sock", tmpdir);
+	m.sock_path = path;
+	assert_int_equal(ctl_conn_open(&m, &fd), CTL_NOT_RUNNING);   /* missing */
+
+	/* bound, never listening (a dead meshd's socket): refused */
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_true(strlen(path) < sizeof(sun.sun_path));
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(s, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(ctl_conn_open(&m, &fd), CTL_NOT_RUNNING);
+	assert_int_equal(listen(s, 1), 0);
+	assert_int_equal(ctl_conn_open(&m, &fd), CTL_OK);
+	close(fd);
+	close(s);
+
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	m.sock_path = longp;
+	assert_int_equal(ctl_conn_open(&m, &fd), CTL_FAIL);
+}
+
+/* ---- which mesh --------------------------------------------------------- */
+
+static void
+test_mesh_lenient(void **state)
+{
+	struct ctl_mesh m;
+	char file[128], want[256];
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/shop.ini", tmpdir);
+	write_file(file,
+	    "[mesh]\nname = shop\nstate_dir = st\n\n[service.a]\nport = 21998\nbogus = 1\n");
+	assert_int_equal(ctl_mesh_open(file, 0, &m), CTL_FAIL);
+	assert_int_equal(ctl_mesh_open(file, 1, &m), CTL_OK);
+	assert_int_equal(m.have_cfg, 0);
+	assert_string_equal(m.name, "shop");
+	snprintf(want, sizeof(want), "%s/st/run/meshd.sock", tmpdir);
+	assert_string_equal(m.sock_path, want);
+	ctl_mesh_close(&m);
+
+	/* defaults: name from the file name, state dir .mesh */
+	write_file(file, "[mesh]\nbogus = 1\n");
+	assert_int_equal(ctl_mesh_open(file, 1, &m), CTL_OK);
+	assert_string_equal(m.name, "shop");
+	snprintf(want, sizeof(want), "%s/.mesh/run/meshd.pid", tmpdir);
+	assert_string_equal(m.pid_path, want);
+	ctl_mesh_close(&m);
+
+	/* a state dir that needs ${VAR}: only config.c may expand it */
+	write_file(file, "[mesh]\nstate_dir = ${HOME}/x\nbogus = 1\n");
+	assert_int_equal(ctl_mesh_open(file, 1, &m), CTL_FAIL);
+}
+
+static void
+test_mesh_valid(void **state)
+{
+	struct ctl_mesh m;
+	char file[128], want[256];
+
+	(void)state;
+	snprintf(file, sizeof(file), "%s/good.ini", tmpdir);
+	write_file(file, "[mesh]\nstate_dir = s2\n\n[service.a]\nport = 21997\n");
+	assert_int_equal(ctl_mesh_open(file, 0, &m), CTL_OK);
+	assert_int_equal(m.have_cfg, 1);
+	assert_string_equal(m.name, "good");
+	snprintf(want, sizeof(want), "%s/s2", tmpdir);
+	assert_string_equal(m.state_dir, want);
+	ctl_mesh_close(&m);
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static void
+test_proc_alive(void **state)
+{
+	pid_t pid, grp;
+	int st;
+
+	(void)state;
+	assert_int_equal(ctl_proc_alive(getpid()), 1);
+	assert_int_equal(ctl_proc_alive(0), 0);
+	assert_int_equal(ctl_proc_alive(-1), 0);
+
+	/* a zombie is gone */
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(ctl_proc_wait_gone(&pid, 1, NULL, 0, 2000), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(ctl_proc_alive(pid), 0);
+
+	/* a group is alive while any member is */
+	grp = fork();
+	assert_true(grp != -1);
+	if (grp == 0) {
+		setpgid(0, 0);
+		pause();
+		_exit(0);
+	}
+	setpgid(grp, grp);
+	assert_int_equal(ctl_proc_group_alive(grp), 1);
+	assert_int_equal(ctl_proc_wait_gone(NULL, 0, &grp, 1, 100), 1);
+	kill(grp, SIGKILL);
+	assert_int_equal(ctl_proc_wait_gone(NULL, 0, &grp, 1, 2000), 0);
+	waitpid(grp, &st, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_defaults),
+		cmocka_unit_test(test_cli_accepted),
+		cmocka_unit_test(test_cli_rejected),
+		cmocka_unit_test(test_conn_replies_then_done),
+		cmocka_unit_test(test_conn_eof_and_timeout),
+		cmocka_unit_test(test_conn_bad_done),
+		cmocka_unit_test(test_conn_open_not_running),
+		cmocka_unit_test(test_mesh_lenient),
+		cmocka_unit_test(test_mesh_valid),
+		cmocka_unit_test(test_proc_alive),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, mk_tmp, rm_tmp);
+}

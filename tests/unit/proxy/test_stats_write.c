@@ -1,0 +1,555 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * stats sections: peers, endpoints, spans (ring and slowest), rate ring
+ * written through the writer API and read back by stats_view_read and
+ * stats_spans_read; a corrupt or hostile file (truncated, wrong offsets,
+ * capacities too big) is refused, never read out of bounds; a bounded
+ * torture run: a forked writer records 200,000 spans while this process
+ * reads, and every accepted span is internally consistent.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include "mesh/stats.h"
+
+#define STATS_TEST_DIR "/tmp/test_stats_sec.XXXXXX"
+#include "test_stats_util.h"
+
+static uint32_t
+peek32(off_t off)
+{
+	FILE *f = fopen(path, "r");
+	uint32_t v = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fseeko(f, off, SEEK_SET), 0);
+	assert_int_equal(fread(&v, 1, sizeof(v), f), sizeof(v));
+	fclose(f);
+	return v;
+}
+
+static uint64_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+/* A span whose every field derives from n (the torture test checks it). */
+static void
+span_of(uint64_t n, struct stats_span_rec *s)
+{
+	struct timespec ts;
+
+	memset(s, 0, sizeof(*s));
+	memset(s->trace_id, (int)(n & 0xff), sizeof(s->trace_id));
+	memcpy(s->span_id, &n, sizeof(n));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	s->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	s->duration_us = n;
+	s->kind = STATS_SPAN_SERVER;
+	s->status = 200 + (uint32_t)(n % 300);
+	s->retries = (uint32_t)(n % 7);
+	s->flags = (uint32_t)(n & 0x3f);
+	snprintf(s->service, sizeof(s->service), "svc-%llu", (unsigned long long)n);
+	snprintf(s->path, sizeof(s->path), "/p/%llu", (unsigned long long)n);
+	snprintf(s->method, sizeof(s->method), "GET");
+}
+
+static int
+span_consistent(const struct stats_span_rec *s, uint64_t *n)
+{
+	struct stats_span_rec want;
+
+	memcpy(n, s->span_id, sizeof(*n));
+	span_of(*n, &want);
+	want.start_ns = s->start_ns;
+	want.seq = s->seq;
+	return memcmp(&want, s, sizeof(want)) == 0;
+}
+
+static void
+test_noop(void **state)
+{
+	struct stats_span_rec s;
+
+	stats_close();
+	assert_null(stats_peer(STATS_IN, "a", ""));
+	assert_null(stats_ep("a", "v1", 0, 1));
+	stats_peer_done(NULL, 200, 1, 0, 0);
+	stats_ep_free(NULL);
+	stats_ep_put(NULL, NULL, 1);
+	memset(&s, 0, sizeof(s));
+	stats_span(&s);
+	stats_identity("a", "v1", "a@v1.0");
+}
+
+static void
+test_peers(void **state)
+{
+	struct stats_peer_rec *in, *out, *p;
+	struct stats_view v;
+	char longname[100];
+	size_t i;
+	double err;
+	uint64_t t;
+
+	stats_identity("api", "v2", "api@v2.1");
+	assert_int_equal(stats_open(path), 0);
+	stats_inc(STAT_REQUESTS_IN);
+	in = stats_peer(STATS_IN, "web", "");
+	out = stats_peer(STATS_OUT, "db", "v1");
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_ptr_equal(stats_peer(STATS_IN, "web", NULL), in);
+	assert_ptr_equal(stats_peer(STATS_OUT, "db", "v1"), out);
+	assert_ptr_not_equal(stats_peer(STATS_OUT, "web", ""), in);
+	/* a long name is cut to STATS_NAME_LEN - 1 and still finds its row */
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	p = stats_peer(STATS_IN, longname, "");
+	assert_non_null(p);
+	assert_ptr_equal(stats_peer(STATS_IN, longname, ""), p);
+	assert_int_equal(strlen(p->service), STATS_NAME_LEN - 1);
+
+	stats_peer_done(in, 200, 1000, 0, 0);
+	stats_peer_done(in, 204, 3000, 1, 0);
+	stats_peer_done(in, 503, 50000, 2, 0);
+	stats_peer_done(in, 504, 200000, 0, 1);
+	stats_peer_done(in, 0, 10, 0, 0);        /* no response: no class */
+	stats_peer_done(out, 302, 7, 0, 0);
+	stats_peer_done(NULL, 200, 7, 0, 0);
+
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.snap.v[STAT_REQUESTS_IN], 1);
+	assert_string_equal(v.service, "api");
+	assert_string_equal(v.version, "v2");
+	assert_string_equal(v.instance, "api@v2.1");
+	assert_int_equal(v.npeers, 4);
+	assert_int_equal(v.neps, 0);
+	assert_int_equal(v.spans_written, 0);
+	for (i = 0, p = NULL; i < v.npeers; i++)
+		if (v.peers[i].dir == STATS_IN && strcmp(v.peers[i].service, "web") == 0)
+			p = &v.peers[i];
+	assert_non_null(p);
+	assert_int_equal(p->used, 1);
+	assert_string_equal(p->version, "");
+	assert_int_equal(p->requests, 5);
+	assert_int_equal(p->responses[0], 2);
+	assert_int_equal(p->responses[1], 0);
+	assert_int_equal(p->responses[3], 2);
+	assert_int_equal(p->retries, 3);
+	assert_int_equal(p->timeouts, 1);
+	assert_int_equal(p->duration_sum_us, 254010);
+	assert_int_equal(p->hist[stats_hist_bucket(50000)], 1);
+	t = stats_hist_quantile(p->hist, 1.0);
+	assert_true(t > 200000 * 0.98 && t < 200000 * 1.02);
+	for (i = 0; i < v.npeers; i++)
+		if (v.peers[i].dir == STATS_OUT && v.peers[i].version[0] != '\0')
+			p = &v.peers[i];
+	assert_string_equal(p->service, "db");
+	assert_string_equal(p->version, "v1");
+	assert_int_equal(p->responses[1], 1);
+
+	/* the rate ring: inbound rows only once an inbound one was seen
+	 * (the outbound 302 came after) */
+	t = now_s();
+	assert_true(stats_view_rps(&v, t + 1, 10, &err) == 5.0 / 10 ||
+	    stats_view_rps(&v, t + 2, 10, &err) == 5.0 / 10);
+	assert_true(err == 2.0 / 10);
+	assert_true(stats_view_rps(&v, t, 10, NULL) == 0.0 ||
+	    stats_view_rps(&v, t, 10, NULL) == 5.0 / 10);   /* a second may have ticked */
+	assert_true(stats_view_rps(&v, t + 20, 10, NULL) == 0.0);
+	stats_view_free(&v);
+	assert_null(v.peers);
+
+	/* the table fills up: NULL, counters still count */
+	for (i = 0; stats_peer(STATS_OUT, "s", (snprintf(longname, 20, "v%zu", i), longname)) != NULL; i++)
+		;
+	assert_int_equal(i + 4, STATS_PEERS_MAX);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.npeers, STATS_PEERS_MAX);
+	stats_view_free(&v);
+}
+
+/* A sidecar with no inbound traffic: its ring counts what it sends. */
+static void
+test_rate_outbound(void **state)
+{
+	struct stats_peer_rec *out;
+	struct stats_view v;
+	uint64_t t;
+	int i;
+
+	assert_int_equal(stats_open(path), 0);
+	out = stats_peer(STATS_OUT, "api", "v1");
+	for (i = 0; i < 30; i++)
+		stats_peer_done(out, i < 3 ? 502 : 200, 100, 0, 0);
+	t = now_s();
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_true(stats_view_rps(&v, t + 1, 10, NULL) == 3.0 ||
+	    stats_view_rps(&v, t + 2, 10, NULL) == 3.0);
+	/* seconds is capped to the ring */
+	assert_true(stats_view_rps(&v, t + 1, 1000, NULL) <= 30.0 / (STATS_RATE_SLOTS - 1));
+	stats_view_free(&v);
+}
+
+static void
+test_endpoints(void **state)
+{
+	struct stats_ep_rec *a, *b, *c;
+	struct stats_view v;
+	size_t i;
+
+	assert_int_equal(stats_open(path), 0);
+	a = stats_ep("api", "v1", 0, 15000);
+	b = stats_ep("api", "v1", 1, 15001);
+	c = stats_ep("api", "v2", 0, 15002);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_ptr_equal(stats_ep("api", "v1", 0, 15000), a);
+	stats_ep_put32(a, &a->state, STATS_EP_OPEN);
+	stats_ep_put32(a, &a->ejected, 1);
+	stats_ep_put(a, &a->ewma_us, 1234);
+	stats_ep_put(a, &a->breaker_opened, 2);
+	stats_ep_put(b, &b->requests, 99);
+	stats_ep_put(a, &b->requests, 77);   /* not a's field: ignored */
+	stats_ep_put32(c, &c->state, STATS_EP_HALF_OPEN);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.neps, 3);
+	for (i = 0; i < v.neps; i++) {
+		if (v.eps[i].index == 0 && strcmp(v.eps[i].version, "v1") == 0) {
+			assert_int_equal(v.eps[i].state, STATS_EP_OPEN);
+			assert_int_equal(v.eps[i].ejected, 1);
+			assert_int_equal(v.eps[i].ewma_us, 1234);
+			assert_int_equal(v.eps[i].breaker_opened, 2);
+			assert_int_equal(v.eps[i].port, 15000);
+			assert_string_equal(v.eps[i].service, "api");
+		} else if (v.eps[i].index == 1)
+			assert_int_equal(v.eps[i].requests, 99);
+		else
+			assert_int_equal(v.eps[i].state, STATS_EP_HALF_OPEN);
+	}
+	stats_view_free(&v);
+	/* freed, then reused from 0 */
+	stats_ep_free(a);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.neps, 2);
+	stats_view_free(&v);
+	c = stats_ep("db", "v1", 3, 15010);
+	assert_ptr_equal(c, a);
+	assert_int_equal(c->state, STATS_EP_CLOSED);
+	assert_int_equal(c->ejected, 0);
+	assert_int_equal(c->ewma_us, 0);
+	assert_int_equal(c->breaker_opened, 0);
+	for (i = 0; stats_ep("x", "v", (unsigned)i, 1) != NULL; i++)
+		;
+	assert_int_equal(i + 3, STATS_EPS_MAX);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.neps, STATS_EPS_MAX);
+	stats_view_free(&v);
+}
+
+static void
+test_spans(void **state)
+{
+	static struct stats_span_rec out[3 * STATS_SPANS_MAX];
+	struct stats_span_rec s;
+	struct stats_view v;
+	uint64_t cursor = 0, lost = 0, n, k;
+	long got;
+	int i;
+
+	assert_int_equal(stats_open(path), 0);
+	assert_int_equal(stats_spans_read(path, &cursor, out, 10, &lost, 0), 0);
+	assert_int_equal(cursor, 0);
+	for (n = 0; n < 10; n++) {
+		span_of(n, &s);
+		stats_span(&s);
+	}
+	got = stats_spans_read(path, &cursor, out, 4, &lost, 0);
+	assert_int_equal(got, 4);
+	assert_int_equal(cursor, 4);
+	got = stats_spans_read(path, &cursor, out + 4, 100, &lost, 0);
+	assert_int_equal(got, 6);
+	assert_int_equal(cursor, 10);
+	assert_int_equal(lost, 0);
+	for (i = 0; i < 10; i++) {
+		assert_true(span_consistent(&out[i], &k));
+		assert_int_equal(k, (uint64_t)i);   /* oldest first */
+		assert_int_equal(out[i].seq, 2 * k + 2);
+	}
+	/* wrap-around: 3 rings more; the stale cursor lost all but the last ring */
+	for (n = 10; n < 10 + 3 * STATS_SPANS_MAX; n++) {
+		span_of(n, &s);
+		stats_span(&s);
+	}
+	got = stats_spans_read(path, &cursor, out, 3 * STATS_SPANS_MAX, &lost, 0);
+	assert_int_equal(got, STATS_SPANS_MAX);
+	assert_int_equal(lost, 2 * STATS_SPANS_MAX);
+	assert_int_equal(cursor, 10 + 3 * STATS_SPANS_MAX);
+	for (i = 0; i < got; i++) {
+		assert_true(span_consistent(&out[i], &k));
+		assert_int_equal(k, 10 + 2 * STATS_SPANS_MAX + (uint64_t)i);
+	}
+	/* a first read (cursor 0) gets the ring, nothing lost */
+	cursor = 0;
+	lost = 0;
+	assert_int_equal(stats_spans_read(path, &cursor, out, 3 * STATS_SPANS_MAX, &lost, 0),
+	    STATS_SPANS_MAX);
+	assert_int_equal(lost, 0);
+	/* a cursor from an older, longer-lived file: read from the start */
+	cursor = 1u << 30;
+	assert_int_equal(stats_spans_read(path, &cursor, out, 3, NULL, 0), 3);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.spans_written, 10 + 3 * STATS_SPANS_MAX);
+	stats_view_free(&v);
+
+	/* the slowest: the 16 longest of all, slowest first */
+	got = stats_spans_read(path, NULL, out, 100, NULL, 1);
+	assert_int_equal(got, STATS_SLOW_MAX);
+	for (i = 0; i < got; i++) {
+		assert_true(span_consistent(&out[i], &k));
+		assert_int_equal(k, 10 + 3 * STATS_SPANS_MAX - 1 - (uint64_t)i);
+	}
+	got = stats_spans_read(path, NULL, out, 3, NULL, 1);
+	assert_int_equal(got, 3);
+	assert_int_equal(out[2].duration_us, 10 + 3 * STATS_SPANS_MAX - 3);
+	/* a span older than the window gives way to a faster new one */
+	span_of(5000, &s);
+	s.start_ns -= (uint64_t)(STATS_SLOW_WINDOW_S + 5) * 1000000000u;
+	assert_int_equal(stats_open(path), 0);
+	stats_span(&s);
+	span_of(3, &s);
+	stats_span(&s);
+	got = stats_spans_read(path, NULL, out, 100, NULL, 1);
+	assert_int_equal(got, 1);   /* the reader drops what is too old */
+	assert_int_equal(out[0].duration_us, 3);
+	for (n = 0; n < STATS_SLOW_MAX + 5; n++) {
+		span_of(100 + n, &s);
+		stats_span(&s);
+	}
+	span_of(1, &s);          /* faster than every kept one: not kept */
+	stats_span(&s);
+	got = stats_spans_read(path, NULL, out, 100, NULL, 1);
+	assert_int_equal(got, STATS_SLOW_MAX);
+	assert_int_equal(out[STATS_SLOW_MAX - 1].duration_us, 105);
+}
+
+/* Hostile files: every mismatch is refused, nothing read past the end
+ * (ASan/the kernel would say so: the map is only the file's size). */
+static void
+test_corrupt(void **state)
+{
+	static struct stats_span_rec out[8];
+	struct stats_view v;
+	struct stat st;
+	uint32_t size, u, cap_off[4] = { 40, 48, 56, 64 };
+	uint64_t cur = 0;
+	off_t cut;
+	int i;
+
+	assert_int_equal(stats_open(path), 0);
+	stats_peer_done(stats_peer(STATS_IN, "a", ""), 200, 5, 0, 0);
+	stats_close();
+	assert_int_equal(stat(path, &st), 0);
+	size = peek32(12);
+	assert_int_equal(size, (uint32_t)st.st_size);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	stats_view_free(&v);
+
+	for (i = 0; i < 4; i++) {
+		uint32_t off = peek32(cap_off[i]), cap = peek32(cap_off[i] + 4);
+
+		assert_true(off != 0);
+		/* a capacity one past the file's end */
+		u = cap + (size - off) / 24 + 1;
+		poke(cap_off[i] + 4, &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		assert_int_equal(stats_spans_read(path, &cur, out, 8, NULL, 0), STATS_ERR_LAYOUT);
+		/* a huge capacity */
+		u = 0xffffffffu;
+		poke(cap_off[i] + 4, &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		poke(cap_off[i] + 4, &cap, 4);
+		/* offsets: past the end, unaligned, inside the header */
+		u = size - 8;
+		poke(cap_off[i], &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		u = 0xfffffff8u;
+		poke(cap_off[i], &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		u = off + 4;
+		poke(cap_off[i], &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		u = 64;
+		poke(cap_off[i], &u, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		poke(cap_off[i], &off, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_OK);
+		stats_view_free(&v);
+	}
+	/* the slow table's capacity lives in the span section */
+	u = peek32(56) + 8;
+	{
+		uint32_t slow = peek32(u), big = 100000;
+
+		poke(u, &big, 4);
+		assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+		assert_int_equal(stats_spans_read(path, NULL, out, 8, NULL, 1), STATS_ERR_LAYOUT);
+		big = slow + 1;
+		poke(u, &big, 4);
+		assert_int_equal(stats_spans_read(path, NULL, out, 8, NULL, 1), STATS_ERR_LAYOUT);
+		poke(u, &slow, 4);
+	}
+	/* a section absent (offset 0): it reads as empty */
+	u = 0;
+	poke(40, &u, 4);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.npeers, 0);
+	stats_view_free(&v);
+	poke(56, &u, 4);
+	assert_int_equal(stats_spans_read(path, &cur, out, 8, NULL, 0), 0);
+	/* truncated anywhere: refused */
+	for (cut = (off_t)size - 1; cut > 0; cut = cut * 2 / 3) {
+		assert_int_equal(truncate(path, cut), 0);
+		assert_true(stats_view_read(path, &v) < 0);
+		assert_true(stats_spans_read(path, &cur, out, 8, NULL, 0) < 0);
+	}
+	/* a size field bigger than the file */
+	assert_int_equal(stats_open(path), 0);
+	stats_close();
+	u = size + 4096;
+	poke(12, &u, 4);
+	assert_int_equal(stats_view_read(path, &v), STATS_ERR_SHORT);
+}
+
+/* A writer process records 200,000 spans (and peer counts) while this
+ * one reads: each accepted span is whole; the numbers only grow. */
+static void
+test_torture(void **state)
+{
+	static struct stats_span_rec out[STATS_SPANS_MAX];
+	struct stats_view v;
+	uint64_t cursor = 0, lost = 0, seen = 0, k, last_req = 0, last_k = 0;
+	long got, i;
+	pid_t pid;
+	int st, reads = 0, go[2], ready[2];
+	time_t until = time(NULL) + 60;
+
+	/* two pipes: ready (child -> parent), go (parent -> child) */
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		struct stats_span_rec s;
+		struct stats_peer_rec *p;
+		uint64_t n;
+		char c;
+
+		if (stats_open(path) != 0)
+			_exit(1);
+		p = stats_peer(STATS_IN, "w", "");
+		/* span 0, then wait until the reader's cursor is past it */
+		span_of(0, &s);
+		stats_span(&s);
+		stats_peer_done(p, 200, 0, 0, 0);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1)
+			_exit(1);
+		for (n = 1; n < 200000; n++) {
+			span_of(n, &s);
+			stats_span(&s);
+			stats_peer_done(p, 200, n % 1000, 0, 0);
+		}
+		stats_close();
+		_exit(0);
+	}
+	{
+		char c;
+
+		assert_int_equal(read(ready[0], &c, 1), 1);
+		assert_int_equal(stats_spans_read(path, &cursor, out, 1, &lost, 0), 1);
+		assert_int_equal(cursor, 1);
+		assert_int_equal(write(go[1], "g", 1), 1);
+		close(go[0]);
+		close(go[1]);
+		close(ready[0]);
+		close(ready[1]);
+		seen = 1;
+		last_k = 0;
+	}
+	for (;;) {
+		int done = waitpid(pid, &st, WNOHANG) == pid;
+
+		got = stats_spans_read(path, &cursor, out, STATS_SPANS_MAX, &lost, 0);
+		if (got < 0)
+			got = 0;   /* before the child's rename: the old file */
+		for (i = 0; i < got; i++) {
+			if (!span_consistent(&out[i], &k))
+				fail_msg("torn span at cursor %llu", (unsigned long long)cursor);
+			if (k <= last_k)
+				fail_msg("span %llu after %llu", (unsigned long long)k,
+				    (unsigned long long)last_k);
+			last_k = k;
+			seen++;
+		}
+		if (stats_view_read(path, &v) == STATS_OK) {
+			if (v.npeers == 1) {
+				assert_true(v.peers[0].requests >= last_req);
+				last_req = v.peers[0].requests;
+			}
+			stats_view_free(&v);
+		}
+		reads++;
+		if (done)
+			break;
+		if (time(NULL) > until) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			fail_msg("the writer took over 60 s");
+		}
+	}
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* a last read picks up the tail */
+	got = stats_spans_read(path, &cursor, out, STATS_SPANS_MAX, &lost, 0);
+	seen += got > 0 ? (uint64_t)got : 0;
+	print_message("torture: %d reads, %llu spans seen, %llu lost\n", reads,
+	    (unsigned long long)seen, (unsigned long long)lost);
+	assert_int_equal(cursor, 200000);
+	assert_true(seen > 0);
+	/* every span: either read or counted lost */
+	assert_int_equal(seen + lost, 200000);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.peers[0].requests, 200000);
+	stats_view_free(&v);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_noop),
+		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rate_outbound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torture, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
