@@ -152,16 +152,15 @@ cross_make() { # make targets...
 make_wrappers() {
 	local w=$ROOT/$BUILD_DIR/qemu d f
 	rm -rf "$w"
-	for d in bin tests apps; do
-		mkdir -p "$w/$d"
-		for f in "$ROOT/$BUILD_DIR/$d"/*; do
-			[ -f "$f" ] && [ -x "$f" ] || continue
-			# -0 "$0": the command line names the wrapper's path, as
-			# the native binary's would (pgrep -f in the scenarios)
-			printf '#!/bin/sh\nexec %s -L %s -0 "$0" %s "$@"\n' "$QEMU" "$SYSROOT" "$f" \
-				>"$w/$d/$(basename "$f")"
-			chmod 0755 "$w/$d/$(basename "$f")"
-		done
+	# bin/, apps/ and tests/<folder>/ (the unit tests mirror src/)
+	find "$ROOT/$BUILD_DIR/bin" "$ROOT/$BUILD_DIR/tests" "$ROOT/$BUILD_DIR/apps" \
+		-type f -perm -u+x 2>/dev/null | while read -r f; do
+		d=${f#"$ROOT/$BUILD_DIR/"}
+		mkdir -p "$w/$(dirname "$d")"
+		# -0 "$0": the command line names the wrapper's path, as
+		# the native binary's would (pgrep -f in the scenarios)
+		printf '#!/bin/sh\nexec %s -L %s -0 "$0" %s "$@"\n' "$QEMU" "$SYSROOT" "$f" >"$w/$d"
+		chmod 0755 "$w/$d"
 	done
 }
 
