@@ -126,7 +126,7 @@ struct pcfg_policy {
 void pcfg_policy_default(struct pcfg_policy *p);
 
 /*
- * One `key=value` of a policy line into *p (src/pcfg_policy.c).  0 ok;
+ * One `key=value` of a policy line into *p (src/lib/pcfg_policy.c).  0 ok;
  * -1 with the reason in why.  Bounds: timeout_ms 0..3600000 (0: none),
  * *_ms 1..3600000, retries 0..10, backoff_ms BASE,CAP with
  * 1 <= BASE <= CAP <= 60000, budget PERCENT,PER_SEC (0..100, 0..100000),
