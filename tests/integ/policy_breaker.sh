@@ -8,7 +8,7 @@
 # lb = round-robin, retries = 0 (every 503 reaches the client, so the count is
 # exact), breaker.failures = 3, breaker.cooldown = 5s, outlier ejection out of
 # the way (outlier.failures = 10000).  Needs the proxy's breakers
-# (src/breaker.c wired into src/fwd.c and the balancer).
+# (src/proxy/breaker.c wired into src/proxy/fwd.c, fwd_route.c and the balancer).
 # Ports: 30300-30399.
 . "$(dirname "$0")/lib.sh"
 

@@ -8,7 +8,7 @@
 # several are in flight at api.1 at any time; api.1's app is killed with
 # SIGKILL once a quarter of them are done, and stays dead (restart = never).
 # Without retries the requests in flight there fail: more than 0.1%.
-# Needs the proxy's retries (src/fwd.c, src/retry.c).
+# Needs the proxy's retries (src/proxy/fwd_retry.c, src/proxy/retry.c).
 # Ports: 30200-30299.
 . "$(dirname "$0")/lib.sh"
 
