@@ -19,10 +19,10 @@
  *
  * For the balancer: an endpoint whose breaker_allows() is 0 is not
  * eligible; breaker_gate() has the signature of balance_set_gate() and
- * reads the clock itself.  fwd.c calls breaker_begin() on the endpoint it
- * sends to, and one of breaker_success/failure/abandon when the attempt
- * ends.  Thresholds travel with each verdict (they are the route's, and
- * a reload may change them).
+ * reads the clock itself.  fwd_route.c calls breaker_begin() on the
+ * endpoint it sends to, and fwd.c one of breaker_success/failure/abandon
+ * when the attempt ends.  Thresholds travel with each verdict (they are
+ * the route's, and a reload may change them).
  *
  * The table holds BREAKER_MAX endpoints for the life of the process
  * (pointers stay valid across reloads); no allocation.  The clock is

@@ -2,9 +2,9 @@
 /*
  * ctl: the meshctl command line.
  *
- * src/meshctl.c is only a dispatcher: it holds the command table below and
+ * src/ctl/meshctl.c is only a dispatcher: it holds the command table and
  * hands each command its parsed options.  Every command lives in its own
- * src/ctl_<command>.c; the shared concerns are
+ * src/ctl/ctl_<command>.c (`top` in tui/, top.h); the shared concerns are
  *   ctl_cli.c    option parsing and usage text
  *   ctl_mesh.c   which mesh a command talks to (config, state dir, paths)
  *   ctl_conn.c   the control socket: connect, one command, its replies

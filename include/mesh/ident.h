@@ -20,7 +20,8 @@
  * peer's SPIFFE ID (transport_tls.h).  The caller checks the callee is the
  * service the config lists at that port (ident_expect).  The callee
  * applies `allow`: an HTTP inbound per request (ident_allowed, 403 in
- * fwd.c), a tcp inbound at the handshake (the connection is closed).
+ * src/proxy/fwd_route.c), a tcp inbound at the handshake (the connection
+ * is closed).
  */
 #ifndef MESH_IDENT_H
 #define MESH_IDENT_H

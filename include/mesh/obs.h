@@ -4,8 +4,8 @@
  * counters and latency histogram of the stats file, the span of the
  * trace it belongs to, and the access-log line.
  *
- * fwd.c calls, in this order, on the exchange's struct obs (embedded in
- * its struct conn, so nothing is allocated per request):
+ * The fwd*.c handlers call, in this order, on the exchange's struct obs
+ * (embedded in its struct conn, so nothing is allocated per request):
  *   obs_begin     the request head is parsed: start time, trace context
  *                 (traceparent, else B3, else a new trace if sampled)
  *   obs_route     outbound: the called service is known

@@ -9,7 +9,7 @@
  * bytes are kept as they went — chunked framing included — so a retry
  * sends the head, the chain, then goes on relaying the client's body from
  * where it was.  Past `max` bytes (the route's retry_buffer, at most
- * REPLAY_MAX) the chain is released and the request is no longer
+ * REPLAY_BUFS pool buffers) the chain is released and the request is no longer
  * replayable.  Nothing is allocated but pooled buffers; an exchange
  * without retries never taps.
  */

@@ -5,9 +5,10 @@
  *
  * Two transports exist by design: `transport_plain` for the legs to and
  * from the local app, and the mesh transport (transport_mesh()) for the
- * legs between sidecars.  Today the mesh transport is plain TCP; mTLS
- * replaces it by adding transport_tls.c and changing transport_mesh() in
- * src/transport.c — nothing else in the proxy names a transport.
+ * legs between sidecars.  transport_mesh() (src/proxy/transport.c) picks
+ * the latter: mTLS (transport_tls.h) once the sidecar runs under meshd,
+ * plain TCP in `mesh-proxy -c FILE`.  The rest of the proxy asks for one
+ * of these two and never names the TLS transport itself.
  *
  * Contract for callers (the relay):
  *  - read/writev return >0 bytes moved, read returns 0 at end of stream,

@@ -18,13 +18,13 @@
 
 #include "mesh/ctl.h"
 
-/* Must agree with config.c's defaults for the [mesh] section. */
+/* Must agree with the [mesh] defaults in src/lib/config_table.c. */
 #define CTL_MESH_STATE_DIR_DEFAULT ".mesh"
 
 struct ctl_mesh_scan {
 	char name[CONF_NAME_MAX];
 	char state_dir[PATH_MAX];
-	int  unusable;      /* a value we cannot interpret without config.c */
+	int  unusable;      /* a value we cannot interpret without config_load() */
 };
 
 static int
@@ -45,7 +45,8 @@ ctl_mesh_scan_kv(void *user, const char *section, const char *key,
 		size = sizeof(s->state_dir);
 	} else
 		return 1;
-	/* ${VAR} expansion is config.c's; a value that needs it is unusable. */
+	/* ${VAR} expansion is src/lib/config_expand.c's; a value that needs it
+	 * is unusable. */
 	if (strstr(value, "${") != NULL || strlen(value) >= size)
 		s->unusable = 1;
 	else

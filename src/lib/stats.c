@@ -2,7 +2,7 @@
 /*
  * stats: the writer side (mesh-proxy): the file and its flat counters.
  * See include/mesh/stats.h for the layout and why every store is a
- * relaxed atomic one; stats_write.c writes the sections.
+ * relaxed atomic one; src/proxy/stats_write.c writes the sections.
  *
  * Every section is sized when the file is created (a fixed layout: a
  * reader checks the offsets once).  The file is made with ftruncate, so
