@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_check: `meshctl check`'s host checks (src/check.c).  Ports used:
+ * test_check: `meshctl check`'s host checks (src/ctl/check.c).  Ports used:
  * 24410..24419 on 127.0.0.1 (the config module's test range).
  */
 #include <setjmp.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_config: loading mesh.ini (src/config*.c): defaults, each section,
+ * test_config: loading mesh.ini (src/lib/config*.c): defaults, each section,
  * paths, lookups and the line reader in front of inih.  Value parsers
  * and ${VAR} are in test_config_values.c, error paths in
  * test_config_errors.c.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_config_values: durations, ${VAR} expansion and the key table
- * itself (src/config_table.c, src/config_expand.c).
+ * itself (src/lib/config_table.c, src/lib/config_expand.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_http_chunked: the chunked body scanner (src/http_chunked.c).
+ * test_http_chunked: the chunked body scanner (src/lib/http_chunked.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_http_frame: what a request head means (src/http_frame.c): body
+ * test_http_frame: what a request head means (src/lib/http_frame.c): body
  * framing, Host and target forms, Expect, persistence and upgrade.
  * Syntax and limits are in test_http.c.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_http_response: response heads (src/http.c, src/http_frame.c) and
- * the helpers of src/http_util.c.
+ * test_http_response: response heads (src/lib/http.c, src/lib/http_frame.c) and
+ * the helpers of src/lib/http_util.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -3,7 +3,7 @@
  * log: plain lines on stderr; the journal only when fd 2 is the stream that
  * JOURNAL_STREAM names; the fields of a journal entry; the fallback.
  *
- * Includes src/log.c to replace its journal sender with a recorder (no
+ * Includes src/lib/log.c to replace its journal sender with a recorder (no
  * journald in a test), so log.o from the archive is not linked.
  */
 #include <stdarg.h>

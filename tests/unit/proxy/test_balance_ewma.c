@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_balance_ewma: the default balancer (src/balance_ewma.c) through
+ * test_balance_ewma: the default balancer (src/proxy/balance_ewma.c) through
  * the service API, with a simulated clock and a seeded random source.
  */
 #include <setjmp.h>

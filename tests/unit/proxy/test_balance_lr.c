@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_balance_lr: least-request (src/balance_lr.c), and what every
+ * test_balance_lr: least-request (src/proxy/balance_lr.c), and what every
  * balancer gets from balance.c: the retry's excluded endpoint and the
  * gate (circuit breakers).  Seeded random source, simulated clock.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_balance_rr: round-robin over endpoints that are up, and the
- * version split in front of it (src/balance.c, src/balance_rr.c).
+ * version split in front of it (src/proxy/balance.c, src/proxy/balance_rr.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_buf: the buffer pool (src/buf.c).
+ * test_buf: the buffer pool (src/proxy/buf.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

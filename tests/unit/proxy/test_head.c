@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * test_head: heads for the next leg — hop-by-hop headers removed, the
- * origin-form request line, refusals (src/head.c).
+ * origin-form request line, refusals (src/proxy/head.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_outlier: passive outlier ejection (src/outlier.c) as the balancer
+ * test_outlier: passive outlier ejection (src/proxy/outlier.c) as the balancer
  * sees it: consecutive failures eject, at most half of a service's
  * instances are out, the time grows with each ejection, the endpoint
  * comes back after it.  Simulated clock, seeded random source.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_route: authority -> service (src/route.c).
+ * test_route: authority -> service (src/proxy/route.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
