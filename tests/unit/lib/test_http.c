@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * test_http: request head syntax, limits and incremental parsing (src/lib/http.c).
+ * test_http: request head syntax, limits and incremental parsing
+ * (src/lib/http.c).
  * What a head means (framing, Host, targets) is in test_http_frame.c;
  * responses in test_http_response.c, chunked bodies in
  * test_http_chunked.c.
