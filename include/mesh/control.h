@@ -70,6 +70,8 @@ void control_close(struct meshd *m);
 void control_push(struct meshd *m, struct inst *in);
 /* ...to every sidecar whose service calls `service`. */
 void control_push_callers(struct meshd *m, const char *service);
+/* ...to every sidecar (a reload applied: reload.h). */
+void control_push_all(struct meshd *m);
 /* Re-evaluate every `wait-ready` client. */
 void control_wait_update(struct meshd *m);
 /* outlog's sink: a line for `logs` and `wait-ready` clients. */

@@ -8,9 +8,10 @@
  *   applied live      every [route.NAME] (split= and the traffic policy),
  *                     the [mesh] limits (max_header_bytes, max_headers,
  *                     max_line_bytes, header_timeout, idle_timeout,
- *                     max_connections): every sidecar is sent its new
- *                     document at once; weights.h says how a split set by
- *                     `meshctl weight` meets the file's
+ *                     max_connections): the caller sends every sidecar
+ *                     its new document at once (control_push_all()) when
+ *                     reload_run() returns 0; weights.h says how a split
+ *                     set by `meshctl weight` meets the file's
  *   not applied       services added or removed, and any [service.*] key
  *                     changed (command, port, instances, protocol, health,
  *                     upstreams, allow, outbound, restart, env, version);
@@ -29,8 +30,9 @@ struct meshd;
 /*
  * Re-read m->config_path and apply what can be applied live.  Writes the
  * report (what changed, what needs a restart, or the file's errors) to
- * out, one line each.  0 applied (possibly only partly: see the report);
- * 1 the file has errors and nothing changed; -1 out of memory.
+ * out, one line each.  0 applied (possibly only partly: see the report),
+ * every sidecar's document is to be sent again; 1 the file has errors and
+ * nothing changed; -1 out of memory.
  */
 int reload_run(struct meshd *m, FILE *out);
 

@@ -188,6 +188,15 @@ control_push_callers(struct meshd *m, const char *service)
 			control_push(m, &m->insts[i]);
 }
 
+void
+control_push_all(struct meshd *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->ninst; i++)
+		control_push(m, &m->insts[i]);
+}
+
 /* 0 every instance ready, 1 one failed (why in buf), -1 not yet. */
 static int
 control_readiness(struct meshd *m, char *why, size_t size)

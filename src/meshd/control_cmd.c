@@ -238,7 +238,8 @@ control_reload(struct conn *c)
 		control_send_str(c, IPC_DONE, "1");
 		return;
 	}
-	rc = reload_run(m, f);
+	if ((rc = reload_run(m, f)) == 0)
+		control_push_all(m);
 	if (fclose(f) != 0 || rc == -1) {
 		free(text);
 		control_send_str(c, IPC_REPLY, "meshd: out of memory");

@@ -235,7 +235,8 @@ meshd_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	notify_reloading(&M);
 	if ((f = open_memstream(&text, &len)) != NULL) {
-		rc = reload_run(&M, f);
+		if ((rc = reload_run(&M, f)) == 0)
+			control_push_all(&M);
 		if (fclose(f) != 0)
 			rc = -1;
 	}

@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh/control.h"
 #include "mesh/log.h"
 #include "mesh/meshd.h"
 #include "mesh/reload.h"
-#include "mesh/svc.h"
 #include "mesh/weights.h"
 
 static int
@@ -181,7 +179,7 @@ reload_run(struct meshd *m, FILE *out)
 	struct mesh_config nc, oldr;
 	struct conf_route *routes;
 	char need[2048] = "";
-	size_t nroutes, i;
+	size_t nroutes;
 	int nerr, dropped, limits;
 
 	memset(&nc, 0, sizeof(nc));
@@ -215,8 +213,6 @@ reload_run(struct meshd *m, FILE *out)
 		fputs("limits: changed (new connections and requests use them)\n", out);
 	config_free(&nc);
 
-	for (i = 0; i < m->ninst; i++)
-		control_push(m, &m->insts[i]);
 	if (need[0] != '\0')
 		fprintf(out, "restart needed for: %s\n", need);
 	fprintf(out, "reloaded %s: routes and limits applied%s\n", m->config_path,
