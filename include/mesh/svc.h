@@ -82,8 +82,30 @@ struct inst {
 	char                 why[2048];     /* the last failure, for reports */
 };
 
-/* Set up m->insts (nothing started). 0 / -1. */
-int  svc_init(struct meshd *m);
+/*
+ * What svc reports up.  svc calls nothing above itself (control, notify,
+ * status): meshd.c passes svc_init() one function, called synchronously
+ * with each of these, and wires them to the modules above.  in and p are
+ * NULL unless the event says otherwise.
+ */
+enum svc_event {
+	SVC_EV_PROC,      /* p, a process of in, entered p->state (every change of
+	                   * state after svc_init(): start, exit, backoff, FATAL...) */
+	SVC_EV_ENDPOINT,  /* in's endpoint went up or down (in->ri->up): its
+	                   * service's callers need a new document.  Once per
+	                   * service and update, with the first such instance */
+	SVC_EV_PHASE,     /* m->phase moved: MESHD_RUNNING (every instance ready
+	                   * once), MESHD_STOPPING (svc_stop_all()), MESHD_DONE
+	                   * (every process stopped; the loop is told to end) */
+	SVC_EV_CHANGED,   /* the end of every svc_update(): readiness, the counts
+	                   * and the phase may differ (wait-ready, STATUS=) */
+};
+typedef void svc_event_fn(struct meshd *m, enum svc_event ev, struct inst *in,
+                          const struct proc *p);
+
+/* Set up m->insts (nothing started); on_event gets the reports above
+ * (NULL: none).  0 / -1. */
+int  svc_init(struct meshd *m, svc_event_fn *on_event);
 void svc_free(struct meshd *m);
 
 /* Start every sidecar (apps follow their sidecar's READY). */
@@ -91,7 +113,7 @@ void svc_start_all(struct meshd *m);
 /* Stop everything in order; svc_update() ends the phase. */
 void svc_stop_all(struct meshd *m);
 
-/* From control.c: the sidecar of `in` said READY, or FAIL with a message. */
+/* The sidecar of `in` said READY, or FAIL with a message (control.c). */
 void svc_proxy_ready(struct inst *in);
 void svc_proxy_failed(struct inst *in, const char *msg);
 
@@ -105,7 +127,8 @@ void svc_proxy_failed(struct inst *in, const char *msg);
  */
 int  svc_restart(struct inst *in, char *buf, size_t size);
 
-/* Recompute endpoints, push configs, answer waiters, move the phase. */
+/* Recompute endpoints, move the phase, report both (SVC_EV_ENDPOINT,
+ * SVC_EV_PHASE), then SVC_EV_CHANGED. */
 void svc_update(struct meshd *m);
 
 /* The instance's state word: starting ready running backoff fatal stopping stopped. */

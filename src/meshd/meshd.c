@@ -269,6 +269,35 @@ meshd_weights(void)
 	free(text);
 }
 
+/*
+ * svc's reports (svc.h) to the modules above it: svc calls none of them.
+ * Order within one svc_update(): the endpoints' callers get their
+ * documents, systemd hears of the phase, then wait-ready clients are
+ * answered (after the "ready" line they are sent).
+ */
+static void
+meshd_svc_event(struct meshd *m, enum svc_event ev, struct inst *in, const struct proc *p)
+{
+	(void)p;
+	switch (ev) {
+	case SVC_EV_ENDPOINT:
+		control_push_callers(m, in->ri->svc->name);
+		break;
+	case SVC_EV_PHASE:
+		if (m->phase == MESHD_RUNNING)
+			notify_ready(m);
+		else if (m->phase == MESHD_STOPPING)
+			notify_stopping(m);
+		break;
+	case SVC_EV_CHANGED:
+		notify_status(m);
+		control_wait_update(m);
+		break;
+	case SVC_EV_PROC:
+		break;   /* svc logs them; status reads the states */
+	}
+}
+
 static void
 meshd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -371,7 +400,7 @@ main(int argc, char **argv)
 		start_fail("cannot initialise libev");
 	M.started = ev_now(M.loop);
 	M.notify = getenv("NOTIFY_SOCKET") != NULL;
-	if (svc_init(&M) == -1)
+	if (svc_init(&M, meshd_svc_event) == -1)
 		start_fail("out of memory");
 	/* the CA before any sidecar can ask it for a certificate */
 	if (mcert_open(&M, err, sizeof(err)) == -1)

@@ -70,6 +70,23 @@ notify_status(struct meshd *m)
 	sd_notify(0, msg);
 }
 
+void
+notify_ready(struct meshd *m)
+{
+	if (!m->notify)
+		return;
+	/* the counts that made it ready first, so the unit shows them */
+	notify_status(m);
+	sd_notify(0, "READY=1");
+}
+
+void
+notify_stopping(struct meshd *m)
+{
+	if (m->notify)
+		sd_notify(0, "STOPPING=1");
+}
+
 /*
  * systemd's reload protocol (Type=notify-reload, and what `systemctl
  * reload` shows): RELOADING=1 with MONOTONIC_USEC= of CLOCK_MONOTONIC,

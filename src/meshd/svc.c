@@ -10,20 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "mesh/container_of.h"
-#include "mesh/control.h"
 #include "mesh/log.h"
 #include "mesh/spawn.h"
 #include "mesh/state.h"
-#include "mesh/notify.h"
 #include "mesh/svc.h"
 
-extern char **environ;
+static svc_event_fn *svc_on_event;   /* svc_init(): meshd.c's wiring */
 
 static void svc_proc_start(struct proc *p);
+
+static void
+svc_report(struct meshd *m, enum svc_event ev, struct inst *in, const struct proc *p)
+{
+	if (svc_on_event != NULL)
+		svc_on_event(m, ev, in, p);
+}
+
+/* Every change of a process's state after svc_init() goes through here,
+ * at the end of its transition. */
+static void
+svc_enter(struct proc *p, enum proc_state st)
+{
+	p->state = st;
+	svc_report(p->inst->m, SVC_EV_PROC, p->inst, p);
+}
+
+static void
+svc_phase(struct meshd *m, enum meshd_phase phase)
+{
+	m->phase = phase;
+	svc_report(m, SVC_EV_PHASE, NULL, NULL);
+}
 
 static const char *
 svc_state_dir(const struct proc *p)
@@ -92,11 +112,11 @@ svc_after_exit(struct proc *p, ev_tstamp now)
 		restart = !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	outlog_pipe_tail(p->err.ntail > 0 ? &p->err : &p->out, tail, sizeof(tail));
 	if (!restart) {
-		p->state = PROC_EXITED;
 		snprintf(in->why, sizeof(in->why), "%s: %s after %.1f s (restart=%s)%s%s",
 		    p->name, how, up, in->ri->svc->restart == CONF_RESTART_NEVER ?
 		    "never" : "on-failure", tail[0] ? "; last lines: " : "", tail);
 		outlog_event("%s: %s; not restarted", p->name, how);
+		svc_enter(p, PROC_EXITED);
 		return;
 	}
 	if (up < SVC_CRASH_UPTIME) {
@@ -105,7 +125,6 @@ svc_after_exit(struct proc *p, ev_tstamp now)
 		if (p->ncrashes >= SVC_CRASH_COUNT &&
 		    now - p->crashes[(p->ncrashes - SVC_CRASH_COUNT) % SVC_CRASH_COUNT]
 		    <= SVC_CRASH_WINDOW) {
-			p->state = PROC_FATAL;
 			snprintf(in->why, sizeof(in->why),
 			    "%s: %s, %u times within %.0f s (FATAL)%s%s", p->name, how,
 			    SVC_CRASH_COUNT, SVC_CRASH_WINDOW,
@@ -113,18 +132,19 @@ svc_after_exit(struct proc *p, ev_tstamp now)
 			outlog_event("%s: %s; crash loop: FATAL, no more restarts",
 			    p->name, how);
 			log_warnx("%s", in->why);
+			svc_enter(p, PROC_FATAL);
 			return;
 		}
 	} else
 		p->ncrashes = 0;
 	if (up >= SVC_BACKOFF_RESET)
 		p->backoff = SVC_BACKOFF_MIN;
-	p->state = PROC_BACKOFF;
 	outlog_event("%s: %s; restarting in %.1f s", p->name, how, p->backoff);
 	svc_arm(p, p->backoff);
 	p->backoff *= 2;
 	if (p->backoff > SVC_BACKOFF_MAX)
 		p->backoff = SVC_BACKOFF_MAX;
+	svc_enter(p, PROC_BACKOFF);
 }
 
 static void
@@ -152,16 +172,16 @@ svc_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	if (p->restart_asked && in->m->phase < MESHD_STOPPING) {
 		/* svc_restart(): not a failure, no crash counted */
 		p->restart_asked = 0;
-		p->state = PROC_BACKOFF;
 		outlog_event("%s: stopped for a restart; starting in %.1f s", p->name,
 		    SVC_BACKOFF_MIN);
 		svc_arm(p, SVC_BACKOFF_MIN);
+		svc_enter(p, PROC_BACKOFF);
 	} else if (p->state == PROC_STOPPING || in->m->phase >= MESHD_STOPPING) {
 		char how[96];
 
 		svc_exit_str(w->rstatus, how, sizeof(how));
-		p->state = PROC_EXITED;
 		outlog_event("%s: stopped (%s)", p->name, how);
+		svc_enter(p, PROC_EXITED);
 	} else
 		svc_after_exit(p, ev_now(loop));
 	svc_update(in->m);
@@ -177,13 +197,13 @@ svc_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	switch (p->state) {
 	case PROC_BACKOFF:
 		if (p->inst->m->phase >= MESHD_STOPPING) {
-			p->state = PROC_EXITED;
+			svc_enter(p, PROC_EXITED);
 			break;
 		}
 		p->restarts++;
 		/* an app waits for its sidecar: its READY starts the app */
 		if (!p->is_proxy && !p->inst->proxy_ready) {
-			p->state = PROC_IDLE;
+			svc_enter(p, PROC_IDLE);
 			break;
 		}
 		svc_proc_start(p);
@@ -221,7 +241,7 @@ svc_proc_start(struct proc *p)
 		in->proxy_ready = 0;
 		if ((env = spawn_env_proxy()) == NULL) {
 			snprintf(in->why, sizeof(in->why), "%s: out of memory", p->name);
-			p->state = PROC_FATAL;
+			svc_enter(p, PROC_FATAL);
 			return;
 		}
 	} else {
@@ -232,7 +252,7 @@ svc_proc_start(struct proc *p)
 		if (shcmd == NULL || (env = spawn_env_app(in->ri)) == NULL) {
 			free(shcmd);
 			snprintf(in->why, sizeof(in->why), "%s: out of memory", p->name);
-			p->state = PROC_FATAL;
+			svc_enter(p, PROC_FATAL);
 			return;
 		}
 	}
@@ -250,7 +270,6 @@ svc_proc_start(struct proc *p)
 		return;
 	}
 	p->pid = pid;
-	p->state = PROC_RUNNING;
 	p->settled = 0;
 	outlog_pipe_open(&p->out, m->loop, out);
 	outlog_pipe_open(&p->err, m->loop, errfd);
@@ -270,6 +289,7 @@ svc_proc_start(struct proc *p)
 			health_start(&in->hc, m->loop, in->ri->app_port,
 			    in->ri->svc->health, svc_health_cb, in);
 	}
+	svc_enter(p, PROC_RUNNING);
 }
 
 static void
@@ -279,13 +299,13 @@ svc_proc_stop(struct proc *p)
 	case PROC_RUNNING:
 		outlog_event("%s: stopping (SIGTERM to process group %d)", p->name, (int)p->pid);
 		kill(-p->pid, SIGTERM);
-		p->state = PROC_STOPPING;
 		svc_arm(p, SVC_STOP_WAIT);
+		svc_enter(p, PROC_STOPPING);
 		break;
 	case PROC_IDLE:
 	case PROC_BACKOFF:
 		ev_timer_stop(p->inst->m->loop, &p->timer);
-		p->state = PROC_EXITED;
+		svc_enter(p, PROC_EXITED);
 		break;
 	default:
 		break;
@@ -309,10 +329,11 @@ svc_proc_init(struct proc *p, struct inst *in, int is_proxy)
 }
 
 int
-svc_init(struct meshd *m)
+svc_init(struct meshd *m, svc_event_fn *on_event)
 {
 	size_t i;
 
+	svc_on_event = on_event;
 	m->ninst = m->reg.ninst;
 	if (m->ninst == 0)
 		return 0;
@@ -353,6 +374,7 @@ svc_free(struct meshd *m)
 	free(m->insts);
 	m->insts = NULL;
 	m->ninst = 0;
+	svc_on_event = NULL;
 }
 
 void
@@ -372,9 +394,7 @@ svc_stop_all(struct meshd *m)
 
 	if (m->phase >= MESHD_STOPPING)
 		return;
-	m->phase = MESHD_STOPPING;
-	if (m->notify)
-		sd_notify(0, "STOPPING=1");
+	svc_phase(m, MESHD_STOPPING);
 	outlog_event("stopping: apps first, then sidecars");
 	for (i = 0; i < m->ninst; i++)
 		svc_proc_stop(&m->insts[i].app);
@@ -425,8 +445,8 @@ svc_restart(struct inst *in, char *buf, size_t size)
 		    p->name, (int)p->pid);
 		p->restart_asked = 1;
 		kill(-p->pid, SIGTERM);
-		p->state = PROC_STOPPING;
 		svc_arm(p, SVC_STOP_WAIT);
+		svc_enter(p, PROC_STOPPING);
 		break;
 	case PROC_IDLE:
 		snprintf(buf, size, "%s is starting already (its sidecar is not ready)", p->name);
@@ -439,8 +459,8 @@ svc_restart(struct inst *in, char *buf, size_t size)
 	case PROC_FATAL:
 		snprintf(buf, size, "starting %s again now", p->name);
 		outlog_event("%s: restart asked (meshctl restart): starting now", p->name);
-		p->state = PROC_BACKOFF;
 		svc_arm(p, 0.);
+		svc_enter(p, PROC_BACKOFF);
 		break;
 	}
 	svc_update(in->m);
@@ -498,10 +518,10 @@ svc_state(const struct inst *in)
 	return svc_ready(in) == 1 ? "running" : "starting";
 }
 
-/* Endpoint changes -> documents to the callers of that service, once per
- * service however many of its instances (of any version) changed. */
+/* Endpoint changes -> SVC_EV_ENDPOINT, once per service however many of
+ * its instances (of any version) changed. */
 static void
-svc_push_changes(struct meshd *m)
+svc_endpoints(struct meshd *m)
 {
 	size_t i, j;
 
@@ -522,7 +542,7 @@ svc_push_changes(struct meshd *m)
 			    m->insts[i].ri->svc->name) == 0)
 				break;
 		if (j == i)
-			control_push_callers(m, m->insts[i].ri->svc->name);
+			svc_report(m, SVC_EV_ENDPOINT, &m->insts[i], NULL);
 	}
 }
 
@@ -532,27 +552,24 @@ svc_update(struct meshd *m)
 	size_t i;
 	int alive;
 
-	notify_status(m);
 	if (m->phase < MESHD_STOPPING) {
-		svc_push_changes(m);
+		svc_endpoints(m);
 		if (m->phase == MESHD_STARTING) {
 			for (i = 0; i < m->ninst; i++)
 				if (svc_ready(&m->insts[i]) != 1)
 					break;
 			if (i == m->ninst) {
-				m->phase = MESHD_RUNNING;
 				outlog_event("mesh '%s' ready: %zu instance(s)",
 				    m->cfg.mesh.name, m->ninst);
-				if (m->notify)
-					sd_notify(0, "READY=1");
+				svc_phase(m, MESHD_RUNNING);
 			}
 		}
-		control_wait_update(m);
+		svc_report(m, SVC_EV_CHANGED, NULL, NULL);
 		return;
 	}
 	if (m->phase == MESHD_DONE)
 		return;
-	control_wait_update(m);
+	svc_report(m, SVC_EV_CHANGED, NULL, NULL);
 	for (alive = 0, i = 0; i < m->ninst; i++)
 		alive += svc_alive(&m->insts[i].app);
 	if (alive > 0)
@@ -564,7 +581,7 @@ svc_update(struct meshd *m)
 	}
 	if (alive > 0)
 		return;
-	m->phase = MESHD_DONE;
 	outlog_event("every process of mesh '%s' stopped", m->cfg.mesh.name);
 	ev_break(m->loop, EVBREAK_ALL);
+	svc_phase(m, MESHD_DONE);
 }

@@ -169,7 +169,7 @@ setup(void **state)
 	m.loop = ev_default_loop(0);
 	m.started = ev_now(m.loop);
 	m.pid = 4242;
-	assert_int_equal(svc_init(&m), 0);
+	assert_int_equal(svc_init(&m, NULL), 0);
 	return 0;
 }
 
