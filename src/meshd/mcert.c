@@ -11,10 +11,10 @@
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 
+#include "mesh/json_esc.h"
 #include "mesh/log.h"
 #include "mesh/mcert.h"
 #include "mesh/pki.h"
-#include "mesh/status.h"
 #include "mesh/svc.h"
 
 static struct {
@@ -141,6 +141,18 @@ mcert_time(time_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
+/* A JSON string: an identity, an instance's name or id, each of which
+ * fits whole in the escaped size of the longest, the URI. */
+static void
+mcert_json_str(FILE *f, const char *s)
+{
+	char tmp[6 * sizeof(((struct pki_certinfo *)0)->uri) + 3];
+
+	_Static_assert(REG_ID_MAX <= sizeof(((struct pki_certinfo *)0)->uri),
+	    "an instance id fits where a URI does");
+	fwrite(tmp, 1, json_esc(tmp, sizeof(tmp), s, strlen(s), NULL), f);
+}
+
 void
 mcert_json(FILE *f, const struct pki_certinfo *ci)
 {
@@ -153,7 +165,7 @@ mcert_json(FILE *f, const struct pki_certinfo *ci)
 	mcert_time(ci->not_before, nb, sizeof(nb));
 	mcert_time(ci->not_after, na, sizeof(na));
 	fputs("{\"spiffe_id\":", f);
-	status_json_str(f, ci->uri);
+	mcert_json_str(f, ci->uri);
 	fprintf(f, ",\"serial\":\"%s\",\"not_before\":\"%s\",\"not_after\":\"%s\"}",
 	    ci->serial, nb, na);
 }
@@ -186,9 +198,9 @@ mcert_format(const struct meshd *m, int json, char **out, size_t *len)
 			continue;
 		}
 		fputs(i > 0 ? ",{\"instance\":" : "{\"instance\":", f);
-		status_json_str(f, m->insts[i].ri->name);
+		mcert_json_str(f, m->insts[i].ri->name);
 		fputs(",\"id\":", f);
-		status_json_str(f, m->insts[i].ri->id);
+		mcert_json_str(f, m->insts[i].ri->id);
 		fputs(",\"cert\":", f);
 		mcert_json(f, ci);
 		fputc('}', f);
