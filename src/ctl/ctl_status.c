@@ -13,26 +13,28 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mesh/ctl.h"
+#include "mesh/json_esc.h"
 
 #define CTL_STATUS_TIMEOUT_MS 10000
 
-/* A JSON string: quotes, backslashes and control bytes escaped. */
+/* A JSON string as meshd writes it (status_json_str(): json_esc() a
+ * buffer at a time, each piece without its quotes). */
 static void
 ctl_status_json_str(FILE *out, const char *s)
 {
-	fputc('"', out);
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
+	char buf[256];
+	size_t n = strlen(s), len, used;
 
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
+	fputc('"', out);
+	while (n > 0) {
+		len = json_esc(buf, sizeof(buf), s, n, &used);
+		fwrite(buf + 1, 1, len - 2, out);
+		s += used;
+		n -= used;
 	}
 	fputc('"', out);
 }

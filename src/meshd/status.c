@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mesh/stats.h"
+#include "mesh/json_esc.h"
 #include "mesh/mcert.h"
+#include "mesh/stats.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 #include "status_int.h"
@@ -16,20 +17,17 @@
 void
 status_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
+	char buf[256];
+	size_t n = strlen(s), len, used;
 
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch == '\n')
-			fputs("\\n", f);
-		else if (ch == '\t')
-			fputs("\\t", f);
-		else if (ch < 0x20 || ch == 0x7f)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
+	/* json_esc() a buffer at a time, each piece without its quotes; it
+	 * cuts only between whole characters, so every piece makes progress */
+	fputc('"', f);
+	while (n > 0) {
+		len = json_esc(buf, sizeof(buf), s, n, &used);
+		fwrite(buf + 1, 1, len - 2, f);
+		s += used;
+		n -= used;
 	}
 	fputc('"', f);
 }

@@ -398,6 +398,46 @@ test_json_str(void **state)
 	free(out);
 }
 
+/* json_esc.h's escaper a buffer at a time: a long string whose two-byte
+ * characters straddle the buffer's edges comes out whole, and invalid
+ * UTF-8 as U+FFFD (valid JSON whatever the bytes). */
+static void
+test_json_str_long(void **state)
+{
+	char in[1200], want[1300], *out = NULL;
+	size_t len = 0, i, n = 0, w = 0;
+	FILE *f;
+
+	(void)state;
+	want[w++] = '"';
+	for (i = 0; i < 400; i++) {
+		if (i % 97 == 0) {
+			in[n++] = 'x';          /* shift the characters' alignment */
+			want[w++] = 'x';
+		}
+		memcpy(in + n, "\xc3\xa9", 2);
+		memcpy(want + w, "\xc3\xa9", 2);
+		n += 2;
+		w += 2;
+	}
+	in[n] = '\0';
+	memcpy(want + w, "\"", 2);
+	f = open_memstream(&out, &len);
+	status_json_str(f, in);
+	fclose(f);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(out, want, len);
+	free(out);
+
+	out = NULL;
+	f = open_memstream(&out, &len);
+	status_json_str(f, "a\xff\xc3" "b\r");
+	fclose(f);
+	assert_string_equal(out, "\"a\\ufffd\\ufffdb\\r\"");
+	assert_true(json_valid(out));
+	free(out);
+}
+
 static void
 test_text(void **state)
 {
@@ -429,6 +469,7 @@ main(void)
 		cmocka_unit_test(test_checker),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_str),
+		cmocka_unit_test(test_json_str_long),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_callers),
 		cmocka_unit_test(test_text),
