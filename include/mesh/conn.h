@@ -6,9 +6,14 @@
  *
  * Lifecycle: conn_new() on accept; conn_close() is the one teardown path
  * (it gives back the upstream connection, buffers and the fd, updates the
- * connection count and resumes paused listeners); the struct itself goes
- * back to a free list only after the current loop iteration (like Redis'
- * freeClientAsync), so no callback up the stack ever touches freed memory.
+ * connection count and resumes paused listeners).  Only the loop that runs
+ * the handlers calls it: fwd_run() in src/proxy/fwd.c, which every I/O and
+ * timer callback ends in, and conn_drain().  A handler that finds the
+ * connection finished leaves it in FWD_CLOSING and returns, so no handler
+ * down the stack ever works on a closed connection.  The struct itself
+ * goes back to a free list only after the current loop iteration (like
+ * Redis' freeClientAsync): an upstream callback that still names it reads
+ * a closed conn, never freed memory.
  *
  * Timers: one repeating ev_timer per connection.  Activity only stores
  * ev_now() in `active`; the callback computes the deadline of the current
@@ -45,8 +50,10 @@ enum conn_role {
 };
 
 /*
- * The exchange state machine (src/fwd.c has one handler per state).
- * parse -> route -> balance -> upstream -> relay -> response.
+ * The exchange state machine: parse -> route -> balance -> upstream ->
+ * relay -> response.  One handler per state in src/proxy/fwd*.c (fwd_int.h
+ * says which file holds which), each saying which states it leaves in;
+ * fwd_run() in src/proxy/fwd.c runs them.
  */
 enum fwd_state {
 	FWD_IDLE,      /* between requests, no byte of the next one yet; idle timeout */
@@ -62,62 +69,77 @@ enum fwd_state {
 	                  the last response before any reset (bounded in time) */
 	FWD_BACKOFF,   /* an attempt failed and the route retries it: waiting for
 	                  the backoff (retry_at), then back to FWD_CONNECT (retry.h) */
+	FWD_CLOSING,   /* finished: fwd_run() closes it before it returns */
 	FWD_CLOSED,    /* torn down; waiting for the deferred free */
 };
 
-/* Exchange flags (conn.x) */
-#define X_KEEPALIVE   0x0001u  /* the client wants the connection kept */
-#define X_HEAD        0x0002u  /* HEAD request: the response has no body */
-#define X_UPGRADE     0x0004u  /* the request asks for an upgrade */
-#define X_CONTINUE    0x0008u  /* Expect: 100-continue, answered by this sidecar */
-#define X_CLOSE       0x0010u  /* close after the current response */
-#define X_RES_STARTED 0x0020u  /* a final response head has been queued downstream */
-#define X_REQ_DONE    0x0040u  /* the whole request went up */
-#define X_RES_DONE    0x0080u  /* the whole response went down */
-#define X_RETRIED     0x0100u  /* already retried once on a fresh connection */
-#define X_HTTP10      0x0200u  /* the client spoke HTTP/1.0 */
+/*
+ * conn.x: what is known of the current exchange.  Every bit is here, set
+ * and read only by src/proxy/fwd*.c; a new request starts from 0.
+ */
+enum conn_xflag {
+	X_KEEPALIVE   = 1u << 0,   /* the client wants the connection kept */
+	X_HEAD        = 1u << 1,   /* HEAD request: the response has no body */
+	X_UPGRADE     = 1u << 2,   /* the request asks for an upgrade */
+	X_CONTINUE    = 1u << 3,   /* Expect: 100-continue, answered by this sidecar */
+	X_CLOSE       = 1u << 4,   /* close after the current response */
+	X_RES_STARTED = 1u << 5,   /* a final response head has been queued downstream */
+	X_REQ_DONE    = 1u << 6,   /* the whole request went up */
+	X_RES_DONE    = 1u << 7,   /* the whole response went down */
+	X_RETRIED     = 1u << 8,   /* already retried once on a fresh connection */
+	X_HTTP10      = 1u << 9,   /* the client spoke HTTP/1.0 */
+	X_NOBODY      = 1u << 10,  /* the request has no body: the stream is clean at once */
+	X_UP_KEEP     = 1u << 11,  /* the upstream said its leg may persist */
+	X_REQ_ABANDON = 1u << 12,  /* the upstream stopped taking the request body */
+	X_IDEMPOTENT  = 1u << 13,  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
+	X_PENDING     = 1u << 14,  /* counted in rsvc->pending (max_pending) */
+	X_INTERIM     = 1u << 15,  /* a 1xx went (or is going) downstream: no retry */
+	X_REPLAY      = 1u << 16,  /* a retry: uhead, then the kept body (replay.h), go first */
+};
 
+/* Fields marked `fwd:` belong to the exchange state machine
+ * (src/proxy/fwd*.c); conn.c only allocates, times and closes. */
 struct conn {
 	struct side       d;            /* the downstream side */
 	ev_timer          timer;        /* private: see above */
-	enum fwd_state    state;        /* ro outside fwd.c */
+	enum fwd_state    state;        /* fwd; conn.c sets the first and the last */
 	enum conn_role    role;         /* ro */
-	unsigned          x;            /* fwd.c: X_* flags of the current exchange */
-	struct upconn    *uc;           /* fwd.c: the upstream connection, or NULL */
-	struct upstream  *up;           /* fwd.c: where uc goes */
-	struct flow       req;          /* fwd.c: request body, downstream -> upstream */
-	struct flow       res;          /* fwd.c: response body, upstream -> downstream */
-	struct buf       *uhead;        /* fwd.c: request head for the upstream */
-	uint32_t          uhead_len;    /* fwd.c: its full length (to resend on retry) */
-	struct buf       *dhead;        /* fwd.c: response head(s) for the downstream */
+	unsigned          x;            /* fwd: enum conn_xflag bits */
+	struct upconn    *uc;           /* fwd: the upstream connection, or NULL */
+	struct upstream  *up;           /* fwd: where uc goes */
+	struct flow       req;          /* fwd: request body, downstream -> upstream */
+	struct flow       res;          /* fwd: response body, upstream -> downstream */
+	struct buf       *uhead;        /* fwd: request head for the upstream */
+	uint32_t          uhead_len;    /* fwd: its full length (to resend on retry) */
+	struct buf       *dhead;        /* fwd: response head(s) for the downstream */
 	ev_tstamp         active;       /* last activity */
 	ev_tstamp         head_start;   /* first byte of the current request head */
-	struct balance_ep *bep;         /* fwd.c: the balanced endpoint of the exchange */
-	uint64_t          bstart;       /* fwd.c: balance_start() of the exchange */
-	struct retry_svc *rsvc;         /* fwd.c: the called service's policy state, or NULL */
-	struct breaker   *brk;          /* fwd.c: the breaker of the current attempt, or NULL */
-	ev_tstamp         deadline;     /* fwd.c: the route's timeout for the request; 0: none */
-	ev_tstamp         retry_at;     /* fwd.c: FWD_BACKOFF: when the retry goes */
-	int64_t           body_len;     /* fwd.c: request body bytes; -1: unknown (chunked) */
-	uint32_t          tries;        /* fwd.c: retries made for the current request */
-	uint16_t          failed_port;  /* fwd.c: endpoint of the last failed attempt (avoided) */
+	struct balance_ep *bep;         /* fwd: the balanced endpoint of the exchange */
+	uint64_t          bstart;       /* fwd: balance_start() of the exchange */
+	struct retry_svc *rsvc;         /* fwd: the called service's policy state, or NULL */
+	struct breaker   *brk;          /* fwd: the breaker of the current attempt, or NULL */
+	ev_tstamp         deadline;     /* fwd: the route's timeout for the request; 0: none */
+	ev_tstamp         retry_at;     /* fwd: FWD_BACKOFF: when the retry goes */
+	int64_t           body_len;     /* fwd: request body bytes; -1: unknown (chunked) */
+	uint32_t          tries;        /* fwd: retries made for the current request */
+	uint16_t          failed_port;  /* fwd: endpoint of the last failed attempt (avoided) */
 	uint16_t          port;         /* ro: the listener's port (for logs) */
-	struct obs        obs;          /* fwd.c: what is observed of the exchange (obs.h) */
-	struct replay     replay;       /* fwd.c: the request body kept for a retry (replay.h) */
+	struct obs        obs;          /* fwd: what is observed of the exchange (obs.h) */
+	struct replay     replay;       /* fwd: the request body kept for a retry (replay.h) */
 	char              service[PCFG_NAME_MAX]; /* ro: listen roles: the upstream service */
 	struct conn      *prev, *next;  /* private: live list / free list */
 };
 
 /* Take an accepted, non-blocking socket.  Closes fd on failure. */
 void conn_new(int fd, enum conn_role role, uint16_t port, const char *service);
-/* The one teardown path. */
+/* The one teardown path (see above: fwd_run() and conn_drain() only). */
 void conn_close(struct conn *c);
 /* Recompute the timer after a state change that shortens the deadline. */
 void conn_timer_update(struct conn *c);
 /* Number of live connections. */
 unsigned conn_count(void);
 /* Graceful stop: close idle connections now; the others close after their
- * current exchange (fwd.c checks conn_draining()). */
+ * current exchange (the fwd handlers check conn_draining()). */
 void conn_drain(void);
 int  conn_draining(void);
 /* Reclaim closed conns and upconns (called once per loop iteration). */

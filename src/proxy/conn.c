@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * conn: downstream connections: allocation from a free list, the one
- * teardown path, the idle/header timer, graceful draining.
+ * teardown path, the idle/header timer, graceful draining.  Both
+ * callbacks hand the connection to fwd (fwd_run, fwd_timeout), which
+ * closes it when a handler finished it.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -120,10 +122,11 @@ conn_close(struct conn *c)
 {
 	if (c->state == FWD_CLOSED)
 		return;
+	/* first, so fwd_end() only releases and starts no next state */
+	c->state = FWD_CLOSED;
 	fwd_end(c);
 	side_close(EV_DEFAULT, &c->d);
 	ev_timer_stop(EV_DEFAULT, &c->timer);
-	c->state = FWD_CLOSED;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

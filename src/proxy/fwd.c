@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * fwd: one handler per state of enum fwd_state (conn.h); each says which
- * states it leaves in.  fwd_run() calls the handler of the current state
- * until the state stops changing, then arms the watchers.
+ * fwd: the loop that runs the handlers of enum fwd_state (conn.h), the
+ * handlers of the states that end an exchange (tunnel, refusal, linger),
+ * the teardown of an exchange and the helpers the other fwd_*.c share.
+ * fwd_run() calls the handler of the current state until the state stops
+ * changing, then arms the watchers, or closes the connection when a
+ * handler left it in FWD_CLOSING: that is the only conn_close() of the
+ * data path, so no handler has to ask whether the connection still exists.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,6 +23,15 @@
 #include "fwd_int.h"
 
 #define LINGER_S 2.0
+
+/* The balancer and the retries have no per-connection set-up to hang
+ * this on, and must have it before the first request is balanced. */
+void
+fwd_init(void)
+{
+	balance_set_gate(breaker_gate);
+	backoff_seed(&fwd_rng, 0);
+}
 
 /* The event loop's clock in ms: the budget's and the deadline's. */
 uint64_t
@@ -102,24 +115,15 @@ fwd_drop_upstream(struct conn *c, int reusable)
 	c->uhead = NULL;
 }
 
-void
-fwd_end(struct conn *c)
-{
-	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);   /* aborted, if still open */
-	fwd_drop_upstream(c, 0);
-	buf_put(c->dhead);
-	c->dhead = NULL;
-}
-
-/* -> FWD_LINGER: our direction shut, input discarded until EOF. */
-void
+/* -> FWD_LINGER: our direction shut, input discarded until EOF.
+ * FWD_CLOSING when even the shutdown fails. */
+static void
 fwd_linger(struct conn *c)
 {
-	fwd_end(c);
 	if (!c->d.shut) {
 		c->d.shut = 1;
 		if (tconn_shutdown(&c->d.tc) == -1) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 	}
@@ -129,9 +133,37 @@ fwd_linger(struct conn *c)
 }
 
 /*
+ * fwd.h.  The upstream connection is reusable only when its response went
+ * down whole, did not end with the connection, and the upstream took the
+ * whole request: anything cut short leaves that leg mid-message.  On a
+ * live connection -> FWD_IDLE (the next request) or FWD_LINGER (X_CLOSE);
+ * from conn_close() (FWD_CLOSED) it only releases.
+ */
+void
+fwd_end(struct conn *c)
+{
+	int reuse = (c->x & (X_UP_KEEP | X_RES_DONE)) == (X_UP_KEEP | X_RES_DONE) &&
+	    !(c->x & X_REQ_ABANDON) && c->res.kind != RELAY_EOF;
+
+	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);   /* aborted, if still open */
+	fwd_drop_upstream(c, reuse);
+	buf_put(c->dhead);
+	c->dhead = NULL;
+	if (c->state == FWD_CLOSED)
+		return;
+	if (c->x & X_CLOSE) {
+		fwd_linger(c);
+		return;
+	}
+	c->x = 0;
+	c->state = FWD_IDLE;
+	side_trim(&c->d);
+}
+
+/*
  * -> FWD_REFUSE: answer with a mesh-error response of our own.  `close`
  * when the client's stream is not at a request boundary.  Once a final
- * response has started going down, all we can do is close.
+ * response has started going down, all we can do is close (FWD_CLOSING).
  */
 void
 fwd_refuse(struct conn *c, int code, const char *reason, int close)
@@ -142,7 +174,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	fwd_balanced(c, code >= 502 ? BALANCE_FAIL : BALANCE_ABANDON);
 	if (c->x & X_RES_STARTED) {
 		c->obs.flags |= code == 504 ? STATS_SF_UT : STATS_SF_UR;
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	fwd_drop_upstream(c, 0);
@@ -152,7 +184,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 		close = 1;
 	if ((b = fwd_dhead(c)) == NULL ||
 	    head_refusal(b, code, reason, close ? HEAD_CLOSE : 0) == -1) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	if (close)
@@ -164,26 +196,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	stats_response(fwd_inbound(c), code);
 }
 
-/* After a complete exchange: -> FWD_IDLE (next request) or FWD_LINGER. */
-void
-fwd_finish(struct conn *c)
-{
-	int reuse = (c->x & X_UP_KEEP) && c->res.kind != RELAY_EOF && !(c->x & X_REQ_ABANDON);
-
-	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);
-	fwd_drop_upstream(c, reuse);
-	buf_put(c->dhead);
-	c->dhead = NULL;
-	if (c->x & X_CLOSE) {
-		fwd_linger(c);
-		return;
-	}
-	c->x = 0;
-	c->state = FWD_IDLE;
-	side_trim(&c->d);
-}
-
-/* FWD_TUNNEL: -> closed once both directions ended. */
+/* FWD_TUNNEL: -> FWD_CLOSING once both directions ended, or one failed. */
 static void
 fwd_tunnel(struct conn *c)
 {
@@ -193,21 +206,21 @@ fwd_tunnel(struct conn *c)
 	if (r == RELAY_DONE)
 		c->x |= X_REQ_DONE;
 	else if (r != RELAY_AGAIN) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	r = relay_pump(&c->uc->s, &c->d, &c->res, c->dhead, 1);
 	if (r == RELAY_DONE)
 		c->x |= X_RES_DONE;
 	else if (r != RELAY_AGAIN) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	if ((c->x & (X_REQ_DONE | X_RES_DONE)) == (X_REQ_DONE | X_RES_DONE))
-		conn_close(c);
+		c->state = FWD_CLOSING;
 }
 
-/* FWD_REFUSE: -> FWD_IDLE, FWD_LINGER or closed. */
+/* FWD_REFUSE: -> FWD_IDLE, FWD_LINGER or FWD_CLOSING. */
 static void
 fwd_refusing(struct conn *c)
 {
@@ -215,16 +228,16 @@ fwd_refusing(struct conn *c)
 		if (c->d.wblocked)
 			return;
 		if (side_send(&c->d, c->dhead, NULL, 0) == -1) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 		if (c->dhead->len > 0)
 			return;
 	}
-	fwd_finish(c);
+	fwd_end(c);
 }
 
-/* FWD_LINGER: -> closed at EOF, error or the linger deadline. */
+/* FWD_LINGER: -> FWD_CLOSING at EOF or error (the timer: at the deadline). */
 static void
 fwd_lingering(struct conn *c)
 {
@@ -233,7 +246,7 @@ fwd_lingering(struct conn *c)
 	while (c->d.readable) {
 		r = side_fill(&c->d);
 		if (r == -1) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 		if (c->d.in != NULL)
@@ -269,6 +282,7 @@ fwd_arm(struct conn *c)
 	case FWD_CONNECT:
 	case FWD_BACKOFF:
 	case FWD_REFUSE:
+	case FWD_CLOSING:
 	case FWD_CLOSED:
 		break;
 	}
@@ -309,14 +323,17 @@ fwd_run(struct conn *c)
 			break;
 		case FWD_CONNECT:
 		case FWD_BACKOFF:
+		case FWD_CLOSING:
 		case FWD_CLOSED:
 			break;
 		}
 		/* Same state on a new upstream (a retry) is progress too. */
-		if ((c->state == before && c->uc == uc) || c->state == FWD_CLOSED)
+		if ((c->state == before && c->uc == uc) || c->state == FWD_CLOSING)
 			break;
 	}
-	if (c->state != FWD_CLOSED)
+	if (c->state == FWD_CLOSING)
+		conn_close(c);
+	else if (c->state != FWD_CLOSED)
 		fwd_arm(c);
 }
 
@@ -340,7 +357,7 @@ fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 			break;
 		fwd_balanced(c, BALANCE_FAIL);
 		if (fwd_tcp_role(c))
-			conn_close(c);
+			c->state = FWD_CLOSING;
 		else if (ev == UC_EV_TIMEOUT)
 			fwd_refuse(c, 504, "upstream connect timeout", 0);
 		else
@@ -350,8 +367,7 @@ fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 		c->active = ev_now(EV_DEFAULT);
 		break;
 	}
-	if (c->state != FWD_CLOSED)
-		fwd_run(c);
+	fwd_run(c);
 }
 
 void
@@ -366,14 +382,13 @@ fwd_begin(struct conn *c)
 			stats_refusal(code);
 			log_warnx("port %u: %s for %s", c->port, reason,
 			    c->role == ROLE_INBOUND_TCP ? "the app" : c->service);
-			conn_close(c);
-			return;
+			c->state = FWD_CLOSING;
+		} else {
+			/* Opaque streams never share a connection. */
+			fwd_connect(c, 1);
 		}
-		/* Opaque streams never share a connection. */
-		fwd_connect(c, 1);
 	}
-	if (c->state != FWD_CLOSED)
-		fwd_run(c);
+	fwd_run(c);
 }
 
 void
@@ -392,12 +407,11 @@ fwd_timeout(struct conn *c)
 		if (c->x & X_RES_STARTED) {
 			c->obs.flags |= STATS_SF_UT;
 			fwd_balanced(c, BALANCE_FAIL);
-			conn_close(c);
-			return;
+			c->state = FWD_CLOSING;
+		} else {
+			fwd_refuse(c, 504, "timeout", 0);
 		}
-		fwd_refuse(c, 504, "timeout", 0);
-		if (c->state != FWD_CLOSED)
-			fwd_run(c);
+		fwd_run(c);
 		return;
 	}
 	switch (c->state) {
@@ -415,9 +429,8 @@ fwd_timeout(struct conn *c)
 		}
 		/* FALLTHROUGH */
 	default:
-		conn_close(c);
-		return;
+		c->state = FWD_CLOSING;
+		break;
 	}
-	if (c->state != FWD_CLOSED)
-		fwd_run(c);
+	fwd_run(c);
 }

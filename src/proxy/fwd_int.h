@@ -1,10 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * fwd_int.h: what the fwd_*.c files share (include/mesh/fwd.h is the
- * module's contract).  The state machine is split along the data path:
- * fwd_request.c (parse), fwd_route.c (route, balance, upstream),
- * fwd_response.c (relay, response), fwd_retry.c (retries), and fwd.c (the
- * helpers, teardown, refusals and the loop that runs the handlers).
+ * module's contract).  The state machine is split along the data path,
+ * one file per step, with the handlers of its states:
+ *   fwd_request.c   parse                      FWD_IDLE, FWD_REQ_HEAD
+ *   fwd_route.c     route, balance, upstream   FWD_CONNECT (fwd_notify's events)
+ *   fwd_response.c  relay, response            FWD_EXCHANGE, FWD_RES_BODY
+ *   fwd_retry.c     retries                    FWD_BACKOFF (fwd_timeout's)
+ *   fwd.c           the run loop, teardown,    FWD_TUNNEL, FWD_REFUSE,
+ *                   refusals, shared helpers   FWD_LINGER, FWD_CLOSING
+ *
+ * A handler never closes the connection: when it is finished it sets
+ * FWD_CLOSING and returns; fwd_run() closes it.  So after calling another
+ * handler, a handler has nothing to re-check but the state it expects.
  */
 #ifndef MESH_FWD_INT_H
 #define MESH_FWD_INT_H
@@ -14,20 +22,12 @@
 #include "mesh/backoff.h"
 #include "mesh/balance.h"
 #include "mesh/conn.h"
+#include "mesh/fwd.h"
 #include "mesh/http.h"
 #include "mesh/retry.h"
 #include "mesh/upstream.h"
 
-/* conn.x flags private to the fwd_*.c files (conn.h has the shared ones) */
-#define X_NOBODY      0x1000u  /* the request has no body: the stream is clean at once */
-#define X_UP_KEEP     0x2000u  /* the upstream said its leg may persist */
-#define X_REQ_ABANDON 0x4000u  /* the upstream stopped taking the request body */
-#define X_IDEMPOTENT  0x8000u  /* GET HEAD OPTIONS PUT DELETE TRACE (retry.h) */
-#define X_PENDING     0x10000u /* counted in rsvc->pending (max_pending) */
-#define X_INTERIM     0x20000u /* a 1xx went (or is going) downstream: no retry */
-#define X_REPLAY      0x40000u /* a retry: uhead, then the kept body (replay.h), go first */
-
-/* the retries' random source (backoff jitter), seeded once */
+/* the retries' random source (backoff jitter), seeded by fwd_init() */
 extern struct backoff_rng fwd_rng;
 
 /* fwd.c: helpers, teardown, the refusal, the run loop */
@@ -38,9 +38,7 @@ struct buf *fwd_dhead(struct conn *c);
 void fwd_pending_leave(struct conn *c);
 void fwd_balanced(struct conn *c, enum balance_outcome o);
 void fwd_replay_end(struct conn *c);
-void fwd_linger(struct conn *c);
 void fwd_refuse(struct conn *c, int code, const char *reason, int close);
-void fwd_finish(struct conn *c);
 void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
 
 /* fwd_request.c: parse -> the request starts */

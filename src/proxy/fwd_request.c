@@ -102,11 +102,12 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	fwd_tap_body(c);
 	fwd_connect(c, 0);
 	/* the route's deadline may be sooner than the idle timeout */
-	if (c->deadline != 0 && c->state != FWD_CLOSED)
+	if (c->deadline != 0)
 		conn_timer_update(c);
 }
 
-/* FWD_IDLE, FWD_REQ_HEAD: -> FWD_REQ_HEAD, FWD_CONNECT, FWD_EXCHANGE, FWD_REFUSE, closed. */
+/* FWD_IDLE, FWD_REQ_HEAD: -> FWD_REQ_HEAD, FWD_CONNECT, FWD_EXCHANGE, FWD_BACKOFF,
+ * FWD_REFUSE or FWD_CLOSING (the client left, or draining). */
 void
 fwd_head(struct conn *c)
 {
@@ -136,12 +137,12 @@ fwd_head(struct conn *c)
 				return;
 			}
 		} else if (conn_draining() || c->d.eof) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 		if (c->d.eof) {
 			/* EOF in the middle of a request head. */
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 		if (!c->d.readable)
@@ -150,7 +151,7 @@ fwd_head(struct conn *c)
 		if (r == 0)
 			return;
 		if (r == -1) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 	}

@@ -27,7 +27,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	int keep;
 
 	if (b == NULL) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	if (res->code >= 100 && res->code < 200 && res->code != 101) {
@@ -90,7 +90,7 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	c->uhead = NULL;
 	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
 	    &pstate.hlim, u) == -1) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	c->state = FWD_RES_BODY;
@@ -106,7 +106,7 @@ fwd_res_head(struct conn *c)
 
 	if (c->dhead != NULL && c->dhead->len > 0 && !c->d.wblocked &&
 	    side_send(&c->d, c->dhead, NULL, 0) == -1) {
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
 	while (c->state == FWD_EXCHANGE) {
@@ -162,7 +162,7 @@ fwd_req_pump(struct conn *c)
 }
 
 /* FWD_EXCHANGE, FWD_RES_BODY: -> FWD_RES_BODY, FWD_TUNNEL, FWD_IDLE,
- * FWD_LINGER, FWD_REFUSE or closed. */
+ * FWD_LINGER, FWD_BACKOFF (a retry), FWD_REFUSE or FWD_CLOSING. */
 void
 fwd_exchange(struct conn *c)
 {
@@ -178,7 +178,8 @@ fwd_exchange(struct conn *c)
 			break;
 		case RELAY_SRC_EOF:
 		case RELAY_SRC_ERR:
-			conn_close(c);
+			/* the client left mid-body: nothing to answer */
+			c->state = FWD_CLOSING;
 			return;
 		case RELAY_DST_ERR:
 			/* The upstream may still answer (an early 413): read on. */
@@ -194,7 +195,7 @@ fwd_exchange(struct conn *c)
 		 * read watcher can stay armed across requests instead of
 		 * costing an epoll_ctl per request.  Parsed after the response. */
 		if (side_fill(&c->d) == -1 && c->d.err) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 	}
@@ -213,15 +214,12 @@ fwd_exchange(struct conn *c)
 		if (r == RELAY_SRC_EOF || r == RELAY_SRC_ERR || r == RELAY_BAD)
 			log_warnx("port %u: upstream 127.0.0.1:%u failed during the response body",
 			    c->port, c->up->port);
-		conn_close(c);
+		c->state = FWD_CLOSING;
 		return;
 	}
-	if (!(c->x & X_REQ_DONE)) {
-		/* Complete response to an incomplete request: this leg is
-		 * no longer at a request boundary. */
+	/* Complete response to an incomplete request: this leg is no
+	 * longer at a request boundary. */
+	if (!(c->x & X_REQ_DONE))
 		c->x |= X_CLOSE | X_REQ_ABANDON;
-		fwd_linger(c);
-		return;
-	}
-	fwd_finish(c);
+	fwd_end(c);
 }

@@ -110,8 +110,7 @@ fwd_retry_go(struct conn *c)
 	}
 	fwd_rewind(c);
 	fwd_connect(c, 0);
-	if (c->state != FWD_CLOSED)
-		conn_timer_update(c);
+	conn_timer_update(c);
 }
 
 /*

@@ -18,7 +18,8 @@
 
 static const char CONTINUE_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-/* The upstream connection is ready: -> FWD_EXCHANGE or FWD_TUNNEL. */
+/* The upstream connection is ready: -> FWD_EXCHANGE or FWD_TUNNEL
+ * (FWD_CLOSING out of memory). */
 void
 fwd_connected(struct conn *c)
 {
@@ -41,7 +42,7 @@ fwd_connected(struct conn *c)
 	 * have an upstream and will relay the body, so say so ourselves. */
 	if ((c->x & X_CONTINUE) && !(c->x & X_RETRIED)) {
 		if ((b = fwd_dhead(c)) == NULL) {
-			conn_close(c);
+			c->state = FWD_CLOSING;
 			return;
 		}
 		buf_append(b, CONTINUE_100, sizeof(CONTINUE_100) - 1);
@@ -49,7 +50,8 @@ fwd_connected(struct conn *c)
 	}
 }
 
-/* -> FWD_CONNECT, FWD_EXCHANGE (pooled connection) or FWD_REFUSE. */
+/* -> FWD_CONNECT, FWD_EXCHANGE/FWD_TUNNEL (connected at once), FWD_BACKOFF,
+ * FWD_REFUSE, or FWD_CLOSING (a tcp role cannot refuse). */
 void
 fwd_connect(struct conn *c, int fresh)
 {
@@ -62,7 +64,7 @@ fwd_connect(struct conn *c, int fresh)
 		fwd_balanced(c, BALANCE_FAIL);
 		if (fwd_tcp_role(c)) {
 			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
-			conn_close(c);
+			c->state = FWD_CLOSING;
 		} else
 			fwd_refuse(c, 502, "upstream connect failed", 0);
 		return;
@@ -111,14 +113,8 @@ fwd_policy_enter(struct conn *c, struct balance_service *bs, const char **reason
 int
 fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
 {
-	static int gated;
 	const struct pcfg_endpoint *ep;
 
-	if (!gated) {
-		balance_set_gate(breaker_gate);
-		backoff_seed(&fwd_rng, 0);
-		gated = 1;
-	}
 	if ((ep = balance_pick_ep(bs, c->failed_port, &c->bep)) == NULL) {
 		*reason = "no healthy upstream";
 		return 503;

@@ -21,6 +21,7 @@
 #include <ev.h>
 
 #include "mesh/conn.h"
+#include "mesh/fwd.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pcfg.h"
@@ -192,6 +193,7 @@ main(int argc, char **argv)
 
 	stats_open_sidecar(sock, id, stats_file);  /* include/mesh/stats.h: where */
 	pstats_start(loop);
+	fwd_init();
 	if (cfg_file != NULL) {
 		if (load_file() == -1)
 			return 1;
