@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pcfg: every line kind, errors with line numbers, missing `end`,
- * format -> parse round trip.
+ * format -> parse round trip; which error a line that is wrong twice
+ * gets (the order pcfg_key_line checks a row in), and the order
+ * pcfg_format writes the keywords in.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -373,6 +375,111 @@ test_policy(void **state)
 	}
 }
 
+/* Lines wrong in two ways, and the whole error each gets: context, then
+ * arity, then once-per-document, then the service it names (access_log
+ * checks its two shapes itself, after `once`). */
+static const struct {
+	const char *doc;
+	const char *err;
+} twice[] = {
+	{ "bogus 1\nend\n", "line 1: 'bogus' before 'instance' (instance must come first)" },
+	{ "instance a v1 0\ninstance a v1\nend\n",
+	  "line 2: expected 'instance <service> <version> <index>'" },
+	{ "instance a v1 0\noutbound 1\noutbound 0\nend\n", "line 3: duplicate 'outbound'" },
+	{ "instance a v1 0\noutbound 1\noutbound\nend\n", "line 3: expected 'outbound <port>'" },
+	{ "instance a v1 0\ntrace 5\ntrace 1001\nend\n", "line 3: duplicate 'trace'" },
+	{ "instance a v1 0\ntrace 1001\nend\n", "line 2: trace: out of range: '1001'" },
+	{ "instance a v1 0\naccess_log json\naccess_log\nend\n", "line 3: duplicate 'access_log'" },
+	{ "instance a v1 0\naccess_log json x\nend\n",
+	  "line 2: expected 'access_log json' or 'access_log file <path>'" },
+	{ "instance a v1 0\nendpoint nope v1 0 1\nend\n",
+	  "line 2: expected 'endpoint <service> <version> <index> <port> <state>'" },
+	{ "instance a v1 0\nsplit nope\nend\n",
+	  "line 2: expected 'split <service> <version>=<weight> ...'" },
+	{ "instance a v1 0\npolicy nope retries=x\nend\n",
+	  "line 2: policy of 'nope' before its 'service' line" },
+	{ "instance a v1 0\nservice db tcp\nsplit db v1=1\nsplit db x\nend\n",
+	  "line 4: duplicate split for 'db'" },
+	{ "instance a v1 0\nservice db tcp\npolicy db\npolicy db retries=x\nend\n",
+	  "line 4: duplicate policy for 'db'" },
+	{ "instance a v1 0\nservice db/x tcp\nend\n", "line 2: service: bad character in 'db/x'" },
+	{ "instance a v1 0\nlimit nope x\nend\n", "line 2: unknown limit 'nope'" },
+};
+
+static void
+test_error_order(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(twice) / sizeof(twice[0]); i++) {
+		struct pcfg c;
+		char err[256];
+
+		if (pcfg_parse(twice[i].doc, strlen(twice[i].doc), &c, err, sizeof(err)) != -1)
+			fail_msg("case %zu parsed: %s", i, twice[i].doc);
+		if (strcmp(err, twice[i].err) != 0)
+			fail_msg("case %zu: got '%s', want '%s'", i, err, twice[i].err);
+	}
+}
+
+/* Every keyword, in any order in: out in one fixed order. */
+static void
+test_format_order(void **state)
+{
+	static const char in[] =
+		"instance api v1 0\n"
+		"access_log file /var/log/mesh%20api.log\n"
+		"trace 25\n"
+		"allow web batch\n"
+		"trust_domain mesh.local\n"
+		"outbound 21001\n"
+		"inbound 21000 tcp 9090\n"
+		"limit headers 50\n"
+		"listen 5433 db\n"
+		"service db tcp\n"
+		"policy db retries=2\n"
+		"split db v1=90 v2=10\n"
+		"endpoint db v1 0 21002 up\n"
+		"endpoint db v2 0 21003 down\n"
+		"service web http\n"
+		"end\n";
+	static const char want[] =
+		"instance api v1 0\n"
+		"limit header_bytes 16384\n"
+		"limit headers 50\n"
+		"limit line_bytes 8192\n"
+		"limit header_timeout_ms 10000\n"
+		"limit idle_timeout_ms 60000\n"
+		"limit connections 1024\n"
+		"limit connect_timeout_ms 1000\n"
+		"inbound 21000 tcp 9090\n"
+		"outbound 21001\n"
+		"trust_domain mesh.local\n"
+		"allow web batch\n"
+		"trace 25\n"
+		"access_log file /var/log/mesh%20api.log\n"
+		"listen 5433 db\n"
+		"service db tcp\n"
+		"endpoint db v1 0 21002 up\n"
+		"endpoint db v2 0 21003 down\n"
+		"split db v1=90 v2=10\n"
+		"policy db retries=2\n"
+		"service web http\n"
+		"end\n";
+	struct pcfg c;
+	char err[256], *out;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(pcfg_parse(in, strlen(in), &c, err, sizeof(err)), 0);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(len, sizeof(want) - 1);
+	free(out);
+	pcfg_free(&c);
+}
+
 int
 main(void)
 {
@@ -380,6 +487,8 @@ main(void)
 		cmocka_unit_test(test_parse_full),
 		cmocka_unit_test(test_pure_client),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_order),
+		cmocka_unit_test(test_format_order),
 		cmocka_unit_test(test_long_line_and_nul),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_identity_lines),
