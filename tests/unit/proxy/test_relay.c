@@ -284,6 +284,22 @@ test_length_intact(void **state)
 	free(out);
 }
 
+/* b cannot take more, a's buffer is full, and bytes wait in a's socket. */
+static int
+stalled(void *arg)
+{
+	struct rig *g = arg;
+
+	return g->b.wblocked && g->a.in != NULL && !side_has_room(&g->a) &&
+	    sock_unread(g->a.tc.fd) > 0;
+}
+
+static int
+pa_has_pong(void *arg)
+{
+	return sock_unread(((struct rig *)arg)->pa) >= 4;
+}
+
 /* A destination that stops reading: the source's buffer fills and the
  * relay stops reading the source even when it is readable, with one
  * buffer held; once the destination reads again everything arrives. */
@@ -293,13 +309,17 @@ test_backpressure(void **state)
 	size_t blen = 1 << 20, live0 = live_bufs(), inlen, unread;
 	uint64_t sent;
 	char *in = malloc(blen), *out = malloc(blen);
+	int sndbuf = 32768;                         /* far below the body, whatever the sysctls */
 	struct rig g;
 
 	sock_pattern(in, blen, 2);
 	rig_open(&g, 0);
+	assert_int_equal(setsockopt(g.pa, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
+	assert_int_equal(setsockopt(g.b.tc.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 	rig_start(&g, &g.ab, RELAY_LENGTH, blen);
 	rig_write(&g, in, blen);
-	loop_settle(g.loop, 0.2);
+	assert_true(loop_until(g.loop, stalled, &g, 10));
+	loop_settle(g.loop, 0.05);                  /* let the client block too */
 
 	assert_false(g.ab.ended);
 	assert_true(g.b.wblocked);
@@ -507,7 +527,7 @@ test_tunnel_half_close(void **state)
 	assert_memory_equal(out, "ping", 4);
 
 	put(g.pb, "pong");
-	loop_settle(g.loop, 0.05);
+	assert_true(loop_until(g.loop, pa_has_pong, &g, 5));
 	assert_false(g.ba.ended);
 	assert_false(g.a.shut);
 	got = 0;
