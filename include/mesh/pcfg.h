@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * pcfg: the sidecar's configuration, as meshd sends it (IPC_CONFIG) or as
- * a file for `mesh-proxy -c FILE` (tests, debugging).
+ * a file for `mesh-proxy -c FILE` (tests, debugging).  Each keyword below
+ * is one row of src/lib/pcfg_keys.c's table.
  *
  * A line-oriented text document; '#' starts a comment; fields are
  * separated by single spaces; every address is on loopback (127.0.0.1).

@@ -402,13 +402,17 @@ struct pcfg_key {
 	uint8_t        nmin, nmax;  /* fields with the keyword; nmax 0: no bound;
 	                             * nmin 0: the handler checks */
 	const char    *usage;       /* "expected '<usage>'" */
-	key_parse_fn  *parse;       /* NULL: f[1] is a number in lo..hi named */
-	const char    *what;        /* `what` in errors, stored at off (size */
-	unsigned long  lo, hi;      /* bytes) and printed unless 0 */
+	key_parse_fn  *parse;       /* NULL: a number row */
+	/* number rows: f[1] in lo..hi, called `what` in errors, stored in the
+	 * field at off (size bytes), printed unless 0 */
+	const char    *what;
+	unsigned long  lo, hi;
 	size_t         off, size;
-	key_print_fn  *print;       /* NULL: the number as above */
+	key_print_fn  *print;       /* NULL: a number row */
 };
 
+/* pcfg_format writes the rows in this order, the KC_SERVICE rows after
+ * each `service` line. */
 /* clang-format off */
 static const struct pcfg_key pcfg_keys[] = {
 	{ "instance",     KC_FIRST,   KF_ONCE, 4, 4, "instance <service> <version> <index>",
