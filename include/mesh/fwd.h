@@ -27,9 +27,13 @@ void fwd_begin(struct conn *c);
 void fwd_run(struct conn *c);
 /* The connection's deadline passed (conn.c's timer decided). */
 void fwd_timeout(struct conn *c);
-/* The exchange is over, complete or cut short: count it, give the
+/*
+ * The exchange is over, complete or cut short: count it, give the
  * upstream connection back (to its pool only after a complete response
- * that leaves it reusable), drop the heads.  conn_close() calls it too. */
+ * that leaves it reusable), drop the heads; then -> FWD_IDLE, or
+ * FWD_LINGER when the exchange said close.  From conn_close() (the
+ * connection already FWD_CLOSED) it only releases.
+ */
 void fwd_end(struct conn *c);
 
 #endif
