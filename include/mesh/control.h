@@ -54,7 +54,7 @@
 
 #include <stddef.h>
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 
 #define CONTROL_OUT_MAX (4u << 20)
 #define CONTROL_CONNS_MAX 256

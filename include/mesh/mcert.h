@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/pki.h"
 
 struct inst;

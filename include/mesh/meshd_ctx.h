@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * meshd: the supervisor's shared context.  One per process, built by
- * src/meshd.c; the modules (svc, control, status) read and update it.
+ * meshd_ctx: the supervisor's shared context.  One per process, built by
+ * src/meshd/meshd.c; the modules (svc, control, status...) read and
+ * update it.  Data only: it declares no function and includes nothing of
+ * src/meshd but registry.h, so every module may include it without
+ * depending on any other (the main, meshd.c, sits above them all).
  */
-#ifndef MESH_MESHD_H
-#define MESH_MESHD_H
+#ifndef MESH_MESHD_CTX_H
+#define MESH_MESHD_CTX_H
 
 #include <limits.h>
 #include <sys/types.h>

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "mesh/meshd.h"
 #include "mesh/registry.h"
 
 /*

@@ -54,7 +54,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/stats.h"
 
 /* Each returns a malloc'd NUL-terminated text in *out (*len bytes); 0 / -1. */

@@ -36,7 +36,7 @@
 #include <ev.h>
 
 #include "mesh/health.h"
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/outlog.h"
 #include "mesh/registry.h"
 
@@ -86,7 +86,8 @@ struct inst {
  * What svc reports up.  svc calls nothing above itself (control, notify,
  * status): meshd.c passes svc_init() one function, called synchronously
  * with each of these, and wires them to the modules above.  in and p are
- * NULL unless the event says otherwise.
+ * NULL unless the event says otherwise.  A handler reads svc's state; it
+ * does not start, stop or restart anything (svc is in mid-transition).
  */
 enum svc_event {
 	SVC_EV_PROC,      /* p, a process of in, entered p->state (every change of

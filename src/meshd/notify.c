@@ -9,7 +9,7 @@
 #include <ev.h>
 #include <systemd/sd-daemon.h>
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/notify.h"
 #include "mesh/svc.h"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "mesh/log.h"
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/metrics.h"
 #include "mesh/otlp.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "mesh/log.h"
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/reload.h"
 #include "mesh/weights.h"
 

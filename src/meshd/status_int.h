@@ -5,7 +5,7 @@
 #ifndef MESH_STATUS_INT_H
 #define MESH_STATUS_INT_H
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/svc.h"
 
 /* "starting", "running", "stopping", "stopped" */

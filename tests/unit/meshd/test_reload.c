@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/reload.h"
 #include "mesh/weights.h"
 

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "mesh/config.h"
-#include "mesh/meshd.h"
+#include "mesh/meshd_ctx.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
