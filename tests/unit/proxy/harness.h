@@ -137,10 +137,9 @@ h_upstream(uint16_t port)
 
 enum fake_mode {
 	FAKE_ECHO,   /* answer each request head with 200 and its path as the body */
-	FAKE_RESET,  /* reset the connection (RST) once a request head is in */
+	FAKE_RESET,  /* reset the connection (RST) a request head came on */
+	FAKE_CLOSE,  /* close it (FIN) instead, the request unanswered */
 	FAKE_HOLD,   /* take every byte, answer nothing (fake_release: answer now) */
-	FAKE_CLOSE_ONCE, /* close (FIN) the connection a request head came on,
-	                    unanswered, then be FAKE_ECHO */
 };
 
 #define FAKE_LEGS 8
@@ -161,7 +160,8 @@ struct fake_app {
 	unsigned        accepted;   /* connections from the sidecar */
 	unsigned        requests;   /* request heads seen (ECHO, RESET) */
 	unsigned        eofs;       /* connections the sidecar closed */
-	unsigned        resets;     /* connections this app reset (FAKE_RESET) */
+	unsigned        failed;     /* connections FAKE_RESET or FAKE_CLOSE ended */
+	int             once;       /* after one of those, FAKE_ECHO */
 	uint64_t        bytes;      /* bytes received, heads and bodies */
 	struct fake_leg legs[FAKE_LEGS];
 };
@@ -192,11 +192,11 @@ fake_serve(struct fake_leg *l)
 	while ((end = memmem(l->in, l->len, "\r\n\r\n", 4)) != NULL) {
 		hl = (size_t)(end - l->in) + 4;
 		a->requests++;
-		if (a->mode == FAKE_RESET || a->mode == FAKE_CLOSE_ONCE) {
-			a->resets += a->mode == FAKE_RESET;
-			if (a->mode == FAKE_CLOSE_ONCE)
-				a->mode = FAKE_ECHO;
+		if (a->mode == FAKE_RESET || a->mode == FAKE_CLOSE) {
+			a->failed++;
 			fake_leg_close(l, a->mode == FAKE_RESET);
+			if (a->once)
+				a->mode = FAKE_ECHO;
 			return 0;
 		}
 		sp = memchr(l->in, ' ', hl);

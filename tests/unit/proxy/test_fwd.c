@@ -2,8 +2,9 @@
 /*
  * test_fwd: the data path's state machine (src/proxy/fwd*.c) on real
  * connections with a fake app behind them (harness.h): pipelined
- * requests, a client gone mid-body, an app that resets, a pooled
- * connection lost to the keep-alive race.
+ * requests, a client gone mid-body, an app that resets (without and
+ * with a route that retries), a pooled connection lost to the keep-alive
+ * race.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -100,7 +101,7 @@ test_upstream_reset(void **state)
 	h_sends(cl, "GET /boom HTTP/1.1\r\nhost: api\r\n\r\n");
 	H_RUN_UNTIL(got = h_take(cl, &r));
 	assert_true(got);
-	assert_int_equal(app->resets, 1);
+	assert_int_equal(app->failed, 1);
 	assert_int_equal(r.status, 502);
 	assert_string_equal(r.mesh_error, "upstream reset");
 	assert_false(r.close);
@@ -116,6 +117,38 @@ test_upstream_reset(void **state)
 	assert_string_equal(r.body, "/again");
 	assert_int_equal(app->accepted, 2);
 	assert_int_equal(conn_count(), 1);
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	upstream_close_idle();
+	H_RUN_UNTIL(app->eofs == 1);
+	assert_int_equal(h_bufs_held(), held);
+}
+
+/* The same reset on a route that retries resets: after the backoff (the
+ * connection's timer) the request goes again and the client gets the
+ * app's answer, not the refusal. */
+static void
+test_upstream_reset_retried(void **state)
+{
+	size_t held = h_bufs_held();
+	struct fake_app *app = fake_open(FAKE_RESET);
+	struct h_client *cl;
+	struct h_res r;
+	int got = 0;
+
+	app->once = 1;
+	h_config("", app->port, "policy api retries=1 retry_on=reset backoff_ms=20,20\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	h_sends(cl, "GET /twice HTTP/1.1\r\nhost: api\r\n\r\n");
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/twice");
+	assert_int_equal(app->failed, 1);
+	assert_int_equal(app->requests, 2);
+	assert_int_equal(app->accepted, 2);
 
 	h_client_close(cl);
 	H_RUN_UNTIL(conn_count() == 0);
@@ -145,7 +178,8 @@ test_pooled_lost(void **state)
 	assert_string_equal(r.body, "/one");
 	assert_int_equal(h_upstream(app->port)->nidle, 1);
 
-	app->mode = FAKE_CLOSE_ONCE;
+	app->mode = FAKE_CLOSE;
+	app->once = 1;
 	h_sends(cl, "GET /two HTTP/1.1\r\nhost: api\r\n\r\n");
 	got = 0;
 	H_RUN_UNTIL(got = h_take(cl, &r));
@@ -171,6 +205,7 @@ main(void)
 		cmocka_unit_test_teardown(test_pipelined, h_after),
 		cmocka_unit_test_teardown(test_client_gone_mid_body, h_after),
 		cmocka_unit_test_teardown(test_upstream_reset, h_after),
+		cmocka_unit_test_teardown(test_upstream_reset_retried, h_after),
 		cmocka_unit_test_teardown(test_pooled_lost, h_after),
 	};
 
