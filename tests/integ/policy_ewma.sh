@@ -51,7 +51,9 @@ lb = ewma
 [route.flaky]
 lb = ewma
 outlier.failures = 3
-outlier.ejection = 30s
+; long enough to outlast the 360 requests and the status check on a loaded
+; or sanitized build (at 30 s the ejection could end before status looked)
+outlier.ejection = 10m
 breaker.failures = 1000
 EOF
 
