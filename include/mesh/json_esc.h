@@ -13,6 +13,7 @@
 #define MESH_JSON_ESC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * s[0..n) as a JSON string, quotes included, NUL-terminated, into
@@ -22,5 +23,9 @@
  * not NULL) how many bytes of s it holds (n unless cut).
  */
 size_t json_esc(char *out, size_t size, const char *s, size_t n, size_t *used);
+
+/* The NUL-terminated s as a JSON string, quotes included, onto f, however
+ * long (json_esc() a buffer at a time). */
+void   json_esc_file(FILE *f, const char *s);
 
 #endif

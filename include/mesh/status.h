@@ -61,10 +61,6 @@
 int status_text(const struct meshd *m, char **out, size_t *len);
 int status_json(const struct meshd *m, char **out, size_t *len);
 
-/* Write s as a JSON string, quotes included (json_esc.h: invalid UTF-8
- * becomes U+FFFD). */
-void status_json_str(FILE *f, const char *s);
-
 /* --- the summary math (src/status_sum.c) -------------------------------- */
 
 #define STATUS_RPS_SECONDS 10u

@@ -21,24 +21,6 @@
 
 #define CTL_STATUS_TIMEOUT_MS 10000
 
-/* A JSON string as meshd writes it (status_json_str(): json_esc() a
- * buffer at a time, each piece without its quotes). */
-static void
-ctl_status_json_str(FILE *out, const char *s)
-{
-	char buf[256];
-	size_t n = strlen(s), len, used;
-
-	fputc('"', out);
-	while (n > 0) {
-		len = json_esc(buf, sizeof(buf), s, n, &used);
-		fwrite(buf + 1, 1, len - 2, out);
-		s += used;
-		n -= used;
-	}
-	fputc('"', out);
-}
-
 /* The shape of meshd's document (status.h), with what a stopped mesh has. */
 static void
 ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m, const char *file)
@@ -46,12 +28,12 @@ ctl_status_stopped_json(FILE *out, const struct ctl_mesh *m, const char *file)
 	char abs[PATH_MAX];
 
 	fputs("{\"mesh\":{\"name\":", out);
-	ctl_status_json_str(out, m->name);
+	json_esc_file(out, m->name);
 	fputs(",\"config\":", out);
 	/* meshd reports the file's absolute path: so do we */
-	ctl_status_json_str(out, realpath(file, abs) != NULL ? abs : file);
+	json_esc_file(out, realpath(file, abs) != NULL ? abs : file);
 	fputs(",\"state_dir\":", out);
-	ctl_status_json_str(out, m->state_dir);
+	json_esc_file(out, m->state_dir);
 	fputs(",\"meshd_pid\":null,\"uptime_s\":null,\"state\":\"stopped\","
 	    "\"running\":false},\"services\":[],\"routes\":[]}\n", out);
 }

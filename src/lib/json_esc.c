@@ -105,3 +105,21 @@ json_esc(char *out, size_t size, const char *s, size_t n, size_t *used)
 		*used = i < n ? i : n;
 	return len;
 }
+
+void
+json_esc_file(FILE *f, const char *s)
+{
+	char buf[256];
+	size_t n = strlen(s), len, used;
+
+	/* each piece without its quotes; json_esc() cuts only between whole
+	 * characters, so every piece makes progress */
+	fputc('"', f);
+	while (n > 0) {
+		len = json_esc(buf, sizeof(buf), s, n, &used);
+		fwrite(buf + 1, 1, len - 2, f);
+		s += used;
+		n -= used;
+	}
+	fputc('"', f);
+}

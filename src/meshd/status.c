@@ -14,24 +14,6 @@
 #include "mesh/svc.h"
 #include "status_int.h"
 
-void
-status_json_str(FILE *f, const char *s)
-{
-	char buf[256];
-	size_t n = strlen(s), len, used;
-
-	/* json_esc() a buffer at a time, each piece without its quotes; it
-	 * cuts only between whole characters, so every piece makes progress */
-	fputc('"', f);
-	while (n > 0) {
-		len = json_esc(buf, sizeof(buf), s, n, &used);
-		fwrite(buf + 1, 1, len - 2, f);
-		s += used;
-		n -= used;
-	}
-	fputc('"', f);
-}
-
 const char *
 status_phase(enum meshd_phase p)
 {
@@ -97,9 +79,9 @@ status_json_peers(FILE *f, const struct stats_view *v)
 		p = &v->peers[i];
 		fprintf(f, "%s{\"direction\":\"%s\",\"service\":", i ? "," : "",
 		    p->dir == STATS_IN ? "inbound" : "outbound");
-		status_json_str(f, p->service);
+		json_esc_file(f, p->service);
 		fputs(",\"version\":", f);
-		status_json_str(f, p->version);
+		json_esc_file(f, p->version);
 		fprintf(f, ",\"requests\":%llu,\"responses\":{\"2xx\":%llu,\"3xx\":%llu,"
 		    "\"4xx\":%llu,\"5xx\":%llu},\"retries\":%llu,\"timeouts\":%llu",
 		    (unsigned long long)p->requests, (unsigned long long)p->responses[0],
@@ -177,7 +159,7 @@ status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *v
 	status_inst_breaker(m, vs, i, &worst, &ejected);
 	fputs(",\"breaker\":{\"state\":", f);
 	if ((st = status_ep_state(worst)) != NULL)
-		status_json_str(f, st);
+		json_esc_file(f, st);
 	else
 		fputs("null", f);
 	fputs(",\"callers\":[", f);
@@ -188,9 +170,9 @@ status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *v
 		    ri->index)) == NULL)
 			continue;
 		fputs(first ? "{\"caller\":" : ",{\"caller\":", f);
-		status_json_str(f, m->insts[c].ri->name);
+		json_esc_file(f, m->insts[c].ri->name);
 		fputs(",\"state\":", f);
-		status_json_str(f, status_ep_state(e->state) != NULL ? status_ep_state(e->state) : "closed");
+		json_esc_file(f, status_ep_state(e->state) != NULL ? status_ep_state(e->state) : "closed");
 		fprintf(f, ",\"ejected\":%s", e->ejected ? "true" : "false");
 		status_json_ms(f, "ewma_ms", e->ewma_us, e->ewma_us != 0);
 		fputc('}', f);
@@ -226,11 +208,11 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 	int first = 1;
 
 	fprintf(f, "{\"index\":%u,\"name\":", ri->index);
-	status_json_str(f, ri->name);
+	json_esc_file(f, ri->name);
 	fputs(",\"id\":", f);
-	status_json_str(f, ri->id);
+	json_esc_file(f, ri->id);
 	fputs(",\"state\":", f);
-	status_json_str(f, svc_state(in));
+	json_esc_file(f, svc_state(in));
 	status_uint_or_null(f, "app_pid", (unsigned)in->app.pid);
 	status_uint_or_null(f, "proxy_pid", (unsigned)in->proxy.pid);
 	status_uint_or_null(f, "app_port", ri->app_port);
@@ -241,7 +223,7 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 		if (ri->listen_ports[u] == 0)
 			continue;
 		fprintf(f, "%s{\"port\":%u,\"upstream\":", first ? "" : ",", ri->listen_ports[u]);
-		status_json_str(f, ri->svc->upstreams[u].name);
+		json_esc_file(f, ri->svc->upstreams[u].name);
 		fputc('}', f);
 		first = 0;
 	}
@@ -251,11 +233,11 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 		char how[96];
 
 		svc_exit_str(mp->last_status, how, sizeof(how));
-		status_json_str(f, how);
+		json_esc_file(f, how);
 	} else
 		fputs("null", f);
 	fputs(",\"endpoint\":", f);
-	status_json_str(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
+	json_esc_file(f, ri->inbound_port == 0 ? "none" : ri->up ? "up" : "down");
 	fputs(",\"cert\":", f);
 	mcert_json(f, mcert_info(m, in));
 	status_json_stats(f, i < vs->n && vs->ok[i] ? &vs->v[i] : NULL);
@@ -292,7 +274,7 @@ status_json_totals(FILE *f, const struct meshd *m, const struct status_summary *
 		}
 		status_summary_done(t);
 		fputs(first ? "{\"name\":" : ",{\"name\":", f);
-		status_json_str(f, cfg->services[s].name);
+		json_esc_file(f, cfg->services[s].name);
 		fprintf(f, ",\"versions\":%u,", nver);
 		status_json_summary(f, t);
 		fputc('}', f);
@@ -324,14 +306,14 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		return -1;
 	}
 	fputs("{\"mesh\":{\"name\":", f);
-	status_json_str(f, cfg->mesh.name);
+	json_esc_file(f, cfg->mesh.name);
 	fputs(",\"config\":", f);
-	status_json_str(f, m->config_path);
+	json_esc_file(f, m->config_path);
 	fputs(",\"state_dir\":", f);
-	status_json_str(f, cfg->mesh.state_dir);
+	json_esc_file(f, cfg->mesh.state_dir);
 	fprintf(f, ",\"meshd_pid\":%d,\"uptime_s\":%ld,\"state\":", (int)m->pid,
 	    (long)(ev_now(m->loop) - m->started));
-	status_json_str(f, status_phase(m->phase));
+	json_esc_file(f, status_phase(m->phase));
 	/* meshctl prints "running":false for a mesh whose meshd is gone */
 	fputs(",\"running\":true},\"services\":[", f);
 	for (s = 0; s < cfg->nservices; s++) {
@@ -339,9 +321,9 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		int first = 1;
 
 		fputs(s ? ",{\"name\":" : "{\"name\":", f);
-		status_json_str(f, sv->name);
+		json_esc_file(f, sv->name);
 		fputs(",\"version\":", f);
-		status_json_str(f, sv->version);
+		json_esc_file(f, sv->version);
 		fprintf(f, ",\"protocol\":\"%s\",\"instances\":[",
 		    sv->protocol == CONF_PROTO_TCP ? "tcp" : "http");
 		for (i = 0; i < m->ninst; i++) {
@@ -366,11 +348,11 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		if (rt->nsplit == 0)
 			continue;
 		fputs(k++ ? ",{\"name\":" : "{\"name\":", f);
-		status_json_str(f, rt->name);
+		json_esc_file(f, rt->name);
 		fputs(",\"split\":[", f);
 		for (i = 0; i < rt->nsplit; i++) {
 			fputs(i ? ",{\"version\":" : "{\"version\":", f);
-			status_json_str(f, rt->split[i].version);
+			json_esc_file(f, rt->split[i].version);
 			fprintf(f, ",\"weight\":%u}", rt->split[i].weight);
 		}
 		fputs("]}", f);

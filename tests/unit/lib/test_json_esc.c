@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mesh/json_esc.h"
@@ -50,12 +52,44 @@ test_cut_at_pieces(void **state)
 	assert_int_equal(used, 0);
 }
 
+/* json_esc_file: a string far longer than its 256-byte piece, with
+ * escapes and 2-byte characters straddling the piece edges, comes out as
+ * one json_esc() of the whole would write it. */
+static void
+test_file_long(void **state)
+{
+	char in[2002], *want, *got = NULL;
+	size_t i, glen = 0;
+	FILE *f;
+
+	(void)state;
+	for (i = 0; i + 2 < sizeof(in); i += 3) {
+		in[i] = (char)(i % 7 == 0 ? '"' : 'a' + (char)(i % 26));
+		in[i + 1] = (char)0xc3;
+		in[i + 2] = (char)0xa9;
+	}
+	in[i] = '\0';
+	in[17] = '\n';
+	in[255] = (char)0xff;
+	want = malloc(8 * sizeof(in));
+	assert_non_null(want);
+	json_esc(want, 8 * sizeof(in), in, strlen(in), NULL);
+	f = open_memstream(&got, &glen);
+	assert_non_null(f);
+	json_esc_file(f, in);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(got, want);
+	free(got);
+	free(want);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fits),
 		cmocka_unit_test(test_cut_at_pieces),
+		cmocka_unit_test(test_file_long),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "mesh/config.h"
+#include "mesh/json_esc.h"
 #include "mesh/meshd_ctx.h"
 #include "mesh/ports.h"
 #include "mesh/registry.h"
@@ -391,7 +392,7 @@ test_json_str(void **state)
 	FILE *f = open_memstream(&out, &len);
 
 	(void)state;
-	status_json_str(f, "a\"b\\c\n\x01\x7f");
+	json_esc_file(f, "a\"b\\c\n\x01\x7f");
 	fclose(f);
 	assert_string_equal(out, "\"a\\\"b\\\\c\\n\\u0001\\u007f\"");
 	assert_true(json_valid(out));
@@ -423,7 +424,7 @@ test_json_str_long(void **state)
 	in[n] = '\0';
 	memcpy(want + w, "\"", 2);
 	f = open_memstream(&out, &len);
-	status_json_str(f, in);
+	json_esc_file(f, in);
 	fclose(f);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(out, want, len);
@@ -431,7 +432,7 @@ test_json_str_long(void **state)
 
 	out = NULL;
 	f = open_memstream(&out, &len);
-	status_json_str(f, "a\xff\xc3" "b\r");
+	json_esc_file(f, "a\xff\xc3" "b\r");
 	fclose(f);
 	assert_string_equal(out, "\"a\\ufffd\\ufffdb\\r\"");
 	assert_true(json_valid(out));
