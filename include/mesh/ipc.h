@@ -41,6 +41,11 @@ enum ipc_type {
 	IPC_REPLY   = 21, /* command output; the connection stays open for more */
 	IPC_DONE    = 22, /* "<exit code>" : the command finished */
 	IPC_LOGLINE = 23, /* one prefixed log line (for `logs` and `wait-ready`) */
+	/* root rollover (meshctl certs --rotate-root, docs/trust.md) */
+	IPC_TRUST   = 30, /* meshd -> mesh-proxy: the roots to trust, 1..PKI_BUNDLE_MAX
+	                   * PEM certificates; replaces the previous bundle */
+	IPC_IDENT   = 31, /* mesh-proxy -> meshd: "leaf <serial>|- roots <serial>..."
+	                   * what it presents and trusts, after every change */
 };
 
 int ipc_type_known(uint16_t type);

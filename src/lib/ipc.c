@@ -25,6 +25,7 @@ ipc_type_known(uint16_t type)
 	case IPC_CONFIG: case IPC_CERT: case IPC_CERT_FAIL: case IPC_ROTATE:
 	case IPC_BREAKER_RESET:
 	case IPC_CMD: case IPC_REPLY: case IPC_DONE: case IPC_LOGLINE:
+	case IPC_TRUST: case IPC_IDENT:
 		return 1;
 	}
 	return 0;
