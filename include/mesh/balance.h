@@ -11,8 +11,8 @@
  *
  * Eligible: `up` in the pcfg, not ejected as an outlier (outlier.c), and
  * allowed by the gate (the circuit breakers, balance_set_gate()).  A retry
- * names the endpoint it wants to avoid; it is used only when nothing else
- * of the chosen version is eligible.
+ * names the endpoints it wants to avoid (those that just failed); they are
+ * used only when nothing else of the chosen version is eligible.
  *
  * Weights: the `split` line of the pcfg; a version it does not name gets
  * weight 0.  Without a split line every version weighs 1.
@@ -98,12 +98,12 @@ void balance_service_free(struct balance_service *bs);
 /* The chosen endpoint, or NULL when no endpoint with weight is eligible (503). */
 const struct pcfg_endpoint *balance_pick(struct balance_service *bs);
 /*
- * The same, avoiding the endpoint on port `exclude` (0: none) unless it is
- * the only eligible one of the chosen version, and giving its live state
- * in *bep (for balance_start/balance_done).
+ * The same, avoiding the endpoints on the ports avoid[0..navoid) unless
+ * they are all the chosen version has eligible (then any of them), and
+ * giving its live state in *bep (for balance_start/balance_done).
  */
-const struct pcfg_endpoint *balance_pick_ep(struct balance_service *bs, uint16_t exclude,
-                                            struct balance_ep **bep);
+const struct pcfg_endpoint *balance_pick_ep(struct balance_service *bs, const uint16_t *avoid,
+                                            size_t navoid, struct balance_ep **bep);
 
 /* The live state of the endpoint on `port`, created on first use; NULL
  * when out of memory.  Never freed: pointers stay valid. */

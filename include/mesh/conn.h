@@ -36,6 +36,9 @@
 #include "mesh/replay.h"
 #include "mesh/upstream.h"
 
+/* Failed endpoints a retry avoids (the most recent ones). */
+#define CONN_FAILED_MAX 3
+
 struct balance_ep;
 struct breaker;
 struct retry_svc;
@@ -122,7 +125,9 @@ struct conn {
 	ev_tstamp         retry_at;     /* fwd: FWD_BACKOFF: when the retry goes */
 	int64_t           body_len;     /* fwd: request body bytes; -1: unknown (chunked) */
 	uint32_t          tries;        /* fwd: retries made for the current request */
-	uint16_t          failed_port;  /* fwd: endpoint of the last failed attempt (avoided) */
+	uint16_t          failed[CONN_FAILED_MAX]; /* fwd: endpoints of the last failed
+	                                   attempts, most recent first (avoided) */
+	uint8_t           nfailed;      /* fwd: entries in failed[] */
 	uint16_t          port;         /* ro: the listener's port (for logs) */
 	struct obs        obs;          /* fwd: what is observed of the exchange (obs.h) */
 	struct replay     replay;       /* fwd: the request body kept for a retry (replay.h) */

@@ -24,6 +24,8 @@
 #define HEAD_NO_EXPECT  0x2u  /* drop Expect (this sidecar answers 100 itself) */
 #define HEAD_CLOSE      0x4u  /* send connection: close */
 #define HEAD_KEEPALIVE  0x8u  /* send connection: keep-alive (HTTP/1.0 client) */
+#define HEAD_NO_MESH_ERROR 0x10u /* drop mesh-error (an app's response: only
+                                  * sidecars say why the mesh refused) */
 
 /* Origin-form, Host kept (or added from the authority); HTTP/1.1, or
  * HTTP/1.0 with `connection: keep-alive` for an HTTP/1.0 request (its

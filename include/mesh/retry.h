@@ -4,12 +4,24 @@
  * and the per-service state the traffic policy keeps in the caller's
  * sidecar (retry budget, pending count, the route's policy).
  *
+ * A connect failure is the one cause that is always retried, whatever
+ * retry_on and `retries` say: the endpoint refused or reset the connection
+ * before any byte of the request went, the connect timed out, or the
+ * callee's sidecar answered 503 `mesh-error: app not ready` (its app
+ * refused it).  Nothing reached an app, so any method may go again, up to
+ * RETRY_CONNECT_MIN retries even with `retries = 0` (like Istio's default
+ * of 2 retries on connect-failure), and still within the route's timeout
+ * and the retry budget.  Every retry, this kind included, counts in
+ * retries_done.
+ *
  * The decision, in order (the first "no" wins):
  *   RETRY_NO_STARTED  a byte of the response went downstream: never
- *   RETRY_NO_CAUSE    the cause is not in retry_on (connect-failure;
- *                     reset = reset or close before any response byte;
- *                     a listed status code)
- *   RETRY_NO_LEFT     `retries` retries were made already
+ *   RETRY_NO_CAUSE    the cause is not in retry_on (reset = reset or close
+ *                     before any response byte; a listed status code);
+ *                     a connect failure always is
+ *   RETRY_NO_LEFT     `retries` retries were made already (for a connect
+ *                     failure: the larger of `retries` and
+ *                     RETRY_CONNECT_MIN)
  *   RETRY_NO_BODY     the request cannot be sent again as it was (part
  *                     of its body is gone upstream and was not kept)
  *   RETRY_NO_METHOD   not idempotent (GET HEAD OPTIONS PUT DELETE TRACE)
@@ -31,6 +43,7 @@
 #include "mesh/pcfg.h"
 
 #define RETRY_SERVICES_MAX 256
+#define RETRY_CONNECT_MIN  2     /* connect-failure retries allowed even with retries = 0 */
 
 enum retry_cause { RETRY_CAUSE_CONNECT, RETRY_CAUSE_RESET, RETRY_CAUSE_STATUS };
 

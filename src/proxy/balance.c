@@ -240,10 +240,22 @@ balance_eligible(const struct balance_version *v, size_t i, uint64_t now)
 	    (balance_gate == NULL || balance_gate(v->eps[i]->port));
 }
 
-/* Fill v->cand with the eligible endpoints but `exclude`; their count.
- * *excluded is set when `exclude` was eligible and left out. */
+static int
+balance_avoided(uint16_t port, const uint16_t *avoid, size_t navoid)
+{
+	size_t i;
+
+	for (i = 0; i < navoid; i++)
+		if (avoid[i] == port)
+			return 1;
+	return 0;
+}
+
+/* Fill v->cand with the eligible endpoints but those in avoid; their
+ * count.  *excluded is set when an eligible one was left out. */
 static size_t
-balance_candidates(struct balance_version *v, uint16_t exclude, uint64_t now, int *excluded)
+balance_candidates(struct balance_version *v, const uint16_t *avoid, size_t navoid,
+                   uint64_t now, int *excluded)
 {
 	size_t i, n = 0;
 
@@ -251,7 +263,7 @@ balance_candidates(struct balance_version *v, uint16_t exclude, uint64_t now, in
 	for (i = 0; i < v->neps; i++) {
 		if (!balance_eligible(v, i, now))
 			continue;
-		if (exclude != 0 && v->eps[i]->port == exclude) {
+		if (balance_avoided(v->eps[i]->port, avoid, navoid)) {
 			*excluded = 1;
 			continue;
 		}
@@ -262,7 +274,8 @@ balance_candidates(struct balance_version *v, uint16_t exclude, uint64_t now, in
 }
 
 const struct pcfg_endpoint *
-balance_pick_ep(struct balance_service *bs, uint16_t exclude, struct balance_ep **bep)
+balance_pick_ep(struct balance_service *bs, const uint16_t *avoid, size_t navoid,
+                struct balance_ep **bep)
 {
 	struct balance_version *best = NULL;
 	long total = 0, idx;
@@ -280,7 +293,7 @@ balance_pick_ep(struct balance_service *bs, uint16_t exclude, struct balance_ep 
 	for (i = 0; i < bs->nversions; i++) {
 		struct balance_version *v = &bs->versions[i];
 
-		if (v->weight == 0 || balance_candidates(v, 0, now, &excluded) == 0)
+		if (v->weight == 0 || balance_candidates(v, NULL, 0, now, &excluded) == 0)
 			continue;
 		v->current += v->weight;
 		total += v->weight;
@@ -290,11 +303,11 @@ balance_pick_ep(struct balance_service *bs, uint16_t exclude, struct balance_ep 
 	if (best == NULL)
 		return NULL;
 	best->current -= total;
-	/* A retry prefers another instance, but takes the same one rather
-	 * than none. */
-	n = balance_candidates(best, exclude, now, &excluded);
+	/* A retry prefers another instance, but takes one that failed
+	 * rather than none. */
+	n = balance_candidates(best, avoid, navoid, now, &excluded);
 	if (n == 0 && excluded)
-		n = balance_candidates(best, 0, now, &excluded);
+		n = balance_candidates(best, NULL, 0, now, &excluded);
 	idx = bs->ops->pick(best->state, best->cand, n);
 	if (idx < 0 || (size_t)idx >= n)
 		return NULL;
@@ -306,5 +319,5 @@ balance_pick_ep(struct balance_service *bs, uint16_t exclude, struct balance_ep 
 const struct pcfg_endpoint *
 balance_pick(struct balance_service *bs)
 {
-	return balance_pick_ep(bs, 0, NULL);
+	return balance_pick_ep(bs, NULL, 0, NULL);
 }

@@ -351,17 +351,7 @@ fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 	case UC_EV_FAILED:
 	case UC_EV_TIMEOUT:
 		c->uc = NULL;
-		errno = uc->errnum;
-		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
-		if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
-			break;
-		fwd_balanced(c, BALANCE_FAIL);
-		if (fwd_tcp_role(c))
-			c->state = FWD_CLOSING;
-		else if (ev == UC_EV_TIMEOUT)
-			fwd_refuse(c, 504, "upstream connect timeout", 0);
-		else
-			fwd_refuse(c, 502, "upstream connect failed", 0);
+		fwd_connect_failed(c, uc->errnum, ev == UC_EV_TIMEOUT);
 		break;
 	case UC_EV_IO:
 		c->active = ev_now(EV_DEFAULT);

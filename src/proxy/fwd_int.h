@@ -27,6 +27,15 @@
 #include "mesh/retry.h"
 #include "mesh/upstream.h"
 
+/*
+ * The reason an inbound sidecar gives (503) when its app refused the
+ * connection or dropped it before any byte of the request went: the app
+ * is not listening yet, or just died.  The caller's sidecar takes a 503
+ * with this mesh-error as a connect failure of that endpoint (retry.h).
+ * An app's own mesh-error header never leaves its sidecar (head.h).
+ */
+#define FWD_APP_NOT_READY "app not ready"
+
 /* the retries' random source (backoff jitter), seeded by fwd_init() */
 extern struct backoff_rng fwd_rng;
 
@@ -47,10 +56,12 @@ void fwd_head(struct conn *c);
 /* fwd_route.c: route -> balance -> upstream */
 void fwd_connected(struct conn *c);
 void fwd_connect(struct conn *c, int fresh);
+void fwd_connect_failed(struct conn *c, int err, int timeout);
 int fwd_balance(struct conn *c, struct balance_service *bs, const char **reason);
 int fwd_pick(struct conn *c, const struct http_request *req, const char **reason);
 
 /* fwd_retry.c: retries */
+int fwd_unsent(const struct conn *c);
 int fwd_retry(struct conn *c, enum retry_cause cause, int status);
 void fwd_retry_go(struct conn *c);
 void fwd_upstream_lost(struct conn *c);

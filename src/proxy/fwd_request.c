@@ -19,19 +19,26 @@
 
 /*
  * A body that a retry may have to send again is kept as it goes up
- * (replay.h), up to the route's retry_buffer: chunked ones too.
+ * (replay.h), up to the route's retry_buffer: chunked ones too.  Every
+ * route retries connect failures (retry.h), and a callee's sidecar that
+ * answers 503 app not ready has had the body: with `retries = 0` a body
+ * that fits one pool buffer is kept for that, so a small POST still goes
+ * elsewhere, and no route holds more than that for retries it never makes.
  */
 static void
 fwd_tap_body(struct conn *c)
 {
 	uint64_t max;
 
-	if (c->rsvc == NULL || c->rsvc->policy.retries == 0 || (c->x & X_NOBODY) ||
-	    (c->body_len >= 0 && (uint64_t)c->body_len > c->rsvc->policy.retry_buffer))
+	if (c->rsvc == NULL || (c->x & X_NOBODY))
 		return;
 	max = c->rsvc->policy.retry_buffer;
 	if (max > (uint64_t)REPLAY_BUFS * buf_pool_size())
 		max = (uint64_t)REPLAY_BUFS * buf_pool_size();
+	if (c->rsvc->policy.retries == 0 && max > buf_pool_size())
+		max = buf_pool_size();
+	if (max == 0 || (c->body_len >= 0 && (uint64_t)c->body_len > max))
+		return;
 	replay_start(&c->replay, max);
 	c->req.tap = &c->replay;
 }
@@ -49,7 +56,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	c->brk = NULL;
 	c->deadline = 0;
 	c->tries = 0;
-	c->failed_port = 0;
+	c->nfailed = 0;
 	c->body_len = req->body == HTTP_BODY_NONE ? 0 :
 	    req->body == HTTP_BODY_LENGTH ? (int64_t)req->content_length : -1;
 	if (retry_idempotent(req->method, req->method_len))

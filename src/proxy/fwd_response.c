@@ -16,6 +16,21 @@
 #include "mesh/stats.h"
 #include "fwd_int.h"
 
+/* A 503 with mesh-error: app not ready, from the callee's sidecar (only
+ * sidecars are upstreams of a caller, and the callee's drops an app's
+ * own mesh-error). */
+static int
+fwd_app_not_ready(const struct conn *c, const struct http_response *res)
+{
+	const struct http_header *h;
+
+	if (res->code != 503 || fwd_inbound(c))
+		return 0;
+	h = http_header_find(res->headers, res->nheaders, "mesh-error");
+	return h != NULL && h->value_len == sizeof(FWD_APP_NOT_READY) - 1 &&
+	    memcmp(h->value, FWD_APP_NOT_READY, h->value_len) == 0;
+}
+
 /* A response head of n bytes is parsed.  Interim responses keep us in
  * FWD_EXCHANGE; otherwise -> FWD_RES_BODY, FWD_TUNNEL or FWD_REFUSE. */
 static void
@@ -59,7 +74,12 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		c->state = FWD_TUNNEL;
 		return;
 	}
-	/* a listed status is retried before anything of it goes down */
+	/* the callee's sidecar could not reach its app: nothing reached an
+	 * app, a connect failure of that endpoint; a listed status is
+	 * retried too, before anything of it goes down */
+	if (c->rsvc != NULL && fwd_app_not_ready(c, res) &&
+	    fwd_retry(c, RETRY_CAUSE_CONNECT, res->code))
+		return;
 	if (c->rsvc != NULL && retry_status_listed(&c->rsvc->policy, res->code) &&
 	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code))
 		return;
@@ -71,6 +91,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		opts |= HEAD_CLOSE;
 	else if (c->x & X_HTTP10)
 		opts |= HEAD_KEEPALIVE;
+	if (fwd_inbound(c))
+		opts |= HEAD_NO_MESH_ERROR;   /* the app cannot speak for the mesh */
 	if (head_response(b, res, opts) == -1) {
 		fwd_refuse(c, 502, "response head too large", 1);
 		return;

@@ -25,6 +25,25 @@ fwd_resendable(const struct conn *c)
 	return c->req.sent == 0 || (c->req.tap != NULL && replay_ok(&c->replay));
 }
 
+/* No byte of this attempt went to the upstream: the head goes first, and
+ * none of it was taken.  A failure now is a connect failure (retry.h). */
+int
+fwd_unsent(const struct conn *c)
+{
+	return c->uhead != NULL && c->uhead_len > 0 && c->uhead->len == c->uhead_len;
+}
+
+/* The endpoint of the attempt that failed goes first in the list a
+ * retry avoids (the oldest one falls off). */
+static void
+fwd_failed(struct conn *c, uint16_t port)
+{
+	memmove(&c->failed[1], &c->failed[0], sizeof(c->failed) - sizeof(c->failed[0]));
+	c->failed[0] = port;
+	if (c->nfailed < CONN_FAILED_MAX)
+		c->nfailed++;
+}
+
 /* Before it goes again: the head from its start, then the kept body. */
 static void
 fwd_rewind(struct conn *c)
@@ -61,8 +80,10 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	/* a chunked body is known once it is all kept */
 	if (a.body_len < 0 && c->req.done && c->req.tap != NULL && replay_ok(&c->replay))
 		a.body_len = (int64_t)c->replay.total;
-	/* what went up of the body must have been kept to go again */
-	a.replayable = fwd_resendable(c) && !(c->x & X_REQ_ABANDON);
+	/* what went up of the body must have been kept to go again; after a
+	 * connect failure the upstream taking no more of it says nothing */
+	a.replayable = fwd_resendable(c) &&
+	    (cause == RETRY_CAUSE_CONNECT || !(c->x & X_REQ_ABANDON));
 	a.response_started = (c->x & (X_RES_STARTED | X_INTERIM)) != 0;
 	a.now_ms = fwd_now_ms();
 	a.deadline_ms = c->deadline != 0 ? (uint64_t)(c->deadline * 1000.0) : 0;
@@ -81,14 +102,15 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 		upstream_release(c->uc, 0);
 		c->uc = NULL;
 	}
-	c->failed_port = c->up->port;
+	fwd_failed(c, c->up->port);
 	c->tries++;
 	stats_inc(STAT_RETRIES);
 	log_debug("port %u: %s: retry %u in %u ms after %s on 127.0.0.1:%u", c->port,
 	    c->rsvc->name, c->tries, a.delay_ms,
 	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
-	    cause == RETRY_CAUSE_RESET ? "a reset" : "a connect failure", c->failed_port);
-	c->x &= ~(X_REQ_DONE | X_UP_KEEP);
+	    cause == RETRY_CAUSE_RESET ? "a reset" :
+	    status != 0 ? "app not ready" : "a connect failure", c->failed[0]);
+	c->x &= ~(X_REQ_DONE | X_REQ_ABANDON | X_UP_KEEP);
 	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
 	c->state = FWD_BACKOFF;
 	conn_timer_update(c);
@@ -116,14 +138,16 @@ fwd_retry_go(struct conn *c)
 /*
  * The upstream closed or failed before a response head.  A connection
  * from the pool may have been closed by the peer while idle: retry once
- * on a fresh one if the request can go again as it went.
- * -> FWD_CONNECT/FWD_EXCHANGE (retry) or FWD_REFUSE.
+ * on a fresh one if the request can go again as it went.  Lost before any
+ * byte of the request went, it is a connect failure (retried always; an
+ * inbound sidecar answers 503 app not ready); after, a reset.
+ * -> FWD_CONNECT/FWD_EXCHANGE (retry), FWD_BACKOFF or FWD_REFUSE.
  */
 void
 fwd_upstream_lost(struct conn *c)
 {
 	struct upconn *uc = c->uc;
-	int reset = uc->s.err;
+	int reset = uc->s.err, unsent = fwd_unsent(c);
 
 	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && fwd_resendable(c) &&
 	    c->uhead != NULL && (uc->s.in == NULL || uc->s.in->len == 0)) {
@@ -135,9 +159,12 @@ fwd_upstream_lost(struct conn *c)
 		fwd_connect(c, 1);
 		return;
 	}
-	log_warnx("port %u: upstream 127.0.0.1:%u %s before a response", c->port,
-	    c->up->port, reset ? "reset" : "closed");
-	if (fwd_retry(c, RETRY_CAUSE_RESET, 0))
+	log_warnx("port %u: upstream 127.0.0.1:%u %s before %s", c->port, c->up->port,
+	    reset ? "reset" : "closed", unsent ? "any byte of the request" : "a response");
+	if (fwd_retry(c, unsent ? RETRY_CAUSE_CONNECT : RETRY_CAUSE_RESET, 0))
 		return;
-	fwd_refuse(c, 502, reset ? "upstream reset" : "upstream closed", 0);
+	if (unsent && fwd_inbound(c))
+		fwd_refuse(c, 503, FWD_APP_NOT_READY, 0);
+	else
+		fwd_refuse(c, 502, reset ? "upstream reset" : "upstream closed", 0);
 }

@@ -4,6 +4,7 @@
  * budget, deadline), the balanced endpoint behind its breaker, and the
  * upstream connection (pooled or new).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "mesh/breaker.h"
@@ -50,23 +51,43 @@ fwd_connected(struct conn *c)
 	}
 }
 
-/* -> FWD_CONNECT, FWD_EXCHANGE/FWD_TUNNEL (connected at once), FWD_BACKOFF,
- * FWD_REFUSE, or FWD_CLOSING (a tcp role cannot refuse). */
+/*
+ * The connect to c->up failed (errno err, or the connect timeout): the
+ * route retries it (always, retry.h), or the refusal.  An inbound sidecar
+ * whose app refused answers 503 FWD_APP_NOT_READY (fwd_int.h), which the
+ * caller retries elsewhere; a timeout stays a 504 (an app too busy to
+ * accept is not one that is starting), anything else a 502.
+ * -> FWD_BACKOFF, FWD_REFUSE or FWD_CLOSING (a tcp role cannot refuse).
+ */
+void
+fwd_connect_failed(struct conn *c, int err, int timeout)
+{
+	errno = err;
+	log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+	if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
+		return;
+	fwd_balanced(c, BALANCE_FAIL);
+	if (fwd_tcp_role(c)) {
+		stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
+		c->state = FWD_CLOSING;
+	} else if (timeout)
+		fwd_refuse(c, 504, "upstream connect timeout", 0);
+	else if (fwd_inbound(c) && (err == ECONNREFUSED || err == ECONNRESET ||
+	    err == ECONNABORTED))
+		fwd_refuse(c, 503, FWD_APP_NOT_READY, 0);
+	else
+		fwd_refuse(c, 502, "upstream connect failed", 0);
+}
+
+/* -> FWD_CONNECT, FWD_EXCHANGE/FWD_TUNNEL (connected at once), or as
+ * fwd_connect_failed(). */
 void
 fwd_connect(struct conn *c, int fresh)
 {
 	struct upconn *uc = upstream_acquire(c->up, fresh, fwd_notify, c);
 
 	if (uc == NULL) {
-		log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
-		if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
-			return;
-		fwd_balanced(c, BALANCE_FAIL);
-		if (fwd_tcp_role(c)) {
-			stats_inc(STAT_REFUSED_UPSTREAM_ERROR);
-			c->state = FWD_CLOSING;
-		} else
-			fwd_refuse(c, 502, "upstream connect failed", 0);
+		fwd_connect_failed(c, errno, 0);
 		return;
 	}
 	c->uc = uc;
@@ -106,7 +127,7 @@ fwd_policy_enter(struct conn *c, struct balance_service *bs, const char **reason
 }
 
 /*
- * An endpoint of bs for this attempt, avoiding the one that just failed,
+ * An endpoint of bs for this attempt, avoiding those that just failed,
  * skipping open breakers (the balancer's gate): c->up, c->bep, c->brk.
  * 0, or 503 no healthy upstream.
  */
@@ -115,7 +136,7 @@ fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
 {
 	const struct pcfg_endpoint *ep;
 
-	if ((ep = balance_pick_ep(bs, c->failed_port, &c->bep)) == NULL) {
+	if ((ep = balance_pick_ep(bs, c->failed, c->nfailed, &c->bep)) == NULL) {
 		*reason = "no healthy upstream";
 		return 503;
 	}

@@ -80,6 +80,8 @@ head_is_hop(const struct http_header *h, const struct http_header *all, size_t n
 		return !(opts & HEAD_UPGRADE);
 	if ((opts & HEAD_NO_EXPECT) && name_is(h, "expect"))
 		return 1;
+	if ((opts & HEAD_NO_MESH_ERROR) && name_is(h, "mesh-error"))
+		return 1;
 	if (name_is(h, "content-length") || name_is(h, "transfer-encoding") || name_is(h, "host"))
 		return 0;
 	if (h->name_len >= sizeof(name))

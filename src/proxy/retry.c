@@ -38,7 +38,7 @@ retry_cause_on(const struct pcfg_policy *p, const struct retry_attempt *a)
 {
 	switch (a->cause) {
 	case RETRY_CAUSE_CONNECT:
-		return (p->retry_on & PCFG_RETRY_CONNECT) != 0;
+		return 1;   /* always (retry.h): the word in retry_on changes nothing */
 	case RETRY_CAUSE_RESET:
 		return (p->retry_on & PCFG_RETRY_RESET) != 0;
 	case RETRY_CAUSE_STATUS:
@@ -54,7 +54,8 @@ retry_decide(const struct pcfg_policy *p, const struct retry_attempt *a, struct 
 		return RETRY_NO_STARTED;
 	if (!retry_cause_on(p, a))
 		return RETRY_NO_CAUSE;
-	if (a->retries_done >= p->retries)
+	if (a->retries_done >= p->retries &&
+	    (a->cause != RETRY_CAUSE_CONNECT || a->retries_done >= RETRY_CONNECT_MIN))
 		return RETRY_NO_LEFT;
 	if (!a->replayable)
 		return RETRY_NO_BODY;

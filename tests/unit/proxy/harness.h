@@ -10,7 +10,10 @@
  * config is a real pcfg document through pstate_apply(), with no inbound,
  * outbound or listen line, so the fake app's is the only port bound: a
  * client of role ROLE_LISTEN_HTTP for service "api" reaches it as
- * `listen PORT api` would.
+ * `listen PORT api` would.  h_config_eps gives "api" several endpoints:
+ * up to H_APPS fake apps, and ports that refuse every connection
+ * (h_refusing_port: bound, never listening).  The counters of a real stats
+ * file (h_stat) show what the sidecar counted, retries included.
  *
  * H_RUN_UNTIL(cond) turns the loop (and reaps closed objects between
  * iterations, as mesh-proxy's prepare watcher does) until cond holds or
@@ -43,6 +46,7 @@
 #include "mesh/log.h"
 #include "mesh/pcfg.h"
 #include "mesh/pstate.h"
+#include "mesh/stats.h"
 #include "mesh/transport.h"
 #include "mesh/upstream.h"
 
@@ -56,6 +60,7 @@
 } while (0)
 
 static ev_timer h_tick;
+static char     h_stats_dir[64], h_stats_file[96];
 
 static void
 h_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -82,7 +87,22 @@ h_setup(void **state)
 	fwd_init();
 	ev_timer_init(&h_tick, h_tick_cb, 0.01, 0.01);
 	ev_timer_start(EV_DEFAULT, &h_tick);
-	return 0;
+	snprintf(h_stats_dir, sizeof(h_stats_dir), "/tmp/mesh-harness.XXXXXX");
+	if (mkdtemp(h_stats_dir) == NULL)
+		return -1;
+	snprintf(h_stats_file, sizeof(h_stats_file), "%s/h.stats", h_stats_dir);
+	return stats_open(h_stats_file) == 0 ? 0 : -1;
+}
+
+/* A counter of the sidecar's stats file, as meshctl status reads it. */
+static H_UNUSED uint64_t
+h_stat(enum stat_id id)
+{
+	struct stats_snapshot snap;
+
+	if (stats_read(h_stats_file, &snap) != STATS_OK)
+		abort();
+	return snap.v[id];
 }
 
 static H_UNUSED int
@@ -92,23 +112,32 @@ h_teardown(void **state)
 	upstream_close_idle();
 	conn_reap();
 	pstate_free();
+	stats_close();
+	unlink(h_stats_file);
+	rmdir(h_stats_dir);
 	return 0;
 }
 
 /*
  * Apply "instance web v1 0", `limits` (lines, may be ""), service api
- * (http) with one endpoint on port, `policy` (a `policy api ...` line or
- * ""), "end".  Fails the test if the sidecar refuses it.
+ * (http) with an endpoint on each of ports[0..n) (instances 0, 1...),
+ * `policy` (a `policy api ...` line or ""), "end".  Fails the test if the
+ * sidecar refuses it.
  */
 static H_UNUSED void
-h_config(const char *limits, uint16_t port, const char *policy)
+h_config_eps(const char *limits, const uint16_t *ports, size_t neps, const char *policy)
 {
 	char doc[1024], err[256];
 	struct pcfg *cfg;
+	size_t i;
 	int n;
 
-	n = snprintf(doc, sizeof(doc), "instance web v1 0\n%sservice api http\n"
-	    "endpoint api v1 0 %u up\n%send\n", limits, port, policy);
+	n = snprintf(doc, sizeof(doc), "instance web v1 0\n%sservice api http\n", limits);
+	for (i = 0; i < neps && n > 0 && (size_t)n < sizeof(doc); i++)
+		n += snprintf(doc + n, sizeof(doc) - (size_t)n, "endpoint api v1 %zu %u up\n",
+		    i, ports[i]);
+	if (n > 0 && (size_t)n < sizeof(doc))
+		n += snprintf(doc + n, sizeof(doc) - (size_t)n, "%send\n", policy);
 	if (n < 0 || (size_t)n >= sizeof(doc) || (cfg = calloc(1, sizeof(*cfg))) == NULL)
 		abort();
 	if (pcfg_parse(doc, (size_t)n, cfg, err, sizeof(err)) == -1 ||
@@ -116,6 +145,60 @@ h_config(const char *limits, uint16_t port, const char *policy)
 		fprintf(stderr, "h_config: %s\n", err);
 		abort();
 	}
+}
+
+/* The same with one endpoint. */
+static H_UNUSED void
+h_config(const char *limits, uint16_t port, const char *policy)
+{
+	h_config_eps(limits, &port, 1, policy);
+}
+
+/* ---- ports that refuse ------------------------------------------------ */
+
+#define H_REFUSING 3
+static int h_refusing[H_REFUSING];   /* 0: free slot */
+
+/* A loopback port bound by this process and never listened on: every
+ * connect to it is refused, and no one else can take it meanwhile. */
+static H_UNUSED uint16_t
+h_refusing_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int i;
+
+	for (i = 0; i < H_REFUSING && h_refusing[i] != 0; i++)
+		;
+	if (i == H_REFUSING)
+		abort();
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	h_refusing[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (h_refusing[i] == -1 || bind(h_refusing[i], (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(h_refusing[i], (struct sockaddr *)&sin, &len) == -1)
+		abort();
+	return ntohs(sin.sin_port);
+}
+
+/* A loopback port free right now (for a listener the config opens). */
+static H_UNUSED uint16_t
+h_free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1)
+		abort();
+	close(fd);
+	return ntohs(sin.sin_port);
 }
 
 /* Pool buffers held by someone: back to the same number once every
@@ -136,10 +219,12 @@ h_upstream(uint16_t port)
 /* ---- the fake app ---------------------------------------------------- */
 
 enum fake_mode {
-	FAKE_ECHO,   /* answer each request head with 200 and its path as the body */
+	FAKE_ECHO,   /* answer each request with 200 and its path as the body */
 	FAKE_RESET,  /* reset the connection (RST) a request head came on */
 	FAKE_CLOSE,  /* close it (FIN) instead, the request unanswered */
 	FAKE_HOLD,   /* take every byte, answer nothing (fake_release: answer now) */
+	FAKE_NOT_READY, /* answer as a sidecar whose app refused: 503 mesh-error:
+	                   app not ready, then close (the body unread) */
 };
 
 #define FAKE_LEGS 8
@@ -158,11 +243,13 @@ struct fake_app {
 	ev_io           w;
 	enum fake_mode  mode;
 	unsigned        accepted;   /* connections from the sidecar */
-	unsigned        requests;   /* request heads seen (ECHO, RESET) */
+	unsigned        requests;   /* request heads seen (not HOLD) */
 	unsigned        eofs;       /* connections the sidecar closed */
-	unsigned        failed;     /* connections FAKE_RESET or FAKE_CLOSE ended */
+	unsigned        failed;     /* requests FAKE_RESET, FAKE_CLOSE, FAKE_NOT_READY ended */
 	int             once;       /* after one of those, FAKE_ECHO */
 	uint64_t        bytes;      /* bytes received, heads and bodies */
+	uint64_t        body_bytes; /* bytes of the bodies of the requests answered 200 */
+	char            body[64];   /* the start of the last such body */
 	struct fake_leg legs[FAKE_LEGS];
 };
 
@@ -179,26 +266,54 @@ fake_leg_close(struct fake_leg *l, int reset)
 	l->len = 0;
 }
 
-/* Answer the complete request heads in l->in; 0 when the leg is gone. */
+/* The content-length of a request head of hl bytes (0 when none). */
+static size_t
+fake_body_len(const char *p, size_t hl)
+{
+	const char *line = p, *eol;
+
+	while ((eol = memchr(line, '\n', (size_t)(p + hl - line))) != NULL) {
+		if (strncasecmp(line, "content-length:", 15) == 0)
+			return strtoul(line + 15, NULL, 10);
+		line = eol + 1;
+	}
+	return 0;
+}
+
+/* Answer the complete requests in l->in (a content-length body is waited
+ * for, up to what fits in l->in); 0 when the leg is gone. */
 static int
 fake_serve(struct fake_leg *l)
 {
+	static const char not_ready[] = "HTTP/1.1 503 Service Unavailable\r\n"
+	    "mesh-error: app not ready\r\ncontent-length: 14\r\nconnection: close\r\n"
+	    "\r\napp not ready\n";
 	struct fake_app *a = l->app;
 	char out[512], path[128];
 	const char *end, *sp;
-	size_t hl, pl;
+	size_t hl, pl, bl;
 	int n;
 
 	while ((end = memmem(l->in, l->len, "\r\n\r\n", 4)) != NULL) {
 		hl = (size_t)(end - l->in) + 4;
+		bl = fake_body_len(l->in, hl);
+		if (a->mode == FAKE_ECHO && l->len < hl + bl && hl + bl <= sizeof(l->in))
+			return 1;
 		a->requests++;
-		if (a->mode == FAKE_RESET || a->mode == FAKE_CLOSE) {
+		if (a->mode == FAKE_RESET || a->mode == FAKE_CLOSE || a->mode == FAKE_NOT_READY) {
 			a->failed++;
+			if (a->mode == FAKE_NOT_READY &&
+			    write(l->fd, not_ready, sizeof(not_ready) - 1) != sizeof(not_ready) - 1)
+				abort();
 			fake_leg_close(l, a->mode == FAKE_RESET);
 			if (a->once)
 				a->mode = FAKE_ECHO;
 			return 0;
 		}
+		if (bl > l->len - hl)
+			bl = l->len - hl;
+		a->body_bytes += bl;
+		snprintf(a->body, sizeof(a->body), "%.*s", (int)bl, l->in + hl);
 		sp = memchr(l->in, ' ', hl);
 		pl = 0;
 		if (sp != NULL)
@@ -210,6 +325,7 @@ fake_serve(struct fake_leg *l)
 		    pl, path);
 		if (write(l->fd, out, (size_t)n) != n)
 			abort();
+		hl += bl;
 		memmove(l->in, l->in + hl, l->len - hl);
 		l->len -= hl;
 	}
@@ -258,16 +374,21 @@ fake_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_start(loop, &a->legs[i].w);
 }
 
-static struct fake_app h_app;
+#define H_APPS 2
+static struct fake_app h_apps[H_APPS];
 
-/* The test's one fake app (h_after closes it). */
+/* A fake app of the test, H_APPS at most (h_after closes them). */
 static H_UNUSED struct fake_app *
 fake_open(enum fake_mode mode)
 {
-	struct fake_app *a = &h_app;
+	struct fake_app *a = h_apps;
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 	int i;
+
+	while (a->fd > 0)
+		if (++a == h_apps + H_APPS)
+			abort();
 
 	memset(a, 0, sizeof(*a));
 	a->mode = mode;
@@ -436,8 +557,14 @@ h_after(void **state)
 	for (i = 0; i < H_CLIENTS; i++)
 		if (h_clients[i].fd != 0)
 			h_client_close(&h_clients[i]);
-	if (h_app.fd > 0)
-		fake_close(&h_app);
+	for (i = 0; i < H_APPS; i++)
+		if (h_apps[i].fd > 0)
+			fake_close(&h_apps[i]);
+	for (i = 0; i < H_REFUSING; i++)
+		if (h_refusing[i] != 0) {
+			close(h_refusing[i]);
+			h_refusing[i] = 0;
+		}
 	H_RUN_UNTIL(conn_count() == 0);
 	upstream_close_idle();
 	conn_reap();

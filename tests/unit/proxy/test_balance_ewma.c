@@ -48,7 +48,7 @@ simulate(struct balance_service *bs, uint16_t base, const uint64_t *lat_us, int 
 			} else
 				i++;
 		}
-		ep = balance_pick_ep(bs, 0, &bep);
+		ep = balance_pick_ep(bs, NULL, 0, &bep);
 		assert_non_null(ep);
 		assert_non_null(bep);
 		assert_int_equal(bep->port, ep->port);

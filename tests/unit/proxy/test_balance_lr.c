@@ -50,7 +50,7 @@ test_lr_spreads(void **state)
 	svc_init(&svc, e, 4, 2000);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_lr), 0);
 	for (i = 0; i < 400; i++) {
-		const struct pcfg_endpoint *ep = balance_pick_ep(&bs, 0, &held[i]);
+		const struct pcfg_endpoint *ep = balance_pick_ep(&bs, NULL, 0, &held[i]);
 
 		assert_non_null(ep);
 		count[ep->port - 2000]++;
@@ -75,20 +75,53 @@ test_exclude(void **state)
 	struct pcfg_service svc;
 	struct balance_service bs;
 	struct balance_ep *bep;
+	uint16_t avoid[1];
 	int i, k;
 
 	for (k = 0; k < 3; k++) {
 		svc_init(&svc, e, 2, (uint16_t)(2100 + 10 * k));
 		assert_int_equal(balance_service_init(&bs, &svc, ops[k]), 0);
+		avoid[0] = e[0].port;
 		for (i = 0; i < 20; i++) {
-			assert_int_equal(balance_pick_ep(&bs, e[0].port, &bep)->port, e[1].port);
+			assert_int_equal(balance_pick_ep(&bs, avoid, 1, &bep)->port, e[1].port);
 			assert_int_equal(bep->port, e[1].port);
 		}
 		e[1].up = 0;
-		assert_int_equal(balance_pick_ep(&bs, e[0].port, &bep)->port, e[0].port);
+		assert_int_equal(balance_pick_ep(&bs, avoid, 1, &bep)->port, e[0].port);
 		e[0].up = 0;
-		assert_null(balance_pick_ep(&bs, e[0].port, &bep));
+		assert_null(balance_pick_ep(&bs, avoid, 1, &bep));
 		assert_null(bep);
+		balance_service_free(&bs);
+	}
+}
+
+/* Two failed endpoints of three are both avoided (a second retry does not
+ * go back to the first one that failed); with all three avoided any of
+ * them is taken rather than none. */
+static void
+test_exclude_several(void **state)
+{
+	const struct balancer_ops *ops[3] = { &balance_lr, &balance_ewma, &balance_rr };
+	struct pcfg_endpoint e[3];
+	struct pcfg_service svc;
+	struct balance_service bs;
+	struct balance_ep *bep;
+	uint16_t avoid[3];
+	int i, k, seen[3];
+
+	for (k = 0; k < 3; k++) {
+		svc_init(&svc, e, 3, (uint16_t)(2400 + 10 * k));
+		assert_int_equal(balance_service_init(&bs, &svc, ops[k]), 0);
+		avoid[0] = e[2].port;
+		avoid[1] = e[0].port;
+		for (i = 0; i < 30; i++)
+			assert_int_equal(balance_pick_ep(&bs, avoid, 2, &bep)->port, e[1].port);
+		avoid[2] = e[1].port;
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < 60; i++)
+			seen[balance_pick_ep(&bs, avoid, 3, &bep)->port - e[0].port]++;
+		assert_true(seen[0] + seen[1] + seen[2] == 60);
+		assert_true(seen[0] > 0 && seen[1] > 0 && seen[2] > 0);
 		balance_service_free(&bs);
 	}
 }
@@ -154,6 +187,7 @@ main(void)
 		cmocka_unit_test_setup(test_lr_avoids_busy, setup),
 		cmocka_unit_test_setup(test_lr_spreads, setup),
 		cmocka_unit_test_setup(test_exclude, setup),
+		cmocka_unit_test_setup(test_exclude_several, setup),
 		cmocka_unit_test_setup(test_gate, setup),
 		cmocka_unit_test_setup(test_gate_split, setup),
 	};

@@ -4,7 +4,9 @@
  * connections with a fake app behind them (harness.h): pipelined
  * requests, a client gone mid-body, an app that resets (without and
  * with a route that retries), a pooled connection lost to the keep-alive
- * race.
+ * race, connect failures (retried always, whatever the method, counted
+ * as retries), an inbound sidecar whose app refuses (503 app not ready)
+ * and the caller that takes that 503 as a connect failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "mesh/retry.h"
 
 /* Two requests in one write: both answered, in order, over one upstream
  * connection that the first exchange gave back to the pool. */
@@ -198,6 +201,203 @@ test_pooled_lost(void **state)
 	assert_int_equal(h_bufs_held(), held);
 }
 
+static const char POST_HELLO[] = "POST /post HTTP/1.1\r\nhost: api\r\n"
+    "content-length: 10\r\n\r\nhello-body";
+
+/* Two endpoints, the first (round-robin's first turn) refusing every
+ * connection, on a route with the defaults (retries = 0): a POST goes to
+ * the other one after the refusal, whole, and the client gets its 200;
+ * the stats count one retry.  The next request goes straight to the
+ * live one (round-robin's turn), with no retry. */
+static void
+test_connect_refused_elsewhere(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES);
+	struct fake_app *app = fake_open(FAKE_ECHO);
+	uint16_t ports[2];
+	struct h_client *cl;
+	struct h_res r;
+	int got = 0;
+
+	ports[0] = h_refusing_port();
+	ports[1] = app->port;
+	h_config_eps("", ports, 2, "policy api lb=round-robin\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	h_sends(cl, POST_HELLO);
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/post");
+	assert_int_equal(app->requests, 1);
+	assert_int_equal(app->body_bytes, 10);
+	assert_string_equal(app->body, "hello-body");
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
+	assert_false(r.close);
+
+	h_sends(cl, POST_HELLO);
+	got = 0;
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(app->requests, 2);
+	assert_int_equal(app->body_bytes, 20);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	upstream_close_idle();
+	H_RUN_UNTIL(app->eofs == 1);
+	assert_int_equal(h_bufs_held(), held);
+}
+
+/* Every endpoint refuses: after RETRY_CONNECT_MIN retries (retries = 0)
+ * the client gets the mesh's 502 upstream connect failed, soon; a route
+ * with more retries makes that many. */
+static void
+test_connect_refused_all(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES), f0 = h_stat(STAT_REFUSED_UPSTREAM_ERROR);
+	uint16_t ports[2];
+	struct h_client *cl;
+	struct h_res r;
+	ev_tstamp t0;
+	int got = 0;
+
+	ports[0] = h_refusing_port();
+	ports[1] = h_refusing_port();
+	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	t0 = ev_time();
+	h_sends(cl, POST_HELLO);
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 502);
+	assert_string_equal(r.mesh_error, "upstream connect failed");
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, RETRY_CONNECT_MIN);
+	assert_int_equal(h_stat(STAT_REFUSED_UPSTREAM_ERROR) - f0, 1);
+	assert_true(ev_time() - t0 < 1.0);
+	H_RUN_UNTIL(cl->eof);     /* the body never went: the stream is closed */
+	assert_true(cl->eof);
+	h_client_close(cl);
+
+	h_config_eps("", ports, 2, "policy api lb=round-robin retries=4 backoff_ms=5,10\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	h_sends(cl, "GET /none HTTP/1.1\r\nhost: api\r\n\r\n");
+	got = 0;
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 502);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, RETRY_CONNECT_MIN + 4);
+	assert_false(r.close);    /* a GET: the stream is at a boundary */
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	assert_int_equal(h_bufs_held(), held);
+}
+
+/* An inbound sidecar whose app refuses the connection (not listening
+ * yet, or just died) answers 503 mesh-error: app not ready, and does not
+ * retry itself (its caller does); the app's own mesh-error header never
+ * reaches the caller, so no app can pass for its sidecar. */
+static void
+test_inbound_app_not_ready(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES);
+	struct fake_app *app;
+	char limits[64];
+	struct h_client *cl;
+	struct h_res r;
+	int got = 0;
+
+	snprintf(limits, sizeof(limits), "inbound %u http %u\n", h_free_port(), h_refusing_port());
+	h_config(limits, 1, "");
+	cl = h_client_open(ROLE_INBOUND_HTTP, NULL);
+	h_sends(cl, "GET /ready HTTP/1.1\r\nhost: api\r\n\r\n");
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.mesh_error, "app not ready");
+	assert_string_equal(r.body, "app not ready\n");
+	assert_false(r.close);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 0);
+	h_client_close(cl);
+
+	app = fake_open(FAKE_NOT_READY);
+	snprintf(limits, sizeof(limits), "inbound %u http %u\n", h_free_port(), app->port);
+	h_config(limits, 1, "");
+	cl = h_client_open(ROLE_INBOUND_HTTP, NULL);
+	h_sends(cl, "GET /lies HTTP/1.1\r\nhost: api\r\n\r\n");
+	got = 0;
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(app->requests, 1);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.mesh_error, "");
+	assert_string_equal(r.body, "app not ready\n");
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	assert_int_equal(h_bufs_held(), held);
+}
+
+/* The callee's sidecar answers 503 app not ready: the caller takes it as
+ * a connect failure of that endpoint and sends the POST, body and all (a
+ * route without retries keeps a small body for this), to the other one;
+ * one retry counted.  With that endpoint alone, the 503 comes through
+ * after RETRY_CONNECT_MIN retries, for the client to retry later. */
+static void
+test_peer_app_not_ready(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES);
+	struct fake_app *peer = fake_open(FAKE_NOT_READY);
+	struct fake_app *app = fake_open(FAKE_ECHO);
+	uint16_t ports[2];
+	struct h_client *cl;
+	struct h_res r;
+	int got = 0;
+
+	ports[0] = peer->port;
+	ports[1] = app->port;
+	h_config_eps("", ports, 2, "policy api lb=round-robin\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	h_sends(cl, POST_HELLO);
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/post");
+	assert_int_equal(peer->requests, 1);
+	assert_int_equal(app->requests, 1);
+	assert_int_equal(app->body_bytes, 10);
+	assert_string_equal(app->body, "hello-body");
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
+	h_client_close(cl);
+
+	h_config("", peer->port, "policy api backoff_ms=5,10\n");
+	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	h_sends(cl, POST_HELLO);
+	got = 0;
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.mesh_error, "app not ready");
+	assert_int_equal(peer->requests, 2 + RETRY_CONNECT_MIN);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1 + RETRY_CONNECT_MIN);
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	upstream_close_idle();
+	H_RUN_UNTIL(app->eofs == 1);
+	assert_int_equal(h_bufs_held(), held);
+}
+
 int
 main(void)
 {
@@ -207,6 +407,10 @@ main(void)
 		cmocka_unit_test_teardown(test_upstream_reset, h_after),
 		cmocka_unit_test_teardown(test_upstream_reset_retried, h_after),
 		cmocka_unit_test_teardown(test_pooled_lost, h_after),
+		cmocka_unit_test_teardown(test_connect_refused_elsewhere, h_after),
+		cmocka_unit_test_teardown(test_connect_refused_all, h_after),
+		cmocka_unit_test_teardown(test_inbound_app_not_ready, h_after),
+		cmocka_unit_test_teardown(test_peer_app_not_ready, h_after),
 	};
 
 	return cmocka_run_group_tests(tests, h_setup, h_teardown);

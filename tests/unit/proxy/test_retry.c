@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * retry: the decision table row by row (each "no" and its precedence),
- * idempotent methods, the budget consulted last, per-service state.
+ * connect failures retried always, idempotent methods, the budget
+ * consulted last, per-service state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,6 +61,9 @@ test_table(void **state)
 	} rows[] = {
 		{ "reset, GET",             RETRY_CAUSE_RESET,   0,   0, 1,   0, 1, 0, 0,    RETRY_GO },
 		{ "connect, GET",           RETRY_CAUSE_CONNECT, 0,   1, 1,   0, 1, 0, 0,    RETRY_GO },
+		{ "connect, retries used",  RETRY_CAUSE_CONNECT, 0,   2, 1,   0, 1, 0, 0,    RETRY_NO_LEFT },
+		{ "connect, response began",RETRY_CAUSE_CONNECT, 0,   0, 1,   0, 1, 1, 0,    RETRY_NO_STARTED },
+		{ "connect, body gone",     RETRY_CAUSE_CONNECT, 0,   0, 0,  50, 0, 0, 0,    RETRY_NO_BODY },
 		{ "503 listed",             RETRY_CAUSE_STATUS,  503, 0, 1,   0, 1, 0, 0,    RETRY_GO },
 		{ "502 not listed",         RETRY_CAUSE_STATUS,  502, 0, 1,   0, 1, 0, 0,    RETRY_NO_CAUSE },
 		{ "response started",       RETRY_CAUSE_RESET,   0,   0, 1,   0, 1, 1, 0,    RETRY_NO_STARTED },
@@ -96,6 +100,9 @@ test_table(void **state)
 	}
 }
 
+/* retry_on and `retries` turn the other causes on and off; a connect
+ * failure is retried whatever they say, RETRY_CONNECT_MIN times at least,
+ * `retries` times when that is more. */
 static void
 test_retry_on_off(void **state)
 {
@@ -105,12 +112,50 @@ test_retry_on_off(void **state)
 	(void)state;
 	pcfg_policy_default(&p);          /* retries = 0 by default */
 	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_CAUSE);  /* reset not on */
-	a.cause = RETRY_CAUSE_CONNECT;
-	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_LEFT);
 	p.retries = 1;
-	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_GO);
-	p.retry_on = 0;
 	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_CAUSE);
+	p.retry_on |= PCFG_RETRY_RESET;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_GO);
+	a.retries_done = 1;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_LEFT);   /* a reset: retries */
+
+	pcfg_policy_default(&p);
+	a.cause = RETRY_CAUSE_CONNECT;
+	a.idempotent = 0;                 /* a POST: nothing reached the app */
+	a.body_len = -1;
+	for (a.retries_done = 0; a.retries_done < RETRY_CONNECT_MIN; a.retries_done++)
+		assert_int_equal(retry_decide(&p, &a, NULL), RETRY_GO);
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_LEFT);
+	p.retry_on = 0;                   /* retry_on = none */
+	a.retries_done = 0;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_GO);
+	p.retries = 5;
+	a.retries_done = 4;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_GO);
+	a.retries_done = 5;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_LEFT);
+	/* bounded by the route's timeout like any retry */
+	a.retries_done = 0;
+	a.deadline_ms = a.now_ms + a.delay_ms;
+	assert_int_equal(retry_decide(&p, &a, NULL), RETRY_NO_TIME);
+}
+
+/* The budget refuses connect-failure retries too (and they spend it). */
+static void
+test_budget_connect(void **state)
+{
+	struct pcfg_policy p;
+	struct budget b;
+	struct retry_attempt a = base();
+
+	(void)state;
+	pcfg_policy_default(&p);
+	a.cause = RETRY_CAUSE_CONNECT;
+	budget_init(&b, 50, 0);
+	budget_request(&b, 1000);
+	budget_request(&b, 1000);
+	assert_int_equal(retry_decide(&p, &a, &b), RETRY_GO);
+	assert_int_equal(retry_decide(&p, &a, &b), RETRY_NO_BUDGET);
 }
 
 static void
@@ -185,6 +230,7 @@ main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_retry_on_off),
 		cmocka_unit_test(test_budget_last),
+		cmocka_unit_test(test_budget_connect),
 		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_svc_table),
 	};
