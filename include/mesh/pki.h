@@ -23,6 +23,19 @@
  *   nil on one host, but a stepped clock is not), notAfter = now + ttl,
  *   capped at the root's notAfter.
  * Serials are 16 random bytes.  Not thread-safe: one meshd loop owns it.
+ *
+ * Root rollover (docs/trust.md, "Rotating the root") keeps the new root
+ * beside the active one until the old one retires:
+ *   next.key  PEM, mode 0600    the new root's key (the only other key)
+ *   next.crt  PEM, mode 0644
+ *   rollover  text, mode 0600   "phase trust|sign|retire", "since T",
+ *                               "deadline T" (Unix seconds), one a line
+ * Every file is replaced whole (temporary name, fsync, rename).  The
+ * state file is written after next.* (so next.* without it are an
+ * unfinished start, discarded) and before the promotion, which renames
+ * next.crt over ca.crt, then next.key over ca.key (the old root's files
+ * go with that), then removes the state file; pki_roll_recover() finishes
+ * a promotion a crash interrupted.
  */
 #ifndef MESH_PKI_H
 #define MESH_PKI_H
@@ -40,6 +53,13 @@
 #define PKI_CERT_MAX      4096                /* DER bytes: ours are ~600 */
 #define PKI_CSR_MAX       4096
 #define PKI_PEM_MAX       (PKI_CERT_MAX * 2)  /* base64 + headers fit */
+#define PKI_BUNDLE_MAX    4                   /* roots trusted at once: 2 in a rollover */
+
+#define PKI_KEY_FILE       "ca.key"
+#define PKI_CRT_FILE       "ca.crt"
+#define PKI_NEXT_KEY_FILE  "next.key"
+#define PKI_NEXT_CRT_FILE  "next.crt"
+#define PKI_ROLL_FILE      "rollover"
 
 struct pki_ca;
 
@@ -48,7 +68,33 @@ struct pki_certinfo {
 	time_t not_before;
 	time_t not_after;
 	char   uri[SPIFFE_URI_MAX + 1];  /* the first URI SAN, "" if none */
+	char   cn[64];                   /* the subject's CN, "" if none (truncated) */
 	int    is_ca;
+};
+
+/* A trust bundle: the roots a sidecar accepts peers from (1..PKI_BUNDLE_MAX
+ * CA certificates, DER, no two alike). */
+struct pki_bundle {
+	size_t n;
+	struct {
+		unsigned char der[PKI_CERT_MAX];
+		size_t        len;
+		char          serial[2 * 32 + 1];
+	} root[PKI_BUNDLE_MAX];
+};
+
+/* The phases of a root rollover, in order (mcert.h drives them). */
+enum pki_roll_phase {
+	PKI_ROLL_NONE,     /* one root */
+	PKI_ROLL_TRUST,    /* next.* made; sidecars are told to trust both */
+	PKI_ROLL_SIGN,     /* leaves come from next; the old root is retiring */
+	PKI_ROLL_RETIRE,   /* promoting next.* to ca.* (only seen after a crash) */
+};
+
+struct pki_roll {
+	enum pki_roll_phase phase;
+	time_t              since;     /* the phase began */
+	time_t              deadline;  /* SIGN: every old-root leaf has expired by then */
 };
 
 /*
@@ -91,6 +137,49 @@ int pki_cert_info(const unsigned char *der, size_t len, struct pki_certinfo *out
 /* Certificate DER <-> PEM.  Output length (PEM NUL-terminated), or -1. */
 int pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 int pki_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
+
+/* ---- trust bundles (pki_bundle.c) ---- */
+
+/* Add a root (a DER CA certificate).  Already there: 0, nothing changes.
+ * -1 with err when it does not parse, is no CA, or the bundle is full. */
+int pki_bundle_add(struct pki_bundle *b, const unsigned char *der, size_t len,
+                   char *err, size_t errlen);
+/* Replace b by the CA certificates of pem (1..PKI_BUNDLE_MAX, nothing
+ * but whitespace around them): the IPC_TRUST payload.  0, or -1 with err
+ * and b emptied. */
+int pki_bundle_from_pem(struct pki_bundle *b, const char *pem, size_t len,
+                        char *err, size_t errlen);
+/* The roots as PEM, one after the other, NUL-terminated; length or -1. */
+int pki_bundle_to_pem(const struct pki_bundle *b, char *out, size_t cap);
+/* 1 if the root with this serial (pki_certinfo's hex) is in b. */
+int pki_bundle_has_serial(const struct pki_bundle *b, const char *serial);
+/* The serials, space-separated, in b's order ("" when empty). */
+void pki_bundle_serials(const struct pki_bundle *b, char *out, size_t cap);
+/* 0 when leaf (DER) is signed by one of b's roots and valid now, -1 not. */
+int pki_bundle_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len);
+
+/* ---- rollover files (pki_roll.c), all in the CA directory dir ---- */
+
+/* Open the new root (next.*), creating it when create and neither file
+ * exists (*created = 1).  name: as pki_ca_open's.  NULL with err set, or
+ * with err empty when !create and there is none. */
+struct pki_ca *pki_ca_open_next(const char *dir, const char *name, int create, int *created,
+                                char *err, size_t errlen);
+/* The state file: 1 read into *st, 0 none, -1 with err (unreadable or
+ * malformed). */
+int pki_roll_read(const char *dir, struct pki_roll *st, char *err, size_t errlen);
+/* Write it (phase NONE removes it).  0 or -1 with err. */
+int pki_roll_write(const char *dir, const struct pki_roll *st, char *err, size_t errlen);
+/* Remove next.* (a rollover abandoned before any leaf came from it). */
+int pki_roll_discard(const char *dir, char *err, size_t errlen);
+/* Retire the old root: state RETIRE, next.crt -> ca.crt, next.key ->
+ * ca.key, state removed, the directory synced.  0 or -1 with err (run
+ * again: every step may be repeated). */
+int pki_roll_promote(const char *dir, char *err, size_t errlen);
+/* At start, before pki_ca_open(): finish a promotion a crash interrupted,
+ * drop next.* left without a state file.  *st: the rollover to resume
+ * (phase NONE: none).  0, or -1 with err. */
+int pki_roll_recover(const char *dir, struct pki_roll *st, char *err, size_t errlen);
 
 /*
  * Drop wolfSSL's fixed-point ECC tables (FP_ECC: Debian's build caches a

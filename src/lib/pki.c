@@ -15,8 +15,9 @@
 
 #include "pki_int.h"
 
-#define PKI_KEY_FILE   "ca.key"
-#define PKI_CRT_FILE   "ca.crt"
+const struct pki_files pki_files_active = { PKI_KEY_FILE, PKI_CRT_FILE };
+const struct pki_files pki_files_next = { PKI_NEXT_KEY_FILE, PKI_NEXT_CRT_FILE };
+
 #define PKI_FILE_MAX   16384   /* a PEM key or certificate is ~1 KiB */
 
 void
@@ -33,7 +34,7 @@ pki_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* Open dir, creating it 0700 (if create; else -2 when missing); refuse one that others could write into
  * (they could swap the key or the certificate under us). */
-static int
+int
 pki_dir_open(const char *dir, int create, char *err, size_t errlen)
 {
 	struct stat st;
@@ -74,7 +75,7 @@ fail:
  * exist, -1 on error.  With must_be_private, refuse a file that anybody
  * but us may read: the check is on the open descriptor, so no rename can
  * slip another file in between. */
-static ssize_t
+ssize_t
 pki_file_read(int dirfd, const char *dir, const char *name, int must_be_private,
     char *buf, size_t cap, char *err, size_t errlen)
 {
@@ -134,7 +135,7 @@ fail:
 
 /* Write name atomically: a temporary file with the final mode, fsync,
  * rename.  A crash leaves either no file or a whole one. */
-static int
+int
 pki_file_write(int dirfd, const char *dir, const char *name, mode_t mode,
     const void *data, size_t len, char *err, size_t errlen)
 {
@@ -180,8 +181,8 @@ fail:
 
 /* A new root: key, self-signed certificate, both written to disk. */
 static int
-pki_ca_create(struct pki_ca *ca, int dirfd, const char *dir, const char *name,
-    char *err, size_t errlen)
+pki_ca_create(struct pki_ca *ca, int dirfd, const char *dir, const struct pki_files *fn,
+    const char *name, char *err, size_t errlen)
 {
 	unsigned char der[PKI_CERT_MAX], keyder[256];
 	char keypem[1024];
@@ -210,16 +211,17 @@ pki_ca_create(struct pki_ca *ca, int dirfd, const char *dir, const char *name,
 	}
 	/* Key first: a crash between the two renames leaves a key without a
 	 * certificate, which the next start reports instead of guessing. */
-	n = pki_file_write(dirfd, dir, PKI_KEY_FILE, 0600, keypem, (size_t)pn, err, errlen);
+	n = pki_file_write(dirfd, dir, fn->key, 0600, keypem, (size_t)pn, err, errlen);
 	memset(keypem, 0, sizeof(keypem));
 	if (n == -1)
 		return -1;
-	return pki_file_write(dirfd, dir, PKI_CRT_FILE, 0644, ca->pem, ca->pemlen, err, errlen);
+	return pki_file_write(dirfd, dir, fn->crt, 0644, ca->pem, ca->pemlen, err, errlen);
 }
 
 static int
-pki_ca_load(struct pki_ca *ca, const char *dir, const char *keypem, size_t keylen,
-    const char *crtpem, size_t crtlen, char *err, size_t errlen)
+pki_ca_load(struct pki_ca *ca, const char *dir, const struct pki_files *fn,
+    const char *keypem, size_t keylen, const char *crtpem, size_t crtlen,
+    char *err, size_t errlen)
 {
 	unsigned char keyder[512], der[PKI_CERT_MAX];
 	word32 idx = 0;
@@ -228,36 +230,34 @@ pki_ca_load(struct pki_ca *ca, const char *dir, const char *keypem, size_t keyle
 	kn = wc_KeyPemToDer((const unsigned char *)keypem, (int)keylen, keyder, sizeof(keyder), NULL);
 	if (kn <= 0 || wc_EccPrivateKeyDecode(keyder, &idx, &ca->key, (word32)kn) != 0) {
 		memset(keyder, 0, sizeof(keyder));
-		pki_err(err, errlen, "%s/%s: not a PEM EC private key", dir, PKI_KEY_FILE);
+		pki_err(err, errlen, "%s/%s: not a PEM EC private key", dir, fn->key);
 		return -1;
 	}
 	memset(keyder, 0, sizeof(keyder));
 	if (wc_ecc_get_curve_id(ca->key.idx) != ECC_SECP256R1) {
-		pki_err(err, errlen, "%s/%s: CA key is not on P-256", dir, PKI_KEY_FILE);
+		pki_err(err, errlen, "%s/%s: CA key is not on P-256", dir, fn->key);
 		return -1;
 	}
 	n = pki_pem_to_der(crtpem, crtlen, der, sizeof(der));
 	if (n <= 0) {
-		pki_err(err, errlen, "%s/%s: not a PEM certificate", dir, PKI_CRT_FILE);
+		pki_err(err, errlen, "%s/%s: not a PEM certificate", dir, fn->crt);
 		return -1;
 	}
 	if (pki_root_matches(ca, der, (size_t)n) != 0) {
 		pki_err(err, errlen, "%s/%s: not a CA certificate for %s/%s; remove both files "
-		    "to create a new CA", dir, PKI_CRT_FILE, dir, PKI_KEY_FILE);
+		    "to create a new CA", dir, fn->crt, dir, fn->key);
 		return -1;
 	}
 	if (pki_set_root(ca, der, (size_t)n) == -1) {
-		pki_err(err, errlen, "%s/%s: cannot read the root certificate", dir, PKI_CRT_FILE);
+		pki_err(err, errlen, "%s/%s: cannot read the root certificate", dir, fn->crt);
 		return -1;
 	}
 	return 0;
 }
 
-/* Open or (may_create) create the CA in dir.  NULL with err set, or
- * with err empty when !may_create and there is no CA yet. */
-static struct pki_ca *
-pki_ca_get(const char *dir, const char *name, int may_create, int *created,
-    char *err, size_t errlen)
+struct pki_ca *
+pki_ca_get(const char *dir, const struct pki_files *fn, const char *name, int may_create,
+    int *created, char *err, size_t errlen)
 {
 	struct pki_ca *ca;
 	char *keypem = NULL, *crtpem = NULL;
@@ -292,27 +292,28 @@ pki_ca_get(const char *dir, const char *name, int may_create, int *created,
 		pki_err(err, errlen, "%s: out of memory", dir);
 		goto fail_dir;
 	}
-	kl = pki_file_read(dirfd, dir, PKI_KEY_FILE, 1, keypem, PKI_FILE_MAX, err, errlen);
+	kl = pki_file_read(dirfd, dir, fn->key, 1, keypem, PKI_FILE_MAX, err, errlen);
 	if (kl == -1)
 		goto fail_dir;
-	cl = pki_file_read(dirfd, dir, PKI_CRT_FILE, 0, crtpem, PKI_FILE_MAX, err, errlen);
+	cl = pki_file_read(dirfd, dir, fn->crt, 0, crtpem, PKI_FILE_MAX, err, errlen);
 	if (cl == -1)
 		goto fail_dir;
 	if (kl == 0 && cl == 0) {
 		if (!may_create)
 			goto fail_dir;     /* no CA yet: not an error */
-		if (pki_ca_create(ca, dirfd, dir, name, err, errlen) == -1)
+		if (pki_ca_create(ca, dirfd, dir, fn, name, err, errlen) == -1)
 			goto fail_dir;
 		if (created != NULL)
 			*created = 1;
 	} else if (kl == 0 || cl == 0) {
-		const char *have = kl ? PKI_KEY_FILE : PKI_CRT_FILE;
+		const char *have = kl ? fn->key : fn->crt;
 
 		pki_err(err, errlen, "%s/%s exists but %s/%s does not; restore it, or remove "
-		    "%s/%s to create a new CA", dir, have, dir, kl ? PKI_CRT_FILE : PKI_KEY_FILE,
+		    "%s/%s to create a new CA", dir, have, dir, kl ? fn->crt : fn->key,
 		    dir, have);
 		goto fail_dir;
-	} else if (pki_ca_load(ca, dir, keypem, (size_t)kl, crtpem, (size_t)cl, err, errlen) == -1) {
+	} else if (pki_ca_load(ca, dir, fn, keypem, (size_t)kl, crtpem, (size_t)cl, err,
+	    errlen) == -1) {
 		goto fail_dir;
 	}
 	memset(keypem, 0, PKI_FILE_MAX);
@@ -334,7 +335,7 @@ fail:
 struct pki_ca *
 pki_ca_open(const char *dir, const char *name, int *created, char *err, size_t errlen)
 {
-	struct pki_ca *ca = pki_ca_get(dir, name, 1, created, err, errlen);
+	struct pki_ca *ca = pki_ca_get(dir, &pki_files_active, name, 1, created, err, errlen);
 
 	if (ca == NULL && err != NULL && errlen > 0 && err[0] == '\0')
 		pki_err(err, errlen, "%s: cannot open the CA", dir);
@@ -352,7 +353,7 @@ pki_ca_check(const char *dir, struct pki_certinfo *root, char *err, size_t errle
 		err = tmp;
 		errlen = sizeof(tmp);
 	}
-	ca = pki_ca_get(dir, NULL, 0, NULL, err, errlen);
+	ca = pki_ca_get(dir, &pki_files_active, NULL, 0, NULL, err, errlen);
 
 	if (ca == NULL)
 		return err[0] != '\0' ? -1 : 0;

@@ -12,6 +12,8 @@
 #include <wolfssl/wolfcrypt/error-crypt.h>
 #include <wolfssl/wolfcrypt/random.h>
 
+#include <sys/types.h>
+
 #include "mesh/pki.h"
 
 struct pki_ca {
@@ -28,6 +30,29 @@ struct pki_ca {
 
 void pki_err(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The two files of a root in the CA directory (pki.h names them). */
+struct pki_files {
+	const char *key;
+	const char *crt;
+};
+extern const struct pki_files pki_files_active;   /* ca.key, ca.crt */
+extern const struct pki_files pki_files_next;     /* next.key, next.crt */
+
+/* Open or (may_create) create the root in dir's files fn.  NULL with err
+ * set, or with err empty when !may_create and there is none. */
+struct pki_ca *pki_ca_get(const char *dir, const struct pki_files *fn, const char *name,
+                          int may_create, int *created, char *err, size_t errlen);
+/* The CA directory, checked (pki.c).  An fd, -2 when missing and !create,
+ * -1 with err. */
+int pki_dir_open(const char *dir, int create, char *err, size_t errlen);
+/* A whole small file below dirfd: its length, 0 when missing, -1 with err.
+ * must_be_private: refuse one anybody but us may read. */
+ssize_t pki_file_read(int dirfd, const char *dir, const char *name, int must_be_private,
+                      char *buf, size_t cap, char *err, size_t errlen);
+/* Replace name whole (temporary file, fsync, rename).  0 or -1 with err. */
+int pki_file_write(int dirfd, const char *dir, const char *name, mode_t mode,
+                   const void *data, size_t len, char *err, size_t errlen);
 
 /* Make and sign the self-signed root for ca->key.  DER length or <0. */
 int pki_make_root(struct pki_ca *ca, const char *name, time_t now,

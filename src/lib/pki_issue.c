@@ -321,6 +321,13 @@ pki_cert_info(const unsigned char *der, size_t len, struct pki_certinfo *out)
 			break;
 		}
 	}
+	if (dc.subjectCN != NULL && dc.subjectCNLen > 0) {
+		size_t n = (size_t)dc.subjectCNLen < sizeof(out->cn) - 1 ?
+		    (size_t)dc.subjectCNLen : sizeof(out->cn) - 1;
+
+		memcpy(out->cn, dc.subjectCN, n);
+		out->cn[n] = '\0';
+	}
 	out->is_ca = dc.isCA;
 	rc = 0;
 out:
