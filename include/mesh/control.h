@@ -19,6 +19,14 @@
  *     certs --rotate  IPC_ROTATE to every attached sidecar; REPLY <table> +
  *                     DONE "0" once each has a new serial, or REPLY <who
  *                     did not> + DONE "1" after 10 s
+ *     certs --rotate-root
+ *                     a root rollover (mcert.h; control_roll.c): IPC_TRUST
+ *                     with both roots to every sidecar, then leaves from the
+ *                     new root, then the old root retired: REPLY <table> +
+ *                     DONE "0"; REPLY <why> + DONE "1" when abandoned (a
+ *                     sidecar did not take the bundle in) or not done within
+ *                     60 s (it goes on).  IPC_TRUST goes to every sidecar
+ *                     at HELLO too; IPC_IDENT reports feed the rollover
  *     down            stops everything (apps, then sidecars); DONE "0";
  *                     then meshd exits 0
  *     wait-ready      LOGLINE for each line of the ring and every new one,

@@ -294,6 +294,7 @@ control_hello(struct conn *c, const char *p)
 	c->inst = in;
 	in->conn = c;
 	control_push(m, in);
+	control_trust(c);
 }
 
 static void
@@ -317,6 +318,10 @@ control_msg(struct conn *c, uint16_t type, char *p, size_t len)
 	}
 	if (c->kind == CONN_PROXY && type == IPC_CSR) {
 		control_csr(c, p, len);
+		return;
+	}
+	if (c->kind == CONN_PROXY && type == IPC_IDENT) {
+		control_ident(c, p, len);
 		return;
 	}
 	log_warnx("control: unexpected message type %u on a %s connection: closed",

@@ -289,6 +289,8 @@ control_cmd(struct conn *c, const char *cmd)
 		control_report(c, rc == -1 ? NULL : text, len);
 	} else if (strcmp(cmd, "certs --rotate") == 0) {
 		control_rotate(c);
+	} else if (strcmp(cmd, "certs --rotate-root") == 0) {
+		control_rotate_root(c);
 	} else if (strcmp(cmd, "down") == 0) {
 		c->wait = WAIT_DOWN;
 		svc_stop_all(m);
@@ -308,10 +310,11 @@ control_cmd(struct conn *c, const char *cmd)
 		outlog_ring(control_ring_cb, c);
 		c->wait = WAIT_LOGS;
 	} else {
-		char msg[256];
+		char msg[320];
 
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
-		    "status --json, certs, certs --json, certs --rotate, down, wait-ready, "
+		    "status --json, certs, certs --json, certs --rotate, certs --rotate-root, "
+		    "down, wait-ready, "
 		    "logs, weight, reload, restart, breaker-reset)", cmd);
 		control_send_str(c, IPC_REPLY, msg);
 		control_send_str(c, IPC_DONE, "2");

@@ -16,9 +16,10 @@
 #include "mesh/ipc.h"
 
 enum conn_kind { CONN_NEW, CONN_PROXY, CONN_CLIENT };
-enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE };
+enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE, WAIT_ROTATE_ROOT };
 
 #define CONTROL_ROTATE_S 10.0   /* `certs --rotate`: how long to wait for new leaves */
+#define CONTROL_ROLL_WAIT_S 60.0 /* `certs --rotate-root`: how long a client waits */
 
 struct conn {
 	struct control *ctl;
@@ -52,5 +53,9 @@ void control_ring_cb(void *arg, const char *line, size_t len);
 void control_rotate_update(struct meshd *m, int expired);
 void control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void control_cmd(struct conn *c, const char *cmd);
+/* control_roll.c: the root rollover (mcert.h) */
+void control_trust(struct conn *c);                          /* at HELLO */
+void control_ident(struct conn *c, const char *p, size_t len); /* IPC_IDENT */
+void control_rotate_root(struct conn *c);                    /* certs --rotate-root */
 
 #endif

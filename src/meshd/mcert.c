@@ -16,15 +16,9 @@
 #include "mesh/mcert.h"
 #include "mesh/pki.h"
 #include "mesh/svc.h"
+#include "mcert_int.h"
 
-static struct {
-	struct pki_ca       *ca;
-	struct pki_certinfo *info;      /* [ninst], parallel to m->insts */
-	unsigned char       *has;       /* [ninst]: info[i] is set */
-	unsigned char       *rotating;  /* [ninst]: waiting for a new serial */
-	char               (*old)[sizeof(((struct pki_certinfo *)0)->serial)];
-	size_t               ninst;
-} mc;
+struct mcert_state mc;
 
 static size_t
 mcert_index(const struct meshd *m, const struct inst *in)
@@ -32,29 +26,48 @@ mcert_index(const struct meshd *m, const struct inst *in)
 	return (size_t)(in - m->insts);
 }
 
+struct pki_ca *
+mcert_signer(void)
+{
+	return mc.roll.phase == PKI_ROLL_SIGN && mc.next != NULL ? mc.next : mc.ca;
+}
+
 int
 mcert_open(struct meshd *m, char *err, size_t errlen)
 {
-	char dir[PATH_MAX + 8];
+	struct pki_roll st;
 	int created = 0;
 
-	if (snprintf(dir, sizeof(dir), "%s/ca", m->cfg.mesh.state_dir) >= (int)sizeof(dir)) {
+	memset(&mc, 0, sizeof(mc));
+	if (snprintf(mc.dir, sizeof(mc.dir), "%s/ca", m->cfg.mesh.state_dir) >=
+	    (int)sizeof(mc.dir)) {
 		snprintf(err, errlen, "%s/ca: path too long", m->cfg.mesh.state_dir);
 		return -1;
 	}
-	if ((mc.ca = pki_ca_open(dir, m->cfg.mesh.name, &created, err, errlen)) == NULL)
+	/* a rollover a crash interrupted: finish a promotion first, so that
+	 * ca.key and ca.crt belong together again */
+	if (pki_roll_recover(mc.dir, &st, err, errlen) == -1)
+		return -1;
+	if ((mc.ca = pki_ca_open(mc.dir, m->cfg.mesh.name, &created, err, errlen)) == NULL)
 		return -1;
 	mc.ninst = m->ninst;
 	mc.info = calloc(m->ninst + 1, sizeof(*mc.info));
 	mc.has = calloc(m->ninst + 1, 1);
+	mc.from_next = calloc(m->ninst + 1, 1);
 	mc.rotating = calloc(m->ninst + 1, 1);
 	mc.old = calloc(m->ninst + 1, sizeof(*mc.old));
-	if (mc.info == NULL || mc.has == NULL || mc.rotating == NULL || mc.old == NULL) {
+	mc.rep = calloc(m->ninst + 1, sizeof(*mc.rep));
+	if (mc.info == NULL || mc.has == NULL || mc.from_next == NULL || mc.rotating == NULL ||
+	    mc.old == NULL || mc.rep == NULL) {
 		mcert_close();
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	log_info("%s CA in %s", created ? "created the" : "using the", dir);
+	log_info("%s CA in %s", created ? "created the" : "using the", mc.dir);
+	if (st.phase != PKI_ROLL_NONE && mcert_roll_resume(m, &st, err, errlen) == -1) {
+		mcert_close();
+		return -1;
+	}
 	return 0;
 }
 
@@ -62,10 +75,13 @@ void
 mcert_close(void)
 {
 	pki_ca_free(mc.ca);
+	pki_ca_free(mc.next);
 	free(mc.info);
 	free(mc.has);
+	free(mc.from_next);
 	free(mc.rotating);
 	free(mc.old);
+	free(mc.rep);
 	memset(&mc, 0, sizeof(mc));
 }
 
@@ -76,6 +92,7 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 	unsigned char csr[PKI_CSR_MAX], leaf[PKI_CERT_MAX];
 	char leafpem[PKI_PEM_MAX];
 	const struct conf_mesh *cm = &m->cfg.mesh;
+	struct pki_ca *signer = mcert_signer();
 	const char *capem;
 	size_t leaflen, calen, i = mcert_index(m, in);
 	uint64_t ttl = cm->cert_ttl_us / 1000000u;
@@ -97,11 +114,11 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 	if (ttl > PKI_TTL_MAX)
 		ttl = PKI_TTL_MAX;
 	/* the name is the instance's service, never one from the CSR */
-	if (pki_issue(mc.ca, csr, (size_t)n, cm->trust_domain, in->ri->svc->name,
+	if (pki_issue(signer, csr, (size_t)n, cm->trust_domain, in->ri->svc->name,
 	    (uint32_t)ttl, time(NULL), leaf, sizeof(leaf), &leaflen, err, errlen) == -1)
 		return -1;
 	if ((pl = pki_der_to_pem(leaf, leaflen, leafpem, sizeof(leafpem))) <= 0 ||
-	    (capem = pki_ca_pem(mc.ca, &calen)) == NULL) {
+	    (capem = pki_ca_pem(signer, &calen)) == NULL) {
 		snprintf(err, errlen, "cannot encode the certificate");
 		return -1;
 	}
@@ -115,6 +132,7 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 	(*out)[*outlen] = '\0';
 	if (pki_cert_info(leaf, leaflen, &mc.info[i]) == 0) {
 		mc.has[i] = 1;
+		mc.from_next[i] = signer == mc.next;
 		if (mc.rotating[i] && strcmp(mc.old[i], mc.info[i].serial) != 0)
 			mc.rotating[i] = 0;
 	}
@@ -132,7 +150,7 @@ mcert_info(const struct meshd *m, const struct inst *in)
 	return i < mc.ninst && mc.has[i] ? &mc.info[i] : NULL;
 }
 
-static void
+void
 mcert_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;
@@ -206,7 +224,10 @@ mcert_format(const struct meshd *m, int json, char **out, size_t *len)
 		fputc('}', f);
 	}
 	if (json)
-		fputs("]}\n", f);
+		fputc(']', f);
+	mcert_roots_format(f, json);
+	if (json)
+		fputs("}\n", f);
 	if (ferror(f)) {
 		fclose(f);
 		free(*out);

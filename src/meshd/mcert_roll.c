@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mcert_roll: the root rollover's state machine (contract in
+ * include/mesh/mcert.h; files in pki.h; the procedure in docs/trust.md).
+ * It decides; control_roll.c sends what it decides.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mesh/json_esc.h"
+#include "mesh/log.h"
+#include "mesh/mcert.h"
+#include "mesh/svc.h"
+#include "mcert_int.h"
+
+static const char *const mcert_phase_names[] = {
+	[PKI_ROLL_NONE] = "none", [PKI_ROLL_TRUST] = "trust",
+	[PKI_ROLL_SIGN] = "sign", [PKI_ROLL_RETIRE] = "retire",
+};
+
+enum pki_roll_phase
+mcert_roll_phase(void)
+{
+	return mc.roll.phase;
+}
+
+void
+mcert_bundle(struct pki_bundle *b)
+{
+	const unsigned char *der;
+	size_t len;
+	char err[128];
+
+	b->n = 0;
+	/* the signing root first: it is the one a new leaf chains to */
+	if (mc.roll.phase == PKI_ROLL_SIGN && mc.next != NULL) {
+		der = pki_ca_der(mc.next, &len);
+		(void)pki_bundle_add(b, der, len, err, sizeof(err));
+	}
+	if (mc.ca != NULL) {
+		der = pki_ca_der(mc.ca, &len);
+		(void)pki_bundle_add(b, der, len, err, sizeof(err));
+	}
+	if (mc.roll.phase == PKI_ROLL_TRUST && mc.next != NULL) {
+		der = pki_ca_der(mc.next, &len);
+		(void)pki_bundle_add(b, der, len, err, sizeof(err));
+	}
+}
+
+int
+mcert_bundle_pem(char **out, size_t *len)
+{
+	struct pki_bundle *b = malloc(sizeof(*b));
+	char *pem = malloc(PKI_PEM_MAX * PKI_BUNDLE_MAX);
+	int n = -1;
+
+	if (b != NULL && pem != NULL) {
+		mcert_bundle(b);
+		n = pki_bundle_to_pem(b, pem, PKI_PEM_MAX * PKI_BUNDLE_MAX);
+	}
+	free(b);
+	if (n <= 0) {
+		free(pem);
+		return -1;
+	}
+	*out = pem;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* The serial of a root (its certinfo), "" when absent. */
+static void
+mcert_root_serial(struct pki_ca *ca, char *out, size_t size)
+{
+	struct pki_certinfo ci;
+	const unsigned char *der;
+	size_t len;
+
+	out[0] = '\0';
+	if (ca != NULL && (der = pki_ca_der(ca, &len)) != NULL && pki_cert_info(der, len, &ci) == 0)
+		snprintf(out, size, "%s", ci.serial);
+}
+
+int
+mcert_roll_begin(struct meshd *m, time_t now, char *err, size_t errlen)
+{
+	struct pki_roll st = { PKI_ROLL_TRUST, now, 0 };
+	char name[96], stamp[32];
+	struct tm tm;
+	int created = 0;
+
+	if (mc.ca == NULL) {
+		snprintf(err, errlen, "meshd has no CA");
+		return -1;
+	}
+	if (mc.roll.phase != PKI_ROLL_NONE)
+		return 1;
+	/* another subject than the old root's, so that people and tools tell
+	 * them apart (wolfSSL finds a leaf's root by its key id anyway) */
+	if (gmtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+	snprintf(name, sizeof(name), "%.40s %s", m->cfg.mesh.name, stamp);
+	if ((mc.next = pki_ca_open_next(mc.dir, name, 1, &created, err, errlen)) == NULL)
+		return -1;
+	if (pki_roll_write(mc.dir, &st, err, errlen) == -1) {
+		pki_ca_free(mc.next);
+		mc.next = NULL;
+		(void)pki_roll_discard(mc.dir, NULL, 0);
+		return -1;
+	}
+	mc.roll = st;
+	mc.out_since = 0;
+	log_info("root rollover: %s new root in %s/%s; phase trust (every sidecar trusts both)",
+	    created ? "made a" : "took up the", mc.dir, PKI_NEXT_CRT_FILE);
+	return 0;
+}
+
+int
+mcert_roll_resume(struct meshd *m, const struct pki_roll *st, char *err, size_t errlen)
+{
+	(void)m;
+	if ((mc.next = pki_ca_open_next(mc.dir, NULL, 0, NULL, err, errlen)) == NULL) {
+		if (err[0] == '\0')
+			snprintf(err, errlen, "%s/%s: missing", mc.dir, PKI_NEXT_KEY_FILE);
+		return -1;
+	}
+	mc.roll = *st;
+	/* the sidecars' reports are gone with the old meshd: TRUST waits
+	 * for them anew, from now */
+	if (mc.roll.phase == PKI_ROLL_TRUST)
+		mc.roll.since = time(NULL);
+	log_info("root rollover: resuming phase %s%s", mcert_phase_names[mc.roll.phase],
+	    mc.roll.phase == PKI_ROLL_SIGN ? " (the old root retires when every sidecar "
+	    "presents a new leaf, or at the deadline)" : "");
+	return 0;
+}
+
+void
+mcert_ident_reset(const struct meshd *m, const struct inst *in)
+{
+	size_t i = (size_t)(in - m->insts);
+
+	if (i < mc.ninst)
+		memset(&mc.rep[i], 0, sizeof(mc.rep[i]));
+}
+
+/* One serial: 2..64 lower-case hex digits, or "-" for the leaf. */
+static int
+mcert_serial_ok(const char *s, size_t n, int dash)
+{
+	size_t i;
+
+	if (dash && n == 1 && s[0] == '-')
+		return 1;
+	if (n < 2 || n >= MCERT_SERIAL_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+mcert_ident_report(const struct meshd *m, const struct inst *in, const char *p, size_t len)
+{
+	size_t i = (size_t)(in - m->insts), k = 0, n;
+	struct mcert_rep r;
+	const char *w, *end = p + len;
+	int field = 0;
+
+	if (i >= mc.ninst)
+		return -1;
+	memset(&r, 0, sizeof(r));
+	/* words: "leaf" SERIAL "roots" SERIAL... */
+	for (w = p; w < end; w += n) {
+		while (w < end && *w == ' ')
+			w++;
+		if (w >= end)
+			break;
+		for (n = 0; w + n < end && w[n] != ' '; n++)
+			;
+		if (field == 0 && n == 4 && memcmp(w, "leaf", 4) == 0) {
+			field = 1;
+		} else if (field == 1 && mcert_serial_ok(w, n, 1)) {
+			if (w[0] != '-')
+				memcpy(r.leaf, w, n);
+			field = 2;
+		} else if (field == 2 && n == 5 && memcmp(w, "roots", 5) == 0) {
+			field = 3;
+		} else if (field == 3 && k < PKI_BUNDLE_MAX && mcert_serial_ok(w, n, 0)) {
+			memcpy(r.roots[k++], w, n);
+		} else {
+			return -1;
+		}
+	}
+	if (field != 3)
+		return -1;
+	r.nroots = k;
+	r.ok = 1;
+	mc.rep[i] = r;
+	return 0;
+}
+
+static int
+mcert_rep_trusts(const struct mcert_rep *r, const char *serial)
+{
+	size_t k;
+
+	for (k = 0; k < r->nroots; k++)
+		if (strcmp(r->roots[k], serial) == 0)
+			return 1;
+	return 0;
+}
+
+/* 1 when instance i is where the current phase wants it. */
+static int
+mcert_inst_done(const struct meshd *m, size_t i, const char *ca_serial, const char *next_serial)
+{
+	const struct mcert_rep *r = &mc.rep[i];
+
+	if (m->insts[i].proxy.state != PROC_RUNNING)
+		return 1;       /* no process, no leaf; a new one starts with the bundle */
+	if (!r->ok)
+		return 0;
+	if (mc.roll.phase == PKI_ROLL_TRUST)
+		return mcert_rep_trusts(r, ca_serial) && mcert_rep_trusts(r, next_serial);
+	return mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0;
+}
+
+size_t
+mcert_roll_pending(const struct meshd *m, char *buf, size_t size)
+{
+	char cs[MCERT_SERIAL_MAX], ns[MCERT_SERIAL_MAX];
+	size_t i, n = 0, off = 0;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (mc.roll.phase != PKI_ROLL_TRUST && mc.roll.phase != PKI_ROLL_SIGN)
+		return 0;
+	mcert_root_serial(mc.ca, cs, sizeof(cs));
+	mcert_root_serial(mc.next, ns, sizeof(ns));
+	for (i = 0; i < mc.ninst && i < m->ninst; i++) {
+		if (mcert_inst_done(m, i, cs, ns))
+			continue;
+		n++;
+		if (off < size)
+			off += (size_t)snprintf(buf + off, size - off, "%s%s", n > 1 ? ", " : "",
+			    m->insts[i].ri->name);
+	}
+	return n;
+}
+
+static enum mcert_step
+mcert_roll_abort(char *why, size_t size)
+{
+	struct pki_roll none = { PKI_ROLL_NONE, 0, 0 };
+	char err[256];
+
+	if (pki_roll_write(mc.dir, &none, err, sizeof(err)) == -1 ||
+	    pki_roll_discard(mc.dir, err, sizeof(err)) == -1)
+		log_warnx("root rollover: abandoning: %s", err);
+	pki_ca_free(mc.next);
+	mc.next = NULL;
+	mc.roll = none;
+	log_warnx("root rollover abandoned: %s; the old root stays", why);
+	(void)size;
+	return MCERT_STEP_ABORTED;
+}
+
+static enum mcert_step
+mcert_roll_retire(const char *how)
+{
+	struct pki_roll none = { PKI_ROLL_NONE, 0, 0 };
+	char err[256];
+	size_t i;
+
+	if (pki_roll_promote(mc.dir, err, sizeof(err)) == -1) {
+		log_warnx("root rollover: cannot retire the old root yet: %s", err);
+		return MCERT_STEP_WAIT;     /* the next step tries again */
+	}
+	pki_ca_free(mc.ca);
+	mc.ca = mc.next;
+	mc.next = NULL;
+	mc.roll = none;
+	mc.out_since = 0;
+	for (i = 0; i < mc.ninst; i++)
+		mc.from_next[i] = 0;
+	log_info("root rollover: the old root retired (%s); its files are gone", how);
+	return MCERT_STEP_RETIRED;
+}
+
+enum mcert_step
+mcert_roll_step(struct meshd *m, time_t now, char *why, size_t size)
+{
+	char names[512], err[256];
+	size_t left;
+	uint64_t ttl = m->cfg.mesh.cert_ttl_us / 1000000u;
+
+	if (size > 0)
+		why[0] = '\0';
+	if (mc.roll.phase == PKI_ROLL_NONE || mc.next == NULL)
+		return MCERT_STEP_IDLE;
+	left = mcert_roll_pending(m, names, sizeof(names));
+	if (mc.roll.phase == PKI_ROLL_TRUST) {
+		struct pki_roll st = { PKI_ROLL_SIGN, now, 0 };
+
+		if (left > 0) {
+			if (now - mc.roll.since < MCERT_TRUST_MAX_S)
+				return MCERT_STEP_WAIT;
+			snprintf(why, size, "no sidecar confirmation of the new trust bundle "
+			    "within %d s from: %s", MCERT_TRUST_MAX_S, names);
+			return mcert_roll_abort(why, size);
+		}
+		if (ttl < PKI_TTL_MIN)
+			ttl = PKI_TTL_MIN;
+		if (ttl > PKI_TTL_MAX)
+			ttl = PKI_TTL_MAX;
+		/* every leaf of the old root was issued before now, valid at
+		 * most ttl: none is valid after this */
+		st.deadline = now + (time_t)ttl + 1;
+		if (pki_roll_write(mc.dir, &st, err, sizeof(err)) == -1) {
+			log_warnx("root rollover: %s; still in phase trust", err);
+			return MCERT_STEP_WAIT;
+		}
+		mc.roll = st;
+		mc.out_since = 0;
+		log_info("root rollover: every sidecar trusts both roots; phase sign "
+		    "(leaves from the new root; the old one retires by %lld at the latest)",
+		    (long long)st.deadline);
+		return MCERT_STEP_SIGN;
+	}
+	if (now >= mc.roll.deadline) {
+		if (left > 0)
+			snprintf(why, size, "deadline reached; still on the old root: %s", names);
+		return mcert_roll_retire("every leaf it signed has expired");
+	}
+	if (left > 0) {
+		mc.out_since = 0;
+		return MCERT_STEP_WAIT;
+	}
+	if (mc.out_since == 0)
+		mc.out_since = now;
+	if (now - mc.out_since < MCERT_GRACE_S)
+		return MCERT_STEP_WAIT;
+	return mcert_roll_retire("every running sidecar presents a leaf from the new root");
+}
+
+/* One root: a table row, or a JSON object. */
+static void
+mcert_root_row(FILE *f, struct pki_ca *ca, const char *state, int json, int first)
+{
+	struct pki_certinfo ci;
+	const unsigned char *der;
+	char na[32], tmp[6 * sizeof(ci.cn) + 3];
+	size_t len;
+
+	if (ca == NULL || (der = pki_ca_der(ca, &len)) == NULL || pki_cert_info(der, len, &ci) != 0)
+		return;
+	mcert_time(ci.not_after, na, sizeof(na));
+	if (!json) {
+		fprintf(f, "%-40s %-34s %-20s %s\n", ci.cn, ci.serial, na, state);
+		return;
+	}
+	fputs(first ? "{\"subject\":" : ",{\"subject\":", f);
+	fwrite(tmp, 1, json_esc(tmp, sizeof(tmp), ci.cn, strlen(ci.cn), NULL), f);
+	fprintf(f, ",\"serial\":\"%s\",\"not_after\":\"%s\",\"state\":\"%s\"}", ci.serial, na,
+	    state);
+}
+
+void
+mcert_roots_format(FILE *f, int json)
+{
+	const char *old_state = mc.roll.phase == PKI_ROLL_SIGN ? "retiring" : "active";
+	const char *new_state = mc.roll.phase == PKI_ROLL_SIGN ? "active" : "next";
+	char dl[32];
+
+	if (mc.ca == NULL)
+		return;
+	if (json) {
+		fputs(",\"roots\":[", f);
+	} else {
+		fprintf(f, "\n%-40s %-34s %-20s %s\n", "ROOT", "SERIAL", "NOT AFTER", "STATE");
+	}
+	mcert_root_row(f, mc.ca, old_state, json, 1);
+	if (mc.next != NULL)
+		mcert_root_row(f, mc.next, new_state, json, 0);
+	if (!json) {
+		if (mc.roll.phase == PKI_ROLL_SIGN) {
+			mcert_time(mc.roll.deadline, dl, sizeof(dl));
+			fprintf(f, "rollover: phase sign; the old root retires by %s at the latest\n", dl);
+		} else if (mc.roll.phase == PKI_ROLL_TRUST) {
+			fputs("rollover: phase trust; sidecars are taking the new root in\n", f);
+		}
+		return;
+	}
+	fprintf(f, "],\"rollover\":{\"phase\":\"%s\",\"deadline\":",
+	    mcert_phase_names[mc.roll.phase]);
+	if (mc.roll.phase == PKI_ROLL_SIGN) {
+		mcert_time(mc.roll.deadline, dl, sizeof(dl));
+		fprintf(f, "\"%s\"}", dl);
+	} else {
+		fputs("null}", f);
+	}
+}
