@@ -16,6 +16,12 @@
  * leaf they started with.  Keys never touch disk.  One request is
  * outstanding at a time; a newer request replaces an older one.
  *
+ * Trust.  meshd's IPC_TRUST names the roots to accept peers from (two
+ * during a root rollover, docs/trust.md); ident_trust() installs them for
+ * new connections, server and client side alike.  Before the first
+ * IPC_TRUST the CA that came with the leaf is the one root.  After each
+ * change the sidecar tells meshd what it holds (ident_report, IPC_IDENT).
+ *
  * Checks.  Every sidecar-to-sidecar handshake verifies the chain and the
  * peer's SPIFFE ID (transport_tls.h).  The caller checks the callee is the
  * service the config lists at that port (ident_expect).  The callee
@@ -50,6 +56,13 @@ int ident_request(const char *svc, char *pem, size_t cap, char *err, size_t errl
 /* Install meshd's answer (leaf PEM then CA PEM) to the pending request.
  * 0, or -1 with err (the current identity stays). */
 int ident_accept(const char *svc, const char *pem, size_t len, char *err, size_t errlen);
+/* IPC_TRUST: the roots (PEM certificates) to trust from now on.  With an
+ * identity installed, new TLS contexts are built at once.  0, or -1 with
+ * err (the previous trust stays). */
+int ident_trust(const char *pem, size_t len, char *err, size_t errlen);
+/* The IPC_IDENT payload: "leaf <serial>|- roots <serial>...".  Its
+ * length (snprintf's). */
+int ident_report(char *out, size_t cap);
 /* Drop the pending request (its answer can no longer come). */
 void ident_cancel(void);
 /* Seconds until the next renewal should start (csr_renew_delay: 2/3 of

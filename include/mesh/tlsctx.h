@@ -28,6 +28,11 @@
  *  - Rotation: tlsctx_set_identity() builds new contexts; new connections
  *    use them, open ones keep the old contexts (wolfSSL reference-counts
  *    a WOLFSSL_CTX per WOLFSSL), which go away with their last connection.
+ *  - Trust: the roots of the bundle set by tlsctx_set_trust() (two during
+ *    a root rollover), each loaded into both contexts; without a bundle,
+ *    the identity's own CA.  A resumed session is checked against the
+ *    current roots too, so a peer whose root was retired cannot come back
+ *    on an old ticket.
  * Memory: with Debian's libwolfssl (OPENSSL_ALL, SESSION_CERTS, ...) a
  * WOLFSSL costs ~56 KiB at wolfSSL_new() and ~78 KiB after a handshake,
  * per side; pooling keeps the count low, a leaner wolfSSL build would
@@ -39,6 +44,7 @@
 
 #include <stddef.h>
 
+#include "mesh/pki.h"
 #include "mesh/spiffe.h"
 
 struct WOLFSSL;
@@ -58,6 +64,7 @@ enum tlsctx_err {
 	TLSCTX_E_DENIED,          /* callee: caller not in `allow` */
 	TLSCTX_E_WRONG_PEER,      /* caller: the callee is another service */
 	TLSCTX_E_EXPIRED,         /* resumed session whose peer leaf has expired since */
+	TLSCTX_E_UNTRUSTED,       /* resumed session whose peer's root is no longer trusted */
 };
 
 /* The identity to present; DER buffers are copied. */
@@ -85,6 +92,10 @@ void           tlsctx_free(struct tlsctx *t);
  * session cache is emptied: a resumed session would present the old leaf. */
 int tlsctx_set_identity(struct tlsctx *t, const struct tlsctx_ident *id,
                         char *err, size_t errlen);
+/* The roots to trust from the next tlsctx_set_identity() on (copied;
+ * NULL or an empty bundle: the identity's own CA).  Call
+ * tlsctx_set_identity() after it to build contexts that use it. */
+void tlsctx_set_trust(struct tlsctx *t, const struct pki_bundle *b);
 /* The services allowed to call us (copied); n == 0 allows every identity
  * of the trust domain.  0 or -1 (a name is invalid / out of memory). */
 int tlsctx_set_allow(struct tlsctx *t, const char *const *allow, size_t n);

@@ -22,7 +22,11 @@ static struct {
 	char              td[PCFG_TD_MAX];
 	struct csr_ident *cur;        /* the installed identity */
 	struct csr_ident *pending;    /* key of the CSR meshd has not answered */
+	struct pki_bundle trust;      /* the roots of meshd's last IPC_TRUST */
+	int               has_trust;  /* else: the CA that came with the leaf */
 } ident;
+
+static struct pki_bundle ident_tmp;   /* an IPC_TRUST being parsed */
 
 int ident_enabled(void) { return ident.tls != NULL; }
 int ident_ready(void) { return ident.tls != NULL && tlsctx_ready(ident.tls); }
@@ -124,10 +128,57 @@ ident_cancel(void)
 	ident.pending = NULL;
 }
 
+/* Build the TLS contexts for identity id with the current trust. */
+static int
+ident_install(const struct csr_ident *id, char *err, size_t errlen)
+{
+	struct tlsctx_ident ti;
+
+	ti.key = csr_key_der(id, &ti.keylen);
+	ti.leaf = csr_leaf_der(id, &ti.leaflen);
+	ti.ca = csr_ca_der(id, &ti.calen);
+	tlsctx_set_trust(ident.tls, ident.has_trust ? &ident.trust : NULL);
+	return tlsctx_set_identity(ident.tls, &ti, err, errlen);
+}
+
+int
+ident_trust(const char *pem, size_t len, char *err, size_t errlen)
+{
+	char serials[PKI_BUNDLE_MAX * 66];
+
+	if (pki_bundle_from_pem(&ident_tmp, pem, len, err, errlen) == -1)
+		return -1;
+	ident.trust = ident_tmp;
+	ident.has_trust = 1;
+	pki_bundle_serials(&ident.trust, serials, sizeof(serials));
+	/* new connections verify peers against these roots; open ones finish
+	 * on the contexts they started with */
+	if (ident.tls != NULL && ident.cur != NULL && ident_install(ident.cur, err, errlen) == -1)
+		return -1;
+	log_info("trusting %zu root(s): %s", ident.trust.n, serials);
+	return 0;
+}
+
+int
+ident_report(char *out, size_t cap)
+{
+	struct pki_certinfo leaf, ca;
+	const unsigned char *der;
+	char roots[PKI_BUNDLE_MAX * 66] = "";
+	size_t len;
+
+	if (ident.has_trust)
+		pki_bundle_serials(&ident.trust, roots, sizeof(roots));
+	else if (ident.cur != NULL && (der = csr_ca_der(ident.cur, &len)) != NULL &&
+	    pki_cert_info(der, len, &ca) == 0)
+		snprintf(roots, sizeof(roots), "%s", ca.serial);
+	return snprintf(out, cap, "leaf %s roots %s",
+	    ident_info(&leaf) == 0 ? leaf.serial : "-", roots);
+}
+
 int
 ident_accept(const char *svc, const char *pem, size_t len, char *err, size_t errlen)
 {
-	struct tlsctx_ident ti;
 
 	if (ident.tls == NULL || ident.pending == NULL) {
 		snprintf(err, errlen, "a certificate nobody asked for");
@@ -135,10 +186,7 @@ ident_accept(const char *svc, const char *pem, size_t len, char *err, size_t err
 	}
 	if (csr_accept_pem(ident.pending, pem, len, ident.td, svc, time(NULL), err, errlen) == -1)
 		return -1;
-	ti.key = csr_key_der(ident.pending, &ti.keylen);
-	ti.leaf = csr_leaf_der(ident.pending, &ti.leaflen);
-	ti.ca = csr_ca_der(ident.pending, &ti.calen);
-	if (tlsctx_set_identity(ident.tls, &ti, err, errlen) == -1)
+	if (ident_install(ident.pending, err, errlen) == -1)
 		return -1;
 	/* tlsctx copied the DER: the old key can be wiped now */
 	csr_free(ident.cur);

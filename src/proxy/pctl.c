@@ -166,6 +166,32 @@ pctl_renew_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	pctl_request_cert();
 }
 
+/* IPC_IDENT: what we present and trust, after every change of either
+ * (meshd's root rollover waits for these). */
+static void
+pctl_report(void)
+{
+	char buf[PKI_BUNDLE_MAX * 66 + 96];
+
+	if (pctl.fd == -1)
+		return;
+	(void)ident_report(buf, sizeof(buf));
+	(void)pctl_send(IPC_IDENT, buf);
+}
+
+/* IPC_TRUST: the roots to accept peers from (two during a rollover). */
+static void
+pctl_trust(const char *pem, size_t len)
+{
+	char err[256];
+
+	if (ident_trust(pem, len, err, sizeof(err)) == -1) {
+		log_warnx("trust bundle from meshd refused: %s; keeping the previous one", err);
+		return;
+	}
+	pctl_report();
+}
+
 /* IPC_CERT: the leaf for our pending key, then meshd's CA. */
 static void
 pctl_cert(const char *pem, size_t len)
@@ -192,6 +218,7 @@ pctl_cert(const char *pem, size_t len)
 		log_info("identity %s serial %s valid until %ld; renewing in %.0f s",
 		    ci.uri, ci.serial, (long)ci.not_after, delay);
 	pctl_renew_at(delay);
+	pctl_report();
 	pctl_maybe_ready();
 }
 
@@ -311,6 +338,8 @@ pctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			pctl_request_cert();
 		} else if (type == IPC_BREAKER_RESET)
 			pctl_breaker_reset(payload);
+		else if (type == IPC_TRUST)
+			pctl_trust(payload, len);
 		else
 			log_warnx("control socket %s: unexpected message type %u", pctl.path, type);
 	}

@@ -43,6 +43,7 @@ struct tlsctx {
 	size_t             nallow;
 	struct tlsctx_sess sess[TLSCTX_SESSIONS];
 	unsigned long      clock;    /* LRU counter */
+	struct pki_bundle  trust;    /* n == 0: the identity's CA */
 };
 
 /* Server order decides; the TLS 1.2 suites are there only for a peer
@@ -153,6 +154,7 @@ tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
 	int groups[] = { WOLFSSL_ECC_X25519, WOLFSSL_ECC_SECP256R1 };
 	const char *what;
 	WOLFSSL_CTX *c;
+	size_t i;
 
 	c = wolfSSL_CTX_new(server ? wolfSSLv23_server_method() : wolfSSLv23_client_method());
 	if (c == NULL) {
@@ -169,9 +171,13 @@ tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
 	if (wolfSSL_CTX_set_groups(c, groups, 2) != WOLFSSL_SUCCESS)
 		goto fail;
 	what = "CA certificate";
-	if (wolfSSL_CTX_load_verify_buffer(c, id->ca, (long)id->calen,
+	if (t->trust.n == 0 && wolfSSL_CTX_load_verify_buffer(c, id->ca, (long)id->calen,
 	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 		goto fail;
+	for (i = 0; i < t->trust.n; i++)
+		if (wolfSSL_CTX_load_verify_buffer(c, t->trust.root[i].der,
+		    (long)t->trust.root[i].len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+			goto fail;
 	what = "leaf certificate";
 	if (wolfSSL_CTX_use_certificate_buffer(c, id->leaf, (long)id->leaflen,
 	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
@@ -222,6 +228,15 @@ tlsctx_set_identity(struct tlsctx *t, const struct tlsctx_ident *id, char *err, 
 		t->sess[i].sess = NULL;
 	}
 	return 0;
+}
+
+void
+tlsctx_set_trust(struct tlsctx *t, const struct pki_bundle *b)
+{
+	if (b == NULL)
+		t->trust.n = 0;
+	else
+		memcpy(&t->trust, b, sizeof(*b));
 }
 
 int
@@ -367,6 +382,9 @@ tlsctx_verify_peer(struct tlsctx *t, WOLFSSL *ssl, const char *expect, struct sp
 
 		if (pki_cert_info(der, (size_t)len, &ci) != 0 || ci.not_after <= time(NULL))
 			return TLSCTX_E_EXPIRED;
+		/* a ticket outlives a root rollover too */
+		if (t->trust.n > 0 && pki_bundle_verify(&t->trust, der, (size_t)len) != 0)
+			return TLSCTX_E_UNTRUSTED;
 	}
 	if (expect == NULL &&
 	    !spiffe_allowed(id.svc, (const char *const *)t->allow, t->nallow))
@@ -386,6 +404,7 @@ tlsctx_strerror(int err)
 	case TLSCTX_E_DENIED:     return "caller not allowed";
 	case TLSCTX_E_WRONG_PEER: return "peer is not the service we called";
 	case TLSCTX_E_EXPIRED:    return "resumed session of an expired certificate";
+	case TLSCTX_E_UNTRUSTED:  return "resumed session of a certificate from a retired root";
 	}
 	return spiffe_strerror(err);
 }
