@@ -72,7 +72,7 @@ _meshctl()
 	up)      opts="-f --file -d --detach --timeout -h --help" ;;
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
-	certs)   opts="-f --file --json --rotate -h --help" ;;
+	certs)   opts="-f --file --json --rotate --rotate-root -h --help" ;;
 	traces)  opts="-f --file --slow --json -n --service -h --help" ;;
 	weight)  _meshctl_weight; return ;;
 	reload)  opts="-f --file -h --help" ;;

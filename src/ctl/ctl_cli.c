@@ -42,6 +42,7 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "      --timeout SECS   up -d, down: how long to wait (default %d, %d)\n"
 	    "      --json           status, certs, traces: one JSON document\n"
 	    "      --rotate         certs: every sidecar renews its certificate now\n"
+	    "      --rotate-root    certs: a new root CA, every leaf re-issued from it, no restart\n"
 	    "      --slow           traces: the slowest of the last minute, not the latest\n"
 	    "  -n N                 traces: how many traces (default %u)\n"
 	    "      --service S      traces: only traces through service S\n"
@@ -123,6 +124,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "json",    no_argument,       NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "rotate",  no_argument,       NULL, 'R' },
+		{ "rotate-root", no_argument,   NULL, 'Q' },
 		{ "slow",    no_argument,       NULL, 'S' },
 		{ "service", required_argument, NULL, 'V' },
 		{ "interval", required_argument, NULL, 'i' },
@@ -159,6 +161,11 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			if (!(cmd->opts & CTL_OPT_ROTATE))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			o->rotate = 1;
+			break;
+		case 'Q':
+			if (!(cmd->opts & CTL_OPT_ROTATE))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->rotate = 2;
 			break;
 		case 'T':
 			if (!(cmd->opts & CTL_OPT_TIMEOUT))

@@ -18,7 +18,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  CTL_OPT_FILE | CTL_OPT_TIMEOUT, ctl_down },
 	{ "status", "[-f FILE] [--json]", "services, instances, pids, ports, states",
 	  CTL_OPT_FILE | CTL_OPT_JSON, ctl_status },
-	{ "certs", "[-f FILE] [--json] [--rotate]", "identities: SPIFFE ID, serial, validity",
+	{ "certs", "[-f FILE] [--json] [--rotate | --rotate-root]", "identities: SPIFFE ID, serial, validity",
 	  CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_ROTATE, ctl_certs },
 	{ "traces", "[-f FILE] [--slow] [--json] [-n N] [--service S]",
 	  "recent (or slowest) traces as trees, from the sidecars' rings",

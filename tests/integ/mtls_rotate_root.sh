@@ -1,0 +1,183 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+# mtls_rotate_root: a root CA rollover under load, nothing restarted.
+#
+#   load -> gateway (pure client: web:28101, api:28102) --mTLS--> web, api
+#
+# A bounded client loop (python3: keep-alive requests, every third one
+# with Connection: close so that new mTLS connections keep being made)
+# runs through `meshctl certs --rotate-root`.  Asserts: the command exits
+# 0; zero failed requests (non-2xx or connection errors); no process was
+# restarted (every pid of status --json unchanged); the old root is gone
+# from disk (ca.crt and ca.key replaced, no next.* or rollover file) and
+# from the bundle (`certs --json` lists one root, a new serial, active);
+# the services present leaves that verify against the new root and not the
+# old one (openssl s_client with a client certificate); a leaf signed by
+# the old root got 200 on api's inbound port before and is refused after,
+# while one signed by the new root gets 200.
+# Test client keys are made by openssl in $T, as mtls_reject does; leaves
+# are signed by tests/apps/pkitool with the mesh's CA in place.
+# Bounded: about 30 s.  Ports: 28100-28199.
+. "$(dirname "$0")/lib.sh"
+
+TD=roll.test
+cp "$MESH_APPS/testapp" "$T/testapp"
+cat >"$T/mesh.ini" <<EOF2
+[mesh]
+name = mtls-rotate-root
+port_base = 28150
+state_dir = $T/state
+trust_domain = $TD
+cert_ttl = 10m
+
+[service.gateway]
+upstreams = web:28101, api:28102
+
+[service.web]
+command = $T/testapp --port \$PORT
+port = 28110
+
+[service.api]
+command = $T/testapp --port \$PORT
+port = 28120
+EOF2
+
+mesh_up_or_stop "$T/mesh.ini"
+check "front doors accept" wait_port 28101 10
+check "... both" wait_port 28102 10
+CA=$T/state/ca
+certs_json() { meshctl certs -f "$T/mesh.ini" --json 2>/dev/null; }
+# field of the roots array: "SERIAL STATE" lines
+roots() {
+	certs_json | python3 -c '
+import json, sys
+for r in json.load(sys.stdin).get("roots", []):
+    print(r["serial"], r["state"])'
+}
+inbound() {  # SERVICE: its inbound port from status --json
+	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == sys.argv[1]:
+        print(s["instances"][0]["inbound_port"])' "$1"
+}
+API_IN=$(inbound api)
+WEB_IN=$(inbound web)
+check "inbound ports known ($API_IN, $WEB_IN)" grep -Eqx '[0-9]+ [0-9]+' <<<"$API_IN $WEB_IN"
+
+OLD=$(roots)
+is "one root before, active" "$(wc -l <<<"$OLD") $(awk '{print $2}' <<<"$OLD")" "1 active"
+OLD_SERIAL=$(awk '{print $1}' <<<"$OLD")
+cp "$CA/ca.crt" "$T/old_ca.crt"            # public: kept to check against
+OLD_KEY_SUM=$(sha256sum <"$CA/ca.key")
+PIDS_BEFORE=$(status_pids)
+check "status lists pids ($(wc -w <<<"$PIDS_BEFORE"))" test "$(wc -w <<<"$PIDS_BEFORE")" -ge 5
+
+# a client leaf for "gateway" from the root in $CA now: $T/NAME.crt + .key
+client_leaf() {
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/$1.key" 2>/dev/null &&
+	openssl req -new -key "$T/$1.key" -subj "/CN=gateway" -out "$T/$1.csr" 2>/dev/null &&
+	pkitool sign "$CA" "$TD" gateway 3600 "$T/$1.csr" "$T/$1.crt"
+}
+code_with() {  # NAME: status code of GET /whoami on api's inbound port with that leaf
+	curl -sk -m 5 -o /dev/null -w '%{http_code}' --cert "$T/$1.crt" --key "$T/$1.key" \
+	    "https://127.0.0.1:$API_IN/whoami" 2>/dev/null
+}
+check "a client leaf from the old root" client_leaf oldleaf
+is "the old-root leaf gets 200 before the rollover" "$(code_with oldleaf)" 200
+
+# ---- load through the whole rollover
+cat >"$T/load.py" <<'PY'
+import http.client, os, sys, time
+stop, out = sys.argv[1], sys.argv[2]
+ports = [28101, 28102]
+ok = bad = err = new_conns = 0
+conns = {}
+deadline = time.time() + 120
+i = 0
+while i < 40000 and time.time() < deadline and not os.path.exists(stop):
+    port = ports[i % 2]
+    close = i % 3 == 2
+    try:
+        c = conns.get(port)
+        if c is None:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conns[port] = c
+            new_conns += 1
+        c.request("GET", "/whoami", headers={"Connection": "close"} if close else {})
+        r = c.getresponse()
+        r.read()
+        if 200 <= r.status < 300:
+            ok += 1
+        else:
+            bad += 1
+            print("status %d on %d at %.2f" % (r.status, port, time.time()), file=sys.stderr)
+        if close or r.will_close:
+            c.close()
+            conns.pop(port, None)
+    except Exception as e:
+        err += 1
+        print("error %r on %d at %.2f" % (e, port, time.time()), file=sys.stderr)
+        conns.pop(port, None)
+    i += 1
+with open(out, "w") as f:
+    f.write("%d %d %d %d\n" % (ok, bad, err, new_conns))
+PY
+python3 "$T/load.py" "$T/stop" "$T/counts" 2>"$T/load.err" &
+LOAD=$!
+_pids+=($LOAD)
+sleep 2
+
+start=$SECONDS
+timeout 90 meshctl certs -f "$T/mesh.ini" --rotate-root >"$T/rotate.out" 2>&1
+rc=$?
+is "meshctl certs --rotate-root exits 0" "$rc" 0
+[ "$rc" -ne 0 ] && sed 's/^/#   /' "$T/rotate.out"
+echo "# rollover took $((SECONDS - start)) s"
+sleep 3      # load on the new root alone, with new connections
+touch "$T/stop"
+wait "$LOAD"
+read -r n_ok n_bad n_err n_conns <"$T/counts" 2>/dev/null || n_ok=0 n_bad=-1 n_err=-1 n_conns=0
+echo "# requests: $((n_ok + n_bad + n_err)) ok: $n_ok non-2xx: $n_bad connection errors: $n_err client connections: $n_conns"
+check "the load ran ($n_ok requests answered)" test "$n_ok" -gt 100
+is "zero non-2xx through the rollover" "$n_bad" 0
+is "zero connection errors through the rollover" "$n_err" 0
+[ "$n_bad$n_err" != 00 ] && head -5 "$T/load.err" | sed 's/^/#   /'
+
+# ---- nothing restarted
+is "no process restarted (pids unchanged)" "$(status_pids)" "$PIDS_BEFORE"
+
+# ---- the old root is gone: bundle and disk
+NEW=$(roots)
+NEW_SERIAL=$(awk '{print $1}' <<<"$NEW")
+is "one root after, active" "$(wc -l <<<"$NEW") $(awk '{print $2}' <<<"$NEW")" "1 active"
+check "... and it is a new one ($OLD_SERIAL -> $NEW_SERIAL)" test "$NEW_SERIAL" != "$OLD_SERIAL"
+is "rollover phase none" "$(certs_json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rollover"]["phase"])')" none
+check "ca.crt replaced" sh -c "! cmp -s '$T/old_ca.crt' '$CA/ca.crt'"
+check "ca.key replaced (the old key is gone)" test "$(sha256sum <"$CA/ca.key")" != "$OLD_KEY_SUM"
+check "no next.key, next.crt or rollover file left" \
+	sh -c "! ls '$CA/next.key' '$CA/next.crt' '$CA/rollover' 2>/dev/null | grep -q ."
+is "ca.key is mode 0600" "$(stat -c %a "$CA/ca.key")" 600
+check "ca.crt is the root certs --json shows" sh -c \
+	"openssl x509 -in '$CA/ca.crt' -noout -serial | tr A-F a-f | grep -qi '=0*${NEW_SERIAL#0}'"
+
+# ---- every service's leaf comes from the new root
+for p in "$API_IN" "$WEB_IN"; do
+	timeout 10 openssl s_client -connect "127.0.0.1:$p" -showcerts \
+	    -cert "$T/oldleaf.crt" -key "$T/oldleaf.key" </dev/null 2>/dev/null |
+	    sed -n '/BEGIN CERT/,/END CERT/p;/END CERT/q' >"$T/leaf_$p.pem"
+	check "port $p presents a leaf" grep -q 'BEGIN CERT' "$T/leaf_$p.pem"
+	check "port $p: its leaf verifies against the new root" \
+		openssl verify -CAfile "$CA/ca.crt" "$T/leaf_$p.pem"
+	check "port $p: its leaf does not verify against the old root" \
+		sh -c "! openssl verify -CAfile '$T/old_ca.crt' '$T/leaf_$p.pem' >/dev/null 2>&1"
+done
+
+# ---- a leaf signed by the old root is refused, one from the new root is not
+is "the old-root leaf is refused after retirement" "$(code_with oldleaf)" 000
+check "a client leaf from the new root" client_leaf newleaf
+is "the new-root leaf gets 200" "$(code_with newleaf)" 200
+check "meshd logged the retirement" grep -q "old root retired" "$T/state/run/meshd.log"
+
+mesh_down_checked "$T/mesh.ini" "$T/state/run/meshd.log"
+exit 0
