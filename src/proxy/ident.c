@@ -145,9 +145,19 @@ int
 ident_trust(const char *pem, size_t len, char *err, size_t errlen)
 {
 	char serials[PKI_BUNDLE_MAX * 66];
+	size_t i;
+	int same;
 
 	if (pki_bundle_from_pem(&ident_tmp, pem, len, err, errlen) == -1)
 		return -1;
+	/* meshd sends the bundle at every HELLO: the same roots again change
+	 * nothing, and keep the contexts and the session cache */
+	same = ident.has_trust && ident_tmp.n == ident.trust.n;
+	for (i = 0; same && i < ident_tmp.n; i++)
+		same = ident_tmp.root[i].len == ident.trust.root[i].len &&
+		    memcmp(ident_tmp.root[i].der, ident.trust.root[i].der, ident_tmp.root[i].len) == 0;
+	if (same)
+		return 0;
 	ident.trust = ident_tmp;
 	ident.has_trust = 1;
 	pki_bundle_serials(&ident.trust, serials, sizeof(serials));
