@@ -74,14 +74,13 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		c->state = FWD_TUNNEL;
 		return;
 	}
-	/* the callee's sidecar could not reach its app: nothing reached an
-	 * app, a connect failure of that endpoint; a listed status is
-	 * retried too, before anything of it goes down */
-	if (c->rsvc != NULL && fwd_app_not_ready(c, res) &&
-	    fwd_retry(c, RETRY_CAUSE_CONNECT, res->code))
-		return;
-	if (c->rsvc != NULL && retry_status_listed(&c->rsvc->policy, res->code) &&
-	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code))
+	/* retried before anything of it goes down: the callee's sidecar could
+	 * not reach its app (nothing reached an app: a connect failure of
+	 * that endpoint), or a listed status */
+	if (c->rsvc != NULL && (fwd_app_not_ready(c, res) ?
+	    fwd_retry(c, RETRY_CAUSE_CONNECT, res->code) :
+	    retry_status_listed(&c->rsvc->policy, res->code) &&
+	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code)))
 		return;
 	fwd_pending_leave(c);
 	fwd_replay_end(c);
