@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * state: the meshd lock, pid files of children, and reaping what a
- * SIGKILLed meshd left behind (see include/mesh/state.h).
+ * state: the meshd lock, pid files and log files of children, and run/spec
+ * (see include/mesh/state.h).  What a dead meshd left is state_left.c's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +18,6 @@
 
 #include "mesh/log.h"
 #include "mesh/state.h"
-
-#define STATE_REAP_MAX 512   /* pid files looked at in one reap */
 
 static int
 state_path(char *buf, size_t size, const char *state_dir, const char *rest)
@@ -60,6 +58,8 @@ state_mkdirs(const char *state_dir)
 	if (state_path(p, sizeof(p), state_dir, "run") == -1 || state_mkdir(p) == -1)
 		return -1;
 	if (state_path(p, sizeof(p), state_dir, "run/pids") == -1 || state_mkdir(p) == -1)
+		return -1;
+	if (state_path(p, sizeof(p), state_dir, "run/logs") == -1 || state_mkdir(p) == -1)
 		return -1;
 	return 0;
 }
@@ -217,162 +217,145 @@ state_pid_write(const char *state_dir, const char *id, const char *kind,
 void
 state_pid_remove(const char *state_dir, const char *id, const char *kind)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], log[PATH_MAX];
+	FILE *f;
+	int pid;
 
-	if (state_pid_path(path, sizeof(path), state_dir, id, kind) == 0)
-		unlink(path);
-}
-
-static long long
-state_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-struct state_left {
-	pid_t              pid, pgid;
-	unsigned long long start;
-	char               name[80];
-};
-
-/* Is the group still there with its leader as recorded? */
-static int
-state_left_alive(const struct state_left *l)
-{
-	if (state_proc_starttime(l->pid) == l->start)
-		return 1;
-	/* leader gone: the group lives on while it has members */
-	return kill(-l->pgid, 0) == 0;
-}
-
-/* Stop one batch of leftovers: SIGTERM all, wait, SIGKILL the rest. */
-static int
-state_stop(struct state_left *l, size_t n)
-{
-	long long deadline;
-	size_t i, alive;
-	int stopped = 0;
-
-	for (i = 0; i < n; i++) {
-		if (state_proc_starttime(l[i].pid) != l[i].start) {
-			l[i].pid = 0;   /* gone, or a recycled pid: not ours */
-			continue;
+	if (state_pid_path(path, sizeof(path), state_dir, id, kind) == -1)
+		return;
+	if ((f = fopen(path, "re")) != NULL) {
+		if (fscanf(f, "%d", &pid) == 1 && pid > 1) {
+			if (state_log_path(log, sizeof(log), state_dir, pid, "out") == 0)
+				unlink(log);
+			if (state_log_path(log, sizeof(log), state_dir, pid, "err") == 0)
+				unlink(log);
 		}
-		log_info("replacing leftover %s (pid %d) of a previous meshd",
-		    l[i].name, (int)l[i].pid);
-		kill(-l[i].pgid, SIGTERM);
-		stopped++;
+		fclose(f);
 	}
-	deadline = state_now_ms() + STATE_STOP_WAIT_MS;
-	do {
-		for (alive = 0, i = 0; i < n; i++)
-			if (l[i].pid != 0 && state_left_alive(&l[i]))
-				alive++;
-		if (alive == 0)
-			return stopped;
-		usleep(20000);
-	} while (state_now_ms() < deadline);
-	for (i = 0; i < n; i++)
-		if (l[i].pid != 0 && state_left_alive(&l[i])) {
-			log_warnx("leftover %s (pid %d) ignored SIGTERM for %d ms: SIGKILL",
-			    l[i].name, (int)l[i].pid, STATE_STOP_WAIT_MS);
-			kill(-l[i].pgid, SIGKILL);
-		}
-	deadline = state_now_ms() + 1000;
-	while (state_now_ms() < deadline) {
-		for (alive = 0, i = 0; i < n; i++)
-			if (l[i].pid != 0 && state_left_alive(&l[i]))
-				alive++;
-		if (alive == 0)
-			break;
-		usleep(20000);
-	}
-	return stopped;
+	unlink(path);
 }
 
-/* Read every pid file of one kind into l (at most max), removing the files. */
-static size_t
-state_collect(const char *state_dir, const char *kind, struct state_left *l, size_t max)
+int
+state_log_path(char *buf, size_t size, const char *state_dir, pid_t pid,
+    const char *stream)
+{
+	int n = snprintf(buf, size, "%s/run/logs/%d.%s", state_dir, (int)pid, stream);
+
+	if (n < 0 || (size_t)n >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+state_logs_prune(const char *state_dir, const pid_t *keep, size_t n)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 256];
 	struct dirent *de;
-	size_t n = 0, klen = strlen(kind);
+	size_t i;
 	DIR *d;
 
-	if (state_path(dir, sizeof(dir), state_dir, "run/pids") == -1 ||
+	if (state_path(dir, sizeof(dir), state_dir, "run/logs") == -1 ||
 	    (d = opendir(dir)) == NULL)
-		return 0;
+		return;
 	while ((de = readdir(d)) != NULL) {
-		size_t nl = strlen(de->d_name);
-		int pid, pgid;
-		unsigned long long st;
-		FILE *f;
+		long pid = strtol(de->d_name, NULL, 10);
 
-		if (nl <= klen + 1 || de->d_name[nl - klen - 1] != '.' ||
-		    strcmp(de->d_name + nl - klen, kind) != 0)
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		for (i = 0; i < n && keep[i] != (pid_t)pid; i++)
+			;
+		if (i < n && pid > 1)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((f = fopen(path, "re")) != NULL) {
-			char name[80] = "?";
-
-			if (fscanf(f, "%d %d %llu %79s", &pid, &pgid, &st, name) >= 3 &&
-			    pid > 1 && pgid > 1 && st != 0 && n < max) {
-				l[n].pid = pid;
-				l[n].pgid = pgid;
-				l[n].start = st;
-				snprintf(l[n].name, sizeof(l[n].name), "%s", name);
-				n++;
-			}
-			fclose(f);
-		}
 		unlink(path);
 	}
 	closedir(d);
-	return n;
 }
 
 int
-state_reap_locked(const char *state_dir)
+state_spec_write(const char *state_dir, const struct state_spec *s, size_t n)
 {
-	static const char *kinds[] = { STATE_KIND_APP, STATE_KIND_PROXY };
-	struct state_left *l;
-	size_t i, n;
-	int stopped = 0;
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t i, k;
+	FILE *f;
 
-	if ((l = calloc(STATE_REAP_MAX, sizeof(*l))) == NULL)
+	if (state_path(path, sizeof(path), state_dir, "run/spec") == -1)
 		return -1;
-	/* apps before their sidecars, as in a normal stop */
-	for (i = 0; i < 2; i++) {
-		n = state_collect(state_dir, kinds[i], l, STATE_REAP_MAX);
-		if (n > 0)
-			stopped += state_stop(l, n);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "we")) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s %016llx %016llx ", s[i].id, (unsigned long long)s[i].proxy_fp,
+		    (unsigned long long)s[i].app_fp);
+		for (k = 0; k < s[i].nports; k++)
+			fprintf(f, "%s%u", k ? "," : "", s[i].ports[k]);
+		fprintf(f, "%s\n", s[i].nports == 0 ? "-" : "");
 	}
-	free(l);
-	return stopped;
+	if (fclose(f) != 0 || rename(tmp, path) == -1) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* "<id> <proxy-fp> <app-fp> <ports>" into s; 0 / -1. */
+static int
+state_spec_parse(char *line, struct state_spec *s)
+{
+	char id[STATE_ID_MAX], ports[1024], *p, *end;
+	unsigned long long pf, af;
+
+	_Static_assert(STATE_ID_MAX == 128, "the widths below fit the buffers");
+	if (sscanf(line, "%127s %llx %llx %1023s", id, &pf, &af, ports) != 4)
+		return -1;
+	memset(s, 0, sizeof(*s));
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	s->proxy_fp = pf;
+	s->app_fp = af;
+	if (strcmp(ports, "-") == 0)
+		return 0;
+	for (p = ports; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v == 0 || v > 65535 || s->nports == STATE_SPEC_PORTS ||
+		    (*end != ',' && *end != '\0'))
+			return -1;
+		s->ports[s->nports++] = (uint16_t)v;
+	}
+	return 0;
 }
 
 int
-state_reap(const char *state_dir)
+state_spec_read(const char *state_dir, struct state_spec **out, size_t *n)
 {
-	char path[PATH_MAX];
-	int f, rc;
+	char path[PATH_MAX], line[2048];
+	struct state_spec *v = NULL, *nv;
+	size_t cap = 0;
+	FILE *f;
 
-	if (state_path(path, sizeof(path), state_dir, "run/meshd.pid") == -1)
-		return -1;
-	f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (f == -1)
-		return errno == ENOENT ? 0 : -1;
-	if (flock(f, LOCK_EX | LOCK_NB) == -1) {
-		close(f);
-		errno = EBUSY;
-		return -1;
+	*out = NULL;
+	*n = 0;
+	if (state_path(path, sizeof(path), state_dir, "run/spec") == -1 ||
+	    (f = fopen(path, "re")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				fclose(f);
+				*n = 0;
+				return -1;
+			}
+			v = nv;
+		}
+		if (state_spec_parse(line, &v[*n]) == 0)
+			(*n)++;
 	}
-	rc = state_reap_locked(state_dir);
-	/* the file was ours only for the reap: leave no pid file behind */
-	unlink(path);
-	close(f);
-	return rc;
+	fclose(f);
+	*out = v;
+	return 0;
 }
+
