@@ -10,6 +10,7 @@
  * Names are padded to a common width.  A line longer than OUTLOG_LINE_MAX
  * is split.  Lines go to stdout, into a ring of the last OUTLOG_RING lines
  * (for `logs` and `wait-ready` clients), and to the sink (control.c).
+ * Children's output reaches it through struct outlog_pipe below.
  */
 #ifndef MESH_OUTLOG_H
 #define MESH_OUTLOG_H
@@ -38,7 +39,20 @@ void outlog_event(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Call fn for every line in the ring, oldest first. */
 void outlog_ring(outlog_sink_fn *fn, void *arg);
 
-/* A child's stdout or stderr, read non-blocking. */
+#define OUTLOG_PUNCH    (64u << 10) /* a log file: read bytes punched out past this */
+#define OUTLOG_SWEEP    1.0         /* s: every followed file read and punched */
+#define OUTLOG_CATCHUP  (256u << 10)/* a file opened with more unread: the rest skipped */
+#define OUTLOG_FILE_CAP (1u << 20)  /* no hole punching: truncated past this, when read */
+
+/*
+ * A child's stdout or stderr: a pipe read non-blocking, or a log file
+ * (spawn.h) followed with inotify (and read every OUTLOG_SWEEP s besides).
+ * For a file, what has been read is punched out (FALLOC_FL_PUNCH_HOLE)
+ * once OUTLOG_PUNCH of it piles up and at each sweep, so the file takes
+ * little disk while meshd runs, and a meshd that opens it after another
+ * died (adopt.h) starts at its first byte not punched: lines the dead one
+ * had not read yet are shown, at most OUTLOG_CATCHUP of them.
+ */
 struct outlog_pipe {
 	ev_io       io;                     /* private */
 	int         fd;                     /* ro: -1 when closed */
@@ -47,10 +61,16 @@ struct outlog_pipe {
 	size_t      len;                    /* private */
 	char        tail[OUTLOG_TAIL][OUTLOG_TAIL_MAX]; /* ro: last lines */
 	unsigned    ntail;                  /* ro: lines ever seen */
+	int         is_file;                /* ro: fd is a log file */
+	int         wd;                     /* private: inotify watch; -1 none */
+	long long   punched;                /* private: file bytes punched out */
+	int         skip;                   /* private: 1 leading NULs, 2 up to a newline */
+	struct outlog_pipe *next;           /* private: followed files */
 };
 
 void outlog_pipe_init(struct outlog_pipe *p, const char *name);
-/* Start reading fd (made non-blocking; closed by outlog_pipe_close). */
+/* Start reading fd (made non-blocking; closed by outlog_pipe_close).  A
+ * regular file is read from its first byte not punched out. */
 void outlog_pipe_open(struct outlog_pipe *p, struct ev_loop *loop, int fd);
 /* Read what is left without blocking, emit a last partial line, close. */
 void outlog_pipe_close(struct outlog_pipe *p, struct ev_loop *loop);

@@ -2,8 +2,16 @@
 /*
  * spawn: start one child the way meshd runs every child: its own process
  * group (so a stop reaches everything it forked), stdin /dev/null,
- * stdout and stderr on pipes meshd reads, default signal dispositions,
- * no descriptor of meshd's but those.
+ * stdout and stderr on files meshd follows (spawn_log_dir(); pipes
+ * without it), default signal dispositions, no descriptor of meshd's but
+ * those.
+ *
+ * Why files: a child must outlive meshd (a SIGKILLed meshd is replaced by
+ * one that adopts its children, adopt.h).  A pipe whose reader died
+ * kills the next write with SIGPIPE (or fails it with EPIPE), and one
+ * nobody reads blocks its writer once full.  A file appended to does
+ * neither; meshd reads it as it grows and punches out what it has read
+ * (outlog.h), so it stays small while meshd runs.
  */
 #ifndef MESH_SPAWN_H
 #define MESH_SPAWN_H
@@ -14,8 +22,17 @@
 #include "mesh/registry.h"
 
 /*
+ * Children's stdout and stderr go to <state_dir>/run/logs/<pid>.out and
+ * .err (state.h), created 0600 and opened O_APPEND for the child; NULL:
+ * pipes (unit tests).  The string is kept, not copied.
+ */
+void  spawn_log_dir(const char *state_dir);
+
+/*
  * fork + execve(argv[0]).  dir: chdir there first (NULL: stay).  Returns
- * the pid with *out_fd and *err_fd set (read ends, O_CLOEXEC); err is ""
+ * the pid with *out_fd and *err_fd set (meshd's ends, O_CLOEXEC: read
+ * ends of pipes, or the log files opened read-write, at offset 0, for
+ * outlog_pipe_open()); err is ""
  * or, when the chdir or the exec failed, says why (that child exits 127
  * and is reaped like any other).  -1 with a message in err when no child
  * could be made (pipe, fork).

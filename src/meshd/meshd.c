@@ -37,6 +37,7 @@
 #include "mesh/ports.h"
 #include "mesh/registry.h"
 #include "mesh/reload.h"
+#include "mesh/spawn.h"
 #include "mesh/state.h"
 #include "mesh/svc.h"
 #include "mesh/weights.h"
@@ -402,6 +403,8 @@ main(int argc, char **argv)
 	M.notify = getenv("NOTIFY_SOCKET") != NULL;
 	if (svc_init(&M, meshd_svc_event) == -1)
 		start_fail("out of memory");
+	/* children write to files under run/logs, so they outlive meshd */
+	spawn_log_dir(M.cfg.mesh.state_dir);
 	/* the CA before any sidecar can ask it for a certificate */
 	if (mcert_open(&M, err, sizeof(err)) == -1)
 		start_fail("certificate authority: %s", err);

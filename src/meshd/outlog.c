@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * outlog: prefixed lines on stdout, the ring, and children's pipes (see
- * include/mesh/outlog.h).
+ * outlog: prefixed lines on stdout, the ring, and children's pipes and
+ * log files (see include/mesh/outlog.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mesh/container_of.h"
@@ -23,7 +25,16 @@ static struct {
 	size_t          ringlen[OUTLOG_RING];
 	unsigned        head;     /* next slot */
 	unsigned        count;
-} ol;
+	/* log files followed (outlog_pipe with is_file) */
+	struct ev_loop     *loop;
+	int                 ifd;      /* inotify; -1 none (the sweep polls faster) */
+	ev_io               iio;
+	ev_timer            sweep;
+	struct outlog_pipe *files;
+	int                 nopunch;  /* the file system cannot punch holes */
+} ol = { .ifd = -1 };
+
+static void outlog_unfollow(struct outlog_pipe *p);
 
 void
 outlog_init(unsigned width, outlog_sink_fn *sink, void *arg)
@@ -51,6 +62,17 @@ outlog_free(void)
 	}
 	ol.count = ol.head = 0;
 	ol.sink = NULL;
+	while (ol.files != NULL)
+		outlog_unfollow(ol.files);
+	if (ol.loop != NULL) {
+		ev_timer_stop(ol.loop, &ol.sweep);
+		if (ol.ifd != -1) {
+			ev_io_stop(ol.loop, &ol.iio);
+			close(ol.ifd);
+		}
+	}
+	ol.ifd = -1;
+	ol.loop = NULL;
 }
 
 void
@@ -110,6 +132,7 @@ outlog_pipe_init(struct outlog_pipe *p, const char *name)
 {
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	p->wd = -1;
 	p->name = name;
 }
 
@@ -149,7 +172,68 @@ outlog_pipe_lines(struct outlog_pipe *p)
 	p->len -= start;
 }
 
-/* Read until EAGAIN; 1 on EOF or error. */
+/* n new bytes at buf + len: drop what p->skip says, then emit lines. */
+static void
+outlog_pipe_got(struct outlog_pipe *p, size_t n)
+{
+	char *s = p->buf + p->len, *nl;
+	size_t k = 0;
+
+	if (p->skip == 1) {
+		/* the zeroed rest of a block punched out part way */
+		while (k < n && s[k] == '\0')
+			k++;
+		if (k < n)
+			p->skip = 0;
+	} else if (p->skip == 2) {
+		/* after a skip: resume at a line's start */
+		nl = memchr(s, '\n', n);
+		k = nl != NULL ? (size_t)(nl - s) + 1 : n;
+		if (nl != NULL)
+			p->skip = 0;
+	}
+	if (k > 0)
+		memmove(s, s + k, n - k);
+	p->len += n - k;
+	outlog_pipe_lines(p);
+}
+
+/*
+ * Punch out what was read of a log file (not the partial line still in
+ * buf): once OUTLOG_PUNCH piled up, or any amount when forced.  Where
+ * holes cannot be punched, a file read to its end and past
+ * OUTLOG_FILE_CAP is truncated instead (a line written between the
+ * fstat and the ftruncate is lost: the file system's limit).
+ */
+static void
+outlog_file_punch(struct outlog_pipe *p, int force)
+{
+	off_t cur = lseek(p->fd, 0, SEEK_CUR);
+	long long done = (long long)cur - (long long)p->len;
+	struct stat st;
+
+	if (cur == -1 || done <= p->punched || (!force && done - p->punched < OUTLOG_PUNCH))
+		return;
+	if (!ol.nopunch) {
+		if (fallocate(p->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		    (off_t)p->punched, (off_t)(done - p->punched)) == 0) {
+			p->punched = done;
+			return;
+		}
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return;
+		ol.nopunch = 1;
+		outlog_event("log files: cannot punch holes (%s): each is truncated "
+		    "once read past %u bytes", strerror(errno), OUTLOG_FILE_CAP);
+	}
+	if (p->len == 0 && cur >= (off_t)OUTLOG_FILE_CAP && fstat(p->fd, &st) == 0 &&
+	    st.st_size == cur && ftruncate(p->fd, 0) == 0) {
+		lseek(p->fd, 0, SEEK_SET);
+		p->punched = 0;
+	}
+}
+
+/* Read until EAGAIN (a pipe) or the end (a file); 1 on EOF of a pipe or error. */
 static int
 outlog_pipe_read(struct outlog_pipe *p)
 {
@@ -157,16 +241,143 @@ outlog_pipe_read(struct outlog_pipe *p)
 		ssize_t n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
 
 		if (n > 0) {
-			p->len += (size_t)n;
-			outlog_pipe_lines(p);
+			outlog_pipe_got(p, (size_t)n);
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
 			continue;
+		if (n == 0 && p->is_file) {
+			outlog_file_punch(p, 0);
+			return 0;
+		}
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return 0;
 		return 1;
 	}
+}
+
+static void
+outlog_file_read(struct ev_loop *loop, struct outlog_pipe *p)
+{
+	if (outlog_pipe_read(p))
+		outlog_pipe_close(p, loop);
+}
+
+/* Every followed file: read, and punch out whatever was read. */
+static void
+outlog_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct outlog_pipe *p, *next;
+
+	(void)w;
+	(void)revents;
+	for (p = ol.files; p != NULL; p = next) {
+		next = p->next;
+		outlog_file_read(loop, p);
+		if (p->fd != -1)
+			outlog_file_punch(p, 1);
+	}
+}
+
+static void
+outlog_inotify_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)w;
+	(void)revents;
+	while ((n = read(ol.ifd, buf, sizeof(buf))) > 0) {
+		char *q = buf;
+
+		while (q < buf + n) {
+			const struct inotify_event *ev = (const void *)q;
+			struct outlog_pipe *p;
+
+			q += sizeof(*ev) + ev->len;
+			if (ev->mask & IN_Q_OVERFLOW) {
+				outlog_sweep_cb(loop, &ol.sweep, 0);
+				continue;
+			}
+			for (p = ol.files; p != NULL && p->wd != ev->wd; p = p->next)
+				;
+			if (p != NULL)
+				outlog_file_read(loop, p);
+		}
+	}
+}
+
+/* Start following p's file: inotify on it, the sweep timer, a first read. */
+static void
+outlog_follow(struct outlog_pipe *p, struct ev_loop *loop)
+{
+	char path[64];
+
+	if (ol.loop == NULL) {
+		ol.loop = loop;
+		if ((ol.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) != -1) {
+			ev_io_init(&ol.iio, outlog_inotify_cb, ol.ifd, EV_READ);
+			ev_io_start(loop, &ol.iio);
+		}
+		ev_init(&ol.sweep, outlog_sweep_cb);
+		ol.sweep.repeat = ol.ifd != -1 ? OUTLOG_SWEEP : 0.1;
+	}
+	p->wd = -1;
+	if (ol.ifd != -1) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fd);
+		p->wd = inotify_add_watch(ol.ifd, path, IN_MODIFY);
+	}
+	p->next = ol.files;
+	ol.files = p;
+	if (!ev_is_active(&ol.sweep))
+		ev_timer_again(loop, &ol.sweep);
+	outlog_file_read(loop, p);
+}
+
+static void
+outlog_unfollow(struct outlog_pipe *p)
+{
+	struct outlog_pipe **pp;
+
+	for (pp = &ol.files; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	p->next = NULL;
+	if (p->wd != -1 && ol.ifd != -1)
+		inotify_rm_watch(ol.ifd, p->wd);
+	p->wd = -1;
+	if (ol.files == NULL && ol.loop != NULL)
+		ev_timer_stop(ol.loop, &ol.sweep);
+}
+
+/* A log file: from its first byte not punched out, at most OUTLOG_CATCHUP
+ * before its end. */
+static void
+outlog_file_open(struct outlog_pipe *p, struct ev_loop *loop, const struct stat *st)
+{
+	off_t data = lseek(p->fd, 0, SEEK_DATA), from;
+
+	if (data == -1)
+		data = errno == ENXIO ? st->st_size : 0;
+	from = data;
+	p->is_file = 1;
+	p->skip = 1;
+	if (st->st_size - data > (off_t)OUTLOG_CATCHUP) {
+		char msg[160];
+		int n;
+
+		from = st->st_size - (off_t)OUTLOG_CATCHUP;
+		n = snprintf(msg, sizeof(msg), "[%lld bytes of output nobody read skipped]",
+		    (long long)(from - data));
+		outlog_line(p->name, msg, (size_t)n);
+		p->skip = 2;
+	}
+	p->punched = (long long)data;
+	if (lseek(p->fd, from, SEEK_SET) == -1)
+		lseek(p->fd, 0, SEEK_END);
+	outlog_follow(p, loop);
 }
 
 static void
@@ -182,12 +393,21 @@ outlog_pipe_cb(struct ev_loop *loop, ev_io *w, int revents)
 void
 outlog_pipe_open(struct outlog_pipe *p, struct ev_loop *loop, int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
+	struct stat st;
+	int fl;
 
-	if (fl != -1)
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	p->fd = fd;
 	p->len = 0;
+	p->is_file = 0;
+	p->skip = 0;
+	p->punched = 0;
+	p->wd = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		outlog_file_open(p, loop, &st);
+		return;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
 	ev_io_init(&p->io, outlog_pipe_cb, fd, EV_READ);
 	ev_io_start(loop, &p->io);
 }
@@ -197,7 +417,10 @@ outlog_pipe_close(struct outlog_pipe *p, struct ev_loop *loop)
 {
 	if (p->fd == -1)
 		return;
-	ev_io_stop(loop, &p->io);
+	if (p->is_file)
+		outlog_unfollow(p);
+	else
+		ev_io_stop(loop, &p->io);
 	outlog_pipe_read(p);
 	if (p->len > 0)
 		outlog_pipe_emit(p, p->buf, p->len);

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,71 @@
 #include <unistd.h>
 
 #include "mesh/spawn.h"
+#include "mesh/state.h"
 
 extern char **environ;
+
+static const char *spawn_logs;   /* state_dir: log files; NULL: pipes */
+
+void
+spawn_log_dir(const char *state_dir)
+{
+	spawn_logs = state_dir;
+}
+
+/*
+ * A fresh log file under a temporary name: fd[1] (O_APPEND) for the
+ * child, fd[0] for meshd (its own offset; read-write, as punching holes
+ * needs).  Renamed to <pid>.<stream> once the pid is known.
+ */
+static int
+spawn_log_open(int fd[2], char *tmp, size_t size)
+{
+	if ((size_t)snprintf(tmp, size, "%s/run/logs/.new.XXXXXX", spawn_logs) >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd[1] = mkostemp(tmp, O_APPEND | O_CLOEXEC)) == -1)
+		return -1;
+	if ((fd[0] = open(tmp, O_RDWR | O_CLOEXEC)) == -1) {
+		int e = errno;
+
+		close(fd[1]);
+		fd[1] = -1;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* The child's stdout and stderr: log files, or pipes without spawn_log_dir(). */
+static int
+spawn_outputs(int out[2], int er[2], char *tout, char *terr, size_t size)
+{
+	if (spawn_logs == NULL)
+		return pipe2(out, O_CLOEXEC) == -1 || pipe2(er, O_CLOEXEC) == -1 ? -1 : 0;
+	if (spawn_log_open(out, tout, size) == -1)
+		return -1;
+	if (spawn_log_open(er, terr, size) == -1) {
+		unlink(tout);
+		tout[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static void
+spawn_log_name(const char *tmp, pid_t pid, const char *stream)
+{
+	char path[PATH_MAX];
+
+	if (tmp[0] == '\0')
+		return;
+	if (pid <= 0 || state_log_path(path, sizeof(path), spawn_logs, pid, stream) == -1 ||
+	    rename(tmp, path) == -1)
+		unlink(tmp);   /* meshd still reads it through its descriptor */
+}
 
 /* In the child, after fork: only async-signal-safe calls. */
 static void
@@ -47,13 +111,18 @@ spawn(char *const argv[], char *const envp[], const char *dir,
     int *out_fd, int *err_fd, char *err, size_t errlen)
 {
 	int out[2] = { -1, -1 }, er[2] = { -1, -1 }, rep[2] = { -1, -1 };
+	char tout[PATH_MAX] = "", terr[PATH_MAX] = "";
 	int e = 0;
 	ssize_t n;
-	pid_t pid;
+	pid_t pid = -1;
 
 	err[0] = '\0';
-	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(er, O_CLOEXEC) == -1 ||
-	    pipe2(rep, O_CLOEXEC) == -1) {
+	if (spawn_outputs(out, er, tout, terr, sizeof(tout)) == -1) {
+		snprintf(err, errlen, "%s: %s", spawn_logs != NULL ? "log file" : "pipe",
+		    strerror(errno));
+		goto fail;
+	}
+	if (pipe2(rep, O_CLOEXEC) == -1) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -65,6 +134,8 @@ spawn(char *const argv[], char *const envp[], const char *dir,
 		spawn_child(argv, envp, dir, out[1], er[1], rep[1]);
 	/* the child and we both set the group: no window where a stop misses it */
 	setpgid(pid, pid);
+	spawn_log_name(tout, pid, "out");
+	spawn_log_name(terr, pid, "err");
 	close(out[1]);
 	close(er[1]);
 	close(rep[1]);
@@ -83,6 +154,8 @@ spawn(char *const argv[], char *const envp[], const char *dir,
 	}
 	return pid;
 fail:
+	spawn_log_name(tout, -1, "out");
+	spawn_log_name(terr, -1, "err");
 	close(out[0]); close(out[1]);
 	close(er[0]); close(er[1]);
 	close(rep[0]); close(rep[1]);
