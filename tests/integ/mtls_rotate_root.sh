@@ -4,11 +4,15 @@
 #
 #   load -> gateway (pure client: web:28101, api:28102) --mTLS--> web, api
 #
-# A bounded client loop (python3: keep-alive requests, every third one
-# with Connection: close so that new mTLS connections keep being made)
-# runs through `meshctl certs --rotate-root`.  Asserts: the command exits
-# 0; zero failed requests (non-2xx or connection errors); no process was
-# restarted (every pid of status --json unchanged); the old root is gone
+# A bounded client load (python3: a loop of keep-alive requests, every
+# third one with Connection: close; and every second a burst of 6 slow
+# requests at once, so that the gateway opens more mTLS connections than
+# it keeps busy, whose pooled spares idle out after idle_timeout/2 = 0.5 s:
+# new sidecar-to-sidecar handshakes all through) runs through `meshctl
+# certs --rotate-root`.  Asserts: the command exits 0; new mTLS handshakes
+# after the retirement and none failed; zero failed requests (non-2xx or
+# connection errors); no process was restarted (every pid of status --json
+# unchanged); the old root is gone
 # from disk (ca.crt and ca.key replaced, no next.* or rollover file) and
 # from the bundle (`certs --json` lists one root, a new serial, active);
 # the services present leaves that verify against the new root and not the
@@ -29,6 +33,7 @@ port_base = 28150
 state_dir = $T/state
 trust_domain = $TD
 cert_ttl = 10m
+idle_timeout = 1s
 
 [service.gateway]
 upstreams = web:28101, api:28102
@@ -83,57 +88,97 @@ code_with() {  # NAME: status code of GET /whoami on api's inbound port with tha
 	curl -sk -m 5 -o /dev/null -w '%{http_code}' --cert "$T/$1.crt" --key "$T/$1.key" \
 	    "https://127.0.0.1:$API_IN/whoami" 2>/dev/null
 }
+# mTLS handshakes at web's and api's inbound: "ok failed", summed
+handshakes() {
+	meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
+import json, sys
+ok = bad = 0
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] in ("web", "api"):
+        for i in s["instances"]:
+            st = i.get("stats") or {}
+            ok += st.get("tls_handshakes_ok", 0)
+            bad += st.get("tls_handshakes_failed", 0)
+print(ok, bad)'
+}
 check "a client leaf from the old root" client_leaf oldleaf
 is "the old-root leaf gets 200 before the rollover" "$(code_with oldleaf)" 200
 
 # ---- load through the whole rollover
 cat >"$T/load.py" <<'PY'
-import http.client, os, sys, time
+import http.client, os, sys, threading, time
 stop, out = sys.argv[1], sys.argv[2]
 ports = [28101, 28102]
-ok = bad = err = new_conns = 0
-conns = {}
+count = {"ok": 0, "bad": 0, "err": 0, "conns": 0}
+lock = threading.Lock()
 deadline = time.time() + 120
-i = 0
-while i < 40000 and time.time() < deadline and not os.path.exists(stop):
-    port = ports[i % 2]
-    close = i % 3 == 2
+
+def one(c, port, path, close):
+    """One request on c; True if c may be reused."""
     try:
-        c = conns.get(port)
-        if c is None:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conns[port] = c
-            new_conns += 1
-        c.request("GET", "/whoami", headers={"Connection": "close"} if close else {})
+        c.request("GET", path, headers={"Connection": "close"} if close else {})
         r = c.getresponse()
         r.read()
-        if 200 <= r.status < 300:
-            ok += 1
-        else:
-            bad += 1
-            print("status %d on %d at %.2f" % (r.status, port, time.time()), file=sys.stderr)
-        if close or r.will_close:
-            c.close()
-            conns.pop(port, None)
+        with lock:
+            if 200 <= r.status < 300:
+                count["ok"] += 1
+            else:
+                count["bad"] += 1
+                print("status %d on %d at %.2f" % (r.status, port, time.time()), file=sys.stderr)
+        return not (close or r.will_close)
     except Exception as e:
-        err += 1
+        with lock:
+            count["err"] += 1
         print("error %r on %d at %.2f" % (e, port, time.time()), file=sys.stderr)
+        return False
+
+def fresh(port):
+    with lock:
+        count["conns"] += 1
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+
+def going():
+    return time.time() < deadline and not os.path.exists(stop)
+
+def bursts():
+    n = 0
+    while going() and n < 120:
+        ts = [threading.Thread(target=lambda p=ports[k % 2]: one(fresh(p), p, "/delay?ms=150", True))
+              for k in range(6)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        n += 1
+        time.sleep(1.0)
+
+b = threading.Thread(target=bursts)
+b.start()
+conns = {}
+i = 0
+while i < 40000 and going():
+    port = ports[i % 2]
+    c = conns.get(port) or fresh(port)
+    conns[port] = c
+    if not one(c, port, "/whoami", i % 3 == 2):
+        c.close()
         conns.pop(port, None)
     i += 1
+b.join()
 with open(out, "w") as f:
-    f.write("%d %d %d %d\n" % (ok, bad, err, new_conns))
+    f.write("%d %d %d %d\n" % (count["ok"], count["bad"], count["err"], count["conns"]))
 PY
 python3 "$T/load.py" "$T/stop" "$T/counts" 2>"$T/load.err" &
 LOAD=$!
 _pids+=($LOAD)
 sleep 2
 
+read -r h0_ok h0_bad <<<"$(handshakes)"
 start=$SECONDS
 timeout 90 meshctl certs -f "$T/mesh.ini" --rotate-root >"$T/rotate.out" 2>&1
 rc=$?
 is "meshctl certs --rotate-root exits 0" "$rc" 0
 [ "$rc" -ne 0 ] && sed 's/^/#   /' "$T/rotate.out"
 echo "# rollover took $((SECONDS - start)) s"
+read -r h1_ok h1_bad <<<"$(handshakes)"
 sleep 3      # load on the new root alone, with new connections
 touch "$T/stop"
 wait "$LOAD"
@@ -143,6 +188,10 @@ check "the load ran ($n_ok requests answered)" test "$n_ok" -gt 100
 is "zero non-2xx through the rollover" "$n_bad" 0
 is "zero connection errors through the rollover" "$n_err" 0
 [ "$n_bad$n_err" != 00 ] && head -5 "$T/load.err" | sed 's/^/#   /'
+read -r h2_ok h2_bad <<<"$(handshakes)"
+echo "# mTLS handshakes at web and api: $h0_ok before, $h1_ok at retirement, $h2_ok after; failed: $h0_bad, $h1_bad, $h2_bad"
+check "new mTLS connections after the retirement ($h1_ok -> $h2_ok)" test "$h2_ok" -gt "$h1_ok"
+is "no handshake failed through the rollover" "$h2_bad" "$h0_bad"
 
 # ---- nothing restarted
 is "no process restarted (pids unchanged)" "$(status_pids)" "$PIDS_BEFORE"
