@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # ready_connect: connect failures are retried by default, whatever the
 # method (issue 12, "Connect failures are retried").
-#   client -> gateway sidecar 127.0.0.1:34501 -> api.0 api.1 api.2
+#   client -> gateway sidecar 127.0.0.1:24501 -> api.0 api.1 api.2
 # No [route.api]: the defaults (retries = 0, ewma).  api.1's app is running
 # but refuses every connection (it listened long enough for meshd's
 # readiness probe, then closed its listener: an app that is not listening
@@ -16,10 +16,10 @@
 #   - a request straight to api.1's inbound port (mTLS, with a client
 #     certificate for gateway signed by the mesh CA) gets 503 with
 #     mesh-error: app not ready.
-# Ports: 34500-34599.
+# Ports: 24500-24599 (below the ephemeral range: no socket of an earlier test holds one).
 . "$(dirname "$0")/lib.sh"
 
-GW=34501
+GW=24501
 cp "$MESH_APPS/testapp" "$T/testapp"
 cat >"$T/half.py" <<'EOF'
 # Listen on PORT until the file STOP exists (accepting and closing what
@@ -45,14 +45,14 @@ EOF
 cat >"$T/mesh.ini" <<EOF
 [mesh]
 name = ready-connect
-port_base = 34550
+port_base = 24550
 
 [service.gateway]
 upstreams = api:$GW
 
 [service.api]
 command = if [ "\$MESH_INSTANCE" = 1 ]; then exec python3 $T/half.py \$PORT $T/stop; else exec $T/testapp --port \$PORT; fi
-port = 34510
+port = 24510
 instances = 3
 EOF
 
@@ -60,9 +60,9 @@ mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:$GW accepts" wait_port $GW 10
 touch "$T/stop"
 check "api.1's app closed its listener and still runs" wait_for 10 test -e "$T/stop.done"
-check "api.1's app port 34511 refuses connections" wait_for 10 sh -c '! (exec 3<>/dev/tcp/127.0.0.1/34511) 2>/dev/null'
+check "api.1's app port 24511 refuses connections" wait_for 10 sh -c '! (exec 3<>/dev/tcp/127.0.0.1/24511) 2>/dev/null'
 check "api.0 and api.2 answer on their own ports" \
-	sh -c 'curl -sf -m 2 http://127.0.0.1:34510/ >/dev/null && curl -sf -m 2 http://127.0.0.1:34512/ >/dev/null'
+	sh -c 'curl -sf -m 2 http://127.0.0.1:24510/ >/dev/null && curl -sf -m 2 http://127.0.0.1:24512/ >/dev/null'
 
 # status --json: one value of an instance ("-" when absent)
 st() {  # INSTANCE EXPR (python; `i` is the instance dict)
