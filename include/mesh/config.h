@@ -58,6 +58,7 @@ struct conf_service {
 	uint16_t              outbound;      /* 0: auto-assigned */
 	int                   outbound_line;
 	enum conf_restart     restart;
+	uint64_t              ready_timeout_us; /* 0: [mesh]'s (config_ready_timeout()) */
 	struct conf_env      *env;
 	size_t                nenv;
 	/* where keys were set (0: not set), for messages about them */
@@ -114,6 +115,8 @@ struct conf_mesh {
 	uint64_t         header_timeout_us;     /* header_timeout, default 10s */
 	uint64_t         idle_timeout_us;       /* idle_timeout, default 60s */
 	uint32_t         max_connections;       /* max_connections, default 1024 */
+	uint64_t         ready_timeout_us;      /* ready_timeout, default 60s: how long
+	                                         * `up -d` waits for an instance */
 	uint16_t         metrics_port;          /* the port of metrics, 0: off */
 	int              metrics_line;
 	int              state_dir_line;        /* 0: the default */
@@ -151,6 +154,9 @@ void config_free(struct mesh_config *cfg);
 const struct conf_service *config_service(const struct mesh_config *cfg,
                                           const char *name, const char *version);
 const struct conf_route   *config_route(const struct mesh_config *cfg, const char *name);
+
+/* A service's ready_timeout in us: its own, else [mesh]'s. */
+uint64_t config_ready_timeout(const struct mesh_config *cfg, const struct conf_service *svc);
 
 /* Parse "250ms", "2s", "1h"...; needs a unit (us ms s m h).  0 ok, -1 bad. */
 int  config_parse_duration(const char *s, uint64_t *us);

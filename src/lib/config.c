@@ -416,3 +416,9 @@ config_route(const struct mesh_config *cfg, const char *name)
 			return &cfg->routes[i];
 	return NULL;
 }
+
+uint64_t
+config_ready_timeout(const struct mesh_config *cfg, const struct conf_service *svc)
+{
+	return svc->ready_timeout_us != 0 ? svc->ready_timeout_us : cfg->mesh.ready_timeout_us;
+}

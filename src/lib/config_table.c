@@ -56,6 +56,7 @@ static const struct conf_key conf_keys[] = {
 	{ "header_timeout", CONF_KIND_MESH, CONF_T_DURATION, US_MS, US_H, "10s", M(header_timeout_us), 0, NULL, NULL, NULL },
 	{ "idle_timeout",  CONF_KIND_MESH, CONF_T_DURATION, US_S, 24 * US_H, "60s", M(idle_timeout_us), 0, NULL, NULL, NULL },
 	{ "max_connections", CONF_KIND_MESH, CONF_T_UINT, 1, 1000000, "1024", M(max_connections), 0, NULL, NULL, NULL },
+	{ "ready_timeout", CONF_KIND_MESH, CONF_T_DURATION, 100 * US_MS, 24 * US_H, "60s", M(ready_timeout_us), 0, NULL, NULL, NULL },
 
 	/* [service.NAME] and [service.NAME@VERSION]; env.NAME is handled apart */
 	{ "version",       CONF_KIND_SERVICE, CONF_T_CUSTOM, 0, 0, NULL, S(version),
@@ -74,6 +75,8 @@ static const struct conf_key conf_keys[] = {
 	{ "outbound",      CONF_KIND_SERVICE, CONF_T_UINT, 1, 65535, NULL, S(outbound),
 	  offsetof(struct conf_service, outbound_line), NULL, NULL, NULL },
 	{ "restart",       CONF_KIND_SERVICE, CONF_T_ENUM, 0, 0, "on-failure", S(restart), 0, restart_names, NULL, NULL },
+	/* no default: 0 takes [mesh]'s (config_ready_timeout()) */
+	{ "ready_timeout", CONF_KIND_SERVICE, CONF_T_DURATION, 100 * US_MS, 24 * US_H, NULL, S(ready_timeout_us), 0, NULL, NULL, NULL },
 
 	/* [route.NAME] */
 	{ "split",         CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(split),

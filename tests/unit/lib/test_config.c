@@ -51,6 +51,7 @@ test_defaults(void **state)
 	assert_true(cfg.mesh.header_timeout_us == 10 * S_US);
 	assert_true(cfg.mesh.idle_timeout_us == 60 * S_US);
 	assert_int_equal(cfg.mesh.max_connections, 1024);
+	assert_true(cfg.mesh.ready_timeout_us == 60 * S_US);
 	/* [service.api] */
 	assert_int_equal(cfg.nservices, 1);
 	s = &cfg.services[0];
@@ -66,6 +67,8 @@ test_defaults(void **state)
 	assert_int_equal(s->nallow, 0);
 	assert_int_equal(s->outbound, 0);
 	assert_int_equal(s->restart, CONF_RESTART_ON_FAILURE);
+	assert_true(s->ready_timeout_us == 0);        /* [mesh]'s, through: */
+	assert_true(config_ready_timeout(&cfg, s) == 60 * S_US);
 	assert_int_equal(s->nenv, 0);
 	assert_int_equal(s->versioned, 0);
 	/* [route.api] */
@@ -240,7 +243,11 @@ test_mesh_keys(void **state)
 	    "idle_timeout = 2m\n"
 	    "max_connections = 10\n"
 	    "cert_ttl = 90m\n"
-	    "port_base = 20000\n", &cfg), 0);
+	    "ready_timeout = 2m\n"
+	    "port_base = 20000\n"
+	    "[service.api]\n"
+	    "[service.web]\n"
+	    "ready_timeout = 1500ms\n", &cfg), 0);
 	assert_string_equal(cfg.mesh.state_dir, "/var/lib/mesh-test");
 	assert_int_equal(cfg.mesh.access_log, CONF_ACCESS_PATH);
 	assert_non_null(cfg.mesh.access_log_path);
@@ -256,6 +263,10 @@ test_mesh_keys(void **state)
 	assert_int_equal(cfg.mesh.max_connections, 10);
 	assert_true(cfg.mesh.cert_ttl_us == 90 * 60 * S_US);
 	assert_int_equal(cfg.mesh.port_base, 20000);
+	/* a [service] ready_timeout wins over [mesh]'s */
+	assert_true(cfg.mesh.ready_timeout_us == 120 * S_US);
+	assert_true(config_ready_timeout(&cfg, config_service(&cfg, "api", NULL)) == 120 * S_US);
+	assert_true(config_ready_timeout(&cfg, config_service(&cfg, "web", NULL)) == 1500000);
 	config_free(&cfg);
 	tload_done(&t);
 
