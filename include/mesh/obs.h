@@ -7,7 +7,9 @@
  * The fwd*.c handlers call, in this order, on the exchange's struct obs
  * (embedded in its struct conn, so nothing is allocated per request):
  *   obs_begin     the request head is parsed: start time, trace context
- *                 (traceparent, else B3, else a new trace if sampled)
+ *                 (traceparent, else B3, else a new trace if sampled);
+ *                 inbound, the requests_in_flight gauge goes up (and
+ *                 down at obs_end)
  *   obs_route     outbound: the called service is known
  *   obs_upstream  an attempt goes to endpoint <version>.<index>
  *   obs_status    the final status going downstream (an upstream's, or

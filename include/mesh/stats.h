@@ -140,6 +140,9 @@ enum stat_id {
 	STAT_BREAKER_OPENED,       /* closed/half-open -> open transitions */
 	STAT_BREAKERS_OPEN,        /* gauge: endpoint breakers open or half-open now */
 	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached */
+	STAT_REQUESTS_IN_FLIGHT,   /* gauge: inbound HTTP requests being answered now
+	                            * (obs.h: obs_begin to obs_end); meshd waits for
+	                            * 0 when it drains the instance (drain.h) */
 	STAT__COUNT
 };
 

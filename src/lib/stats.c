@@ -94,6 +94,7 @@ static const char *const stats_names[STAT__COUNT] = {
 	[STAT_BREAKER_OPENED]         = "breaker.opened",
 	[STAT_BREAKERS_OPEN]          = "breaker.open",
 	[STAT_OVERLOADED]             = "overloaded",
+	[STAT_REQUESTS_IN_FLIGHT]     = "requests_in_flight",
 };
 
 const char *

@@ -98,11 +98,15 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 	struct trace_ctx t;
 	int has_tp;
 
+	if (o->active && o->inbound)   /* never without obs_end, but no drift */
+		stats_gauge_sub(STAT_REQUESTS_IN_FLIGHT, 1);
 	o->start_ns = clock_ns(CLOCK_MONOTONIC);
 	o->flags = 0;
 	o->status = 0;
 	o->active = 1;
 	o->inbound = inbound != 0;
+	if (o->inbound)
+		stats_gauge_add(STAT_REQUESTS_IN_FLIGHT, 1);
 	o->record = 0;
 	o->traceparent[0] = '\0';
 	o->peer_version[0] = '\0';
@@ -231,6 +235,8 @@ obs_end(struct obs *o, unsigned retries, uint64_t bytes_in, uint64_t bytes_out)
 	if (!o->active)
 		return;
 	o->active = 0;
+	if (o->inbound)
+		stats_gauge_sub(STAT_REQUESTS_IN_FLIGHT, 1);
 	dur_us = (clock_ns(CLOCK_MONOTONIC) - o->start_ns) / 1000u;
 	stats_peer_done(stats_peer(o->inbound ? STATS_IN : STATS_OUT, o->peer, o->peer_version),
 	    o->status, dur_us, retries, (o->flags & STATS_SF_UT) != 0);

@@ -291,7 +291,8 @@ test_stats(void **state)
 	/* traffic policy counters, grouped by their dotted names */
 	assert_non_null(strstr(out, ",\"outlier\":{\"ejections\":0,\"ejected\":0},"
 	    "\"retries\":0,\"retries_budget_exhausted\":0,\"timeouts\":0,"
-	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,\"peers\":[]}"));
+	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,"
+	    "\"requests_in_flight\":0,\"peers\":[]}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);
