@@ -32,7 +32,8 @@ enum ctl_exit {
 };
 
 #define CTL_DEFAULT_FILE      "mesh.ini"
-#define CTL_UP_TIMEOUT_S      60      /* up -d: wait-ready bound */
+#define CTL_UP_TIMEOUT_S      60      /* up -d: wait-ready bound without a config */
+#define CTL_UP_SLACK_S        10      /* up -d: beyond the longest ready_timeout */
 #define CTL_DOWN_TIMEOUT_S    30      /* down: until every process is gone */
 #define CTL_TIMEOUT_MAX_S     3600
 

@@ -11,7 +11,9 @@
  *                     max_connections): the caller sends every sidecar
  *                     its new document at once (control_push_all()) when
  *                     reload_run() returns 0; weights.h says how a split
- *                     set by `meshctl weight` meets the file's
+ *                     set by `meshctl weight` meets the file's;
+ *                     ready_timeout ([mesh] and [service.*]) for the next
+ *                     wait for readiness (readiness.h)
  *   not applied       services added or removed, and any [service.*] key
  *                     changed (command, port, instances, protocol, health,
  *                     upstreams, allow, outbound, restart, env, version);

@@ -21,13 +21,14 @@
  *
  * An instance is ready (wait-ready, READY=1) when its sidecar said READY
  * and it has no command, or its app passed its health check (health=), or
- * has run SVC_SETTLE s (no health=), or exited 0 for good (a job).  It has
- * failed when its sidecar or app is FATAL or its app exited for good with
- * another status.
+ * accepted a TCP connection on its port (a port and no health=: ready.h),
+ * or has run SVC_SETTLE s (neither port nor health=), or exited 0 for
+ * good (a job).  It has failed when its sidecar or app is FATAL or its
+ * app exited for good with another status.  (svc_ready.c)
  *
  * An instance's endpoint is up when its sidecar is ready and: it has no
- * command (an external app at `port`), or its app runs and, with
- * `health=`, its probe passed.
+ * command (an external app at `port`, which meshd does not probe), or its
+ * app runs and is ready as above.  Until then no caller is sent to it.
  */
 #ifndef MESH_SVC_H
 #define MESH_SVC_H
@@ -38,6 +39,7 @@
 #include "mesh/health.h"
 #include "mesh/meshd_ctx.h"
 #include "mesh/outlog.h"
+#include "mesh/ready.h"
 #include "mesh/registry.h"
 
 #define SVC_BACKOFF_MIN   0.1
@@ -47,7 +49,8 @@
 #define SVC_CRASH_UPTIME  10.0
 #define SVC_CRASH_WINDOW  60.0
 #define SVC_STOP_WAIT     10.0
-#define SVC_SETTLE        0.5   /* an app without health= is ready after this uptime */
+#define SVC_SETTLE        0.5   /* an app with neither port nor health= is ready
+                                 * after this uptime */
 
 enum proc_state { PROC_IDLE, PROC_RUNNING, PROC_BACKOFF, PROC_STOPPING,
                   PROC_EXITED, PROC_FATAL };
@@ -67,7 +70,7 @@ struct proc {
 	double             backoff;
 	ev_tstamp          crashes[SVC_CRASH_COUNT];  /* ring of short-run exits */
 	unsigned           ncrashes;
-	int                settled;        /* app: up for SVC_SETTLE */
+	int                settled;        /* app without port or health: up for SVC_SETTLE */
 	int                restart_asked;  /* stopping for svc_restart(): start again */
 };
 
@@ -77,6 +80,7 @@ struct inst {
 	struct proc          proxy, app;
 	int                  proxy_ready;  /* READY since the sidecar's last start */
 	struct health        hc;
+	struct ready         rd;           /* the TCP probe of an app with a port, no health */
 	void                *conn;         /* the sidecar's control connection */
 	int                  dirty;        /* private: endpoint changed (svc_update) */
 	char                 why[2048];     /* the last failure, for reports */

@@ -7,8 +7,12 @@
  * path; nothing in between can swallow a signal or leave an orphan.
  *
  * With -d, `meshd -d` detaches and returns once its control socket
- * answers; then `wait-ready` streams progress until every sidecar (and
- * every app with a health check) is ready, or meshd names what failed.
+ * answers; then `wait-ready` streams progress until every instance is
+ * ready (its sidecar, and its app: health check passed, or its port
+ * accepts connections), or meshd names what failed, or which instances
+ * were not ready within their ready_timeout and their last log lines
+ * (readiness.h).  meshctl's own bound is the longest ready_timeout plus
+ * CTL_UP_SLACK_S, so meshd's answer comes first; --timeout overrides it.
  * A failed start leaves meshd running so `meshctl status` can show the
  * FATAL instance; `meshctl down` stops it.
  */
@@ -52,10 +56,30 @@ ctl_up_progress(void *arg, uint16_t type, const char *payload, size_t len)
 	ctl_conn_print(type == IPC_REPLY ? stderr : stdout, type, payload, len);
 }
 
+/* How long to wait for wait-ready's answer (seconds). */
+static unsigned
+ctl_up_wait_s(const struct ctl_mesh *m, const struct ctl_opts *o)
+{
+	uint64_t us = 0;
+	size_t i;
+
+	if (o->timeout_s != 0)
+		return o->timeout_s;
+	if (!m->have_cfg)
+		return CTL_UP_TIMEOUT_S;
+	for (i = 0; i < m->cfg.nservices; i++) {
+		uint64_t t = config_ready_timeout(&m->cfg, &m->cfg.services[i]);
+
+		if (t > us)
+			us = t;
+	}
+	return (unsigned)((us + 999999) / 1000000) + CTL_UP_SLACK_S;
+}
+
 static int
 ctl_up_detached(const struct ctl_mesh *m, const struct ctl_opts *o)
 {
-	unsigned secs = o->timeout_s != 0 ? o->timeout_s : CTL_UP_TIMEOUT_S;
+	unsigned secs = ctl_up_wait_s(m, o);
 	int fd, rc;
 
 	rc = ctl_meshd_detach(o->file);

@@ -23,6 +23,7 @@
 #include "mesh/ipc.h"
 #include "mesh/log.h"
 #include "mesh/mcert.h"
+#include "mesh/readiness.h"
 #include "mesh/svc.h"
 #include "control_int.h"
 
@@ -197,29 +198,15 @@ control_push_all(struct meshd *m)
 		control_push(m, &m->insts[i]);
 }
 
-/* 0 every instance ready, 1 one failed (why in buf), -1 not yet. */
-static int
-control_readiness(struct meshd *m, char *why, size_t size)
+/* The next deadline of a `wait-ready` (readiness.h): look again then. */
+static void
+control_ready_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	size_t i;
-	int pending = 0;
+	struct control *ctl = container_of(w, struct control, ready);
 
-	if (m->phase >= MESHD_STOPPING) {
-		snprintf(why, size, "mesh '%s' is stopping", m->cfg.mesh.name);
-		return 1;
-	}
-	for (i = 0; i < m->ninst; i++) {
-		int r = svc_ready(&m->insts[i]);
-
-		if (r == -1) {
-			snprintf(why, size, "%s", m->insts[i].why[0] ? m->insts[i].why :
-			    m->insts[i].ri->name);
-			return 1;
-		}
-		if (r == 0)
-			pending = 1;
-	}
-	return pending ? -1 : 0;
+	(void)loop;
+	(void)revents;
+	control_wait_update(ctl->m);
 }
 
 void
@@ -227,7 +214,8 @@ control_wait_update(struct meshd *m)
 {
 	struct control *ctl = m->ctl;
 	struct conn *c;
-	char why[2048];
+	char why[8192];
+	ev_tstamp next;
 	int r = -2;
 
 	if (ctl == NULL)
@@ -235,10 +223,15 @@ control_wait_update(struct meshd *m)
 	for (c = ctl->conns; c != NULL; c = c->next) {
 		if (c->dead || c->wait != WAIT_READY)
 			continue;
+		/* every instance had ready_timeout from meshd's start */
 		if (r == -2)
-			r = control_readiness(m, why, sizeof(why));
-		if (r == -1)
+			r = readiness_check(m, m->started, why, sizeof(why), &next);
+		if (r == -1) {
+			ev_timer_stop(m->loop, &ctl->ready);
+			ev_timer_set(&ctl->ready, next - ev_now(m->loop) + 0.001, 0.);
+			ev_timer_start(m->loop, &ctl->ready);
 			return;
+		}
 		c->wait = WAIT_NONE;
 		if (r == 1)
 			control_send_str(c, IPC_REPLY, why);
@@ -455,6 +448,7 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	ev_io_start(m->loop, &ctl->accept);
 	ev_prepare_init(&ctl->reaper, control_reap_cb);
 	ev_init(&ctl->rotate, control_rotate_cb);
+	ev_init(&ctl->ready, control_ready_cb);
 	m->ctl = ctl;
 	return 0;
 }
@@ -469,6 +463,7 @@ control_close(struct meshd *m)
 		return;
 	ev_io_stop(m->loop, &ctl->accept);
 	ev_timer_stop(m->loop, &ctl->rotate);
+	ev_timer_stop(m->loop, &ctl->ready);
 	close(ctl->fd);
 	unlink(m->sock_path);
 	for (c = ctl->conns; c != NULL; c = c->next) {

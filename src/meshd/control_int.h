@@ -44,6 +44,7 @@ struct control {
 	struct conn  *conns;        /* live and dead; dead ones freed by the reaper */
 	size_t        nconns;
 	ev_timer      rotate;       /* `certs --rotate` deadline */
+	ev_timer      ready;        /* `wait-ready`: the next ready_timeout to pass */
 };
 
 

@@ -147,6 +147,28 @@ reload_limits(struct conf_mesh *o, const struct conf_mesh *n)
 	return changed;
 }
 
+/* ready_timeout ([mesh] and each [service]): read when a wait begins, so
+ * a new value applies to the next `up -d` wait or restart.  1 if any
+ * changed. */
+static int
+reload_ready(struct mesh_config *cfg, const struct mesh_config *nc)
+{
+	int changed = cfg->mesh.ready_timeout_us != nc->mesh.ready_timeout_us;
+	size_t i;
+
+	cfg->mesh.ready_timeout_us = nc->mesh.ready_timeout_us;
+	for (i = 0; i < cfg->nservices; i++) {
+		struct conf_service *o = &cfg->services[i];
+		const struct conf_service *n = config_service(nc, o->name, o->version);
+
+		if (n == NULL || n->ready_timeout_us == o->ready_timeout_us)
+			continue;
+		o->ready_timeout_us = n->ready_timeout_us;
+		changed = 1;
+	}
+	return changed;
+}
+
 /* One line per route whose split changed: "route api: split v1=50 v2=50". */
 static void
 reload_report_splits(const struct mesh_config *old_routes_cfg,
@@ -180,7 +202,7 @@ reload_run(struct meshd *m, FILE *out)
 	struct conf_route *routes;
 	char need[2048] = "";
 	size_t nroutes;
-	int nerr, dropped, limits;
+	int nerr, dropped, limits, ready;
 
 	memset(&nc, 0, sizeof(nc));
 	if ((nerr = config_load(m->config_path, &nc, out)) != 0) {
@@ -191,6 +213,7 @@ reload_run(struct meshd *m, FILE *out)
 	reload_mesh(&m->cfg.mesh, &nc.mesh, need, sizeof(need));
 	reload_services(&m->cfg, &nc, need, sizeof(need));
 	limits = reload_limits(&m->cfg.mesh, &nc.mesh);
+	ready = reload_ready(&m->cfg, &nc);
 
 	/* Swap the routes in: the old ones go away with nc. */
 	routes = m->cfg.routes;
@@ -211,6 +234,8 @@ reload_run(struct meshd *m, FILE *out)
 	reload_report_splits(&oldr, &m->cfg, out);
 	if (limits)
 		fputs("limits: changed (new connections and requests use them)\n", out);
+	if (ready)
+		fputs("ready_timeout: changed (the next wait for readiness uses it)\n", out);
 	config_free(&nc);
 
 	if (need[0] != '\0')

@@ -17,6 +17,7 @@
 #include "mesh/spawn.h"
 #include "mesh/state.h"
 #include "mesh/svc.h"
+#include "svc_int.h"
 
 static svc_event_fn *svc_on_event;   /* svc_init(): meshd.c's wiring */
 
@@ -77,19 +78,6 @@ svc_arm(struct proc *p, double after)
 	ev_timer_stop(loop, &p->timer);
 	ev_timer_set(&p->timer, after, 0.);
 	ev_timer_start(loop, &p->timer);
-}
-
-static void
-svc_health_cb(struct health *h, int healthy)
-{
-	struct inst *in = h->arg;
-
-	if (healthy)
-		outlog_event("%s: health check %s passed", in->ri->name, in->ri->svc->health);
-	else
-		outlog_event("%s: health check %s failed %u times: %s", in->ri->name,
-		    in->ri->svc->health, h->fails, h->last);
-	svc_update(in->m);
 }
 
 /* Decide what follows an exit that nobody asked for. */
@@ -168,7 +156,7 @@ svc_child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	if (p->is_proxy)
 		in->proxy_ready = 0;
 	else
-		health_stop(&in->hc);
+		svc_probe_stop(in);
 	if (p->restart_asked && in->m->phase < MESHD_STOPPING) {
 		/* svc_restart(): not a failure, no crash counted */
 		p->restart_asked = 0;
@@ -283,12 +271,8 @@ svc_proc_start(struct proc *p)
 		outlog_event("%s", in->why);
 	} else
 		outlog_event("%s: started (pid %d)", p->name, (int)pid);
-	if (!p->is_proxy) {
+	if (!p->is_proxy && svc_probe_start(in) == 0)
 		svc_arm(p, SVC_SETTLE);
-		if (in->ri->svc->health != NULL && in->ri->app_port != 0)
-			health_start(&in->hc, m->loop, in->ri->app_port,
-			    in->ri->svc->health, svc_health_cb, in);
-	}
 	svc_enter(p, PROC_RUNNING);
 }
 
@@ -348,6 +332,7 @@ svc_init(struct meshd *m, svc_event_fn *on_event)
 		svc_proc_init(&in->proxy, in, 1);
 		svc_proc_init(&in->app, in, 0);
 		health_init(&in->hc);
+		ready_init(&in->rd);
 	}
 	return 0;
 }
@@ -360,7 +345,7 @@ svc_free(struct meshd *m)
 	for (i = 0; i < m->ninst; i++) {
 		struct inst *in = &m->insts[i];
 
-		health_stop(&in->hc);
+		svc_probe_stop(in);
 		outlog_pipe_close(&in->app.out, m->loop);
 		outlog_pipe_close(&in->app.err, m->loop);
 		outlog_pipe_close(&in->proxy.out, m->loop);
@@ -465,57 +450,6 @@ svc_restart(struct inst *in, char *buf, size_t size)
 	}
 	svc_update(in->m);
 	return 0;
-}
-
-static int
-svc_endpoint_up(const struct inst *in)
-{
-	if (!in->proxy_ready || in->proxy.state != PROC_RUNNING)
-		return 0;
-	if (in->ri->svc->command == NULL)
-		return 1;
-	if (in->app.state != PROC_RUNNING)
-		return 0;
-	return in->ri->svc->health == NULL || in->hc.healthy;
-}
-
-int
-svc_ready(const struct inst *in)
-{
-	if (in->proxy.state == PROC_FATAL || in->app.state == PROC_FATAL ||
-	    in->proxy.state == PROC_EXITED)
-		return -1;
-	/* a job that finished well is done, not failed; any other end is final */
-	if (in->app.state == PROC_EXITED)
-		return WIFEXITED(in->app.last_status) &&
-		    WEXITSTATUS(in->app.last_status) == 0 ? 1 : -1;
-	if (!in->proxy_ready)
-		return 0;
-	if (in->ri->svc->command == NULL)
-		return 1;
-	if (in->app.state != PROC_RUNNING)
-		return 0;
-	if (in->ri->svc->health != NULL)
-		return in->hc.healthy;
-	return in->app.settled;
-}
-
-const char *
-svc_state(const struct inst *in)
-{
-	if (in->proxy.state == PROC_FATAL || in->app.state == PROC_FATAL)
-		return "fatal";
-	if (in->proxy.state == PROC_STOPPING || in->app.state == PROC_STOPPING)
-		return "stopping";
-	if (in->proxy.state == PROC_EXITED || in->app.state == PROC_EXITED)
-		return "stopped";
-	if (in->proxy.state == PROC_BACKOFF || in->app.state == PROC_BACKOFF)
-		return "backoff";
-	if (!in->proxy_ready)
-		return "starting";
-	if (in->ri->svc->command == NULL)
-		return "ready";
-	return svc_ready(in) == 1 ? "running" : "starting";
 }
 
 /* Endpoint changes -> SVC_EV_ENDPOINT, once per service however many of

@@ -12,7 +12,10 @@
  * loop ends in FATAL with no more starts; a stop SIGTERMs the app and
  * waits for it before the sidecars; the reports (svc.h) come in order:
  * each process's states, the endpoint up and down, the phases, and
- * SVC_EV_CHANGED closing each update.
+ * SVC_EV_CHANGED closing each update; an app with a port is ready, and
+ * its endpoint up, only once the port accepts a connection (ready.h),
+ * and one that never does is named by readiness_check() after its
+ * ready_timeout with its last line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +27,10 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -32,6 +38,7 @@
 #include "mesh/meshd_ctx.h"
 #include "mesh/outlog.h"
 #include "mesh/ports.h"
+#include "mesh/readiness.h"
 #include "mesh/registry.h"
 #include "mesh/spawn.h"
 #include "mesh/state.h"
@@ -80,6 +87,9 @@ fake_child(enum fake_how how, const sigset_t *old)
 	struct sigaction sa;
 
 	setpgid(0, 0);
+	/* one line on stdout (spawn()'s pipe), for readiness reports */
+	if (write(STDOUT_FILENO, "fake app up\n", 12) != 12)
+		_exit(99);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = how == FAKE_LINGER ? fake_term : SIG_DFL;
 	sigaction(SIGTERM, &sa, NULL);
@@ -121,8 +131,10 @@ spawn(char *const argv[], char *const envp[], const char *dir,
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, &old);
-	if ((pid = fork()) == 0)
+	if ((pid = fork()) == 0) {
+		dup2(o[1], STDOUT_FILENO);
 		fake_child(how, &old);
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid > 0)
 		setpgid(pid, pid);   /* either side may be first: the group exists for kill(-pid) */
@@ -333,6 +345,30 @@ mesh_down(void **state)
 	return reaped ? 0 : -1;   /* a stop that did not end is a failure */
 }
 
+/* A listener on 127.0.0.1:port, the app's port as ready.h probes it
+ * (the fake app listens on nothing); -1 if it cannot bind. */
+static int
+listen_on(uint16_t port)
+{
+	struct sockaddr_in sin;
+	int fd, one = 1;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 || listen(fd, 16) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int app_ready(void) { return svc_ready(&m.insts[0]) == 1; }
+
 /* ---- tests ------------------------------------------------------------- */
 
 /* A sidecar that exits at once is started again after SVC_BACKOFF_MIN,
@@ -461,16 +497,19 @@ test_stop_waits_for_child(void **state)
 	assert_int_equal(recs[c].phase, MESHD_STOPPING);
 }
 
-/* The reports a healthy start and an app crash make: the endpoint up,
- * then the phase RUNNING (after SVC_SETTLE), each update closed by
- * SVC_EV_CHANGED; the app killed: BACKOFF and the endpoint down. */
+/* The reports a healthy start and an app crash make: the endpoint up
+ * once the app's port accepts a connection, then the phase RUNNING, each
+ * update closed by SVC_EV_CHANGED; the app killed: BACKOFF and the
+ * endpoint down. */
 static void
 test_reports(void **state)
 {
 	struct inst *in;
 	long up, run, down, bo, i;
+	int lfd;
 
 	(void)state;
+	assert_true((lfd = listen_on(21580)) != -1);
 	mesh_up("[service.api]\ncommand = ./api\nport = 21580\n");
 	in = &m.insts[0];
 	fake.proxy = FAKE_RUN;
@@ -484,14 +523,19 @@ test_reports(void **state)
 	assert_int_equal(find(0, SVC_EV_ENDPOINT, NULL, -1), -1);   /* not READY yet */
 
 	svc_proxy_ready(in);
+	/* the app runs, but nobody is sent to it before the probe connects */
+	assert_int_equal(in->app.state, PROC_RUNNING);
+	assert_int_equal(find(0, SVC_EV_ENDPOINT, NULL, -1), -1);
+	assert_string_equal(svc_state(in), "starting");
+	assert_int_equal(recs[nrecs - 1].ev, SVC_EV_CHANGED);
+	assert_int_equal(find(0, SVC_EV_PHASE, NULL, -1), -1);
+
+	assert_true(run_until(mesh_running, 3.0));
 	up = find(0, SVC_EV_ENDPOINT, NULL, -1);
 	assert_true(up >= 0);
 	assert_ptr_equal(recs[up].in, in);
 	assert_int_equal(recs[up].up, 1);
-	assert_int_equal(recs[nrecs - 1].ev, SVC_EV_CHANGED);
-	assert_int_equal(find(0, SVC_EV_PHASE, NULL, -1), -1);      /* app not settled */
-
-	assert_true(run_until(mesh_running, 3.0));
+	assert_true(in->rd.ready);
 	run = find(0, SVC_EV_PHASE, NULL, -1);
 	assert_true(run > up);
 	assert_int_equal(recs[run].phase, MESHD_RUNNING);
@@ -511,6 +555,74 @@ test_reports(void **state)
 		;
 	assert_true(i < (long)nrecs);
 	assert_int_equal(recs[i].phase, MESHD_RUNNING);
+	close(lfd);
+}
+
+/* An app that does not listen yet is "starting": not ready, no endpoint,
+ * probed again and again (backing off); it is ready, and announced, as
+ * soon as its port accepts a connection. */
+static void
+test_ready_waits_for_port(void **state)
+{
+	struct inst *in;
+	unsigned tries;
+	int lfd;
+
+	(void)state;
+	mesh_up("[service.api]\ncommand = ./api\nport = 21581\n");
+	in = &m.insts[0];
+	fake.proxy = FAKE_RUN;
+	fake.app = FAKE_RUN;
+	svc_start_all(&m);
+	svc_proxy_ready(in);
+	run_until(NULL, 0.4);
+	assert_int_equal(svc_ready(in), 0);
+	assert_string_equal(svc_state(in), "starting");
+	assert_int_equal(in->ri->up, 0);
+	assert_int_equal(find(0, SVC_EV_ENDPOINT, NULL, -1), -1);
+	/* 10, 20, 40, 80, 160 ms...: several tries, far fewer than at 10 ms each */
+	tries = in->rd.attempts;
+	assert_true(tries >= 3 && tries <= 8);
+	assert_non_null(strstr(in->rd.last, "127.0.0.1:21581"));
+	assert_int_equal(m.phase, MESHD_STARTING);
+
+	assert_true((lfd = listen_on(21581)) != -1);
+	assert_true(run_until(app_ready, 3.0));
+	assert_int_equal(in->ri->up, 1);
+	assert_string_equal(svc_state(in), "running");
+	assert_int_equal(m.phase, MESHD_RUNNING);
+	assert_true(find(0, SVC_EV_ENDPOINT, NULL, -1) >= 0);
+	/* an exit ends the probe: the next run is probed from scratch */
+	assert_int_equal(kill(in->app.pid, SIGKILL), 0);
+	assert_true(run_until(app_backoff, 3.0));
+	assert_int_equal(in->rd.ready, 0);
+	assert_int_equal(in->ri->up, 0);
+	close(lfd);
+}
+
+/* ready_timeout passes with the port still closed: readiness_check()
+ * fails, naming the instance, the probe's error and the app's last line;
+ * before that it says when to look again. */
+static void
+test_ready_timeout_report(void **state)
+{
+	char why[4096];
+	ev_tstamp next = 0;
+
+	(void)state;
+	mesh_up("[service.api]\ncommand = ./api\nport = 21582\nready_timeout = 300ms\n");
+	fake.proxy = FAKE_RUN;
+	fake.app = FAKE_RUN;
+	svc_start_all(&m);
+	svc_proxy_ready(&m.insts[0]);
+	assert_int_equal(readiness_check(&m, ev_now(m.loop), why, sizeof(why), &next), -1);
+	assert_true(next > ev_now(m.loop) && next <= ev_now(m.loop) + 0.3 + 1e-6);
+	run_until(NULL, 0.5);
+	assert_int_equal(readiness_check(&m, m.started, why, sizeof(why), &next), 1);
+	assert_non_null(strstr(why, "api.0: not ready after "));
+	assert_non_null(strstr(why, "(ready_timeout 0.3s)"));
+	assert_non_null(strstr(why, "connect to 127.0.0.1:21582"));
+	assert_non_null(strstr(why, "last line: 'fake app up'"));
 }
 
 /* No child at all (spawn fails): a failed start, restarted like an exit
@@ -546,6 +658,8 @@ main(void)
 		cmocka_unit_test_teardown(test_crash_loop_is_fatal, mesh_down),
 		cmocka_unit_test_teardown(test_stop_waits_for_child, mesh_down),
 		cmocka_unit_test_teardown(test_reports, mesh_down),
+		cmocka_unit_test_teardown(test_ready_waits_for_port, mesh_down),
+		cmocka_unit_test_teardown(test_ready_timeout_report, mesh_down),
 		cmocka_unit_test_teardown(test_spawn_failure_backs_off, mesh_down),
 	};
 
