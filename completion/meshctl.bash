@@ -33,6 +33,23 @@ _meshctl_weight()
 	COMPREPLY=($(compgen -W "$(printf '%s= ' $vers)" -- "$cur"))
 }
 
+# restart's operands: every service, and every instance by the name status
+# shows (api.0, and api@v2.0 for a second version), from FILE's headers and
+# instances= keys.
+_meshctl_instances()
+{
+	awk '
+		function out() { if (sec == "") return; print svc
+			for (i = 0; i < n; i++) print sec "." i }
+		/^\[/ { out(); sec = ""; n = 1 }
+		match($0, /^\[service\.[a-z0-9-]+(@[a-z0-9.-]+)?\]/) {
+			sec = substr($0, 10, RLENGTH - 10); svc = sec; sub(/@.*/, "", svc)
+			if (!seen[svc]) sec = svc    # the first version: api.0
+			seen[svc]++ }
+		sec != "" && /^instances *=/ { v = $0; sub(/^instances *= */, "", v); n = v + 0 }
+		END { out() }' "$1" 2>/dev/null | sort -u
+}
+
 _meshctl()
 {
 	local cur prev cmd i
@@ -78,9 +95,18 @@ _meshctl()
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
 	restart|breaker-reset)
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in -f|--file) file=${COMP_WORDS[j+1]} ;; esac
+		done
 		case $cur in
-		-*) opts="-f --file -h --help" ;;
-		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' mesh.ini 2>/dev/null | sort -u) ;;
+		-*) opts="-f --file -h --help"
+		    [ "$cmd" = restart ] && opts="-f --file --timeout -h --help" ;;
+		*)  if [ "$cmd" = restart ]; then
+			opts=$(_meshctl_instances "$file")
+		    else
+			opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u)
+		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
 	help)    opts="up down status certs traces weight reload top restart breaker-reset check version" ;;

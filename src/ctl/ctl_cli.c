@@ -39,7 +39,8 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "\noptions:\n"
 	    "  -f, --file FILE      the mesh's config file (default ./%s)\n"
 	    "  -d, --detach         up: start in the background, return once ready\n"
-	    "      --timeout SECS   up -d, down: how long to wait (default %d, %d)\n"
+	    "      --timeout SECS   up -d, down, restart: how long to wait (default: the\n"
+	    "                       longest ready_timeout + %d; %d; per instance)\n"
 	    "      --json           status, certs, traces: one JSON document\n"
 	    "      --rotate         certs: every sidecar renews its certificate now\n"
 	    "      --rotate-root    certs: a new root CA, every leaf re-issued from it, no restart\n"
@@ -49,7 +50,7 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "  -i, --interval SECS  top: seconds between frames (default 1; 0.5 allowed)\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
-	    CTL_DEFAULT_FILE, CTL_UP_TIMEOUT_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
+	    CTL_DEFAULT_FILE, CTL_UP_SLACK_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
 }
 
 static int ctl_cli_bad(const struct ctl_cmd *cmd, const char *fmt, ...)

@@ -45,7 +45,7 @@ static const struct {
 } ctl_term_words[] = {
 	{ "ready",    CTL_GREEN },  { "running",  CTL_GREEN },
 	{ "starting", CTL_YELLOW }, { "backoff",  CTL_YELLOW },
-	{ "stopping", CTL_YELLOW },
+	{ "stopping", CTL_YELLOW }, { "draining", CTL_YELLOW },
 	{ "stopped",  CTL_YELLOW },
 	{ "fatal",    CTL_RED },    { "failed",   CTL_RED },
 };

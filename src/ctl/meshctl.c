@@ -29,8 +29,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  CTL_OPT_FILE, ctl_reload },
 	{ "top", "[-f FILE] [-i SECS]", "live dashboard: latency, errors, breakers, canary keys",
 	  CTL_OPT_FILE | CTL_OPT_INTERVAL, top_cmd },
-	{ "restart", "[-f FILE] INSTANCE", "restart an instance's app (e.g. api.0 or api@v1.0)",
-	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_restart },
+	{ "restart", "[-f FILE] [--timeout SECS] INSTANCE|SERVICE",
+	  "restart an instance's app (api.0, api@v1.0), drained first; a SERVICE one "
+	  "instance at a time", CTL_OPT_FILE | CTL_OPT_TIMEOUT | CTL_OPT_ARGS, ctl_restart },
 	{ "breaker-reset", "[-f FILE] SERVICE [VERSION.INDEX]", "close the breakers callers hold for a service",
 	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_breaker_reset },
 	{ "check", "[-f FILE]", "validate the config file and the host",

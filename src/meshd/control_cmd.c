@@ -136,46 +136,6 @@ control_weight(struct conn *c, const char *args)
 	control_send_str(c, IPC_DONE, "0");
 }
 
-/* The instance named by id ("api@v1.0") or by name ("api.0"), or NULL. */
-static struct inst *
-control_find_inst(struct meshd *m, const char *what)
-{
-	struct reg_instance *ri = registry_find_id(&m->reg, what);
-	size_t i;
-
-	if (ri != NULL)
-		return ri->rt;
-	for (i = 0; i < m->ninst; i++)
-		if (strcmp(m->insts[i].ri->name, what) == 0)
-			return &m->insts[i];
-	return NULL;
-}
-
-/* `restart INSTANCE`: svc_restart(), answered at once (the restart
- * itself shows in status and the log). */
-static void
-control_restart(struct conn *c, const char *what)
-{
-	struct meshd *m = c->ctl->m;
-	struct inst *in = control_find_inst(m, what);
-	char msg[512];
-
-	if (in == NULL) {
-		snprintf(msg, sizeof(msg), "no instance '%.120s' in mesh '%s' (an id like "
-		    "api@v1.0 or a name like api.0, as status shows)", what, m->cfg.mesh.name);
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "1");
-		return;
-	}
-	if (svc_restart(in, msg, sizeof(msg)) == -1) {
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "1");
-		return;
-	}
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
-}
-
 /* `breaker-reset SERVICE [VERSION.INDEX]`: IPC_BREAKER_RESET with the
  * same words to every attached sidecar that calls SERVICE. */
 static void

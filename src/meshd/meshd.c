@@ -28,6 +28,7 @@
 
 #include "mesh/config.h"
 #include "mesh/control.h"
+#include "mesh/drain.h"
 #include "mesh/log.h"
 #include "mesh/mcert.h"
 #include "mesh/metrics.h"
@@ -67,6 +68,8 @@ meshd_cleanup(void)
 	metrics = NULL;
 	otlp_stop();
 	mcert_close();
+	if (M.loop != NULL)
+		drain_free(&M);
 	if (M.insts != NULL)
 		svc_free(&M);
 	if (have_reg)
