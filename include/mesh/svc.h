@@ -26,9 +26,10 @@
  * good (a job).  It has failed when its sidecar or app is FATAL or its
  * app exited for good with another status.  (svc_ready.c)
  *
- * An instance's endpoint is up when its sidecar is ready and: it has no
- * command (an external app at `port`, which meshd does not probe), or its
- * app runs and is ready as above.  Until then no caller is sent to it.
+ * An instance's endpoint is up when its sidecar is ready, it is not
+ * draining (drain.h: withdrawn before a restart), and: it has no command
+ * (an external app at `port`, which meshd does not probe), or its app
+ * runs and is ready as above.  Until then no caller is sent to it.
  */
 #ifndef MESH_SVC_H
 #define MESH_SVC_H
@@ -81,6 +82,7 @@ struct inst {
 	int                  proxy_ready;  /* READY since the sidecar's last start */
 	struct health        hc;
 	struct ready         rd;           /* the TCP probe of an app with a port, no health */
+	int                  draining;     /* rw (drain.c): endpoint withdrawn for a restart */
 	void                *conn;         /* the sidecar's control connection */
 	int                  dirty;        /* private: endpoint changed (svc_update) */
 	char                 why[2048];     /* the last failure, for reports */
@@ -136,7 +138,8 @@ int  svc_restart(struct inst *in, char *buf, size_t size);
  * SVC_EV_PHASE), then SVC_EV_CHANGED. */
 void svc_update(struct meshd *m);
 
-/* The instance's state word: starting ready running backoff fatal stopping stopped. */
+/* The instance's state word: starting ready running draining backoff fatal
+ * stopping stopped. */
 const char *svc_state(const struct inst *in);
 /* 1 ready, 0 not yet, -1 failed (why in in->why). */
 int  svc_ready(const struct inst *in);

@@ -218,7 +218,9 @@ control_wait_update(struct meshd *m)
 	ev_tstamp next;
 	int r = -2;
 
-	if (ctl == NULL)
+	/* an adopted sidecar not re-attached yet: not ready (adopt.h); its
+	 * READY, or ADOPT_ATTACH_S, brings us back here */
+	if (ctl == NULL || adopt_pending(m))
 		return;
 	for (c = ctl->conns; c != NULL; c = c->next) {
 		if (c->dead || c->wait != WAIT_READY)
@@ -286,6 +288,7 @@ control_hello(struct conn *c, const char *p)
 	c->kind = CONN_PROXY;
 	c->inst = in;
 	in->conn = c;
+	adopt_attached(in);
 	control_push(m, in);
 	control_trust(c);
 }
@@ -469,8 +472,8 @@ control_close(struct meshd *m)
 	for (c = ctl->conns; c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
-		if (c->wait == WAIT_DOWN || c->wait == WAIT_READY) {
-			if (c->wait == WAIT_READY)
+		if (c->wait == WAIT_DOWN || c->wait == WAIT_READY || c->wait == WAIT_RESTART) {
+			if (c->wait != WAIT_DOWN)
 				control_send_str(c, IPC_REPLY, "meshd stopped");
 			control_send_str(c, IPC_DONE, c->wait == WAIT_DOWN ? "0" : "1");
 		}

@@ -16,7 +16,8 @@
 #include "mesh/ipc.h"
 
 enum conn_kind { CONN_NEW, CONN_PROXY, CONN_CLIENT };
-enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE, WAIT_ROTATE_ROOT };
+enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE, WAIT_ROTATE_ROOT,
+                 WAIT_RESTART };
 
 #define CONTROL_ROTATE_S 10.0   /* `certs --rotate`: how long to wait for new leaves */
 #define CONTROL_ROLL_WAIT_S 60.0 /* `certs --rotate-root`: how long a client waits */
@@ -33,6 +34,7 @@ struct conn {
 	enum conn_wait  wait;
 	struct inst    *inst;       /* CONN_PROXY */
 	pid_t           peer_pid;
+	unsigned long   ticket;     /* WAIT_RESTART: its restart (control_restart.c) */
 	int             dead;
 };
 
@@ -54,6 +56,8 @@ void control_ring_cb(void *arg, const char *line, size_t len);
 void control_rotate_update(struct meshd *m, int expired);
 void control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void control_cmd(struct conn *c, const char *cmd);
+/* control_restart.c: `restart [--wait] INSTANCE|SERVICE` (drain.h) */
+void control_restart(struct conn *c, const char *args);
 /* control_roll.c: the root rollover (mcert.h) */
 void control_trust(struct conn *c);                          /* at HELLO */
 void control_ident(struct conn *c, const char *p, size_t len); /* IPC_IDENT */

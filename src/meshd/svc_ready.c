@@ -71,7 +71,7 @@ svc_app_ready(const struct inst *in)
 int
 svc_endpoint_up(const struct inst *in)
 {
-	if (!in->proxy_ready || in->proxy.state != PROC_RUNNING)
+	if (!in->proxy_ready || in->proxy.state != PROC_RUNNING || in->draining)
 		return 0;
 	if (in->ri->svc->command == NULL)
 		return 1;
@@ -112,6 +112,8 @@ svc_state(const struct inst *in)
 		return "backoff";
 	if (!in->proxy_ready)
 		return "starting";
+	if (in->draining)
+		return "draining";
 	if (in->ri->svc->command == NULL)
 		return "ready";
 	return svc_ready(in) == 1 ? "running" : "starting";
