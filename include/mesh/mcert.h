@@ -74,9 +74,10 @@ void mcert_rotate_clear(void);
  *          leaf the old root signed has expired.
  *   retired: next.* become ca.* (the old root's files are gone), phase
  *          NONE, every sidecar is sent the new root alone.
- * "Running sidecar": an instance whose sidecar process is PROC_RUNNING; a
- * sidecar that is not running holds no leaf, and one that starts later
- * gets the current bundle at HELLO and a leaf from the current signer.
+ * "Running sidecar": an instance whose sidecar process is PROC_RUNNING or
+ * PROC_STOPPING (draining, it still serves); a sidecar that is not running
+ * holds no leaf, and one that starts later gets the current bundle at
+ * HELLO and a leaf from the current signer.
  */
 #define MCERT_TRUST_MAX_S  30
 #define MCERT_GRACE_S      2
@@ -100,6 +101,9 @@ enum pki_roll_phase mcert_roll_phase(void);
 enum mcert_step mcert_roll_step(struct meshd *m, time_t now, char *why, size_t size);
 /* The instances the current phase waits for: count, names in buf. */
 size_t mcert_roll_pending(const struct meshd *m, char *buf, size_t size);
+/* 1 in phase SIGN when in's sidecar reported a leaf that is not the one
+ * the new root issued it (a CSR was in flight at the switch): ask again. */
+int  mcert_roll_stale(const struct meshd *m, const struct inst *in);
 /* The IPC_TRUST payload of the current phase (PEM roots), malloc'd. 0 / -1. */
 int  mcert_bundle_pem(char **out, size_t *len);
 /* in's sidecar said HELLO: nothing is known of what it holds yet. */

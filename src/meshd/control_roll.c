@@ -61,7 +61,7 @@ control_trust_send(struct conn *c)
 	free(pem);
 }
 
-/* Every attached sidecar: the bundle, then (renew) IPC_ROTATE. */
+/* Every attached sidecar: the bundle, or (renew) IPC_ROTATE. */
 static size_t
 control_trust_all(struct meshd *m, int renew)
 {
@@ -72,9 +72,10 @@ control_trust_all(struct meshd *m, int renew)
 
 		if (pc == NULL || pc->dead)
 			continue;
-		control_trust_send(pc);
 		if (renew)
 			control_send(pc, IPC_ROTATE, "", 0);
+		else
+			control_trust_send(pc);
 		n++;
 	}
 	return n;
@@ -188,6 +189,9 @@ control_ident(struct conn *c, const char *p, size_t len)
 		log_warnx("%s: malformed IPC_IDENT '%.120s': ignored", c->inst->ri->name, p);
 		return;
 	}
+	/* its renewal crossed the switch: the leaf came from the old root */
+	if (mcert_roll_stale(m, c->inst))
+		control_send(c, IPC_ROTATE, "", 0);
 	if (mcert_roll_phase() != PKI_ROLL_NONE)
 		control_roll_update(m);
 }

@@ -220,8 +220,10 @@ mcert_inst_done(const struct meshd *m, size_t i, const char *ca_serial, const ch
 {
 	const struct mcert_rep *r = &mc.rep[i];
 
-	if (m->insts[i].proxy.state != PROC_RUNNING)
-		return 1;       /* no process, no leaf; a new one starts with the bundle */
+	/* no process, no leaf; a new one starts with the bundle.  A stopping
+	 * one still serves (draining) with what it holds: waited for */
+	if (m->insts[i].proxy.state != PROC_RUNNING && m->insts[i].proxy.state != PROC_STOPPING)
+		return 1;
 	if (!r->ok)
 		return 0;
 	if (mc.roll.phase == PKI_ROLL_TRUST)
@@ -250,6 +252,19 @@ mcert_roll_pending(const struct meshd *m, char *buf, size_t size)
 			    m->insts[i].ri->name);
 	}
 	return n;
+}
+
+int
+mcert_roll_stale(const struct meshd *m, const struct inst *in)
+{
+	size_t i = (size_t)(in - m->insts);
+	const struct mcert_rep *r;
+
+	if (mc.roll.phase != PKI_ROLL_SIGN || i >= mc.ninst)
+		return 0;
+	r = &mc.rep[i];
+	return r->ok && r->leaf[0] != '\0' &&
+	    !(mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0);
 }
 
 static enum mcert_step

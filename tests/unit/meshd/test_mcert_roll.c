@@ -7,7 +7,8 @@
  * present new leaves, its files gone and ca.* the new root; a meshd
  * restarted in SIGN resumes it and retires at the deadline; TRUST without
  * the reports is abandoned after MCERT_TRUST_MAX_S with next.* removed;
- * a stopped instance is not waited for; malformed reports are refused;
+ * a stopped instance is not waited for, a stopping one is; an old-root
+ * leaf reported in SIGN is stale (asked again); malformed reports are refused;
  * certs --json lists the roots and their states.
  */
 #include <setjmp.h>
@@ -200,11 +201,21 @@ test_full_rollover(void **state)
 	assert_non_null(strstr(out, "\"rollover\":{\"phase\":\"sign\",\"deadline\":\"20"));
 	free(out);
 
+	/* api.0 reports the old-root leaf it had (a renewal crossed the
+	 * switch): stale, ask again; api.1 has no leaf yet: nothing to ask */
+	report(fx, 0, l0, news, olds);
+	assert_true(mcert_roll_stale(&fx->m, &fx->in[0]));
+	assert_false(mcert_roll_stale(&fx->m, &fx->in[1]));
 	/* leaves now chain to the new root */
 	issue(fx, 0, news, l0);
 	assert_int_equal(mcert_roll_pending(&fx->m, names, sizeof(names)), 2);  /* no report yet */
 	report(fx, 0, l0, news, olds);
+	assert_false(mcert_roll_stale(&fx->m, &fx->in[0]));
 	assert_int_equal(mcert_roll_step(&fx->m, now + 2, why, sizeof(why)), MCERT_STEP_WAIT);
+	/* a stopping (draining) sidecar still serves with its old leaf */
+	fx->in[1].proxy.state = PROC_STOPPING;
+	assert_int_equal(mcert_roll_pending(&fx->m, names, sizeof(names)), 1);
+	fx->in[1].proxy.state = PROC_RUNNING;
 	issue(fx, 1, news, l1);
 	report(fx, 1, l1, news, olds);
 	assert_int_equal(mcert_roll_pending(&fx->m, names, sizeof(names)), 0);
