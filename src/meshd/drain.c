@@ -35,6 +35,7 @@ struct drain_roll {
 	size_t             n, cur;
 	enum drain_phase   phase;
 	ev_tstamp          since;       /* the phase's start */
+	ev_tstamp          withdrawn;   /* DRAIN_GRACE's start */
 	ev_tstamp          new_start;   /* DRAIN_RESTART: the new process seen; 0 not yet */
 	pid_t              old_pid;
 	drain_fn          *cb;
@@ -203,6 +204,7 @@ drain_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		in->draining = 1;
 		drain_enter(r, DRAIN_GRACE);
+		r->withdrawn = r->since;
 		svc_update(r->m);
 		drain_say(r, "%s: endpoint withdrawn from its callers; draining", in->ri->name);
 		drain_arm(r, DRAIN_GRACE_S);
@@ -220,7 +222,8 @@ drain_tick(struct ev_loop *loop, ev_timer *w, int revents)
 			drain_say(r, "%s: %llu request(s) still in flight after %.0f s; "
 			    "restarting all the same", in->ri->name, n, DRAIN_WAIT_S);
 		else
-			drain_say(r, "%s: drained: no request in flight", in->ri->name);
+			drain_say(r, "%s: drained: no request in flight %.2f s after it was "
+			    "withdrawn", in->ri->name, now - r->withdrawn);
 		drain_restart_now(r, in);
 		return;
 	case DRAIN_RESTART:
