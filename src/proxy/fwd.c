@@ -8,7 +8,6 @@
  * handler left it in FWD_CLOSING: that is the only conn_close() of the
  * data path, so no handler has to ask whether the connection still exists.
  */
-#include <errno.h>
 #include <string.h>
 #include <strings.h>
 
