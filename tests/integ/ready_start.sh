@@ -10,6 +10,9 @@
 #   2. stuck.0 and stuck.1 never bind; their [service] ready_timeout = 2s
 #      wins over [mesh]'s 60s: up -d exits 1 well before 60 s, naming each
 #      instance and the last line its app wrote.
+#   3. a rolling `meshctl restart web` whose first new app never binds:
+#      exit 1 naming web.0 and its last line; web.1 is not touched (same
+#      pid, still running).
 # Ports: 31400-31499.
 . "$(dirname "$0")/lib.sh"
 
@@ -107,4 +110,31 @@ check "it gives the app's last log line" \
 is "status --json: stuck.0 is still starting" "$(state_of "$T/b/mesh.ini" stuck.0 state)" starting
 sed 's/^/# up -d: /' "$T/upb.err" | head -5
 mesh_down_checked "$T/b/mesh.ini"
+
+# 3. a rolling restart stops at an instance that does not come back
+mkdir -p "$T/c"
+cat >"$T/c/mesh.ini" <<EOF
+[mesh]
+name = ready-roll
+port_base = 31490
+
+[service.web]
+command = if [ -e "$T/c/broken" ]; then echo "web: config broken, not listening"; exec sleep 120; fi; exec $T/testapp --port \$PORT
+port = 31430
+instances = 2
+ready_timeout = 2s
+EOF
+mesh_up "$T/c/mesh.ini" >"$T/upc.out" 2>&1
+is "up -d (mesh c) exits 0" "$?" 0
+w1=$(state_of "$T/c/mesh.ini" web.1 app_pid)
+touch "$T/c/broken"
+meshctl restart -f "$T/c/mesh.ini" web >"$T/roll.out" 2>"$T/roll.err"
+is "a rolling restart whose first instance does not come back exits 1" "$?" 1
+check "it names web.0 and its last line" \
+	grep -q "web.0: not ready after .*last line: 'web: config broken, not listening'" "$T/roll.err"
+check "web.1 was not touched" bash -c "! grep -q 'web.1' '$T/roll.out' '$T/roll.err'"
+is "web.1 runs its old app still" "$(state_of "$T/c/mesh.ini" web.1 app_pid)" "$w1"
+is "web.1 is running" "$(state_of "$T/c/mesh.ini" web.1 state)" running
+sed 's/^/# restart: /' "$T/roll.err" | head -3
+mesh_down_checked "$T/c/mesh.ini"
 exit 0
