@@ -3,7 +3,8 @@
  * fwd_retry: a failed attempt goes again when the route says so
  * (retry.h's table): backoff, another endpoint, the head and the kept
  * body (replay.h) sent again; a pooled connection lost before any
- * response byte is retried once on a fresh one.
+ * response byte is retried once on a fresh one.  A tcp stream whose
+ * connect failed goes again the same way (nothing of it went).
  */
 #include <string.h>
 
@@ -68,7 +69,11 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	enum retry_verdict v;
 	const struct pcfg_policy *p;
 
-	if (c->rsvc == NULL || fwd_tcp_role(c) || c->uhead == NULL || c->up == NULL)
+	if (c->rsvc == NULL || c->up == NULL)
+		return 0;
+	/* an opaque stream goes again only when it never reached anyone:
+	 * its bytes are still in d.in */
+	if (fwd_tcp_role(c) ? cause != RETRY_CAUSE_CONNECT : c->uhead == NULL)
 		return 0;
 	p = &c->rsvc->policy;
 	memset(&a, 0, sizeof(a));
@@ -117,7 +122,8 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 	return 1;
 }
 
-/* FWD_BACKOFF is over: -> FWD_CONNECT, FWD_EXCHANGE or FWD_REFUSE. */
+/* FWD_BACKOFF is over: -> FWD_CONNECT, FWD_EXCHANGE, FWD_TUNNEL,
+ * FWD_REFUSE or FWD_CLOSING (a tcp role cannot refuse). */
 void
 fwd_retry_go(struct conn *c)
 {
@@ -127,11 +133,19 @@ fwd_retry_go(struct conn *c)
 
 	bs = route_service(&pstate.rt, c->rsvc->name, strlen(c->rsvc->name));
 	if (bs == NULL || (code = fwd_balance(c, bs, &reason)) != 0) {
-		fwd_refuse(c, code, reason, 0);
+		if (fwd_tcp_role(c)) {
+			stats_refusal(code);
+			c->state = FWD_CLOSING;
+		} else
+			fwd_refuse(c, code, reason, 0);
 		return;
 	}
-	fwd_rewind(c);
-	fwd_connect(c, 0);
+	if (fwd_tcp_role(c)) {
+		fwd_connect(c, 1);   /* opaque streams never share a connection */
+	} else {
+		fwd_rewind(c);
+		fwd_connect(c, 0);
+	}
 	conn_timer_update(c);
 }
 

@@ -118,9 +118,12 @@ h_teardown(void **state)
 	return 0;
 }
 
+/* The protocol of service api in the next h_config (h_after: "http"). */
+static const char *h_api_proto = "http";
+
 /*
  * Apply "instance web v1 0", `limits` (lines, may be ""), service api
- * (http) with an endpoint on each of ports[0..n) (instances 0, 1...),
+ * (h_api_proto) with an endpoint on each of ports[0..n) (instances 0, 1...),
  * `policy` (a `policy api ...` line or ""), "end".  Fails the test if the
  * sidecar refuses it.
  */
@@ -132,7 +135,8 @@ h_config_eps(const char *limits, const uint16_t *ports, size_t neps, const char 
 	size_t i;
 	int n;
 
-	n = snprintf(doc, sizeof(doc), "instance web v1 0\n%sservice api http\n", limits);
+	n = snprintf(doc, sizeof(doc), "instance web v1 0\n%sservice api %s\n", limits,
+	    h_api_proto);
 	for (i = 0; i < neps && n > 0 && (size_t)n < sizeof(doc); i++)
 		n += snprintf(doc + n, sizeof(doc) - (size_t)n, "endpoint api v1 %zu %u up\n",
 		    i, ports[i]);
@@ -568,6 +572,7 @@ h_after(void **state)
 	H_RUN_UNTIL(conn_count() == 0);
 	upstream_close_idle();
 	conn_reap();
+	h_api_proto = "http";
 	return conn_count() == 0 ? 0 : -1;
 }
 

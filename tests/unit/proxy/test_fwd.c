@@ -5,8 +5,8 @@
  * requests, a client gone mid-body, an app that resets (without and
  * with a route that retries), a pooled connection lost to the keep-alive
  * race, connect failures (retried always, whatever the method, counted
- * as retries), an inbound sidecar whose app refuses (503 app not ready)
- * and the caller that takes that 503 as a connect failure.
+ * as retries; tcp streams too), an inbound sidecar whose app refuses (503
+ * app not ready) and the caller that takes that 503 as a connect failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -398,6 +398,49 @@ test_peer_app_not_ready(void **state)
 	assert_int_equal(h_bufs_held(), held);
 }
 
+/* A tcp service: a connect refused is retried too (nothing of the stream
+ * went), the stream then relayed to the live endpoint; with every endpoint
+ * refusing, the stream is closed after RETRY_CONNECT_MIN retries. */
+static void
+test_tcp_connect_refused(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES);
+	struct fake_app *app = fake_open(FAKE_ECHO);
+	uint16_t ports[2];
+	struct h_client *cl;
+	struct h_res r;
+	int got = 0;
+
+	h_api_proto = "tcp";
+	ports[0] = h_refusing_port();
+	ports[1] = app->port;
+	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
+	cl = h_client_open(ROLE_LISTEN_TCP, "api");
+	h_sends(cl, "GET /opaque HTTP/1.1\r\nhost: api\r\n\r\n");
+	H_RUN_UNTIL(got = h_take(cl, &r));
+	assert_true(got);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/opaque");
+	assert_int_equal(app->accepted, 1);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+
+	ports[1] = h_refusing_port();
+	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
+	cl = h_client_open(ROLE_LISTEN_TCP, "api");
+	H_RUN_UNTIL(cl->eof);
+	assert_true(cl->eof);
+	assert_int_equal(cl->len, 0);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1 + RETRY_CONNECT_MIN);
+
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+	assert_int_equal(h_bufs_held(), held);
+}
+
 int
 main(void)
 {
@@ -411,6 +454,7 @@ main(void)
 		cmocka_unit_test_teardown(test_connect_refused_all, h_after),
 		cmocka_unit_test_teardown(test_inbound_app_not_ready, h_after),
 		cmocka_unit_test_teardown(test_peer_app_not_ready, h_after),
+		cmocka_unit_test_teardown(test_tcp_connect_refused, h_after),
 	};
 
 	return cmocka_run_group_tests(tests, h_setup, h_teardown);
