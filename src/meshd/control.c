@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "mesh/adopt.h"
 #include "mesh/container_of.h"
 #include "mesh/control.h"
 #include "mesh/ipc.h"
@@ -218,7 +219,9 @@ control_wait_update(struct meshd *m)
 	ev_tstamp next;
 	int r = -2;
 
-	if (ctl == NULL)
+	/* an adopted sidecar not re-attached yet: not ready (adopt.h); its
+	 * READY, or ADOPT_ATTACH_S, brings us back here */
+	if (ctl == NULL || adopt_pending(m))
 		return;
 	for (c = ctl->conns; c != NULL; c = c->next) {
 		if (c->dead || c->wait != WAIT_READY)
@@ -286,6 +289,7 @@ control_hello(struct conn *c, const char *p)
 	c->kind = CONN_PROXY;
 	c->inst = in;
 	in->conn = c;
+	adopt_attached(in);
 	control_push(m, in);
 	control_trust(c);
 }

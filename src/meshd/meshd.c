@@ -4,10 +4,12 @@
  *
  * Start-up, in order, each failure exiting 1 with the reason:
  *   config -> (-d: fork, setsid, log to <state_dir>/run/meshd.log) ->
- *   state dir -> lock -> reap a dead meshd's leftovers -> mesh-proxy ->
- *   metrics listener bound (metrics.h; before the automatic ports, so
- *   they skip it) -> fixed ports free -> ports assigned -> control socket listening
- *   (-d: the parent exits 0 here) -> sidecars, then apps -> the loop.
+ *   state dir -> lock -> read a dead meshd's leftovers (adopt.h) ->
+ *   mesh-proxy -> metrics listener bound (metrics.h; before the automatic
+ *   ports, so they skip it) -> fixed ports free (or held by a leftover) ->
+ *   ports assigned -> leftovers that match adopted, the others stopped ->
+ *   control socket listening (-d: the parent exits 0 here) -> sidecars,
+ *   then apps (but those adopted) -> the loop.
  * SIGTERM, SIGINT or `down`: apps stop, then sidecars; exit 0.
  * SIGHUP: reload the file (reload.h), as `meshctl reload` does.  A
  * changed `metrics` address is reported as needing a restart: the
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mesh/adopt.h"
 #include "mesh/config.h"
 #include "mesh/control.h"
 #include "mesh/drain.h"
@@ -68,6 +71,7 @@ meshd_cleanup(void)
 	metrics = NULL;
 	otlp_stop();
 	mcert_close();
+	adopt_free(&M);
 	if (M.loop != NULL)
 		drain_free(&M);
 	if (M.insts != NULL)
@@ -323,9 +327,11 @@ meshd_ports(void)
 
 	if ((ef = open_memstream(&errs, &errlen)) == NULL)
 		start_fail("out of memory");
-	bad = ports_check_fixed(&M.cfg, ef, NULL, NULL);
+	/* a port a running leftover holds is free: it is adopted or stopped */
+	bad = ports_check_fixed(&M.cfg, ef, adopt_port_free, NULL);
 	if (bad == 0 && ports_fixed_collect(&M.cfg, &fixed, &nfixed) == 0) {
-		ports_alloc_init(&alloc, M.cfg.mesh.port_base, fixed, nfixed, NULL, NULL);
+		ports_alloc_init(&alloc, M.cfg.mesh.port_base, fixed, nfixed,
+		    adopt_port_free, NULL);
 		if (registry_init(&M.reg, &M.cfg, &alloc, ef) == 0)
 			have_reg = 1;
 	}
@@ -393,7 +399,8 @@ main(int argc, char **argv)
 	if (state_lock(M.cfg.mesh.state_dir, M.cfg.mesh.name, &M.lock_fd, err, sizeof(err)) == -1)
 		start_fail("%s", err);
 	M.pid = getpid();
-	state_reap_locked(M.cfg.mesh.state_dir);
+	if (adopt_scan(&M) == -1)
+		state_reap_locked(M.cfg.mesh.state_dir);
 	meshd_find_proxy();
 	if (M.cfg.mesh.metrics != NULL &&
 	    (metrics = metrics_srv_open(M.cfg.mesh.metrics, err, sizeof(err))) == NULL)
@@ -408,12 +415,14 @@ main(int argc, char **argv)
 		start_fail("out of memory");
 	/* children write to files under run/logs, so they outlive meshd */
 	spawn_log_dir(M.cfg.mesh.state_dir);
+	outlog_init(meshd_width(), NULL, NULL);
+	adopt_start(&M);
 	/* the CA before any sidecar can ask it for a certificate */
 	if (mcert_open(&M, err, sizeof(err)) == -1)
 		start_fail("certificate authority: %s", err);
 	if (control_open(&M, err, sizeof(err)) == -1)
 		start_fail("control socket: %s", err);
-	outlog_init(meshd_width(), control_line, M.ctl);
+	outlog_set_sink(control_line, M.ctl);
 	if (metrics != NULL)
 		metrics_srv_start(metrics, M.loop, metrics_render_meshd, &M);
 	/* spans to the collector: optional, so a bad one only warns */

@@ -327,6 +327,8 @@ outlog_follow(struct outlog_pipe *p, struct ev_loop *loop)
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", p->fd);
 		p->wd = inotify_add_watch(ol.ifd, path, IN_MODIFY);
 	}
+	if (p->wd == -1)
+		ol.sweep.repeat = 0.1;   /* no event for this one: poll it closely */
 	p->next = ol.files;
 	ol.files = p;
 	if (!ev_is_active(&ol.sweep))

@@ -368,7 +368,8 @@ svc_start_all(struct meshd *m)
 	size_t i;
 
 	for (i = 0; i < m->ninst; i++)
-		svc_proc_start(&m->insts[i].proxy);
+		if (m->insts[i].proxy.state == PROC_IDLE)   /* else adopted (adopt.h) */
+			svc_proc_start(&m->insts[i].proxy);
 	svc_update(m);
 }
 

@@ -1,9 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 # Never two copies: a second meshd is refused; after meshd is SIGKILLed
-# the next one replaces what it left (no duplicate, no port conflict);
-# a taken fixed port fails the start naming the line; -d detaches and
-# `down` stops everything.  Ports 21320-21379.
+# the next one adopts what it left that matches its config (same pids, no
+# duplicate, no port conflict) and replaces the rest: an app whose command
+# changed, a service no longer in the file, and everything a meshd left
+# without run/spec (one from before adoption); a taken fixed port fails
+# the start naming the line; -d detaches and `down` stops everything.
+# Ports 21320-21379.
 . "$(dirname "$0")/lib.sh"
 CLIENT="$ROOT/tests/integ/meshd_client.py"
 ln -s "$MESH_APPS/testapp" "$T/testapp"
@@ -20,6 +23,10 @@ instances = 2
 
 [service.gw]
 upstreams = api:21360
+
+[service.old]
+command = $T/testapp
+port = 21370
 INI
 SOCK="$T/.mesh/run/meshd.sock"
 ctl() { python3 "$CLIENT" "$SOCK" "$@"; }
@@ -42,23 +49,63 @@ is "the first one is untouched" "$?" 0
 
 status
 OLD=$(allpids)
-is "three sidecars run" "$(count "mesh-proxy --control $SOCK")" 3
+is "four sidecars run" "$(count "mesh-proxy --control $SOCK")" 4
 kill -9 "$M1"
 wait "$M1" 2>/dev/null
-alive=0; for p in $OLD; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
-is "SIGKILL: meshd's children outlive it" "$alive" 5
+alive=0; for p in $OLD; do alive "$p" && alive=$((alive + 1)); done
+is "SIGKILL: meshd's children outlive it" "$alive" 7
 
+# the same config: everything is adopted
 spawn meshd2 meshd -f "$T/mesh.ini"
 M2=$(cat "$T/meshd2.pid")
 wait_for 15 ctl ping
 ctl wait-ready 30 >/dev/null
 is "a new meshd comes ready (no port conflict)" "$?" 0
-left=""; for p in $OLD; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-is "the leftovers were replaced" "$left" ""
-is "still exactly three sidecars" "$(count "mesh-proxy --control $SOCK")" 3
-is "exactly two apps" "$(count "^$T/testapp")" 2
-check "the new meshd says what it replaced" grep -q 'replacing leftover api.0' "$T/meshd2.log"
+status
+is "the leftovers were adopted: the same pids" "$(allpids)" "$OLD"
+is "still exactly four sidecars" "$(count "mesh-proxy --control $SOCK")" 4
+is "exactly three apps" "$(count "^$T/testapp")" 3
+check "the new meshd says what it adopted" grep -q 'api.0~proxy: adopted pid' "$T/meshd2.log"
 check "the gateway's listener serves" sh -c "curl -s --max-time 5 http://127.0.0.1:21360/ | grep -q api-v1-"
+
+# a changed command and a removed service: those leftovers are replaced
+pid_of() { js "[i['$2'] for s in d['services'] for i in s['instances'] if i['name'] == '$1'][0]"; }
+API_APP=$(pid_of api.0 app_pid) API_PROXY=$(pid_of api.0 proxy_pid) GW=$(pid_of gw.0 proxy_pid)
+OLD_SVC="$(pid_of old.0 app_pid) $(pid_of old.0 proxy_pid)"
+kill -9 "$M2"
+wait "$M2" 2>/dev/null
+sed -i -e "s|^command = $T/testapp\$|command = $T/testapp --name changed|" -e '/^\[service.old\]/,$d' "$T/mesh.ini"
+spawn meshd3 meshd -f "$T/mesh.ini"
+M3=$(cat "$T/meshd3.pid")
+wait_for 15 ctl ping
+ctl wait-ready 30 >/dev/null
+is "after a config change: ready" "$?" 0
+status
+check "the app whose command changed was replaced" sh -c "! kill -0 $API_APP 2>/dev/null"
+check "...and logged so" grep -q 'stopping leftover api.0 (pid' "$T/meshd3.log"
+is "its sidecar (unchanged) was adopted" "$(pid_of api.0 proxy_pid)" "$API_PROXY"
+is "the gateway's sidecar was adopted" "$(pid_of gw.0 proxy_pid)" "$GW"
+left=""; for p in $OLD_SVC; do alive "$p" && left="$left $p"; done
+is "the removed service's sidecar and app were stopped" "$left" ""
+is "exactly three sidecars" "$(count "mesh-proxy --control $SOCK")" 3
+is "exactly two apps" "$(count "^$T/testapp")" 2
+check "the new command answers" sh -c "curl -s --max-time 5 http://127.0.0.1:21360/ | grep -q changed"
+
+# leftovers without run/spec (a meshd from before adoption): replaced
+OLD=$(allpids)
+kill -9 "$M3"
+wait "$M3" 2>/dev/null
+rm -f "$T/.mesh/run/spec"
+spawn meshd4 meshd -f "$T/mesh.ini"
+M4=$(cat "$T/meshd4.pid")
+wait_for 15 ctl ping
+ctl wait-ready 30 >/dev/null
+is "without run/spec: ready" "$?" 0
+left=""; for p in $OLD; do alive "$p" && left="$left $p"; done
+is "without run/spec: every leftover was replaced" "$left" ""
+is "still exactly three sidecars" "$(count "mesh-proxy --control $SOCK")" 3
+is "still exactly two apps" "$(count "^$T/testapp")" 2
+M2=$M4
 
 status
 NEWPIDS=$(allpids)
