@@ -102,7 +102,7 @@ if port_open 21523; then not_ok "the healthy app is stopped too"; else ok "the h
 
 # ---- an app that ignores SIGTERM: a short `down --timeout` reports what is
 # left (exit 1); meshd's SIGKILL then ends it and a later down finds it gone
-# (it listens on its port, through a child, so that it is ready)
+# (one process that listens on its port, so that it is ready)
 mkdir -p "$T/stub"
 cat >"$T/stub/mesh.ini" <<EOF
 [mesh]
@@ -111,7 +111,7 @@ state_dir = state
 port_base = 21547
 
 [service.stubborn]
-command = trap '' TERM; $MESH_APPS/testapp --port \$PORT & while :; do sleep 0.2; done
+command = exec python3 -c 'import os, signal, socket, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(os.environ["PORT"]))); s.listen(8); time.sleep(300)'
 port = 21526
 EOF
 mesh_up "$T/stub/mesh.ini" >"$T/stub.out" 2>&1
