@@ -14,7 +14,10 @@
  * mesh.ini `command` or `env.` line can set it per version; an option wins
  * over its variable):
  *   --fail-pct N     TESTAPP_FAIL_PCT     N% of requests (0..100) answer
- *                                         --fail-status instead
+ *                                         --fail-status instead, once their
+ *                                         body is read (so a caller's sidecar
+ *                                         has sent all of it when it sees the
+ *                                         failure, whatever the timing)
  *   --fail-status S  TESTAPP_FAIL_STATUS  that status, 200..599 (default 503),
  *                                         body "S\n"
  *   --delay-ms N     TESTAPP_DELAY_MS     every response waits N ms (a timer per
@@ -75,7 +78,7 @@ enum conn_state {
 
 enum body_kind { BODY_NONE, BODY_LENGTH, BODY_CHUNKED };
 enum chunk_state { CH_SIZE, CH_DATA, CH_DATA_CRLF, CH_TRAILER, CH_DONE };
-enum action { ACT_FIXED, ACT_ECHO, ACT_BYTES, ACT_DELAY, ACT_WS };
+enum action { ACT_FIXED, ACT_ECHO, ACT_BYTES, ACT_DELAY, ACT_WS, ACT_FAIL };
 
 struct conn {
 	int              fd;
@@ -576,12 +579,8 @@ static void dispatch(struct conn *c, const char *path, bool upgrade)
 	}
 	/* offset so that equal shares of resets and failures hit other requests */
 	if (pct_hit(n + 50, g_fail_pct)) {
-		char b[8];
-
 		g_count++;
-		c->act = ACT_FIXED;
-		snprintf(b, sizeof b, "%u\n", g_fail_status);
-		respond_str(c, (int)g_fail_status, b);
+		c->act = ACT_FAIL;     /* answered by body_done() */
 		return;
 	}
 	if (g_delay_ms > 0 && !upgrade && !(pl == 5 && strncmp(path, "/echo", 5) == 0) &&
@@ -763,6 +762,13 @@ static void body_done(struct conn *c)
 	switch (c->act) {
 	case ACT_FIXED:
 		break;
+	case ACT_FAIL: {
+		char b[8];
+
+		snprintf(b, sizeof b, "%u\n", g_fail_status);
+		respond_str(c, (int)g_fail_status, b);
+		break;
+	}
 	case ACT_ECHO:
 		out_end(c);
 		break;
