@@ -341,9 +341,9 @@ mcert_roll_step(struct meshd *m, time_t now, char *why, size_t size)
 		}
 		mc.roll = st;
 		mc.out_since = 0;
+		mcert_time(st.deadline, names, sizeof(names));
 		log_info("root rollover: every sidecar trusts both roots; phase sign "
-		    "(leaves from the new root; the old one retires by %lld at the latest)",
-		    (long long)st.deadline);
+		    "(leaves from the new root; the old one retires by %s at the latest)", names);
 		return MCERT_STEP_SIGN;
 	}
 	if (now >= mc.roll.deadline) {

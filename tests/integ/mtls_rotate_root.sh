@@ -19,9 +19,14 @@
 # old one (openssl s_client with a client certificate); a leaf signed by
 # the old root got 200 on api's inbound port before and is refused after,
 # while one signed by the new root gets 200.
+# Then a second rollover with meshd SIGKILLed in its sign phase: `meshctl
+# up -d` adopts every process, the new meshd resumes the rollover from the
+# state file and retires the second root; under load again, 0 failed
+# requests, every app and sidecar pid unchanged, the first rollover's
+# leaf refused.
 # Test client keys are made by openssl in $T, as mtls_reject does; leaves
 # are signed by tests/apps/pkitool with the mesh's CA in place.
-# Bounded: about 30 s.  Ports: 28100-28199.
+# Bounded: about 40 s.  Ports: 28100-28199.
 . "$(dirname "$0")/lib.sh"
 
 TD=roll.test
@@ -227,6 +232,62 @@ is "the old-root leaf is refused after retirement" "$(code_with oldleaf)" 000
 check "a client leaf from the new root" client_leaf newleaf
 is "the new-root leaf gets 200" "$(code_with newleaf)" 200
 check "meshd logged the retirement" grep -q "old root retired" "$T/state/run/meshd.log"
+
+# ---- a second rollover, meshd SIGKILLed in the middle of it: the next
+# meshd adopts every process (meshd_sigkill.sh), takes the rollover up
+# from <state_dir>/ca/rollover and finishes it; the load sees nothing
+phase() { certs_json | python3 -c 'import json, sys; print(json.load(sys.stdin)["rollover"]["phase"])' 2>/dev/null; }
+apps_and_sidecars() { meshctl status -f "$T/mesh.ini" --json 2>/dev/null | python3 -c '
+import json, sys
+print(" ".join(sorted(str(i[k]) for s in json.load(sys.stdin)["services"] for i in s["instances"]
+      for k in ("app_pid", "proxy_pid") if i.get(k))))' 2>/dev/null; }
+within() {  # SECS CMD...: until CMD succeeds
+	local end=$(( $(date +%s) + $1 )); shift
+	until "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+retired_from() { [ "$(phase)" = none ] && ! cmp -s "$1" "$CA/ca.crt" && [ "$(roots | wc -l)" = 1 ]; }
+cp "$CA/ca.crt" "$T/second_ca.crt"
+PROCS=$(apps_and_sidecars)
+M1=$(cat "$T/state/run/meshd.pid")
+rm -f "$T/stop" "$T/counts"
+python3 "$T/load.py" "$T/stop" "$T/counts" 2>"$T/load2.err" &
+LOAD=$!
+_pids+=($LOAD)
+sleep 1
+meshctl certs -f "$T/mesh.ini" --rotate-root >"$T/rotate2.out" 2>&1 &
+_pids+=($!)
+seen=none
+for _ in $(seq 1 100); do
+	seen=$(phase)
+	[ "$seen" = sign ] && break
+	sleep 0.02
+done
+kill -9 "$M1"
+echo "# meshd pid $M1 SIGKILLed in rollover phase $seen"
+within 10 sh -c "! test -e /proc/$M1"     # reaped, so the next meshd takes the lock
+is "meshd was SIGKILLed in the middle of the rollover (phase sign)" "$seen" sign
+check "the new root's files wait on disk (next.key, rollover)" test -s "$CA/next.key" -a -s "$CA/rollover"
+mesh_up "$T/mesh.ini" >"$T/up2.log" 2>&1
+rc=$?
+is "meshctl up -d after the SIGKILL exits 0" "$rc" 0
+[ "$rc" = 0 ] || sed 's/^/#   /' "$T/up2.log" | head -20
+check "the next meshd resumed the rollover and retired the old root" within 30 retired_from "$T/second_ca.crt"
+sleep 2     # load on the newest root
+touch "$T/stop"
+wait "$LOAD"
+read -r n_ok n_bad n_err n_conns <"$T/counts" 2>/dev/null || n_ok=0 n_bad=-1 n_err=-1 n_conns=0
+echo "# across SIGKILL + up -d + resumed rollover: requests: $((n_ok + n_bad + n_err)) ok: $n_ok non-2xx: $n_bad connection errors: $n_err"
+check "the load ran ($n_ok requests answered)" test "$n_ok" -gt 100
+is "zero failed requests across the SIGKILL and the resumed rollover" "$((n_bad + n_err))" 0
+[ "$n_bad$n_err" != 00 ] && head -5 "$T/load2.err" | sed 's/^/#   /'
+is "every app and sidecar kept its pid (adopted, not restarted)" "$(apps_and_sidecars)" "$PROCS"
+check "no next.key, next.crt or rollover file left" \
+	sh -c "! ls '$CA/next.key' '$CA/next.crt' '$CA/rollover' 2>/dev/null | grep -q ."
+is "the first rollover's leaf is refused now" "$(code_with newleaf)" 000
+check "meshd logged the resumption" grep -q "resuming phase sign" "$T/state/run/meshd.log"
 
 mesh_down_checked "$T/mesh.ini" "$T/state/run/meshd.log"
 exit 0
