@@ -48,30 +48,39 @@ print(" ".join("%s=%s/%d" % (i["name"], i["state"], i["restarts"]) for s in d["s
 nproxies() { pgrep -f -- "mesh-proxy --control $SOCK" | wc -l; }
 napps() { pgrep -f -- "^$T/testapp" | wc -l; }
 
-# The load: GETs one after another on fresh connections until $T/stop
-# exists (at most 60 s, 200000 requests); every non-2xx and every
-# connection error counts as failed, with its time.
+# The load: GETs one after another until $T/stop exists (at most 60 s,
+# 200000 requests); every non-2xx and every connection error counts as
+# failed, with its time.  Keep-alive, a fresh connection every 100th
+# request (and after an error): thousands of closed client sockets would
+# hold ephemeral ports in TIME_WAIT that later tests bind as fixed ports.
 cat >"$T/load.py" <<'EOF'
 import http.client, os, sys, time
 stop, out = sys.argv[1], sys.argv[2]
 ok = failed = 0
 first = {}
+c = None
 t0 = time.time()
 while not os.path.exists(stop) and time.time() - t0 < 60 and ok + failed < 200000:
     try:
-        c = http.client.HTTPConnection("127.0.0.1", 23401, timeout=5)
+        if c is None or (ok + failed) % 100 == 0:
+            if c is not None:
+                c.close()
+            c = http.client.HTTPConnection("127.0.0.1", 23401, timeout=5)
         c.request("GET", "/")
         r = c.getresponse()
         r.read()
-        c.close()
         if 200 <= r.status < 300:
             ok += 1
             continue
         why = "status %d %s" % (r.status, r.getheader("mesh-error", ""))
     except Exception as e:
         why = type(e).__name__
+        c.close()
+        c = None
     failed += 1
     first.setdefault(why, round(time.time() - t0, 2))
+if c is not None:
+    c.close()
 with open(out, "w") as f:
     f.write("%d %d %s\n" % (ok, failed, first))
 EOF
