@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # obs_access_log: `access_log = PATH` and `access_log = json`.
 #
-#   curl -> gateway (pure client, 127.0.0.1:34201) -> web -> api
+#   curl -> gateway (pure client, 127.0.0.1:31701) -> web -> api
 #
 # N requests through the front door give exactly N outbound lines in the
 # gateway's sidecar, N inbound lines in web's, and, for the N/2 that web
@@ -11,7 +11,7 @@
 # hops of one traced request share one trace id; a refusal carries its
 # Envoy-like flag (UH: no healthy upstream); `json` puts the lines in
 # meshd's log.
-# Ports: 34200-34299.
+# Ports: 31700-31799.
 . "$(dirname "$0")/lib.sh"
 
 cp "$MESH_APPS/testapp" "$T/testapp"
@@ -19,21 +19,21 @@ mesh_ini() {
 	cat <<EOF
 [mesh]
 name = obs-alog
-port_base = 34250
+port_base = 31750
 trace_sample = ${2:-100%}
 access_log = $1
 
 [service.gateway]
-upstreams = web:34201, ghost:34202
+upstreams = web:31701, ghost:31702
 
 [service.web]
 command = $T/testapp --port \$PORT
-port = 34210
+port = 31710
 upstreams = api
 
 [service.api]
 command = $T/testapp --port \$PORT
-port = 34220
+port = 31720
 
 [service.ghost]
 upstreams = web
@@ -41,18 +41,18 @@ EOF
 }
 mesh_ini access.log >"$T/mesh.ini"
 mesh_up_or_stop "$T/mesh.ini"
-check "front door accepts" wait_port 34201 10
+check "front door accepts" wait_port 31701 10
 
 N=20
 ok200=0
 for ((i = 0; i < N; i++)); do
 	if ((i % 2 == 0)); then path=/whoami; else path="/call?url=http://api/whoami"; fi
-	c=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:34201$path")
+	c=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "http://127.0.0.1:31701$path")
 	[ "$c" = 200 ] && ok200=$((ok200 + 1))
 done
 is "$N requests through the mesh, all 200" "$ok200" $N
 # ghost has no instance: 503 no healthy upstream (flag UH)
-code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' http://127.0.0.1:34202/)
+code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' http://127.0.0.1:31702/)
 is "a service with no instance: 503" "$code" 503
 
 # lines are flushed from the loop: give them a moment
@@ -97,8 +97,8 @@ is "outbound lines name the instance that served" "$(val upstream)" "['v1.0']"
 # B3 as input: the multi-header and the single forms keep their trace ids
 # (a 64-bit id is left-padded), on the gateway's line and on web's
 curl -s -o /dev/null -m 5 -H 'X-B3-TraceId: 463ac35c9f6413ad48485a3953bb6124' \
-	-H 'X-B3-SpanId: a2fb4a1d1a96d312' -H 'X-B3-Sampled: 1' http://127.0.0.1:34201/whoami
-curl -s -o /dev/null -m 5 -H 'b3: 80f198ee56343ba8-e457b5a2e4d86bd1-1' http://127.0.0.1:34201/whoami
+	-H 'X-B3-SpanId: a2fb4a1d1a96d312' -H 'X-B3-Sampled: 1' http://127.0.0.1:31701/whoami
+curl -s -o /dev/null -m 5 -H 'b3: 80f198ee56343ba8-e457b5a2e4d86bd1-1' http://127.0.0.1:31701/whoami
 b3lines() { grep -c -e 463ac35c9f6413ad48485a3953bb6124 -e 000000000000000080f198ee56343ba8 "$T/access.log"; }
 four() { [ "$(b3lines)" -ge 4 ]; }
 wait_for 5 four
@@ -111,9 +111,9 @@ mesh_down_checked "$T/mesh.ini"
 # hop of a request names the same trace, and a recorded trace is whole
 mesh_ini json 50% >"$T/mesh.ini"
 mesh_up_or_stop "$T/mesh.ini"
-check "front door accepts (json)" wait_port 34201 10
-for ((i = 0; i < 5; i++)); do curl -s -o /dev/null -m 5 http://127.0.0.1:34201/whoami; done
-for ((i = 0; i < 20; i++)); do curl -s -o /dev/null -m 5 "http://127.0.0.1:34201/call?url=http://api/whoami"; done
+check "front door accepts (json)" wait_port 31701 10
+for ((i = 0; i < 5; i++)); do curl -s -o /dev/null -m 5 http://127.0.0.1:31701/whoami; done
+for ((i = 0; i < 20; i++)); do curl -s -o /dev/null -m 5 "http://127.0.0.1:31701/call?url=http://api/whoami"; done
 log=$T/.mesh/run/meshd.log
 alines() { grep '| {"time"' "$log" | sed 's/^[^|]*| //'; }
 webin() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # obs_quantiles: the latency histograms measure what the app did.
 #
-#   curl -> gateway (pure client, 127.0.0.1:34301) -> slow (testapp /delay)
+#   curl -> gateway (pure client, 127.0.0.1:31801) -> slow (testapp /delay)
 #
 # 200 requests with known delays (10, 20, ... 2000 ms spread evenly, sent
 # 20 at a time in a shuffled order): slow's p50/p95/p99 in meshctl status
@@ -10,31 +10,31 @@
 # the end of the response) are within 5% of the exact order statistics of
 # the delays; so are the gateway's outbound ones, and the histogram
 # quantile a /metrics scrape implies.  Counts are exact.
-# Ports: 34300-34399.
+# Ports: 31800-31899.
 . "$(dirname "$0")/lib.sh"
 
 cp "$MESH_APPS/testapp" "$T/testapp"
 cat >"$T/mesh.ini" <<EOF
 [mesh]
 name = obs-quantiles
-port_base = 34350
-metrics = 127.0.0.1:34390
+port_base = 31850
+metrics = 127.0.0.1:31890
 
 [service.gateway]
-upstreams = slow:34301
+upstreams = slow:31801
 
 [service.slow]
 command = $T/testapp --port \$PORT
-port = 34310
+port = 31810
 EOF
 mesh_up_or_stop "$T/mesh.ini"
-check "front door accepts" wait_port 34301 10
+check "front door accepts" wait_port 31801 10
 
 N=200
 seq 1 $N | awk '{print $1 * 10}' | shuf --random-source=<(yes) >"$T/delays"
 # each curl prints its status; 20 in flight, every one bounded by -m
 xargs -P 20 -I{} curl -s -o /dev/null -m 10 -w '%{http_code}\n' \
-	"http://127.0.0.1:34301/delay?ms={}" <"$T/delays" >"$T/codes"
+	"http://127.0.0.1:31801/delay?ms={}" <"$T/delays" >"$T/codes"
 is "$N requests with delays of 10..2000 ms, all 200" "$(grep -c '^200$' "$T/codes")" $N
 
 summary() {
@@ -67,7 +67,7 @@ within5 "gateway p50 (outbound, one hop more)" "$p50" "$(exact 0.50)"
 within5 "gateway p99 (outbound, one hop more)" "$p99" "$(exact 0.99)"
 
 # /metrics: the share of slow's requests under 1 s is the share of delays under 1 s
-curl -s -m 5 http://127.0.0.1:34390/metrics >"$T/m.txt"
+curl -s -m 5 http://127.0.0.1:31890/metrics >"$T/m.txt"
 le1=$(grep -E '^mesh_request_duration_seconds_bucket\{.*service="slow".*direction="inbound".*le="1"\}' \
 	"$T/m.txt" | awk '{s += $NF} END {print s + 0}')
 # (a request's own overhead may push one at 990 ms over: allow those above 950 ms)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # top_dash: `meshctl top` driven headless in tmux (its own server socket):
 #
-#   gateway (pure client, 127.0.0.1:33201) -> web -> api (v1 x2, v2) -> users
+#   gateway (pure client, 127.0.0.1:31601) -> web -> api (v1 x2, v2) -> users
 #   route api: split v1:90, v2:10
 #
 # Asserts: at 80x24 the dashboard lists every service under its header;
@@ -15,7 +15,8 @@
 # leaves the tty sane (icanon, echo); TERM=dumb or no tty prints the
 # status table (exit 0); -i takes decimals and refuses 0; the one-shot
 # `meshctl restart` and `meshctl breaker-reset`.
-# Ports: 33200-33299.
+# Ports: 31600-31699 (below the ephemeral range, 32768 and up, where an
+# earlier test's outgoing socket can hold a port).
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux >/dev/null; then
@@ -31,29 +32,29 @@ cp "$MESH_APPS/testapp" "$T/testapp"
 cat >"$T/mesh.ini" <<EOF
 [mesh]
 name = top-dash
-port_base = 33250
+port_base = 31650
 
 [service.gateway]
-upstreams = web:33201
+upstreams = web:31601
 
 [service.web]
 command = $T/testapp --port \$PORT
-port = 33210
+port = 31610
 upstreams = api
 
 [service.api]
 command = $T/testapp --port \$PORT
-port = 33211
+port = 31611
 instances = 2
 upstreams = users
 
 [service.api@v2]
 command = $T/testapp --port \$PORT
-port = 33220
+port = 31620
 
 [service.users]
 command = $T/testapp --port \$PORT
-port = 33230
+port = 31630
 
 [route.api]
 split = v1:90, v2:10
@@ -98,7 +99,7 @@ check "api shows its canary weights 90/10" grep -Eq '^api .* 90/10( |$)' "$T/fra
 	end=$((SECONDS + 40))
 	for i in $(seq 1 600); do
 		[ $SECONDS -ge $end ] && break
-		curl -s -m 2 -o /dev/null "http://127.0.0.1:33201/call?url=http://api/call?url=http://users/"
+		curl -s -m 2 -o /dev/null "http://127.0.0.1:31601/call?url=http://api/call?url=http://users/"
 	done
 ) &
 load=$!
