@@ -7,6 +7,10 @@
 # SIGTERM; no child sees NOTIFY_SOCKET or WATCHDOG_*.
 # Ports 28000-28049.
 . "$(dirname "$0")/lib.sh"
+
+# counted anew at each poll of wait_for (a $(...) in its arguments is
+# counted once, before the wait)
+readies() { [ "$(grep -c '^READY=1' "$T/notify.txt")" -eq "$1" ]; }
 ln -s "$MESH_APPS/testapp" "$T/testapp"
 
 cat >"$T/mesh.ini" <<INI
@@ -53,7 +57,7 @@ fi
 
 kill -HUP "$MESHD"
 check "SIGHUP: RELOADING=1 with MONOTONIC_USEC=" wait_for 5 grep -qE '^RELOADING=1 MONOTONIC_USEC=[0-9]+ *$' "$T/notify.txt"
-check "SIGHUP: READY=1 again once reloaded" wait_for 5 test "$(grep -c '^READY=1' "$T/notify.txt")" -eq 2
+check "SIGHUP: READY=1 again once reloaded" wait_for 5 readies 2
 rl=$(grep -n '^RELOADING=1' "$T/notify.txt" | tail -1 | cut -d: -f1)
 rd=$(grep -n '^READY=1' "$T/notify.txt" | tail -1 | cut -d: -f1)
 check "SIGHUP: RELOADING=1 comes before that READY=1 (lines ${rl:-?} < ${rd:-?})" test "${rl:-0}" -gt 0 -a "${rl:-0}" -lt "${rd:-0}"
@@ -70,7 +74,7 @@ is "the mesh still answers after SIGHUP" "$(curl -s --max-time 5 http://127.0.0.
 cp "$T/mesh.ini" "$T/mesh.ini.good"
 printf '[route.api]\nbogus = 1\n' >>"$T/mesh.ini"
 kill -HUP "$MESHD"
-check "SIGHUP, broken file: READY=1 after RELOADING=1 all the same" wait_for 5 test "$(grep -c '^READY=1' "$T/notify.txt")" -eq 3
+check "SIGHUP, broken file: READY=1 after RELOADING=1 all the same" wait_for 5 readies 3
 check "SIGHUP, broken file: the log names the error and changes nothing" \
 	wait_for 5 grep -q 'the file has errors; nothing changed' "$T/meshd.log"
 check "SIGHUP, broken file: the error names FILE:LINE" grep -qE 'mesh.ini:[0-9]+: .*bogus' "$T/meshd.log"
