@@ -250,14 +250,14 @@ mcert_rotate_mark(const struct meshd *m, const struct inst *in)
 }
 
 size_t
-mcert_rotate_pending(const struct meshd *m, char *buf, size_t size)
+mcert_names(const struct meshd *m, char *buf, size_t size, mcert_pick_fn *pick, const void *arg)
 {
 	size_t i, n = 0, off = 0;
 
 	if (size > 0)
 		buf[0] = '\0';
 	for (i = 0; i < mc.ninst && i < m->ninst; i++) {
-		if (!mc.rotating[i])
+		if (!pick(m, i, arg))
 			continue;
 		n++;
 		if (off < size)
@@ -265,6 +265,20 @@ mcert_rotate_pending(const struct meshd *m, char *buf, size_t size)
 			    m->insts[i].ri->name);
 	}
 	return n;
+}
+
+static int
+mcert_is_rotating(const struct meshd *m, size_t i, const void *arg)
+{
+	(void)m;
+	(void)arg;
+	return mc.rotating[i];
+}
+
+size_t
+mcert_rotate_pending(const struct meshd *m, char *buf, size_t size)
+{
+	return mcert_names(m, buf, size, mcert_is_rotating, NULL);
 }
 
 void

@@ -49,5 +49,11 @@ void mcert_bundle(struct pki_bundle *b);
 void mcert_roots_format(FILE *f, int json);
 /* ISO 8601 UTC of t into buf. */
 void mcert_time(time_t t, char *buf, size_t size);
+/* The names of the instances i that pick(m, i, arg) chooses, ", "-separated
+ * into buf (cut at size); returns how many there are. */
+struct meshd;
+typedef int mcert_pick_fn(const struct meshd *m, size_t i, const void *arg);
+size_t mcert_names(const struct meshd *m, char *buf, size_t size, mcert_pick_fn *pick,
+                   const void *arg);
 
 #endif

@@ -214,44 +214,41 @@ mcert_rep_trusts(const struct mcert_rep *r, const char *serial)
 	return 0;
 }
 
-/* 1 when instance i is where the current phase wants it. */
+/* The two roots' serials, for mcert_inst_waits. */
+struct mcert_serials {
+	char ca[MCERT_SERIAL_MAX], next[MCERT_SERIAL_MAX];
+};
+
+/* 1 when instance i is not yet where the current phase wants it. */
 static int
-mcert_inst_done(const struct meshd *m, size_t i, const char *ca_serial, const char *next_serial)
+mcert_inst_waits(const struct meshd *m, size_t i, const void *arg)
 {
+	const struct mcert_serials *sr = arg;
 	const struct mcert_rep *r = &mc.rep[i];
 
 	/* no process, no leaf; a new one starts with the bundle.  A stopping
 	 * one still serves (draining) with what it holds: waited for */
 	if (m->insts[i].proxy.state != PROC_RUNNING && m->insts[i].proxy.state != PROC_STOPPING)
-		return 1;
-	if (!r->ok)
 		return 0;
+	if (!r->ok)
+		return 1;
 	if (mc.roll.phase == PKI_ROLL_TRUST)
-		return mcert_rep_trusts(r, ca_serial) && mcert_rep_trusts(r, next_serial);
-	return mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0;
+		return !(mcert_rep_trusts(r, sr->ca) && mcert_rep_trusts(r, sr->next));
+	return !(mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0);
 }
 
 size_t
 mcert_roll_pending(const struct meshd *m, char *buf, size_t size)
 {
-	char cs[MCERT_SERIAL_MAX], ns[MCERT_SERIAL_MAX];
-	size_t i, n = 0, off = 0;
+	struct mcert_serials sr;
 
 	if (size > 0)
 		buf[0] = '\0';
 	if (mc.roll.phase != PKI_ROLL_TRUST && mc.roll.phase != PKI_ROLL_SIGN)
 		return 0;
-	mcert_root_serial(mc.ca, cs, sizeof(cs));
-	mcert_root_serial(mc.next, ns, sizeof(ns));
-	for (i = 0; i < mc.ninst && i < m->ninst; i++) {
-		if (mcert_inst_done(m, i, cs, ns))
-			continue;
-		n++;
-		if (off < size)
-			off += (size_t)snprintf(buf + off, size - off, "%s%s", n > 1 ? ", " : "",
-			    m->insts[i].ri->name);
-	}
-	return n;
+	mcert_root_serial(mc.ca, sr.ca, sizeof(sr.ca));
+	mcert_root_serial(mc.next, sr.next, sizeof(sr.next));
+	return mcert_names(m, buf, size, mcert_inst_waits, &sr);
 }
 
 int
