@@ -398,14 +398,12 @@ adopt_start(struct meshd *m)
 	ad.nprocs = 2 * m->ninst;
 	ad.procs = calloc(ad.nprocs + 1, sizeof(*ad.procs));
 	if (now == NULL || stop == NULL || keep == NULL || ad.procs == NULL) {
-		free(now);
-		free(stop);
-		free(keep);
+		/* no memory to match with: replace every leftover, as before adoption */
 		free(ad.procs);
 		ad.procs = NULL;
 		ad.nprocs = 0;
 		state_reap_locked(m->cfg.mesh.state_dir);
-		return 0;
+		goto done;
 	}
 	for (i = 0; i < ad.nprocs; i++)
 		ad.procs[i].pidfd = -1;
@@ -433,6 +431,7 @@ adopt_start(struct meshd *m)
 	if (adopted > 0)
 		outlog_event("adopted %d process(es) of a meshd that is gone; stopped %zu "
 		    "that did not match the config", adopted, nstop);
+done:
 	free(now);
 	free(stop);
 	free(keep);
