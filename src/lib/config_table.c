@@ -504,13 +504,17 @@ config_table_apply(struct conf_ctx *ctx, const char *name, const char *value,
 		    conf_keys[i].kind == ctx->kind)
 			k = &conf_keys[i];
 	if (k == NULL) {
+		size_t off = 0;
+
+		/* every section the key is valid in ("[mesh] or [service.NAME]") */
+		why[0] = '\0';
 		for (i = 0; i < NKEYS; i++)
-			if (strcmp(conf_keys[i].name, name) == 0)
-				break;
-		if (i < NKEYS)
+			if (strcmp(conf_keys[i].name, name) == 0 && off < sizeof(why))
+				off += (size_t)snprintf(why + off, sizeof(why) - off, "%s%s",
+				    off > 0 ? " or " : "", config_kind_name(conf_keys[i].kind));
+		if (off > 0)
 			config_error(ctx, ctx->lineno, "%s = %s: key belongs in %s, "
-			    "not in [%s]", name, raw, config_kind_name(conf_keys[i].kind),
-			    ctx->section);
+			    "not in [%s]", name, raw, why, ctx->section);
 		else
 			config_error(ctx, ctx->lineno, "%s = %s: unknown key in [%s]",
 			    name, raw, ctx->section);
