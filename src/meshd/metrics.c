@@ -243,6 +243,8 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	    "Requests and connections the mesh refused, by reason.", 0 };
 	struct metrics_fam open = { f, "mesh_tcp_connections_open", "gauge",
 	    "Connections open now, every listener of the sidecar.", 0 };
+	struct metrics_fam flight = { f, "mesh_requests_in_flight", "gauge",
+	    "Inbound HTTP requests the sidecar is answering now (what a drain waits for).", 0 };
 	struct metrics_fam total = { f, "mesh_tcp_connections_total", "counter",
 	    "Connections accepted, every listener of the sidecar.", 0 };
 	struct metrics_fam tls = { f, "mesh_tls_handshakes_total", "counter",
@@ -255,6 +257,7 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	for (k = 0; k < sizeof(refused) / sizeof(refused[0]); k++)
 		metrics_flat(&ref, mesh, in, n, refused[k].id, "reason", refused[k].reason);
 	metrics_flat(&open, mesh, in, n, STAT_CONNECTIONS_OPEN, NULL, NULL);
+	metrics_flat(&flight, mesh, in, n, STAT_REQUESTS_IN_FLIGHT, NULL, NULL);
 	metrics_flat(&total, mesh, in, n, STAT_CONNECTIONS_TOTAL, NULL, NULL);
 	metrics_flat(&tls, mesh, in, n, STAT_TLS_HANDSHAKES_OK, "result", "ok");
 	metrics_flat(&tls, mesh, in, n, STAT_TLS_HANDSHAKES_FAILED, "result", "failed");

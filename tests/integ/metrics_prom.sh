@@ -93,7 +93,7 @@ check "web's app and sidecar resident bytes" bash -c '
 na=$(grep -E '^mesh_cert_expiry_timestamp_seconds\{.*instance="web@v1.0",identity="spiffe://mesh.local/svc/web"\}' "$T/m.txt" | awk '{print $NF}')
 check "web's certificate not-after is in the future (${na:-none})" test "${na:-0}" -gt "$(date +%s)"
 for f in mesh_requests_total mesh_request_duration_seconds mesh_retries_total \
-	mesh_tcp_connections_open mesh_tls_handshakes_total mesh_cert_expiry_timestamp_seconds \
+	mesh_tcp_connections_open mesh_requests_in_flight mesh_tls_handshakes_total mesh_cert_expiry_timestamp_seconds \
 	mesh_process_resident_bytes mesh_instance_up; do
 	is "one TYPE line for $f" "$(grep -c "^# TYPE $f " "$T/m.txt")" 1
 done

@@ -130,6 +130,9 @@ static const char golden[] =
 "# HELP mesh_tcp_connections_open Connections open now, every listener of the sidecar.\n"
 "# TYPE mesh_tcp_connections_open gauge\n"
 "mesh_tcp_connections_open{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\"} 2\n"
+"# HELP mesh_requests_in_flight Inbound HTTP requests the sidecar is answering now (what a drain waits for).\n"
+"# TYPE mesh_requests_in_flight gauge\n"
+"mesh_requests_in_flight{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\"} 3\n"
 "# HELP mesh_tcp_connections_total Connections accepted, every listener of the sidecar.\n"
 "# TYPE mesh_tcp_connections_total counter\n"
 "mesh_tcp_connections_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\"} 7\n"
@@ -199,6 +202,7 @@ test_golden(void **state)
 	v.snap.v[STAT_RETRIES_BUDGET_EXHAUSTED] = 4;
 	v.snap.v[STAT_REFUSED_TIMEOUT] = 1;
 	v.snap.v[STAT_CONNECTIONS_OPEN] = 2;
+	v.snap.v[STAT_REQUESTS_IN_FLIGHT] = 3;
 	v.snap.v[STAT_CONNECTIONS_TOTAL] = 7;
 	v.snap.v[STAT_TLS_HANDSHAKES_OK] = 5;
 	v.snap.v[STAT_TLS_HANDSHAKES_FAILED] = 1;
