@@ -22,51 +22,12 @@
 #include "mesh/mcert.h"
 #include "mesh/svc.h"
 
-struct fx {
-	char                dir[64];
-	struct meshd        m;
-	struct conf_service sv;
-	struct reg_instance ri;
-	struct inst         in[1];
-};
+#include "test_mcert_util.h"
 
 static int
 setup(void **state)
 {
-	static struct fx fx;
-	char err[256];
-
-	memset(&fx, 0, sizeof(fx));
-	strcpy(fx.dir, "/tmp/test_mcert.XXXXXX");
-	assert_non_null(mkdtemp(fx.dir));
-	fx.m.cfg.mesh.state_dir = fx.dir;
-	snprintf(fx.m.cfg.mesh.name, sizeof(fx.m.cfg.mesh.name), "unit");
-	fx.m.cfg.mesh.trust_domain = (char *)"unit.test";
-	fx.m.cfg.mesh.cert_ttl_us = 60ull * 1000000u;
-	snprintf(fx.sv.name, sizeof(fx.sv.name), "api");
-	fx.ri.svc = &fx.sv;
-	snprintf(fx.ri.name, sizeof(fx.ri.name), "api.0");
-	snprintf(fx.ri.id, sizeof(fx.ri.id), "api@v1.0");
-	fx.in[0].ri = &fx.ri;
-	fx.in[0].m = &fx.m;
-	fx.m.insts = fx.in;
-	fx.m.ninst = 1;
-	if (mcert_open(&fx.m, err, sizeof(err)) != 0)
-		fail_msg("mcert_open: %s", err);
-	*state = &fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-	char cmd[128];
-
-	mcert_close();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
+	return mcert_fx_setup(state, "/tmp/test_mcert.XXXXXX", 1, PROC_IDLE);
 }
 
 /* One CSR from a fresh key (CN "evil": must not matter), issued and accepted. */
@@ -170,5 +131,5 @@ main(void)
 		cmocka_unit_test(test_issue_and_list),
 		cmocka_unit_test(test_refuses_garbage),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, mcert_fx_teardown);
 }

@@ -27,55 +27,12 @@
 #include "mesh/mcert.h"
 #include "mesh/svc.h"
 
-struct fx {
-	char                dir[64];
-	struct meshd        m;
-	struct conf_service sv;
-	struct reg_instance ri[2];
-	struct inst         in[2];
-};
+#include "test_mcert_util.h"
 
 static int
 setup(void **state)
 {
-	static struct fx fx;
-	char err[256];
-	int i;
-
-	memset(&fx, 0, sizeof(fx));
-	strcpy(fx.dir, "/tmp/test_mroll.XXXXXX");
-	assert_non_null(mkdtemp(fx.dir));
-	fx.m.cfg.mesh.state_dir = fx.dir;
-	snprintf(fx.m.cfg.mesh.name, sizeof(fx.m.cfg.mesh.name), "unit");
-	fx.m.cfg.mesh.trust_domain = (char *)"unit.test";
-	fx.m.cfg.mesh.cert_ttl_us = 60ull * 1000000u;
-	snprintf(fx.sv.name, sizeof(fx.sv.name), "api");
-	for (i = 0; i < 2; i++) {
-		fx.ri[i].svc = &fx.sv;
-		snprintf(fx.ri[i].name, sizeof(fx.ri[i].name), "api.%d", i);
-		snprintf(fx.ri[i].id, sizeof(fx.ri[i].id), "api@v1.%d", i);
-		fx.in[i].ri = &fx.ri[i];
-		fx.in[i].m = &fx.m;
-		fx.in[i].proxy.state = PROC_RUNNING;
-	}
-	fx.m.insts = fx.in;
-	fx.m.ninst = 2;
-	if (mcert_open(&fx.m, err, sizeof(err)) != 0)
-		fail_msg("mcert_open: %s", err);
-	*state = &fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-	char cmd[128];
-
-	mcert_close();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
-	assert_int_equal(system(cmd), 0);
-	return 0;
+	return mcert_fx_setup(state, "/tmp/test_mroll.XXXXXX", 2, PROC_RUNNING);
 }
 
 static const char *
@@ -316,10 +273,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_full_rollover, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resume_and_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abandoned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_rollover, setup, mcert_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_resume_and_deadline, setup, mcert_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_abandoned, setup, mcert_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_reports, setup, mcert_fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
