@@ -14,16 +14,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "test_tls_util.h"
+#include "test_tlsctx_util.h"
 
 static struct tca ca_old, ca_new;
 static struct csr_ident *web_old, *web_new, *api_new;
 static struct pki_bundle both, only_new, only_old;
-
-struct conn {
-	int      sv[2];
-	WOLFSSL *cli, *srv;
-};
 
 static void
 bundle(struct pki_bundle *b, struct pki_ca *x, struct pki_ca *y)
@@ -70,49 +65,13 @@ group_teardown(void **state)
 static struct tlsctx *
 mkctx(const struct csr_ident *id, const struct pki_bundle *b)
 {
-	struct tlsctx_ident ti;
-	struct tlsctx *t;
-	char err[256];
-
-	t = tlsctx_new(TD, TLSCTX_PREFER_AUTO, err, sizeof(err));
-	assert_non_null(t);
-	tident(id, &ti);
-	tlsctx_set_trust(t, b);
-	if (tlsctx_set_identity(t, &ti, err, sizeof(err)) != 0)
-		fail_msg("set_identity: %s", err);
-	return t;
+	return tctx_new(id, TLSCTX_PREFER_AUTO, b);
 }
 
 static void
 retrust(struct tlsctx *t, const struct csr_ident *id, const struct pki_bundle *b)
 {
-	struct tlsctx_ident ti;
-	char err[256];
-
-	tident(id, &ti);
-	tlsctx_set_trust(t, b);
-	if (tlsctx_set_identity(t, &ti, err, sizeof(err)) != 0)
-		fail_msg("set_identity: %s", err);
-}
-
-static int
-conn_open(struct conn *c, struct tlsctx *tc, struct tlsctx *ts, const char *endpoint)
-{
-	assert_int_equal(tpair(c->sv), 0);
-	c->cli = tlsctx_ssl_new(tc, c->sv[0], 0, endpoint);
-	c->srv = tlsctx_ssl_new(ts, c->sv[1], 1, NULL);
-	assert_non_null(c->cli);
-	assert_non_null(c->srv);
-	return tpump(c->cli, c->srv);
-}
-
-static void
-conn_close(struct conn *c)
-{
-	wolfSSL_free(c->cli);
-	wolfSSL_free(c->srv);
-	close(c->sv[0]);
-	close(c->sv[1]);
+	tctx_identity(t, id, b);
 }
 
 static void
@@ -190,10 +149,7 @@ test_resumed_untrusted(void **state)
 	struct conn c;
 
 	assert_int_equal(conn_open(&c, tc, ts, "127.0.0.1:25101"), 0);
-	assert_int_equal(txfer(c.cli, c.srv, "ping"), 0);
-	assert_int_equal(txfer(c.srv, c.cli, "pong"), 0);
-	tlsctx_session_save(tc, c.cli, "127.0.0.1:25101");
-	conn_close(&c);
+	conn_keep_session(&c, tc, "127.0.0.1:25101");
 	assert_int_equal(conn_open(&c, tc, ts, "127.0.0.1:25101"), 0);
 	assert_int_equal(wolfSSL_session_reused(c.cli), 1);
 	assert_int_equal(tlsctx_verify_peer(ts, c.srv, NULL, NULL), 0);
