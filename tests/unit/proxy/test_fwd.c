@@ -17,6 +17,72 @@
 #include "harness.h"
 #include "mesh/retry.h"
 
+/* A client of api, as the listener of role accepted it, with api's
+ * endpoints ports and the route's policy. */
+static struct h_client *
+api_client_eps(enum conn_role role, const uint16_t *ports, size_t n, const char *policy)
+{
+	h_config_eps("", ports, n, policy);
+	return h_client_open(role, "api");
+}
+
+/* The same with the one endpoint port, over http. */
+static struct h_client *
+api_client(uint16_t port, const char *policy)
+{
+	return api_client_eps(ROLE_LISTEN_HTTP, &port, 1, policy);
+}
+
+/* A client of an inbound http listener whose app is at port. */
+static struct h_client *
+inbound_client(uint16_t port)
+{
+	char limits[64];
+
+	snprintf(limits, sizeof(limits), "inbound %u http %u\n", h_free_port(), port);
+	h_config(limits, 1, "");
+	return h_client_open(ROLE_INBOUND_HTTP, NULL);
+}
+
+/* cl sends req; a whole response comes into r. */
+static void
+ask(struct h_client *cl, const char *req, struct h_res *r)
+{
+	int got = 0;
+
+	h_sends(cl, req);
+	H_RUN_UNTIL(got = h_take(cl, r));
+	assert_true(got);
+}
+
+/* The client leaves: every connection closes. */
+static void
+client_gone(struct h_client *cl)
+{
+	h_client_close(cl);
+	H_RUN_UNTIL(conn_count() == 0);
+	assert_int_equal(conn_count(), 0);
+}
+
+/* The pool closes its idle legs: the app sees its connection end. */
+static void
+pool_drained(struct fake_app *app)
+{
+	upstream_close_idle();
+	H_RUN_UNTIL(app->eofs == 1);
+}
+
+/* The end of a test: the client leaves, every connection closes, the
+ * pool's idle legs to app (if any) close, every buffer has come back. */
+static void
+all_gone(struct h_client *cl, struct fake_app *app, size_t held)
+{
+	client_gone(cl);
+	if (app != NULL)
+		pool_drained(app);
+	assert_int_equal(h_bufs_held(), held);
+}
+
 /* Two requests in one write: both answered, in order, over one upstream
  * connection that the first exchange gave back to the pool. */
 static void
@@ -28,8 +94,7 @@ test_pipelined(void **state)
 	struct h_res r1, r2;
 	int got1 = 0, got2 = 0;
 
-	h_config("", app->port, "");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	cl = api_client(app->port, "");
 	h_sends(cl, "GET /first HTTP/1.1\r\nhost: api\r\n\r\n"
 	    "GET /second HTTP/1.1\r\nhost: api\r\n\r\n");
 	H_RUN_UNTIL((got1 = got1 || h_take(cl, &r1)) && (got2 = got2 || h_take(cl, &r2)));
@@ -43,14 +108,11 @@ test_pipelined(void **state)
 	assert_int_equal(conn_count(), 1);          /* keep-alive: still open */
 	assert_int_equal(cl->len, 0);               /* and nothing more came */
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
+	client_gone(cl);
 	/* a complete exchange leaves its upstream leg in the pool */
 	assert_int_equal(h_upstream(app->port)->nidle, 1);
 	assert_int_equal(h_upstream(app->port)->nbusy, 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
+	pool_drained(app);
 	assert_int_equal(app->eofs, 1);
 	assert_int_equal(h_bufs_held(), held);
 }
@@ -66,8 +128,7 @@ test_client_gone_mid_body(void **state)
 	struct fake_app *app = fake_open(FAKE_HOLD);
 	struct h_client *cl;
 
-	h_config("", app->port, "");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	cl = api_client(app->port, "");
 	h_sends(cl, "POST /up HTTP/1.1\r\nhost: api\r\ncontent-length: 100000\r\n\r\n");
 	memset(body, 'x', sizeof(body));
 	h_send(cl, body, sizeof(body));
@@ -97,13 +158,9 @@ test_upstream_reset(void **state)
 	struct fake_app *app = fake_open(FAKE_RESET);
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
-	h_config("", app->port, "");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, "GET /boom HTTP/1.1\r\nhost: api\r\n\r\n");
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client(app->port, "");
+	ask(cl, "GET /boom HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(app->failed, 1);
 	assert_int_equal(r.status, 502);
 	assert_string_equal(r.mesh_error, "upstream reset");
@@ -112,21 +169,13 @@ test_upstream_reset(void **state)
 	assert_int_equal(h_upstream(app->port)->nidle, 0);
 
 	app->mode = FAKE_ECHO;
-	h_sends(cl, "GET /again HTTP/1.1\r\nhost: api\r\n\r\n");
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	ask(cl, "GET /again HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/again");
 	assert_int_equal(app->accepted, 2);
 	assert_int_equal(conn_count(), 1);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, app, held);
 }
 
 /* The same reset on a route that retries resets: after the backoff (the
@@ -139,26 +188,17 @@ test_upstream_reset_retried(void **state)
 	struct fake_app *app = fake_open(FAKE_RESET);
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
 	app->once = 1;
-	h_config("", app->port, "policy api retries=1 retry_on=reset backoff_ms=20,20\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, "GET /twice HTTP/1.1\r\nhost: api\r\n\r\n");
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client(app->port, "policy api retries=1 retry_on=reset backoff_ms=20,20\n");
+	ask(cl, "GET /twice HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/twice");
 	assert_int_equal(app->failed, 1);
 	assert_int_equal(app->requests, 2);
 	assert_int_equal(app->accepted, 2);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, app, held);
 }
 
 /* The app closes a pooled connection just as a request comes on it (the
@@ -171,33 +211,23 @@ test_pooled_lost(void **state)
 	struct fake_app *app = fake_open(FAKE_ECHO);
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
-	h_config("", app->port, "");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, "GET /one HTTP/1.1\r\nhost: api\r\n\r\n");
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client(app->port, "");
+	ask(cl, "GET /one HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_string_equal(r.body, "/one");
 	assert_int_equal(h_upstream(app->port)->nidle, 1);
 
 	app->mode = FAKE_CLOSE;
 	app->once = 1;
-	h_sends(cl, "GET /two HTTP/1.1\r\nhost: api\r\n\r\n");
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	ask(cl, "GET /two HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/two");
 	assert_int_equal(app->requests, 3);     /* /one, /two lost, /two again */
 	assert_int_equal(app->accepted, 2);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
+	client_gone(cl);
 	assert_int_equal(h_upstream(app->port)->nbusy, 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
+	pool_drained(app);
 	assert_int_equal(h_bufs_held(), held);
 }
 
@@ -218,15 +248,11 @@ test_connect_refused_elsewhere(void **state)
 	uint16_t ports[2];
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
 	ports[0] = h_refusing_port();
 	ports[1] = app->port;
-	h_config_eps("", ports, 2, "policy api lb=round-robin\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, POST_HELLO);
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client_eps(ROLE_LISTEN_HTTP, ports, 2, "policy api lb=round-robin\n");
+	ask(cl, POST_HELLO, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/post");
 	assert_int_equal(app->requests, 1);
@@ -235,21 +261,13 @@ test_connect_refused_elsewhere(void **state)
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
 	assert_false(r.close);
 
-	h_sends(cl, POST_HELLO);
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	ask(cl, POST_HELLO, &r);
 	assert_int_equal(r.status, 200);
 	assert_int_equal(app->requests, 2);
 	assert_int_equal(app->body_bytes, 20);
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, app, held);
 }
 
 /* Every endpoint refuses: after RETRY_CONNECT_MIN retries (retries = 0)
@@ -264,16 +282,13 @@ test_connect_refused_all(void **state)
 	struct h_client *cl;
 	struct h_res r;
 	ev_tstamp t0;
-	int got = 0;
 
 	ports[0] = h_refusing_port();
 	ports[1] = h_refusing_port();
-	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
+	cl = api_client_eps(ROLE_LISTEN_HTTP, ports, 2,
+	    "policy api lb=round-robin backoff_ms=5,10\n");
 	t0 = ev_time();
-	h_sends(cl, POST_HELLO);
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	ask(cl, POST_HELLO, &r);
 	assert_int_equal(r.status, 502);
 	assert_string_equal(r.mesh_error, "upstream connect failed");
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, RETRY_CONNECT_MIN);
@@ -283,20 +298,14 @@ test_connect_refused_all(void **state)
 	assert_true(cl->eof);
 	h_client_close(cl);
 
-	h_config_eps("", ports, 2, "policy api lb=round-robin retries=4 backoff_ms=5,10\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, "GET /none HTTP/1.1\r\nhost: api\r\n\r\n");
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client_eps(ROLE_LISTEN_HTTP, ports, 2,
+	    "policy api lb=round-robin retries=4 backoff_ms=5,10\n");
+	ask(cl, "GET /none HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 502);
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, RETRY_CONNECT_MIN + 4);
 	assert_false(r.close);    /* a GET: the stream is at a boundary */
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, NULL, held);
 }
 
 /* An inbound sidecar whose app refuses the connection (not listening
@@ -309,17 +318,11 @@ test_inbound_app_not_ready(void **state)
 	size_t held = h_bufs_held();
 	uint64_t r0 = h_stat(STAT_RETRIES);
 	struct fake_app *app;
-	char limits[64];
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
-	snprintf(limits, sizeof(limits), "inbound %u http %u\n", h_free_port(), h_refusing_port());
-	h_config(limits, 1, "");
-	cl = h_client_open(ROLE_INBOUND_HTTP, NULL);
-	h_sends(cl, "GET /ready HTTP/1.1\r\nhost: api\r\n\r\n");
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = inbound_client(h_refusing_port());
+	ask(cl, "GET /ready HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.mesh_error, "app not ready");
 	assert_string_equal(r.body, "app not ready\n");
@@ -328,22 +331,14 @@ test_inbound_app_not_ready(void **state)
 	h_client_close(cl);
 
 	app = fake_open(FAKE_NOT_READY);
-	snprintf(limits, sizeof(limits), "inbound %u http %u\n", h_free_port(), app->port);
-	h_config(limits, 1, "");
-	cl = h_client_open(ROLE_INBOUND_HTTP, NULL);
-	h_sends(cl, "GET /lies HTTP/1.1\r\nhost: api\r\n\r\n");
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = inbound_client(app->port);
+	ask(cl, "GET /lies HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(app->requests, 1);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.mesh_error, "");
 	assert_string_equal(r.body, "app not ready\n");
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, NULL, held);
 }
 
 /* The callee's sidecar answers 503 app not ready: the caller takes it as
@@ -361,15 +356,11 @@ test_peer_app_not_ready(void **state)
 	uint16_t ports[2];
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
 	ports[0] = peer->port;
 	ports[1] = app->port;
-	h_config_eps("", ports, 2, "policy api lb=round-robin\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, POST_HELLO);
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client_eps(ROLE_LISTEN_HTTP, ports, 2, "policy api lb=round-robin\n");
+	ask(cl, POST_HELLO, &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/post");
 	assert_int_equal(peer->requests, 1);
@@ -379,23 +370,14 @@ test_peer_app_not_ready(void **state)
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1);
 	h_client_close(cl);
 
-	h_config("", peer->port, "policy api backoff_ms=5,10\n");
-	cl = h_client_open(ROLE_LISTEN_HTTP, "api");
-	h_sends(cl, POST_HELLO);
-	got = 0;
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client(peer->port, "policy api backoff_ms=5,10\n");
+	ask(cl, POST_HELLO, &r);
 	assert_int_equal(r.status, 503);
 	assert_string_equal(r.mesh_error, "app not ready");
 	assert_int_equal(peer->requests, 2 + RETRY_CONNECT_MIN);
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1 + RETRY_CONNECT_MIN);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	upstream_close_idle();
-	H_RUN_UNTIL(app->eofs == 1);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, app, held);
 }
 
 /* A tcp service: a connect refused is retried too (nothing of the stream
@@ -410,16 +392,13 @@ test_tcp_connect_refused(void **state)
 	uint16_t ports[2];
 	struct h_client *cl;
 	struct h_res r;
-	int got = 0;
 
 	h_api_proto = "tcp";
 	ports[0] = h_refusing_port();
 	ports[1] = app->port;
-	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
-	cl = h_client_open(ROLE_LISTEN_TCP, "api");
-	h_sends(cl, "GET /opaque HTTP/1.1\r\nhost: api\r\n\r\n");
-	H_RUN_UNTIL(got = h_take(cl, &r));
-	assert_true(got);
+	cl = api_client_eps(ROLE_LISTEN_TCP, ports, 2,
+	    "policy api lb=round-robin backoff_ms=5,10\n");
+	ask(cl, "GET /opaque HTTP/1.1\r\nhost: api\r\n\r\n", &r);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "/opaque");
 	assert_int_equal(app->accepted, 1);
@@ -428,17 +407,14 @@ test_tcp_connect_refused(void **state)
 	H_RUN_UNTIL(conn_count() == 0);
 
 	ports[1] = h_refusing_port();
-	h_config_eps("", ports, 2, "policy api lb=round-robin backoff_ms=5,10\n");
-	cl = h_client_open(ROLE_LISTEN_TCP, "api");
+	cl = api_client_eps(ROLE_LISTEN_TCP, ports, 2,
+	    "policy api lb=round-robin backoff_ms=5,10\n");
 	H_RUN_UNTIL(cl->eof);
 	assert_true(cl->eof);
 	assert_int_equal(cl->len, 0);
 	assert_int_equal(h_stat(STAT_RETRIES) - r0, 1 + RETRY_CONNECT_MIN);
 
-	h_client_close(cl);
-	H_RUN_UNTIL(conn_count() == 0);
-	assert_int_equal(conn_count(), 0);
-	assert_int_equal(h_bufs_held(), held);
+	all_gone(cl, NULL, held);
 }
 
 int
