@@ -45,6 +45,18 @@ static struct {
 	size_t             nprocs;
 } ad;
 
+/* The dead meshd's records are read once, at start-up: done with them. */
+static void
+adopt_forget_left(void)
+{
+	free(ad.left);
+	ad.left = NULL;
+	ad.nleft = 0;
+	free(ad.spec);
+	ad.spec = NULL;
+	ad.nspec = 0;
+}
+
 static const struct state_spec *
 adopt_spec(const char *id)
 {
@@ -435,12 +447,7 @@ done:
 	free(now);
 	free(stop);
 	free(keep);
-	free(ad.left);
-	ad.left = NULL;
-	ad.nleft = 0;
-	free(ad.spec);
-	ad.spec = NULL;
-	ad.nspec = 0;
+	adopt_forget_left();
 	return adopted;
 }
 
@@ -499,10 +506,5 @@ adopt_free(struct meshd *m)
 	free(ad.procs);
 	ad.procs = NULL;
 	ad.nprocs = 0;
-	free(ad.left);
-	ad.left = NULL;
-	ad.nleft = 0;
-	free(ad.spec);
-	ad.spec = NULL;
-	ad.nspec = 0;
+	adopt_forget_left();
 }
