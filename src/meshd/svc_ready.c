@@ -57,10 +57,15 @@ svc_probe_stop(struct inst *in)
 	ready_stop(&in->rd);
 }
 
-/* The app of `in` (which has a command and runs) passed its probe. */
+/* The app side of `in` is ready: none to wait for (no command), or it runs
+ * and passed its probe (health=, else its port, else it settled). */
 static int
 svc_app_ready(const struct inst *in)
 {
+	if (in->ri->svc->command == NULL)
+		return 1;
+	if (in->app.state != PROC_RUNNING)
+		return 0;
 	if (in->ri->svc->health != NULL && in->ri->app_port != 0)
 		return in->hc.healthy;
 	if (in->ri->app_port != 0)
@@ -72,10 +77,6 @@ int
 svc_endpoint_up(const struct inst *in)
 {
 	if (!in->proxy_ready || in->proxy.state != PROC_RUNNING || in->draining)
-		return 0;
-	if (in->ri->svc->command == NULL)
-		return 1;
-	if (in->app.state != PROC_RUNNING)
 		return 0;
 	return svc_app_ready(in);
 }
@@ -91,10 +92,6 @@ svc_ready(const struct inst *in)
 		return WIFEXITED(in->app.last_status) &&
 		    WEXITSTATUS(in->app.last_status) == 0 ? 1 : -1;
 	if (!in->proxy_ready)
-		return 0;
-	if (in->ri->svc->command == NULL)
-		return 1;
-	if (in->app.state != PROC_RUNNING)
 		return 0;
 	return svc_app_ready(in);
 }
