@@ -48,8 +48,12 @@ enum ctl_exit {
 #define CTL_OPT_ARGS     0x20u  /* operands after the options (weight) */
 #define CTL_OPT_INTERVAL 0x40u  /* -i SECS, --interval SECS (top; decimals allowed) */
 #define CTL_OPT_TRACES   0x80u  /* --slow, -n N, --service S (traces) */
+#define CTL_OPT_LOGS     0x100u /* -f/--follow (so the file is --file only), -n N, --since D */
+#define CTL_OPT_TAP      0x200u /* --path PREFIX, --status 5xx|4xx|CODE, -n N (tap) */
+#define CTL_OPT_AS       0x400u /* --as SERVICE[.INDEX] (run) */
 #define CTL_TRACES_DEFAULT_N 10u
 #define CTL_TRACES_MAX_N     10000u
+#define CTL_LINES_MAX_N      1000000u  /* -n of logs and tap */
 
 struct ctl_opts {
 	const char *file;       /* CTL_DEFAULT_FILE unless -f */
@@ -63,6 +67,12 @@ struct ctl_opts {
 	int         slow;       /* CTL_OPT_TRACES: --slow */
 	unsigned    count;      /* CTL_OPT_TRACES: -n N (0: the command's default) */
 	const char *service;    /* CTL_OPT_TRACES: --service S, NULL: every service */
+	int         follow;     /* CTL_OPT_LOGS: -f, --follow */
+	int64_t     since;      /* CTL_OPT_LOGS: --since, as Unix seconds; 0: no bound */
+	const char *path;       /* CTL_OPT_TAP: --path PREFIX, NULL: every path */
+	unsigned    status_lo;  /* CTL_OPT_TAP: --status as a range of codes, */
+	unsigned    status_hi;  /*   inclusive (5xx: 500..599); 0, 0: any */
+	const char *as;         /* CTL_OPT_AS: --as SERVICE[.INDEX], NULL: the default */
 };
 
 struct ctl_cmd {
@@ -81,6 +91,14 @@ struct ctl_cmd {
  */
 int  ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
                    struct ctl_opts *o);
+/*
+ * --since D: a duration back from now ("90s", "10m", "2h", "1d", or plain
+ * seconds) or a local time "YYYY-MM-DD[THH:MM[:SS]]" (a trailing "Z":
+ * UTC).  0 with *out (Unix seconds), -1 when D is neither.
+ */
+int  ctl_cli_since(const char *s, int64_t now, int64_t *out);
+/* --status: "5xx" (500..599), "4xx", ..., or one code 100..599.  0 / -1. */
+int  ctl_cli_status(const char *s, unsigned *lo, unsigned *hi);
 /* The whole usage text, from the command table (ends at name == NULL). */
 void ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mesh/ctl.h"
 
@@ -48,6 +49,13 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "  -n N                 traces: how many traces (default %u)\n"
 	    "      --service S      traces: only traces through service S\n"
 	    "  -i, --interval SECS  top: seconds between frames (default 1; 0.5 allowed)\n"
+	    "  -f, --follow         logs: keep printing new lines (logs takes --file only)\n"
+	    "  -n N                 logs: the last N lines; tap: stop after N requests\n"
+	    "      --since D        logs: lines since D ago (90s, 10m, 2h, 1d) or a time\n"
+	    "                       (2026-12-06T14:00)\n"
+	    "      --path PREFIX    tap: only requests whose path starts with PREFIX\n"
+	    "      --status S       tap: only answers with status S (5xx, 4xx, 503)\n"
+	    "      --as SERVICE     run: call as this service (its identity, its allow rules)\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
 	    CTL_DEFAULT_FILE, CTL_UP_SLACK_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
@@ -101,7 +109,7 @@ ctl_cli_interval(const char *s, double *out)
 }
 
 static int
-ctl_cli_count(const char *s, unsigned *out)
+ctl_cli_count(const char *s, unsigned max, unsigned *out)
 {
 	char *end;
 	unsigned long v;
@@ -109,10 +117,78 @@ ctl_cli_count(const char *s, unsigned *out)
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
-	    v == 0 || v > CTL_TRACES_MAX_N)
+	    v == 0 || v > max)
 		return -1;
 	*out = (unsigned)v;
 	return 0;
+}
+
+int
+ctl_cli_since(const char *s, int64_t now, int64_t *out)
+{
+	static const struct { char unit; int64_t secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+	};
+	struct tm tm;
+	const char *end;
+	char *num_end;
+	unsigned long long v;
+	size_t i;
+
+	if (s[0] >= '0' && s[0] <= '9' && strlen(s) <= 12) {
+		errno = 0;
+		v = strtoull(s, &num_end, 10);
+		if (errno == 0 && v <= 100ull * 365 * 86400) {
+			if (*num_end == '\0') {
+				*out = now - (int64_t)v;
+				return 0;
+			}
+			for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+				if (num_end[0] == units[i].unit && num_end[1] == '\0' &&
+				    v <= 100ull * 365 * 86400 / (unsigned long long)units[i].secs) {
+					*out = now - (int64_t)v * units[i].secs;
+					return 0;
+				}
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL)
+		return -1;
+	if (*end == 'T' || *end == ' ') {
+		const char *t = strptime(end + 1, "%H:%M:%S", &tm);
+
+		if (t == NULL)
+			t = strptime(end + 1, "%H:%M", &tm);
+		if (t == NULL)
+			return -1;
+		end = t;
+	}
+	if (strcmp(end, "Z") == 0) {
+		*out = (int64_t)timegm(&tm);
+		return 0;
+	}
+	if (*end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	*out = (int64_t)mktime(&tm);
+	return *out == -1 ? -1 : 0;
+}
+
+int
+ctl_cli_status(const char *s, unsigned *lo, unsigned *hi)
+{
+	if (s[0] >= '1' && s[0] <= '5' && (s[1] == 'x' || s[1] == 'X') &&
+	    (s[2] == 'x' || s[2] == 'X') && s[3] == '\0') {
+		*lo = (unsigned)(s[0] - '0') * 100;
+		*hi = *lo + 99;
+		return 0;
+	}
+	if (s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' &&
+	    s[2] >= '0' && s[2] <= '9' && s[3] == '\0') {
+		*lo = *hi = (unsigned)strtoul(s, NULL, 10);
+		return 0;
+	}
+	return -1;
 }
 
 int
@@ -129,9 +205,15 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "slow",    no_argument,       NULL, 'S' },
 		{ "service", required_argument, NULL, 'V' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "follow",  no_argument,       NULL, 'F' },
+		{ "since",   required_argument, NULL, 'W' },
+		{ "path",    required_argument, NULL, 'P' },
+		{ "status",  required_argument, NULL, 'X' },
+		{ "as",      required_argument, NULL, 'A' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *shorts;
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -139,8 +221,46 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 	/* '+': stop at the first operand; ':' : report a missing argument. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:f:dhi:n:", longopts, NULL)) != -1) {
+	/* logs: -f is --follow (tail -f, docker logs -f); the file is --file */
+	shorts = (cmd->opts & CTL_OPT_LOGS) ? "+:fhn:" : "+:f:dhi:n:";
+	while ((optarg = NULL, c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
+		if (c == 'f' && (cmd->opts & CTL_OPT_LOGS) && optarg == NULL)
+			c = 'F';
 		switch (c) {
+		case 'F':
+			if (!(cmd->opts & CTL_OPT_LOGS))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->follow = 1;
+			break;
+		case 'W':
+			if (!(cmd->opts & CTL_OPT_LOGS))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (ctl_cli_since(optarg, (int64_t)time(NULL), &o->since) == -1)
+				return ctl_cli_bad(cmd, "--since '%s': want a duration (90s, 10m, 2h, "
+				    "1d) or a time (2026-12-06T14:00, a trailing Z for UTC)", optarg);
+			break;
+		case 'P':
+			if (!(cmd->opts & CTL_OPT_TAP))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (optarg[0] != '/')
+				return ctl_cli_bad(cmd, "--path '%s': want a path prefix starting "
+				    "with '/'", optarg);
+			o->path = optarg;
+			break;
+		case 'X':
+			if (!(cmd->opts & CTL_OPT_TAP))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (ctl_cli_status(optarg, &o->status_lo, &o->status_hi) == -1)
+				return ctl_cli_bad(cmd, "--status '%s': want a class (5xx, 4xx, ...) "
+				    "or a code 100..599", optarg);
+			break;
+		case 'A':
+			if (!(cmd->opts & CTL_OPT_AS))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (optarg[0] == '\0')
+				return ctl_cli_bad(cmd, "%s", "--as needs a service name");
+			o->as = optarg;
+			break;
 		case 'f':
 			if (!(cmd->opts & CTL_OPT_FILE))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -185,13 +305,15 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			o->slow = 1;
 			break;
-		case 'n':
-			if (!(cmd->opts & CTL_OPT_TRACES))
+		case 'n': {
+			unsigned max = (cmd->opts & CTL_OPT_TRACES) ? CTL_TRACES_MAX_N : CTL_LINES_MAX_N;
+
+			if (!(cmd->opts & (CTL_OPT_TRACES | CTL_OPT_LOGS | CTL_OPT_TAP)))
 				return ctl_cli_bad(cmd, "unknown option '%s'", "-n");
-			if (ctl_cli_count(optarg, &o->count) == -1)
-				return ctl_cli_bad(cmd, "-n '%s': want a whole number, 1..%u", optarg,
-				    CTL_TRACES_MAX_N);
+			if (ctl_cli_count(optarg, max, &o->count) == -1)
+				return ctl_cli_bad(cmd, "-n '%s': want a whole number, 1..%u", optarg, max);
 			break;
+		}
 		case 'V':
 			if (!(cmd->opts & CTL_OPT_TRACES))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);

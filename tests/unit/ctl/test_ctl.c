@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -60,6 +61,115 @@ test_cli_defaults(void **state)
 	assert_int_equal(o.json, 0);
 	assert_int_equal(o.detach, 0);
 	assert_int_equal(o.timeout_s, 0);
+}
+
+static const struct ctl_cmd cmd_logs = {
+	"logs", "", "", CTL_OPT_FILE | CTL_OPT_LOGS | CTL_OPT_ARGS, dummy_run,
+};
+static const struct ctl_cmd cmd_tap = {
+	"tap", "", "", CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_TAP | CTL_OPT_ARGS, dummy_run,
+};
+static const struct ctl_cmd cmd_run = {
+	"run", "", "", CTL_OPT_FILE | CTL_OPT_AS | CTL_OPT_ARGS, dummy_run,
+};
+
+/* logs: -f is --follow there, the file is --file; -n, --since */
+static void
+test_cli_logs(void **state)
+{
+	struct ctl_opts o;
+	int64_t before = (int64_t)time(NULL);
+
+	(void)state;
+	assert_int_equal(parse(&cmd_logs, &o, "-f", "--file", "x.ini", "-n", "5", "api", NULL), -1);
+	assert_int_equal(o.follow, 1);
+	assert_string_equal(o.file, "x.ini");
+	assert_int_equal(o.count, 5);
+	assert_int_equal(o.nargs, 1);
+	assert_string_equal(o.args[0], "api");
+	assert_int_equal(parse(&cmd_logs, &o, "--file=y.ini", "--since", "10m", NULL), -1);
+	assert_int_equal(o.follow, 0);
+	assert_string_equal(o.file, "y.ini");
+	assert_true(o.since >= before - 600 && o.since <= (int64_t)time(NULL) - 600);
+	assert_int_equal(parse(&cmd_logs, &o, "--follow", "-n", "1000000", NULL), -1);
+	assert_int_equal(o.follow, 1);
+	assert_int_equal(o.count, 1000000);
+	assert_int_equal(parse(&cmd_logs, &o, "-n", "1000001", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_logs, &o, "--since", "10x", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_logs, &o, "-d", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_logs, &o, "--path", "/", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--follow", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "-n", "3", NULL), CTL_USAGE);
+}
+
+static void
+test_cli_since(void **state)
+{
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(ctl_cli_since("90", 1000, &t), 0);
+	assert_int_equal(t, 910);
+	assert_int_equal(ctl_cli_since("90s", 1000, &t), 0);
+	assert_int_equal(t, 910);
+	assert_int_equal(ctl_cli_since("2m", 1000, &t), 0);
+	assert_int_equal(t, 880);
+	assert_int_equal(ctl_cli_since("1h", 100000, &t), 0);
+	assert_int_equal(t, 96400);
+	assert_int_equal(ctl_cli_since("1d", 100000, &t), 0);
+	assert_int_equal(t, 13600);
+	assert_int_equal(ctl_cli_since("2026-12-06T14:00:05Z", 0, &t), 0);
+	assert_int_equal(t, 1796565605);
+	assert_int_equal(ctl_cli_since("2026-12-06T14:00Z", 0, &t), 0);
+	assert_int_equal(t, 1796565600);
+	assert_int_equal(ctl_cli_since("2026-12-06Z", 0, &t), 0);
+	assert_int_equal(t, 1796515200);
+	assert_int_equal(ctl_cli_since("2026-12-06T14:00", 0, &t), 0);
+	assert_int_equal(ctl_cli_since("", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("m", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("5mm", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("-5m", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("99999999999999d", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("2026-13-06", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("2026-12-06T25:00", 0, &t), -1);
+	assert_int_equal(ctl_cli_since("2026-12-06T14:00 junk", 0, &t), -1);
+}
+
+/* tap: --path, --status, -n, --json; run: --as and the command after -- */
+static void
+test_cli_tap_run(void **state)
+{
+	struct ctl_opts o;
+	unsigned lo, hi;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_tap, &o, "--path", "/users", "--status", "5xx", "-n", "3",
+	    "--json", "api", NULL), -1);
+	assert_string_equal(o.path, "/users");
+	assert_int_equal(o.status_lo, 500);
+	assert_int_equal(o.status_hi, 599);
+	assert_int_equal(o.count, 3);
+	assert_int_equal(o.json, 1);
+	assert_string_equal(o.args[0], "api");
+	assert_int_equal(parse(&cmd_tap, &o, "--status", "404", "api", NULL), -1);
+	assert_int_equal(o.status_lo, 404);
+	assert_int_equal(o.status_hi, 404);
+	assert_int_equal(parse(&cmd_tap, &o, "--path", "users", "api", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_tap, &o, "--as", "web", "api", NULL), CTL_USAGE);
+	assert_int_equal(ctl_cli_status("4XX", &lo, &hi), 0);
+	assert_int_equal(lo, 400);
+	assert_int_equal(hi, 499);
+	assert_int_equal(ctl_cli_status("6xx", &lo, &hi), -1);
+	assert_int_equal(ctl_cli_status("600", &lo, &hi), -1);
+	assert_int_equal(ctl_cli_status("50", &lo, &hi), -1);
+	assert_int_equal(ctl_cli_status("5xxx", &lo, &hi), -1);
+	assert_int_equal(parse(&cmd_run, &o, "--as", "web", "--", "curl", "-s", "http://api/", NULL), -1);
+	assert_string_equal(o.as, "web");
+	assert_int_equal(o.nargs, 3);
+	assert_string_equal(o.args[0], "curl");
+	assert_string_equal(o.args[1], "-s");
+	assert_int_equal(parse(&cmd_run, &o, "--as", "", "--", "true", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_run, &o, "--since", "1m", "--", "true", NULL), CTL_USAGE);
 }
 
 static void
@@ -387,6 +497,9 @@ main(void)
 		cmocka_unit_test(test_cli_defaults),
 		cmocka_unit_test(test_cli_accepted),
 		cmocka_unit_test(test_cli_rejected),
+		cmocka_unit_test(test_cli_logs),
+		cmocka_unit_test(test_cli_since),
+		cmocka_unit_test(test_cli_tap_run),
 		cmocka_unit_test(test_conn_replies_then_done),
 		cmocka_unit_test(test_conn_eof_and_timeout),
 		cmocka_unit_test(test_conn_bad_done),
