@@ -71,7 +71,7 @@ int    logfile_parse(const char *line, size_t len, struct logfile_line *out);
  * a service's first version into its name "api.0", as outlog shows it.
  */
 struct logfile_filter {
-	char *const *sel;        /* NULL with nsel 0: every line */
+	const char *const *sel;  /* NULL with nsel 0: every line */
 	size_t       nsel;
 	int64_t      since_ms;   /* lines at or after this; 0: every line */
 };

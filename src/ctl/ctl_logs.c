@@ -177,7 +177,7 @@ ctl_logs_last(const struct ctl_mesh *m, const char *what, size_t n,
 		out->width = ctl_logs_width(&m->cfg);
 		out->fn = fn;
 		out->arg = arg;
-		f.sel = sel;
+		f.sel = (const char *const *)sel;
 		f.nsel = nsel;
 		rc = logfile_tail(dir, &f, n, ctl_logs_line, out, NULL);
 		free(dir);
@@ -247,7 +247,7 @@ ctl_logs(const struct ctl_opts *o)
 			goto out;
 		}
 	}
-	f.sel = sel;
+	f.sel = (const char *const *)sel;
 	f.nsel = nsel;
 	f.since_ms = o->since * 1000;
 	out.width = ctl_logs_width(&m.cfg);
