@@ -24,7 +24,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "recent (or slowest) traces as trees, from the sidecars' rings",
 	  CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_TRACES, ctl_traces },
 	{ "logs", "[--file FILE] [-f] [-n N] [--since D] [SERVICE|INSTANCE...]",
-	  "apps', sidecars' and meshd's lines as up prints them, from the log file (-f: follow)",
+	  "apps' and sidecars' output, as up prints it (-f: follow)",
 	  CTL_OPT_FILE | CTL_OPT_LOGS | CTL_OPT_ARGS, ctl_logs },
 	{ "weight", "[-f FILE] SERVICE VERSION=PCT...", "set a canary split live (persisted)",
 	  CTL_OPT_FILE | CTL_OPT_ARGS, ctl_weight },
