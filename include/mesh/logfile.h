@@ -71,9 +71,9 @@ int    logfile_parse(const char *line, size_t len, struct logfile_line *out);
  * a service's first version into its name "api.0", as outlog shows it.
  */
 struct logfile_filter {
-	const char *const *sel;  /* NULL with nsel 0: every line */
-	size_t       nsel;
-	int64_t      since_ms;   /* lines at or after this; 0: every line */
+	const char *const *sel;       /* NULL with nsel 0: every line */
+	size_t             nsel;
+	int64_t            since_ms;  /* lines at or after this; 0: every line */
 };
 
 /* 1 when l passes f. */
@@ -84,17 +84,17 @@ typedef void logfile_line_fn(void *arg, const struct logfile_line *l);
 
 /*
  * Where a reader is in <dir>/mesh.log, to go on from there
- * (logfile_follow_poll).  All fields private.
+ * (logfile_follow_poll).  About 8 KiB: one per reader, not per line.
  */
 struct logfile_follow {
-	char   path[4096];   /* <dir>/mesh.log */
-	int    fd;           /* -1: not open (no file yet) */
-	dev_t  dev;
-	ino_t  ino;
-	off_t  off;          /* file offset of buf[0] */
-	char   buf[LOGFILE_LINE_MAX];
-	size_t len;          /* a partial line in buf */
-	int    skip;         /* dropping an over-long line up to its newline */
+	char   path[4096];   /* ro: <dir>/mesh.log, for messages */
+	int    fd;           /* private: -1 not open (no file yet) */
+	dev_t  dev;          /* private: of the file open */
+	ino_t  ino;          /* private */
+	off_t  off;          /* private: file offset of buf[0] */
+	char   buf[LOGFILE_LINE_MAX];   /* private */
+	size_t len;          /* private: a partial line in buf */
+	int    skip;         /* private: dropping an over-long line up to its newline */
 };
 
 /*
