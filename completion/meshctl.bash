@@ -56,7 +56,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces weight reload top restart breaker-reset check version help"
+	local cmds="up down status certs traces logs weight reload top restart breaker-reset check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -71,9 +71,12 @@ _meshctl()
 	fi
 	case $prev in
 	-f|--file)
-		COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
-		return ;;
-	--timeout|-i|--interval|-n)
+		# logs: -f is --follow, the file is --file only
+		if [ "$cmd" != logs ] || [ "$prev" = --file ]; then
+			COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
+			return
+		fi ;;
+	--timeout|-i|--interval|-n|--since)
 		return ;;
 	--service)
 		# the file's services (-f, or ./mesh.ini)
@@ -91,6 +94,16 @@ _meshctl()
 	status)  opts="-f --file --json -h --help" ;;
 	certs)   opts="-f --file --json --rotate --rotate-root -h --help" ;;
 	traces)  opts="-f --file --slow --json -n --service -h --help" ;;
+	logs)
+		# SERVICE, INSTANCE (api.0), INSTANCE~proxy, meshd; the file is --file
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in --file) file=${COMP_WORDS[j+1]} ;; esac
+		done
+		case $cur in
+		-*) opts="--file -f --follow -n --since -h --help" ;;
+		*)  opts="meshd $(_meshctl_instances "$file")" ;;
+		esac ;;
 	weight)  _meshctl_weight; return ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
@@ -109,7 +122,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces weight reload top restart breaker-reset check version" ;;
+	help)    opts="up down status certs traces logs weight reload top restart breaker-reset check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -11,6 +11,7 @@
  *   ctl_proc.c   waiting for processes and process groups to be gone
  *   ctl_meshd.c  finding and running the meshd binary
  *   ctl_term.c   colour (only on a terminal, never with NO_COLOR)
+ *   ctl_logs.c   the log file's lines as up prints them (also the dashboard's)
  *
  * Exit codes are the contract of meshctl(1), EXIT STATUS.  Human output goes to
  * stdout, diagnostics ("meshctl: ...") to stderr.
@@ -261,6 +262,41 @@ long   ctl_traces_report(FILE *out, struct stats_span_rec *spans, size_t n,
  * prints it, then "]}"). */
 void   ctl_traces_json_head(FILE *out, const struct ctl_traces_query *q, int running);
 
+/* ---- logs (ctl_logs.c): <state_dir>/log/mesh.log, as up prints it ---- */
+
+struct logfile_line;
+
+/*
+ * Turn one operand of `logs` into logfile selectors (logfile.h), appended
+ * to the malloc'd array *sel[0..*n): a SERVICE, SERVICE@VERSION (its
+ * instances), an instance name or id ("api.0", "api@v1.0"; id -> name),
+ * either with "~proxy" (the sidecar alone), or "meshd".  1 when it named
+ * something in cfg, 0 when not (nothing added), -1 out of memory.
+ * Free with ctl_logs_free().
+ */
+int      ctl_logs_select(const struct mesh_config *cfg, const char *what,
+                         char ***sel, size_t *n);
+void     ctl_logs_free(char **sel, size_t n);
+/* The width meshd pads names to for cfg (the longest "NAME~proxy"). */
+unsigned ctl_logs_width(const struct mesh_config *cfg);
+/* "name | text" as up prints it, names padded to width, into buf (NUL-
+ * terminated, cut to size); its length. */
+size_t   ctl_logs_format(char *buf, size_t size, unsigned width,
+                         const struct logfile_line *l);
+
+/* Called with each line as up prints it (NUL-terminated; no newline). */
+typedef void ctl_logs_fn(void *arg, const char *line, size_t len);
+/*
+ * For the dashboard: the last n lines (0: all) of `what` (an operand as
+ * ctl_logs_select() takes it: the selected instance "api.0", or a
+ * service) from m's log file, oldest first, to fn.  Reads the whole file
+ * (at most about 8 MiB).  The number of lines; -1 with errno EINVAL (what
+ * names nothing in m's config, or m has none), ENOENT (no log file yet),
+ * ENOMEM, or a read error.
+ */
+long     ctl_logs_last(const struct ctl_mesh *m, const char *what, size_t n,
+                       ctl_logs_fn *fn, void *arg);
+
 /* ---- commands: one file each ------------------------------------------ */
 
 int ctl_up(const struct ctl_opts *o);       /* ctl_up.c */
@@ -274,5 +310,6 @@ int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
+int ctl_logs(const struct ctl_opts *o);     /* ctl_logs.c */
 
 #endif

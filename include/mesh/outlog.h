@@ -9,7 +9,9 @@
  *
  * Names are padded to a common width.  A line longer than OUTLOG_LINE_MAX
  * is split.  Lines go to stdout, into a ring of the last OUTLOG_RING lines
- * (for `logs` and `wait-ready` clients), and to the sink (control.c).
+ * (for `logs` and `wait-ready` clients), to the sink (control.c), and,
+ * unpadded and timed, to <state_dir>/log/mesh.log (logwrite.h) for
+ * `meshctl logs`.
  * Children's output reaches it through struct outlog_pipe below.
  */
 #ifndef MESH_OUTLOG_H

@@ -21,6 +21,12 @@
  *                             a leftover only when its line still matches
  *
  * <id> is the instance id "<service>@<version>.<index>" (registry.h).
+ *
+ * Beside run/, and kept when the mesh stops (run/ is not: under systemd it
+ * is the RuntimeDirectory):
+ *   log/mesh.log, .1          every line meshd printed, timed: written by
+ *                             meshd (logwrite.h), read by `meshctl logs`
+ *                             (logfile.h); rotated at LOGFILE_CAP
  */
 #ifndef MESH_STATE_H
 #define MESH_STATE_H

@@ -4,7 +4,8 @@
  *
  * Start-up, in order, each failure exiting 1 with the reason:
  *   config -> (-d: fork, setsid, log to <state_dir>/run/meshd.log) ->
- *   state dir -> lock -> read a dead meshd's leftovers (adopt.h) ->
+ *   state dir -> lock -> log/mesh.log opened (logwrite.h; a failure only
+ *   warns) -> read a dead meshd's leftovers (adopt.h) ->
  *   mesh-proxy -> metrics listener bound (metrics.h; before the automatic
  *   ports, so they skip it) -> fixed ports free (or held by a leftover) ->
  *   ports assigned -> leftovers that match adopted, the others stopped ->
@@ -33,6 +34,7 @@
 #include "mesh/control.h"
 #include "mesh/drain.h"
 #include "mesh/log.h"
+#include "mesh/logwrite.h"
 #include "mesh/mcert.h"
 #include "mesh/metrics.h"
 #include "mesh/notify.h"
@@ -82,6 +84,7 @@ meshd_cleanup(void)
 	free(fixed);
 	fixed = NULL;
 	outlog_free();
+	logwrite_close();
 	if (M.lock_fd != -1)
 		state_unlock(M.cfg.mesh.state_dir, M.lock_fd);
 	M.lock_fd = -1;
@@ -399,6 +402,9 @@ main(int argc, char **argv)
 	if (state_lock(M.cfg.mesh.state_dir, M.cfg.mesh.name, &M.lock_fd, err, sizeof(err)) == -1)
 		start_fail("%s", err);
 	M.pid = getpid();
+	/* only the meshd holding the lock writes the log file */
+	if (logwrite_open(M.cfg.mesh.state_dir, 0, err, sizeof(err)) == -1)
+		outlog_event("log file: %s; lines are not kept on disk", err);
 	if (adopt_scan(&M) == -1)
 		state_reap_locked(M.cfg.mesh.state_dir);
 	meshd_find_proxy();

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * outlog: prefixed lines on stdout, the ring, and children's pipes and
- * log files (see include/mesh/outlog.h).
+ * log files (see include/mesh/outlog.h).  Each line also goes to
+ * <state_dir>/log/mesh.log (logwrite.h), unpadded and timed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,11 @@
 #include <unistd.h>
 
 #include "mesh/container_of.h"
+#include "mesh/logfile.h"
+#include "mesh/logwrite.h"
 #include "mesh/outlog.h"
+
+_Static_assert(OUTLOG_LINE_MAX <= LOGFILE_TEXT_MAX, "a line outlog shows fits the log file");
 
 static struct {
 	unsigned        width;
@@ -83,6 +88,7 @@ outlog_line(const char *name, const char *text, size_t len)
 
 	if (len > OUTLOG_LINE_MAX)
 		len = OUTLOG_LINE_MAX;
+	logwrite_line(name, text, len);
 	n = asprintf(&line, "%-*s | %.*s", (int)ol.width, name, (int)len, text);
 	if (n < 0)
 		return;
