@@ -59,6 +59,9 @@ struct outlog_pipe {
 	ev_io       io;                     /* private */
 	int         fd;                     /* ro: -1 when closed */
 	const char *name;                   /* ro: the prefix */
+	const char *ident;                  /* ro: journal SYSLOG_IDENTIFIER; NULL meshd's */
+	const char *service;                /* ro: journal MESH_SERVICE; NULL: no fields */
+	char        instance[12];           /* ro: journal MESH_INSTANCE (the index) */
 	char        buf[OUTLOG_LINE_MAX];   /* private: the partial line */
 	size_t      len;                    /* private */
 	char        tail[OUTLOG_TAIL][OUTLOG_TAIL_MAX]; /* ro: last lines */
@@ -71,6 +74,14 @@ struct outlog_pipe {
 };
 
 void outlog_pipe_init(struct outlog_pipe *p, const char *name);
+/*
+ * The journal fields of p's lines (strings kept by the caller).  When
+ * meshd logs to the journal (log_journal()), each line of p becomes an
+ * entry of its own with them instead of a line on meshd's stdout; the
+ * ring, the sink and the log file get it as always.
+ */
+void outlog_pipe_fields(struct outlog_pipe *p, const char *ident, const char *service,
+                        unsigned index);
 /* Start reading fd (made non-blocking; closed by outlog_pipe_close).  A
  * regular file is read from its first byte not punched out. */
 void outlog_pipe_open(struct outlog_pipe *p, struct ev_loop *loop, int fd);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "mesh/container_of.h"
+#include "mesh/log.h"
 #include "mesh/logfile.h"
 #include "mesh/logwrite.h"
 #include "mesh/outlog.h"
@@ -80,8 +81,9 @@ outlog_free(void)
 	ol.loop = NULL;
 }
 
-void
-outlog_line(const char *name, const char *text, size_t len)
+/* A line to the log file, the sink and the ring; to stdout unless quiet. */
+static void
+outlog_put(const char *name, const char *text, size_t len, int quiet)
 {
 	char *line;
 	int n;
@@ -92,10 +94,12 @@ outlog_line(const char *name, const char *text, size_t len)
 	n = asprintf(&line, "%-*s | %.*s", (int)ol.width, name, (int)len, text);
 	if (n < 0)
 		return;
-	/* stdout may be a closed pipe (SIGPIPE is ignored): keep going */
-	fwrite(line, 1, (size_t)n, stdout);
-	fputc('\n', stdout);
-	fflush(stdout);
+	if (!quiet) {
+		/* stdout may be a closed pipe (SIGPIPE is ignored): keep going */
+		fwrite(line, 1, (size_t)n, stdout);
+		fputc('\n', stdout);
+		fflush(stdout);
+	}
 	if (ol.sink != NULL)
 		ol.sink(ol.arg, line, (size_t)n);
 	free(ol.ring[ol.head]);
@@ -104,6 +108,12 @@ outlog_line(const char *name, const char *text, size_t len)
 	ol.head = (ol.head + 1) % OUTLOG_RING;
 	if (ol.count < OUTLOG_RING)
 		ol.count++;
+}
+
+void
+outlog_line(const char *name, const char *text, size_t len)
+{
+	outlog_put(name, text, len, 0);
 }
 
 void
@@ -142,6 +152,15 @@ outlog_pipe_init(struct outlog_pipe *p, const char *name)
 	p->name = name;
 }
 
+void
+outlog_pipe_fields(struct outlog_pipe *p, const char *ident, const char *service,
+    unsigned index)
+{
+	p->ident = ident;
+	p->service = service;
+	snprintf(p->instance, sizeof(p->instance), "%u", index);
+}
+
 static void
 outlog_pipe_emit(struct outlog_pipe *p, const char *s, size_t len)
 {
@@ -151,6 +170,18 @@ outlog_pipe_emit(struct outlog_pipe *p, const char *s, size_t len)
 	memcpy(slot, s, t);
 	slot[t] = '\0';
 	p->ntail++;
+	/*
+	 * Under systemd our stdout is the journal: a child's line goes there
+	 * as an entry of its own, with its MESH_SERVICE / MESH_INSTANCE (and
+	 * its level when it wrote our "PROG: LEVEL: " form), not as a line of
+	 * meshd's.  Should the journal refuse it, log_relay prints it plain.
+	 */
+	if (p->service != NULL && log_journal()) {
+		log_relay(log_line_level(s, len, LOG_LVL_INFO), p->ident, p->service,
+		    p->instance, s, len);
+		outlog_put(p->name, s, len, 1);
+		return;
+	}
 	outlog_line(p->name, s, len);
 }
 

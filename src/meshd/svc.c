@@ -308,6 +308,10 @@ svc_proc_init(struct proc *p, struct inst *in, int is_proxy)
 	snprintf(p->name, sizeof(p->name), "%s%s", in->ri->name, is_proxy ? "~proxy" : "");
 	outlog_pipe_init(&p->out, p->name);
 	outlog_pipe_init(&p->err, p->name);
+	outlog_pipe_fields(&p->out, is_proxy ? "mesh-proxy" : in->ri->svc->name,
+	    in->ri->svc->name, in->ri->index);
+	outlog_pipe_fields(&p->err, is_proxy ? "mesh-proxy" : in->ri->svc->name,
+	    in->ri->svc->name, in->ri->index);
 	ev_child_init(&p->child, svc_child_cb, 0, 0);
 	ev_timer_init(&p->timer, svc_timer_cb, 1., 0.);
 }
