@@ -274,5 +274,6 @@ int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
+int ctl_run(const struct ctl_opts *o);      /* ctl_run.c */
 
 #endif
