@@ -50,13 +50,43 @@ _meshctl_instances()
 		END { out() }' "$1" 2>/dev/null | sort -u
 }
 
+# run [-f FILE] [--as SERVICE] -- COMMAND...: options and --as's services
+# and instances up to "--" (or the first operand), then a command, then
+# its files.
+_meshctl_run()
+{
+	local file=mesh.ini j
+	for ((j = 2; j < COMP_CWORD; j++)); do
+		case ${COMP_WORDS[j]} in
+		-f|--file) file=${COMP_WORDS[j+1]}; ((j++)) ;;
+		--as) ((j++)) ;;
+		--) break ;;
+		-*) ;;
+		*) break ;;
+		esac
+	done
+	if ((j < COMP_CWORD)); then
+		if ((j + 1 == COMP_CWORD)) && [ "${COMP_WORDS[j]}" = -- ]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return
+	fi
+	case $prev in
+	-f|--file) COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur")) ;;
+	--as)      COMPREPLY=($(compgen -W "$(_meshctl_instances "$file")" -- "$cur")) ;;
+	*)         COMPREPLY=($(compgen -W "-f --file --as -h --help --" -- "$cur")) ;;
+	esac
+}
+
 _meshctl()
 {
 	local cur prev cmd i
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces logs weight reload top restart breaker-reset check version help"
+	local cmds="up down status certs traces logs weight reload top restart breaker-reset run check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -67,6 +97,10 @@ _meshctl()
 	done
 	if [ -z "$cmd" ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
+		return
+	fi
+	if [ "$cmd" = run ]; then
+		_meshctl_run
 		return
 	fi
 	case $prev in
@@ -122,7 +156,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces logs weight reload top restart breaker-reset check version" ;;
+	help)    opts="up down status certs traces logs weight reload top restart breaker-reset run check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

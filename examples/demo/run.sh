@@ -50,6 +50,9 @@ fi
 if meshctl help 2>&1 | grep -qw top; then
 	echo "  $ctl top -f $ini"
 fi
+if meshctl help 2>&1 | grep -qw run; then
+	echo "  $ctl run -f $ini -- curl -s http://api/whoami   # as the gateway, through its sidecar"
+fi
 echo
 
 exec meshctl up -f "$ini"

@@ -311,5 +311,6 @@ int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_logs(const struct ctl_opts *o);     /* ctl_logs.c */
+int ctl_run(const struct ctl_opts *o);      /* ctl_run.c */
 
 #endif

@@ -20,7 +20,7 @@
  *   {"mesh":{"name","config","state_dir","meshd_pid","uptime_s","state","running"},
  *    "services":[{"name","version","protocol",
  *      "instances":[{"index","name","id","state","app_pid","proxy_pid",
- *        "app_port","inbound_port","outbound_port",
+ *        "proxy_ready","app_port","inbound_port","outbound_port",
  *        "listeners":[{"port","upstream"}],
  *        "restarts","uptime_s","last_exit","endpoint","cert",
  *        "stats":{"pid","connections_total",...,

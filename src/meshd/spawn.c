@@ -2,7 +2,6 @@
 /*
  * spawn: fork/exec of meshd's children (see include/mesh/spawn.h).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,10 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mesh/appenv.h"
 #include "mesh/spawn.h"
 #include "mesh/state.h"
-
-extern char **environ;
 
 static const char *spawn_logs;   /* state_dir: log files; NULL: pipes */
 
@@ -193,149 +191,44 @@ spawn_shell_command(const char *cmd)
 	return out;
 }
 
-struct spawn_env {
-	char  **v;
-	size_t  n, cap;
-};
-
-/* Set KEY=VALUE, replacing an earlier KEY. */
-static int
-spawn_env_set(struct spawn_env *e, const char *key, const char *val)
-{
-	size_t kl = strlen(key), i;
-	char *kv;
-
-	if (asprintf(&kv, "%s=%s", key, val) == -1)
-		return -1;
-	for (i = 0; i < e->n; i++)
-		if (strncmp(e->v[i], key, kl) == 0 && e->v[i][kl] == '=') {
-			free(e->v[i]);
-			e->v[i] = kv;
-			return 0;
-		}
-	if (e->n + 2 > e->cap) {
-		size_t nc = e->cap ? e->cap * 2 : 64;
-		char **nv = realloc(e->v, nc * sizeof(*nv));
-
-		if (nv == NULL) {
-			free(kv);
-			return -1;
-		}
-		e->v = nv;
-		e->cap = nc;
-	}
-	e->v[e->n++] = kv;
-	e->v[e->n] = NULL;
-	return 0;
-}
-
 void
 spawn_env_free(char **env)
 {
-	size_t i;
-
-	if (env == NULL)
-		return;
-	for (i = 0; env[i] != NULL; i++)
-		free(env[i]);
-	free(env);
-}
-
-/*
- * systemd's per-service variables are meshd's alone: a child that saw
- * NOTIFY_SOCKET could send READY=1 for the unit, and one that saw
- * WATCHDOG_PID would be told to ping for meshd.
- */
-static int
-spawn_env_private(const char *name)
-{
-	static const char *const names[] = { "NOTIFY_SOCKET", "WATCHDOG_USEC",
-	    "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES" };
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* meshd's environment less spawn_env_private(), into e. */
-static int
-spawn_env_inherit(struct spawn_env *e)
-{
-	size_t i;
-
-	for (i = 0; environ != NULL && environ[i] != NULL; i++) {
-		const char *eq = strchr(environ[i], '=');
-		char name[256];
-
-		if (eq == NULL || (size_t)(eq - environ[i]) >= sizeof(name))
-			continue;
-		memcpy(name, environ[i], (size_t)(eq - environ[i]));
-		name[eq - environ[i]] = '\0';
-		if (spawn_env_private(name))
-			continue;
-		if (spawn_env_set(e, name, eq + 1) == -1)
-			return -1;
-	}
-	return 0;
+	appenv_free(env);
 }
 
 char **
 spawn_env_proxy(void)
 {
-	struct spawn_env e = { NULL, 0, 0 };
-
-	if (spawn_env_inherit(&e) == -1) {
-		spawn_env_free(e.v);
-		return NULL;
-	}
-	if (e.v == NULL)	/* an empty environment is still a vector */
-		return calloc(1, sizeof(char *));
-	return e.v;
+	return appenv_inherit();
 }
 
 char **
 spawn_env_app(const struct reg_instance *ri)
 {
 	const struct conf_service *sv = ri->svc;
-	struct spawn_env e = { NULL, 0, 0 };
-	char val[64], key[CONF_NAME_MAX + 16];
-	size_t i, k;
+	struct appenv_listener *ls;
+	struct appenv_spec s;
+	char **env;
+	size_t i;
 
-	if (spawn_env_inherit(&e) == -1)
-		goto fail;
-	if (ri->app_port != 0) {
-		snprintf(val, sizeof(val), "%u", ri->app_port);
-		if (spawn_env_set(&e, "PORT", val) == -1)
-			goto fail;
-	}
-	snprintf(val, sizeof(val), "%u", ri->index);
-	if (spawn_env_set(&e, "MESH_SERVICE", sv->name) == -1 ||
-	    spawn_env_set(&e, "MESH_VERSION", sv->version) == -1 ||
-	    spawn_env_set(&e, "MESH_INSTANCE", val) == -1)
-		goto fail;
-	snprintf(val, sizeof(val), "http://127.0.0.1:%u", ri->outbound_port);
-	if (spawn_env_set(&e, "http_proxy", val) == -1 ||
-	    spawn_env_set(&e, "HTTP_PROXY", val) == -1 ||
-	    spawn_env_set(&e, "no_proxy", "localhost,127.0.0.1,::1") == -1 ||
-	    spawn_env_set(&e, "NO_PROXY", "localhost,127.0.0.1,::1") == -1)
-		goto fail;
+	if ((ls = calloc(sv->nupstreams + 1, sizeof(*ls))) == NULL)
+		return NULL;
 	for (i = 0; i < sv->nupstreams; i++) {
-		if (ri->listen_ports[i] == 0)
-			continue;
-		snprintf(key, sizeof(key), "MESH_UPSTREAM_%s", sv->upstreams[i].name);
-		for (k = strlen("MESH_UPSTREAM_"); key[k] != '\0'; k++)
-			key[k] = key[k] == '-' ? '_' : (char)toupper((unsigned char)key[k]);
-		snprintf(val, sizeof(val), "127.0.0.1:%u", ri->listen_ports[i]);
-		if (spawn_env_set(&e, key, val) == -1)
-			goto fail;
+		ls[i].upstream = sv->upstreams[i].name;
+		ls[i].port = ri->listen_ports[i];
 	}
-	for (i = 0; i < sv->nenv; i++)
-		if (spawn_env_set(&e, sv->env[i].key, sv->env[i].value) == -1)
-			goto fail;
-	return e.v;
-fail:
-	spawn_env_free(e.v);
-	return NULL;
+	memset(&s, 0, sizeof(s));
+	s.service = sv->name;
+	s.version = sv->version;
+	s.index = ri->index;
+	s.app_port = ri->app_port;
+	s.outbound_port = ri->outbound_port;
+	s.listeners = ls;
+	s.nlisteners = sv->nupstreams;
+	s.env = sv->env;
+	s.nenv = sv->nenv;
+	env = appenv_build(&s);
+	free(ls);
+	return env;
 }

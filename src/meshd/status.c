@@ -215,6 +215,9 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 	json_esc_file(f, svc_state(in));
 	status_uint_or_null(f, "app_pid", (unsigned)in->app.pid);
 	status_uint_or_null(f, "proxy_pid", (unsigned)in->proxy.pid);
+	/* its listeners are bound (IPC_READY): a caller may use them */
+	fprintf(f, ",\"proxy_ready\":%s",
+	    in->proxy_ready && in->proxy.state == PROC_RUNNING ? "true" : "false");
 	status_uint_or_null(f, "app_port", ri->app_port);
 	status_uint_or_null(f, "inbound_port", ri->inbound_port);
 	status_uint_or_null(f, "outbound_port", ri->outbound_port);

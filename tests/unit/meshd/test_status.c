@@ -219,7 +219,8 @@ test_json(void **state)
 	assert_non_null(strstr(out, "\"meshd_pid\":4242,\"uptime_s\":0,\"state\":\"starting\",\"running\":true}"));
 	assert_non_null(strstr(out, "{\"name\":\"web\",\"version\":\"v1\",\"protocol\":\"http\","
 	    "\"instances\":[{\"index\":0,\"name\":\"web.0\",\"id\":\"web@v1.0\","
-	    "\"state\":\"starting\",\"app_pid\":null,\"proxy_pid\":100,\"app_port\":21460,"
+	    "\"state\":\"starting\",\"app_pid\":null,\"proxy_pid\":100,\"proxy_ready\":false,"
+	    "\"app_port\":21460,"
 	    "\"inbound_port\":21470,\"outbound_port\":21471,"
 	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
 	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
