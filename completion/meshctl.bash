@@ -56,7 +56,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces weight reload top restart breaker-reset check version help"
+	local cmds="up down status certs traces tap weight reload top restart breaker-reset check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -75,6 +75,11 @@ _meshctl()
 		return ;;
 	--timeout|-i|--interval|-n)
 		return ;;
+	--path)
+		return ;;
+	--status)
+		COMPREPLY=($(compgen -W "5xx 4xx 3xx 2xx" -- "$cur"))
+		return ;;
 	--service)
 		# the file's services (-f, or ./mesh.ini)
 		local file=mesh.ini j
@@ -92,6 +97,16 @@ _meshctl()
 	certs)   opts="-f --file --json --rotate --rotate-root -h --help" ;;
 	traces)  opts="-f --file --slow --json -n --service -h --help" ;;
 	weight)  _meshctl_weight; return ;;
+	tap)
+		# options, else the file's services (-f, or ./mesh.ini)
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in -f|--file) file=${COMP_WORDS[j+1]} ;; esac
+		done
+		case $cur in
+		-*) opts="-f --file --path --status -n --json -h --help" ;;
+		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u) ;;
+		esac ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
 	restart|breaker-reset)
@@ -109,7 +124,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces weight reload top restart breaker-reset check version" ;;
+	help)    opts="up down status certs traces tap weight reload top restart breaker-reset check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))
