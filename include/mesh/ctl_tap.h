@@ -83,7 +83,8 @@ typedef int ctl_tap_fn(void *arg, const struct stats_span_rec *s);
 /*
  * Touch the lease and rescan when due, read what every file got since
  * the last poll, and give the records that pass the filter to fn in
- * start-time order.  Returns how many fn got, or -1 with why in err
+ * start-time order.  Call it at least once a second (the lease lapses
+ * after 3 s; a ring holds the last 256 requests of a sidecar).  Returns how many fn got, or -1 with why in err
  * (the lease cannot be touched: the mesh's state went away).
  */
 long ctl_tap_poll(struct ctl_tap *t, ctl_tap_fn *fn, void *arg, char *err, size_t errlen);
