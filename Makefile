@@ -62,7 +62,7 @@ PROGS := $(BUILD)/bin/meshd $(BUILD)/bin/mesh-proxy $(BUILD)/bin/meshctl
 
 # A unit test links what its folder's program links: tests/unit/proxy/test_x
 # gets libproxy.a + libmesh.a, and may #include a .c of its own folder.
-# The stats readers' tests (meshd, tui) also link the sidecar's stats writer
+# The stats readers' tests (meshd, tui, ctl) also link the sidecar's stats writer
 # (src/proxy/stats_write.c): it makes their fixture files.
 UNIT_SRCS  := $(wildcard tests/unit/*/test_*.c)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -95,7 +95,7 @@ $(PROGS):
 
 test_dir  = $(word 1,$(subst /, ,$(1)))
 test_libs = $(if $(filter lib,$(1)),,$(if $(filter tui,$(1)),$(LIBTUI) $(LIBCTL),$(BUILD)/lib$(1).a)) \
-            $(if $(filter meshd tui,$(1)),$(call obj,src/proxy/stats_write.c)) $(LIBMESH)
+            $(if $(filter meshd tui ctl,$(1)),$(call obj,src/proxy/stats_write.c)) $(LIBMESH)
 test_src  = $(if $(filter lib proxy meshd ctl,$(1)),src/$(1),tui)
 
 .SECONDEXPANSION:

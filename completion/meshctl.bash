@@ -86,7 +86,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces logs weight reload top restart breaker-reset run check version help"
+	local cmds="up down status certs traces logs tap weight reload top restart breaker-reset run check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -111,6 +111,11 @@ _meshctl()
 			return
 		fi ;;
 	--timeout|-i|--interval|-n|--since)
+		return ;;
+	--path)
+		return ;;
+	--status)
+		COMPREPLY=($(compgen -W "5xx 4xx 3xx 2xx" -- "$cur"))
 		return ;;
 	--service)
 		# the file's services (-f, or ./mesh.ini)
@@ -139,6 +144,16 @@ _meshctl()
 		*)  opts="meshd $(_meshctl_instances "$file")" ;;
 		esac ;;
 	weight)  _meshctl_weight; return ;;
+	tap)
+		# options, else the file's services (-f, or ./mesh.ini)
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in -f|--file) file=${COMP_WORDS[j+1]} ;; esac
+		done
+		case $cur in
+		-*) opts="-f --file --path --status -n --json -h --help" ;;
+		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u) ;;
+		esac ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
 	restart|breaker-reset)
@@ -156,7 +171,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces logs weight reload top restart breaker-reset run check version" ;;
+	help)    opts="up down status certs traces logs tap weight reload top restart breaker-reset run check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

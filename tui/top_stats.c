@@ -267,6 +267,8 @@ top_stats_spans(const struct top_model *m, const struct top_svc *s,
 		for (j = 0; j < got; j++)
 			n = top_span_keep(in, &buf[j], out, n, max);
 		got = stats_spans_read(path, &cursor, buf, STATS_SPANS_MAX, &lost, 0);
+		if (got > 0)   /* records a tap left in the ring are no traces */
+			got = (long)stats_spans_traced(buf, (size_t)got);
 		for (j = 0; j < got; j++)
 			if (buf[j].status >= 500 || (buf[j].flags & ~STATS_SF_SAMPLED) != 0)
 				n = top_span_keep(in, &buf[j], out, n, max);

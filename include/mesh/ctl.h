@@ -308,6 +308,7 @@ int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
+int ctl_tap(const struct ctl_opts *o);      /* ctl_tap.c (include/mesh/ctl_tap.h) */
 int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_logs(const struct ctl_opts *o);     /* ctl_logs.c */

@@ -25,6 +25,11 @@
  * `trace` draw says so, and unsampled (flags 00) otherwise — so the hops
  * after it follow that decision instead of starting traces of their own
  * in the middle of the request.  With `trace 0` nothing is added.
+ *
+ * Tap (src/proxy/ptap_int.h).  While `meshctl tap` holds a lease on this
+ * sidecar's service, every exchange keeps its details and obs_end writes
+ * its record to the span ring even when it is not sampled; such a record
+ * has no STATS_SF_SAMPLED flag and no span id (it is not a trace span).
  */
 #ifndef MESH_OBS_H
 #define MESH_OBS_H
@@ -43,6 +48,7 @@ struct obs {
 	uint8_t  active;            /* between obs_begin and obs_end */
 	uint8_t  inbound;
 	uint8_t  record;            /* a span is recorded */
+	uint8_t  tap;               /* tapped at obs_begin: a tap-only record too */
 	uint8_t  detail;            /* method/authority/path are kept */
 	uint8_t  trace_id[16];
 	uint8_t  span_id[8];

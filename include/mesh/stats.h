@@ -280,7 +280,15 @@ enum stats_span_kind { STATS_SPAN_CLIENT = 1, STATS_SPAN_SERVER = 2 };
 #define STATS_SF_UT 0x08u   /* upstream timeout */
 #define STATS_SF_NR 0x10u   /* no route */
 #define STATS_SF_UR 0x20u   /* upstream reset */
-#define STATS_SF_SAMPLED 0x80u /* traceparent sampled flag */
+/*
+ * STATS_SF_SAMPLED: the span belongs to a sampled trace (the traceparent
+ * flag).  A record without it is tap-only: the sidecar wrote it because
+ * `meshctl tap` held a lease on its service (src/proxy/ptap_int.h), not
+ * because the request was traced.  It has no span id, never enters the
+ * slowest-spans table, and no reader may take it for a trace (traces,
+ * the OTLP exporter, the dashboard keep stats_spans_traced()'s only).
+ */
+#define STATS_SF_SAMPLED 0x80u
 
 struct stats_span_rec {
 	uint64_t seq;                       /* seqlock word (writer-private) */
@@ -372,6 +380,23 @@ double stats_view_rps(const struct stats_view *v, uint64_t now_s, unsigned secon
  */
 long stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
                       size_t max, uint64_t *lost, int slow);
+/* Keep the trace spans (STATS_SF_SAMPLED) of s[0..n), in order, at its
+ * front: tap-only records are dropped.  Returns how many are left. */
+size_t stats_spans_traced(struct stats_span_rec *s, size_t n);
+/*
+ * What a tapper needs of a file before reading its ring: the writer
+ * (pid, start time), its identity and spans_written.  STATS_OK or an
+ * enum stats_err; a file with no span section has written 0.
+ */
+struct stats_spans_head {
+	uint64_t pid;
+	uint64_t start_time_ns;
+	uint64_t written;
+	char     service[STATS_NAME_LEN];
+	char     version[STATS_NAME_LEN];
+	char     instance[STATS_NAME_LEN];
+};
+int  stats_spans_head(const char *path, struct stats_spans_head *h);
 
 
 #endif

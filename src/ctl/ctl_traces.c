@@ -64,7 +64,8 @@ ctl_traces_read(struct ctl_traces_set *set, const char *path, int slow)
 		    strerror(errno) : stats_strerror((int)got));
 		return 0;
 	}
-	set->n += (size_t)got;
+	/* records a tap left in the ring are no traces (stats.h) */
+	set->n += stats_spans_traced(set->s + set->n, (size_t)got);
 	return 0;
 }
 

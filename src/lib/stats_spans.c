@@ -116,3 +116,42 @@ stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
 	munmap((void *)(uintptr_t)h, len);
 	return (long)got;
 }
+
+size_t
+stats_spans_traced(struct stats_span_rec *s, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (s[i].flags & STATS_SF_SAMPLED) {
+			if (k != i)
+				s[k] = s[i];
+			k++;
+		}
+	return k;
+}
+
+int
+stats_spans_head(const char *path, struct stats_spans_head *hd)
+{
+	const unsigned char *h, *sec;
+	struct stats_layout l;
+	size_t len;
+	int rc;
+
+	memset(hd, 0, sizeof(*hd));
+	if ((rc = stats_map_check(path, &h, &len, &l)) != STATS_OK)
+		return rc;
+	memcpy(&hd->pid, h + 16, sizeof(hd->pid));             /* set once, at creation */
+	memcpy(&hd->start_time_ns, h + 24, sizeof(hd->start_time_ns));
+	if (l.spans_off != 0) {
+		sec = h + l.spans_off;
+		hd->written = __atomic_load_n((const uint64_t *)(const void *)(sec +
+		    STATS_SH_WRITTEN), __ATOMIC_ACQUIRE);
+		memcpy(hd->service, sec + STATS_SH_SERVICE, STATS_NAME_LEN - 1);
+		memcpy(hd->version, sec + STATS_SH_VERSION, STATS_NAME_LEN - 1);
+		memcpy(hd->instance, sec + STATS_SH_INSTANCE, STATS_NAME_LEN - 1);
+	}
+	munmap((void *)(uintptr_t)h, len);
+	return STATS_OK;
+}

@@ -156,7 +156,7 @@ otlp_collect(const char *state_dir, const char *id)
 	struct stats_span_rec *dst;
 	struct otlp_src *src;
 	char path[4096];
-	size_t room;
+	size_t room, keep;
 	long got;
 	int guard;
 
@@ -179,10 +179,12 @@ otlp_collect(const char *state_dir, const char *id)
 		got = stats_spans_read(path, &src->cursor, dst, room, &O.c.lost, 0);
 		if (got <= 0)
 			break;
+		/* records a tap left in the ring are no traces (stats.h) */
+		keep = stats_spans_traced(dst, (size_t)got);
 		if (dst == O.scratch)
-			O.c.dropped += (uint64_t)got;
+			O.c.dropped += (uint64_t)keep;
 		else
-			otlp_queue_commit(&O.q, (size_t)got);
+			otlp_queue_commit(&O.q, keep);
 		if ((size_t)got < room)
 			break;
 	}

@@ -11,6 +11,7 @@
 #include "mesh/alog.h"
 #include "mesh/clock.h"
 #include "mesh/obs.h"
+#include "ptap_int.h"
 
 static struct {
 	char     service[STATS_NAME_LEN];
@@ -51,6 +52,7 @@ obs_configure(const char *service, const char *version, unsigned index,
 		obs_cfg.seeded = 1;
 	}
 	stats_identity(service, version, obs_cfg.instance);
+	ptap_service(service);
 }
 
 
@@ -142,7 +144,8 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 		trace_format(o->traceparent, o->trace_id, o->span_id, sampled);
 		o->record = (uint8_t)sampled;
 	}
-	o->detail = o->record || obs_cfg.access_log;
+	o->tap = (uint8_t)ptap_on();
+	o->detail = o->record || o->tap || obs_cfg.access_log;
 	if (o->detail) {
 		o->start_real_ns = clock_ns(CLOCK_REALTIME);
 		obs_copy(o->method, sizeof(o->method), req->method, req->method_len);
@@ -208,8 +211,12 @@ obs_span(const struct obs *o, struct stats_span_rec *s, unsigned retries, uint64
 {
 	memset(s, 0, sizeof(*s));
 	memcpy(s->trace_id, o->trace_id, sizeof(s->trace_id));
-	memcpy(s->span_id, o->span_id, sizeof(s->span_id));
-	memcpy(s->parent_id, o->parent_id, sizeof(s->parent_id));
+	if (o->record) {
+		/* a tap-only record names the trace the request is in, if
+		 * any, but no span: it is none (obs_begin made no span id) */
+		memcpy(s->span_id, o->span_id, sizeof(s->span_id));
+		memcpy(s->parent_id, o->parent_id, sizeof(s->parent_id));
+	}
 	s->start_ns = o->start_real_ns;
 	s->duration_us = dur_us;
 	s->kind = o->inbound ? STATS_SPAN_SERVER : STATS_SPAN_CLIENT;
@@ -243,7 +250,7 @@ obs_end(struct obs *o, unsigned retries, uint64_t bytes_in, uint64_t bytes_out)
 	if (!o->detail)
 		return;
 	obs_span(o, &s, retries, dur_us);
-	if (o->record)
-		stats_span(&s);
+	if (o->record || o->tap)
+		stats_span(&s);     /* without STATS_SF_SAMPLED: tap-only */
 	alog_request(&s, o->inbound ? STATS_IN : STATS_OUT, bytes_in, bytes_out);
 }

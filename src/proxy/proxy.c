@@ -31,6 +31,7 @@
 #include "mesh/pstats.h"
 #include "mesh/stats.h"
 #include "mesh/upstream.h"
+#include "ptap_int.h"
 
 #define DRAIN_S     5.0
 #define FILE_MAX    (1u << 20)
@@ -193,6 +194,7 @@ main(int argc, char **argv)
 
 	stats_open_sidecar(sock, id, stats_file);  /* include/mesh/stats.h: where */
 	pstats_start(loop);
+	ptap_start(loop, sock, stats_file);   /* before the config names the service */
 	fwd_init();
 	if (cfg_file != NULL) {
 		if (load_file() == -1)
@@ -203,6 +205,7 @@ main(int argc, char **argv)
 	ev_run(loop, 0);
 
 	pstats_stop(loop);
+	ptap_stop(loop);
 	alog_close();
 	pctl_stop();
 	pstate_close_listeners();

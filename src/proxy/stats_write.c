@@ -315,5 +315,7 @@ stats_span(const struct stats_span_rec *s)
 	n = ST_GET((uint64_t *)(void *)(h + STATS_SH_WRITTEN));
 	stats_span_put(&stats_ring()[n % stats_lay_.spans_cap], s, 2 * n + 2);
 	__atomic_store_n((uint64_t *)(void *)(h + STATS_SH_WRITTEN), n + 1, __ATOMIC_RELEASE);
-	stats_slow_offer(s, 2 * n + 2);
+	/* a tap-only record (no SAMPLED flag) is no trace: not a slow one */
+	if (s->flags & STATS_SF_SAMPLED)
+		stats_slow_offer(s, 2 * n + 2);
 }

@@ -173,6 +173,7 @@ span(struct stats_span_rec *s, unsigned i)
 	s->duration_us = 10;
 	s->kind = STATS_SPAN_SERVER;
 	s->status = 200;
+	s->flags = STATS_SF_SAMPLED;
 	snprintf(s->service, sizeof(s->service), "svc%u", i % 3);
 	snprintf(s->instance, sizeof(s->instance), "svc%u@v1.0", i % 3);
 	strcpy(s->version, "v1");
@@ -374,6 +375,20 @@ test_collect(void **state)
 	otlp_collect(dir, "api@v1.0");
 	otlp_counters(&c);
 	assert_int_equal(c.queued, 5);
+
+	/* records a tap left (no SAMPLED flag) are no traces: not exported */
+	{
+		struct stats_span_rec s;
+
+		span(&s, 7);
+		s.flags = STATS_SF_UF;
+		stats_span(&s);
+		stats_span(&s);
+		otlp_collect(dir, "api@v1.0");
+		otlp_counters(&c);
+		assert_int_equal(c.queued, 5);
+		assert_int_equal(c.lost, 0);
+	}
 
 	/* more than the ring holds between two reads: the rest is lost */
 	write_spans(STATS_SPANS_MAX + 44);

@@ -63,7 +63,7 @@ span_of(uint64_t n, struct stats_span_rec *s)
 	s->kind = STATS_SPAN_SERVER;
 	s->status = 200 + (uint32_t)(n % 300);
 	s->retries = (uint32_t)(n % 7);
-	s->flags = (uint32_t)(n & 0x3f);
+	s->flags = (uint32_t)(n & 0x3f) | STATS_SF_SAMPLED;
 	snprintf(s->service, sizeof(s->service), "svc-%llu", (unsigned long long)n);
 	snprintf(s->path, sizeof(s->path), "/p/%llu", (unsigned long long)n);
 	snprintf(s->method, sizeof(s->method), "GET");
@@ -350,6 +350,52 @@ test_spans(void **state)
 	assert_int_equal(out[STATS_SLOW_MAX - 1].duration_us, 105);
 }
 
+/* A tap-only record (no SAMPLED flag, src/proxy/ptap_int.h) takes its
+ * place in the ring but never in the slowest-spans table, and
+ * stats_spans_traced() leaves it out; stats_spans_head() tells a tapper
+ * who wrote the file and how far its ring is. */
+static void
+test_spans_tap(void **state)
+{
+	static struct stats_span_rec out[16];
+	struct stats_spans_head h;
+	struct stats_span_rec s;
+	uint64_t cursor = 0, k;
+	long got;
+
+	assert_int_equal(stats_open(path), 0);
+	stats_identity("api", "v1", "api@v1.0");
+	assert_int_equal(stats_spans_head(path, &h), STATS_OK);
+	assert_int_equal(h.written, 0);
+	assert_string_equal(h.service, "api");
+	assert_string_equal(h.instance, "api@v1.0");
+	assert_int_equal(h.pid, (uint64_t)getpid());
+	assert_true(h.start_time_ns > 0);
+
+	span_of(3, &s);                       /* a trace span, fast */
+	stats_span(&s);
+	span_of(9000, &s);                    /* tap-only and the slowest */
+	s.flags &= ~STATS_SF_SAMPLED;
+	stats_span(&s);
+	span_of(5, &s);
+	s.flags = 0;
+	stats_span(&s);
+	assert_int_equal(stats_spans_head(path, &h), STATS_OK);
+	assert_int_equal(h.written, 3);
+
+	got = stats_spans_read(path, &cursor, out, 16, NULL, 0);
+	assert_int_equal(got, 3);             /* the ring: all three */
+	assert_int_equal(out[1].duration_us, 9000);
+	assert_int_equal(stats_spans_traced(out, (size_t)got), 1);
+	assert_true(span_consistent(&out[0], &k));
+	assert_int_equal(k, 3);
+	got = stats_spans_read(path, NULL, out, 16, NULL, 1);
+	assert_int_equal(got, 1);             /* the slow table: the trace's only */
+	assert_int_equal(out[0].duration_us, 3);
+	assert_int_equal(stats_spans_traced(out, 0), 0);
+	assert_int_equal(stats_spans_head("/nonexistent/x.stats", &h), STATS_ERR_OPEN);
+}
+
 /* Hostile files: every mismatch is refused, nothing read past the end
  * (ASan/the kernel would say so: the map is only the file's size). */
 static void
@@ -548,6 +594,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rate_outbound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spans_tap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_torture, setup, teardown),
 	};
