@@ -214,19 +214,33 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *shorts;
-	int c;
+	int c, nops = 0;
 
 	memset(o, 0, sizeof(*o));
 	o->file = CTL_DEFAULT_FILE;
 	/* '+': stop at the first operand; ':' : report a missing argument. */
 	opterr = 0;
-	optind = 1;
-	/* logs: -f is --follow (tail -f, docker logs -f); the file is --file */
-	shorts = (cmd->opts & CTL_OPT_LOGS) ? "+:fhn:" : "+:f:dhi:n:";
+	optind = 0;   /* 0: glibc starts afresh, ordering mode included */
+	/*
+	 * logs: -f is --follow (tail -f, docker logs -f); the file is --file.
+	 * Options may come after operands (`tap api --status 5xx`), except
+	 * for run, whose operands are a command with options of its own.
+	 */
+	if (cmd->opts & CTL_OPT_LOGS)
+		shorts = "-:fhn:";
+	else
+		shorts = (cmd->opts & CTL_OPT_AS) ? "+:f:dhi:n:" : "-:f:dhi:n:";
 	while ((optarg = NULL, c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1) {
 		if (c == 'f' && (cmd->opts & CTL_OPT_LOGS) && optarg == NULL)
 			c = 'F';
 		switch (c) {
+		case 1:
+			/* an operand where options may follow ('-' mode): kept in
+			 * order at the front of argv (slots getopt has passed) */
+			if (!(cmd->opts & CTL_OPT_ARGS))
+				return ctl_cli_bad(cmd, "unexpected argument '%s'", optarg);
+			argv[1 + nops++] = optarg;
+			break;
 		case 'F':
 			if (!(cmd->opts & CTL_OPT_LOGS))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
@@ -335,11 +349,15 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc && (cmd->opts & CTL_OPT_ARGS)) {
-		o->args = argv + optind;
-		o->nargs = argc - optind;
-	} else if (optind < argc)
+	if (optind < argc && !(cmd->opts & CTL_OPT_ARGS))
 		return ctl_cli_bad(cmd, "unexpected argument '%s'", argv[optind]);
+	/* after "--" (or, for run, from the first operand on): operands too */
+	while (optind < argc)
+		argv[1 + nops++] = argv[optind++];
+	if (nops > 0) {
+		o->args = argv + 1;
+		o->nargs = nops;
+	}
 	return -1;
 }
 

@@ -169,6 +169,27 @@ test_cli_tap_run(void **state)
 	assert_string_equal(o.args[0], "curl");
 	assert_string_equal(o.args[1], "-s");
 	assert_int_equal(parse(&cmd_run, &o, "--as", "", "--", "true", NULL), CTL_USAGE);
+	/* options after the operand (`tap api --status 5xx`), in order */
+	assert_int_equal(parse(&cmd_tap, &o, "api", "--status", "5xx", "-n", "2", NULL), -1);
+	assert_int_equal(o.nargs, 1);
+	assert_string_equal(o.args[0], "api");
+	assert_int_equal(o.status_lo, 500);
+	assert_int_equal(o.count, 2);
+	assert_int_equal(parse(&cmd_logs, &o, "api", "-f", "web.0", "--file", "x.ini", NULL), -1);
+	assert_int_equal(o.follow, 1);
+	assert_string_equal(o.file, "x.ini");
+	assert_int_equal(o.nargs, 2);
+	assert_string_equal(o.args[0], "api");
+	assert_string_equal(o.args[1], "web.0");
+	assert_int_equal(parse(&cmd_logs, &o, "api", "--", "-odd", NULL), -1);
+	assert_int_equal(o.nargs, 2);
+	assert_string_equal(o.args[1], "-odd");
+	assert_int_equal(parse(&cmd_status, &o, "extra", "--json", NULL), CTL_USAGE);
+	/* run: from the command on, every word is the command's */
+	assert_int_equal(parse(&cmd_run, &o, "curl", "-s", "-f", "http://api/", NULL), -1);
+	assert_string_equal(o.file, "mesh.ini");
+	assert_int_equal(o.nargs, 4);
+	assert_string_equal(o.args[2], "-f");
 	assert_int_equal(parse(&cmd_run, &o, "--since", "1m", "--", "true", NULL), CTL_USAGE);
 }
 
