@@ -7,7 +7,9 @@
  * as its timeout; a frame asks meshd for `status --json` on one control
  * connection kept open, reads the stats files, draws.  A key redraws at
  * once from the model already held, and an action (after its y/n prompt)
- * runs on the same connection and refreshes.  Resizes: ncurses' own
+ * runs on the same connection and refreshes.  The tap view (`t`) polls
+ * its ctl_tap every CTL_TAP_POLL_MS between frames; the logs view (`l`)
+ * re-reads its lines each frame.  Resizes: ncurses' own
  * SIGWINCH handler turns them into KEY_RESIZE (nothing else here owns
  * that signal), and each frame compares the size with TIOCGWINSZ too, so
  * a resize is never missed however it arrives.
@@ -29,6 +31,7 @@
 
 #include "mesh/clock.h"
 #include "mesh/ctl.h"
+#include "mesh/ctl_tap.h"
 #include "mesh/top.h"
 
 #define CTL_TOP_TIMEOUT_MS 3000
@@ -41,7 +44,83 @@ struct top_cmd {
 	struct top_ui    ui;
 	double           interval;
 	SCREEN          *scr;
+	struct ctl_tap   tap;         /* while the tap view is on */
+	int              tap_open;
+	enum top_view    shown;       /* the view of the last turn */
 };
+
+/* A tapped request, as `meshctl tap` prints it, into the tap view. */
+static int
+top_cmd_tap_line(void *arg, const struct stats_span_rec *s)
+{
+	struct top_ui *ui = arg;
+	char line[CTL_TAP_LINE_MAX];
+	size_t n = ctl_tap_format(line, sizeof(line), s, 0);
+
+	top_stream_push(&ui->stream, line, n, s->status >= 500 || s->status == 0);
+	ui->stream.total++;
+	ui->dirty = 1;
+	return 0;
+}
+
+static void
+top_cmd_log_line(void *arg, const char *line, size_t len)
+{
+	top_stream_push(arg, line, len, 0);
+}
+
+/*
+ * Feed the tap or logs view: the tap is opened when its view comes on
+ * (and closed when it goes: the sidecars' lease then expires by itself),
+ * polled every turn; the logs view re-reads the last lines of its
+ * instance at each frame, and at once when it comes on.
+ */
+static void
+top_cmd_streams(struct top_cmd *t, int frame)
+{
+	struct top_stream *st = &t->ui.stream;
+	int fresh = t->ui.view != t->shown;
+
+	t->shown = t->ui.view;
+	if (t->tap_open && (t->ui.view != TOP_VIEW_TAP || strcmp(t->tap.service, st->of) != 0)) {
+		ctl_tap_close(&t->tap);
+		t->tap_open = 0;
+	}
+	if (t->ui.view == TOP_VIEW_TAP) {
+		if (!t->tap_open && st->err[0] == '\0') {
+			if (ctl_tap_open(&t->tap, t->mesh.state_dir, st->of, NULL, st->err,
+			    sizeof(st->err)) == 0)
+				t->tap_open = 1;
+			t->ui.dirty = 1;
+		}
+		if (t->tap_open) {
+			if (ctl_tap_poll(&t->tap, top_cmd_tap_line, &t->ui, st->err,
+			    sizeof(st->err)) == -1) {
+				ctl_tap_close(&t->tap);
+				t->tap_open = 0;
+				t->ui.dirty = 1;
+			}
+			if (t->tap.lost != 0) {
+				st->lost += t->tap.lost;
+				t->tap.lost = 0;
+				t->ui.dirty = 1;
+			}
+		}
+	} else if (t->ui.view == TOP_VIEW_LOGS && (frame || fresh)) {
+		long n;
+
+		st->head = st->count = 0;
+		st->err[0] = '\0';
+		n = ctl_logs_last(&t->mesh, st->of, LINES > 6 ? (size_t)(LINES - 5) : 1,
+		    top_cmd_log_line, st);
+		if (n == -1)
+			snprintf(st->err, sizeof(st->err), "%s", errno == ENOENT ?
+			    "no log file yet (meshd writes <state_dir>/log/mesh.log)" :
+			    errno == EINVAL ? "no such service or instance in the config" :
+			    strerror(errno));
+		t->ui.dirty = 1;
+	}
+}
 
 static void
 top_cmd_collect(void *arg, uint16_t type, const char *payload, size_t len)
@@ -187,11 +266,14 @@ top_cmd_loop(struct top_cmd *t)
 
 		if (now >= next) {
 			top_cmd_frame(t);
+			top_cmd_streams(t, 1);
 			top_cmd_resize();
 			top_render(&t->ui, &t->model);
 			next = now + step;
 		}
 		wait_ms = (int)((next - now) / 1000000u) + 1;
+		if (t->ui.view == TOP_VIEW_TAP && wait_ms > CTL_TAP_POLL_MS)
+			wait_ms = CTL_TAP_POLL_MS;   /* the tap view moves between frames */
 		if (poll(&pfd, 1, wait_ms) == -1 && errno != EINTR)
 			break;
 		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL))
@@ -209,6 +291,7 @@ top_cmd_loop(struct top_cmd *t)
 				next = 0;    /* show the effect now */
 			}
 		}
+		top_cmd_streams(t, 0);
 		if (top_cmd_resize())
 			t->ui.dirty = 1;
 		if (t->ui.dirty && !t->ui.quit && next != 0)
@@ -244,6 +327,8 @@ top_cmd(const struct ctl_opts *o)
 	top_model_init(&t.model);
 	t.model.cfg = &t.mesh.cfg;
 	top_cmd_loop(&t);
+	if (t.tap_open)
+		ctl_tap_close(&t.tap);
 	endwin();
 	delscreen(t.scr);
 	top_model_free(&t.model);

@@ -133,6 +133,8 @@ top_help(void)
 		"  + / -            move the canary (last-declared version) 5 points up/down",
 		"  b                reset the selected service's (or instance's) breakers",
 		"  r                restart the selected instance's app",
+		"  t                tap: live requests through the selected service (Esc: back)",
+		"  l                logs: the last lines of the selected instance (or service)",
 		"  s                cycle the sort: name, rps, errors, p99",
 		"  ?                this help            q  quit",
 		"",

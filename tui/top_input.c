@@ -6,7 +6,9 @@
  * version), not by position, so it stays on the same thing when a frame
  * re-sorts the rows or a service appears.  Every action that changes the
  * mesh goes through the confirm prompt: the key builds the control
- * command and the question, 'y' hands the command to the caller.
+ * command and the question, 'y' hands the command to the caller.  `t`
+ * and `l` only switch to the tap or logs view of the selection
+ * (top_stream.c; top_cmd.c feeds them).
  */
 #include <curses.h>
 #include <stdio.h>
@@ -234,6 +236,17 @@ top_ui_action(struct top_ui *ui, const struct top_model *m, int key)
 		}
 		top_ui_ask(ui, cmd, ask);
 		break;
+	case 't':
+		/* top_cmd.c opens the tap while the view is on */
+		top_stream_clear(&ui->stream, s->name);
+		ui->view = TOP_VIEW_TAP;
+		break;
+	case 'l':
+		/* an instance row (or a service of one): that instance; else all */
+		in = top_ui_inst(ui, m, s);
+		top_stream_clear(&ui->stream, in != NULL ? in->name : s->name);
+		ui->view = TOP_VIEW_LOGS;
+		break;
 	case 'r':
 		if ((in = top_ui_inst(ui, m, s)) == NULL) {
 			top_ui_say(ui, "select an instance to restart (Space expands a service)");
@@ -370,7 +383,7 @@ top_input_key(struct top_ui *ui, const struct top_model *m, int key)
 		ui->sort = (enum top_sort)((ui->sort + 1) % TOP_SORT__N);
 		top_ui_rows(ui, m);
 		break;
-	case '+': case '=': case '-': case 'b': case 'r':
+	case '+': case '=': case '-': case 'b': case 'r': case 't': case 'l':
 		top_ui_action(ui, m, key);
 		break;
 	case 12:   /* ^L */

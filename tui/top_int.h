@@ -21,6 +21,7 @@ attr_t top_pair(const struct top_ui *ui, int pair);
 attr_t top_brk_attr(const struct top_ui *ui, enum top_brk b);
 
 void top_detail(struct top_ui *ui, const struct top_model *m);
+void top_stream(struct top_ui *ui);
 void top_help(void);
 
 #endif

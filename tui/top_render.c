@@ -342,8 +342,9 @@ static void
 top_footer(const struct top_ui *ui, const struct top_model *m)
 {
 	const char *keys = ui->view == TOP_VIEW_MAIN ?
-	    "q quit  /find  Enter detail  Space expand  +/- canary  b brk  r restart  s sort" :
-	    "Esc back  q quit  +/- canary  b breaker  r restart";
+	    "q quit  /find  Enter detail  Space expand  +/- canary  b brk  r restart  t tap  l logs  s sort" :
+	    ui->view == TOP_VIEW_TAP || ui->view == TOP_VIEW_LOGS ? "Esc back  q quit" :
+	    "Esc back  q quit  +/- canary  b breaker  r restart  t tap  l logs";
 
 	if (ui->prompt == TOP_PROMPT_FIND) {
 		attron(A_BOLD);
@@ -380,6 +381,8 @@ top_render(struct top_ui *ui, const struct top_model *m)
 			top_help();
 		else if (ui->view == TOP_VIEW_DETAIL)
 			top_detail(ui, m);
+		else if (ui->view == TOP_VIEW_TAP || ui->view == TOP_VIEW_LOGS)
+			top_stream(ui);
 		else
 			top_main(ui, m);
 		top_footer(ui, m);

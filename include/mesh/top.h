@@ -13,6 +13,8 @@
  *                 and detail views: wnoutrefresh + one doupdate per frame
  *   top_input.c   keys: selection, search, sort, views, and the actions
  *                 (weight, breaker-reset, restart) behind a y/n prompt
+ *   top_stream.c  the tap (`t`) and logs (`l`) views: a scrolling list of
+ *                 the lines top_cmd.c feeds them
  *
  * Numbers.  RPS and success % come from each instance's per-second rate
  * ring (last TOP_RATE_S whole seconds).  Latency quantiles come from the
@@ -160,7 +162,25 @@ enum top_brk top_stats_brk(uint32_t ep_state);
 
 /* ---- the screen ------------------------------------------------------- */
 
-enum top_view { TOP_VIEW_MAIN, TOP_VIEW_DETAIL, TOP_VIEW_HELP };
+enum top_view { TOP_VIEW_MAIN, TOP_VIEW_DETAIL, TOP_VIEW_HELP, TOP_VIEW_TAP, TOP_VIEW_LOGS };
+
+/*
+ * The tap and logs views: lines the command feeds (top_cmd.c: the
+ * service's requests from ctl_tap.h, or the selected instance's last log
+ * lines from ctl_logs_last()), newest last, at most TOP_STREAM_LINES.
+ */
+#define TOP_STREAM_LINES 256
+#define TOP_STREAM_LEN   320
+struct top_stream {
+	char     of[TOP_NAME_MAX];       /* the service (tap) or instance (logs) */
+	char     line[TOP_STREAM_LINES][TOP_STREAM_LEN];
+	uint8_t  bad[TOP_STREAM_LINES];  /* drawn in red (a 5xx, a refusal) */
+	unsigned head, count;            /* next slot; lines held */
+	uint64_t total, lost;            /* tap: requests shown, not shown */
+	char     err[160];               /* why nothing can be shown, or "" */
+};
+void top_stream_clear(struct top_stream *st, const char *of);
+void top_stream_push(struct top_stream *st, const char *line, size_t len, int bad);
 enum top_sort { TOP_SORT_NAME, TOP_SORT_RPS, TOP_SORT_ERR, TOP_SORT_P99, TOP_SORT__N };
 enum top_prompt { TOP_PROMPT_NONE, TOP_PROMPT_FIND, TOP_PROMPT_CONFIRM };
 
@@ -190,6 +210,7 @@ struct top_ui {
 	int             color, utf8;
 	int             quit;
 	int             dirty;           /* redraw now (a key changed something) */
+	struct top_stream stream;        /* TOP_VIEW_TAP, TOP_VIEW_LOGS */
 };
 
 /* Rebuild ui->rows from m (sort, expansion) and find the selection again. */
