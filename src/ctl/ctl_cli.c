@@ -354,6 +354,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 	/* after "--" (or, for run, from the first operand on): operands too */
 	while (optind < argc)
 		argv[1 + nops++] = argv[optind++];
+	argv[1 + nops] = NULL;   /* args[nargs] == NULL: run hands it to execvp */
 	if (nops > 0) {
 		o->args = argv + 1;
 		o->nargs = nops;

@@ -143,6 +143,11 @@ sys.exit(1)' "$T/access.log" "$1" "$2"
 check "access log: console's outbound line" wait_for 5 logged console outbound
 check "access log: api's inbound line" wait_for 5 logged api inbound
 
+# ---- the command gets exactly its words, once ------------------------------------
+is "the command's words, each once" "$(run -- printf '%s|' a '-f' 'b c' 2>&1)" "a|-f|b c|"
+is "a request through run is made once" \
+	"$(run -- curl -s -o /dev/null -w '%{http_code};' http://api/whoami 2>&1)" "200;"
+
 # ---- exit status ----------------------------------------------------------------
 run -- sh -c 'exit 7' >/dev/null 2>&1
 is "the command's exit status (7)" "$?" 7

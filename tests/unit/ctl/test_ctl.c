@@ -168,6 +168,8 @@ test_cli_tap_run(void **state)
 	assert_int_equal(o.nargs, 3);
 	assert_string_equal(o.args[0], "curl");
 	assert_string_equal(o.args[1], "-s");
+	assert_string_equal(o.args[2], "http://api/");
+	assert_null(o.args[3]);   /* execvp's end: nothing left over after "--" */
 	assert_int_equal(parse(&cmd_run, &o, "--as", "", "--", "true", NULL), CTL_USAGE);
 	/* options after the operand (`tap api --status 5xx`), in order */
 	assert_int_equal(parse(&cmd_tap, &o, "api", "--status", "5xx", "-n", "2", NULL), -1);
@@ -190,6 +192,9 @@ test_cli_tap_run(void **state)
 	assert_string_equal(o.file, "mesh.ini");
 	assert_int_equal(o.nargs, 4);
 	assert_string_equal(o.args[2], "-f");
+	assert_null(o.args[4]);
+	assert_int_equal(parse(&cmd_logs, &o, "api", "-f", "web.0", NULL), -1);
+	assert_null(o.args[2]);
 	assert_int_equal(parse(&cmd_run, &o, "--since", "1m", "--", "true", NULL), CTL_USAGE);
 }
 
