@@ -11,16 +11,7 @@
 # the sidecars stop recording within the lease (3 s); `l` on api shows
 # api's last log lines (a line the app printed at start); `q` exits 0.
 # Ports: 25300-25399.
-. "$(dirname "$0")/lib.sh"
-
-if ! command -v tmux >/dev/null; then
-	not_ok "tmux is installed (scripts/deps.sh test installs it)"
-	exit 1
-fi
-TS="meshctop-$$"
-TM() { tmux -L "$TS" "$@"; }
-_top_cleanup() { tmux -L "$TS" kill-server >/dev/null 2>&1; _cleanup; }
-trap _top_cleanup EXIT
+. "$(dirname "$0")/tmux.bash"
 
 cp "$MESH_APPS/testapp" "$T/testapp"
 cat >"$T/mesh.ini" <<EOF
@@ -41,7 +32,6 @@ EOF
 mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:25301 accepts" wait_port 25301 10
 
-cap() { TM capture-pane -p -t top 2>/dev/null; }
 TM new-session -d -s top -x 120 -y 40 \
 	"TERM=screen LANG=C.UTF-8 meshctl top -f '$T/mesh.ini' -i 0.5; echo \$? >'$T/top.rc'; sleep 120"
 check "the dashboard shows api" wait_for 10 bash -c "tmux -L '$TS' capture-pane -p -t top | grep -q '^api '"

@@ -17,16 +17,7 @@
 # `meshctl restart` and `meshctl breaker-reset`.
 # Ports: 31600-31699 (below the ephemeral range, 32768 and up, where an
 # earlier test's outgoing socket can hold a port).
-. "$(dirname "$0")/lib.sh"
-
-if ! command -v tmux >/dev/null; then
-	not_ok "tmux is installed (scripts/deps.sh test installs it)"
-	exit 1
-fi
-TS="meshtop-$$"
-TM() { tmux -L "$TS" "$@"; }
-_top_cleanup() { tmux -L "$TS" kill-server >/dev/null 2>&1; _cleanup; }
-trap _top_cleanup EXIT
+. "$(dirname "$0")/tmux.bash"
 
 cp "$MESH_APPS/testapp" "$T/testapp"
 cat >"$T/mesh.ini" <<EOF
@@ -62,7 +53,6 @@ EOF
 
 mesh_up_or_stop "$T/mesh.ini"
 
-cap() { TM capture-pane -p -t top 2>/dev/null; }
 # every service has its row (a name at the start of a line)
 all_rows() {
 	local c s
