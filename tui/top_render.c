@@ -342,7 +342,7 @@ static void
 top_footer(const struct top_ui *ui, const struct top_model *m)
 {
 	const char *keys = ui->view == TOP_VIEW_MAIN ?
-	    "q quit  /find  Enter detail  Space expand  +/- canary  b brk  r restart  t tap  l logs  s sort" :
+	    "q quit  /find  Enter detail  Space expand  +/- canary  t tap  l logs  ? keys" :
 	    ui->view == TOP_VIEW_TAP || ui->view == TOP_VIEW_LOGS ? "Esc back  q quit" :
 	    "Esc back  q quit  +/- canary  b breaker  r restart  t tap  l logs";
 
