@@ -147,5 +147,20 @@ p50=$(inst_stat probe.0 "[p['p50_ms'] for p in i['stats']['peers'] if p['service
 check "status --json: probe.0's p50 to slow is >= 200 ms ($p50)" python3 -c "import sys; sys.exit(0 if float('$p50') >= 200 else 1)"
 is "status --json: faults.delay of probe.0" "$(inst_stat probe.0 "i['stats']['faults']['delay']")" 20
 
+# a client that leaves during the delay: its request never goes up, and
+# the sidecar goes on serving
+timeout 10 python3 - <<'EOF'
+import socket, time
+s = socket.create_connection(("127.0.0.1", 25403), timeout=5)
+s.sendall(b"GET /gone HTTP/1.1\r\nHost: slow\r\n\r\n")
+time.sleep(0.05)
+s.close()
+EOF
+sleep 0.5
+is "a request whose client left during the delay never reached the app" \
+	"$(grep -c 'GET /gone' "$T/.mesh/run/meshd.log")" 0
+read -r ok inj other lo < <(burst 25403 slow 2)
+is "probe.0's sidecar still serves after that" "$ok" 2
+
 mesh_down_checked "$T/mesh.ini"
 exit 0
