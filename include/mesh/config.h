@@ -74,6 +74,25 @@ struct conf_split {
 	unsigned weight;
 };
 
+/*
+ * fault.* of a [route.NAME] (mesh.ini(5)): faults the caller's sidecar
+ * injects into the requests it sends on the route.  A share is in tenths
+ * of a percent (0..1000); 0 injects nothing.
+ */
+#define CONF_FAULT_HEADER_MAX 64   /* fault.match header name bytes + NUL */
+#define CONF_FAULT_VALUE_MAX  128  /* fault.match value bytes + NUL */
+
+struct conf_fault {
+	unsigned           delay_permille;     /* fault.delay = P% DURATION */
+	uint64_t           delay_us;
+	unsigned           abort_permille;     /* fault.abort = P% STATUS */
+	unsigned           abort_status;       /* 200..599 */
+	char               match_header[CONF_FAULT_HEADER_MAX]; /* "": every request */
+	char               match_value[CONF_FAULT_VALUE_MAX];
+	char               version[CONF_VERSION_MAX];  /* fault.version; "": every version */
+	int                delay_line, abort_line, match_line, version_line; /* 0: not set */
+};
+
 struct conf_route {
 	char               name[CONF_NAME_MAX];
 	int                line;
@@ -95,6 +114,7 @@ struct conf_route {
 	unsigned           outlier_failures;    /* default 5 */
 	uint64_t           outlier_ejection_us; /* default 30s */
 	int                split_line;          /* 0: no split= key */
+	struct conf_fault  fault;               /* no fault.* key: all 0 */
 };
 
 struct conf_mesh {

@@ -72,6 +72,8 @@ enum fwd_state {
 	                  the last response before any reset (bounded in time) */
 	FWD_BACKOFF,   /* an attempt failed and the route retries it: waiting for
 	                  the backoff (retry_at), then back to FWD_CONNECT (retry.h) */
+	FWD_DELAY,     /* routed and balanced, held by an injected delay (fault.h)
+	                  until retry_at, then FWD_CONNECT (or the injected abort) */
 	FWD_CLOSING,   /* finished: fwd_run() closes it before it returns */
 	FWD_CLOSED,    /* torn down; waiting for the deferred free */
 };
@@ -98,6 +100,8 @@ enum conn_xflag {
 	X_PENDING     = 1u << 14,  /* counted in rsvc->pending (max_pending) */
 	X_INTERIM     = 1u << 15,  /* a 1xx went (or is going) downstream: no retry */
 	X_REPLAY      = 1u << 16,  /* a retry: uhead, then the kept body (replay.h), go first */
+	X_FAULT_DELAY = 1u << 17,  /* an injected delay was drawn (fault.h) */
+	X_FAULT_ABORT = 1u << 18,  /* an injected abort was drawn: answer fault_status */
 };
 
 /* Fields marked `fwd:` belong to the exchange state machine
@@ -122,7 +126,10 @@ struct conn {
 	struct retry_svc *rsvc;         /* fwd: the called service's policy state, or NULL */
 	struct breaker   *brk;          /* fwd: the breaker of the current attempt, or NULL */
 	ev_tstamp         deadline;     /* fwd: the route's timeout for the request; 0: none */
-	ev_tstamp         retry_at;     /* fwd: FWD_BACKOFF: when the retry goes */
+	ev_tstamp         retry_at;     /* fwd: FWD_BACKOFF: when the retry goes;
+	                                   FWD_DELAY: when the delayed request goes */
+	uint32_t          fault_delay_ms; /* fwd: X_FAULT_DELAY: how long */
+	uint16_t          fault_status; /* fwd: X_FAULT_ABORT: the status to answer */
 	int64_t           body_len;     /* fwd: request body bytes; -1: unknown (chunked) */
 	uint32_t          tries;        /* fwd: retries made for the current request */
 	uint16_t          failed[CONN_FAILED_MAX]; /* fwd: endpoints of the last failed

@@ -25,6 +25,9 @@
  *                                            of the trust domain); several lines add up
  *   policy <service> <key>=<value> ...       the route's traffic policy (below); at
  *                                            most one per service, after its `service`
+ *   fault <service> <key>=<value> ...        faults to inject into requests to the
+ *                                            service (struct pcfg_fault); at most one
+ *                                            per service, after its `service`
  *   trace <permille>                         start a trace for this share (0..1000 per
  *                                            mille) of the requests that come with no
  *                                            trace context (absent: 0, never start one;
@@ -140,6 +143,39 @@ int  pcfg_policy_set(struct pcfg_policy *p, const char *kv, char *why, size_t wh
 void pcfg_policy_format(FILE *fp, const char *service, const struct pcfg_policy *p);
 const char *pcfg_policy_lb_name(enum pcfg_lb lb);
 
+/*
+ * The faults this sidecar injects into its requests to a service (the
+ * route's fault.* keys, mesh.ini(5)), from the `fault` line:
+ *   fault <service> delay=PERMILLE,MS abort=PERMILLE,STATUS
+ *         match=HEADER:VALUE version=VERSION
+ * every key optional; shares in tenths of a percent (0..1000, 0: never),
+ * MS 1..3600000, STATUS 200..599, HEADER an HTTP token shorter than
+ * PCFG_FAULT_HEADER_MAX, VALUE visible bytes but '#', shorter than
+ * PCFG_FAULT_VALUE_MAX.  One struct a service, replaced whole with every
+ * document: a live command (meshctl fault) sets the same struct through
+ * the document meshd resends.
+ */
+#define PCFG_FAULT_HEADER_MAX 64
+#define PCFG_FAULT_VALUE_MAX  128
+
+struct pcfg_fault {
+	uint32_t delay_permille;                   /* 0: no delay */
+	uint32_t delay_ms;
+	uint32_t abort_permille;                   /* 0: no abort */
+	uint32_t abort_status;
+	char     match_header[PCFG_FAULT_HEADER_MAX]; /* "": every request */
+	char     match_value[PCFG_FAULT_VALUE_MAX];
+	char     version[PCFG_NAME_MAX];           /* "": every version */
+};
+
+/* One `key=value` of a fault line into *f (src/lib/pcfg_fault.c): 0, or
+ * -1 with the reason in why. */
+int  pcfg_fault_set(struct pcfg_fault *f, const char *kv, char *why, size_t whylen);
+/* "fault <service> ..." and a newline; nothing when f injects nothing. */
+void pcfg_fault_format(FILE *fp, const char *service, const struct pcfg_fault *f);
+/* Does f inject anything at all? */
+int  pcfg_fault_active(const struct pcfg_fault *f);
+
 struct pcfg_service {
 	char                  name[PCFG_NAME_MAX];
 	enum pcfg_proto       proto;
@@ -149,6 +185,8 @@ struct pcfg_service {
 	size_t                nsplits;
 	struct pcfg_policy    policy;     /* defaults unless a `policy` line says otherwise */
 	int                   has_policy; /* a `policy` line was read (at most one) */
+	struct pcfg_fault     fault;      /* all 0 unless a `fault` line says otherwise */
+	int                   has_fault;  /* a `fault` line was read (at most one) */
 };
 
 struct pcfg_listen {

@@ -143,6 +143,10 @@ enum stat_id {
 	STAT_REQUESTS_IN_FLIGHT,   /* gauge: inbound HTTP requests being answered now
 	                            * (obs.h: obs_begin to obs_end); meshd waits for
 	                            * 0 when it drains the instance (drain.h) */
+	/* fault injection (fault.h): requests of this sidecar's app it
+	 * answered with an injected status / held for an injected delay */
+	STAT_FAULTS_ABORT,
+	STAT_FAULTS_DELAY,
 	STAT__COUNT
 };
 
@@ -280,6 +284,8 @@ enum stats_span_kind { STATS_SPAN_CLIENT = 1, STATS_SPAN_SERVER = 2 };
 #define STATS_SF_UT 0x08u   /* upstream timeout */
 #define STATS_SF_NR 0x10u   /* no route */
 #define STATS_SF_UR 0x20u   /* upstream reset */
+#define STATS_SF_FI 0x40u   /* fault injected: an abort (fault.h) */
+#define STATS_SF_DI 0x100u  /* delay injected (fault.h) */
 /*
  * STATS_SF_SAMPLED: the span belongs to a sampled trace (the traceparent
  * flag).  A record without it is tap-only: the sidecar wrote it because

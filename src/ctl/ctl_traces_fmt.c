@@ -354,6 +354,7 @@ ctl_traces_json_node(FILE *out, const struct ctl_traces_node *nd, int first)
 	static const struct { uint32_t bit; const char *name; } fl[] = {
 		{ STATS_SF_UH, "UH" }, { STATS_SF_UF, "UF" }, { STATS_SF_UO, "UO" },
 		{ STATS_SF_UT, "UT" }, { STATS_SF_NR, "NR" }, { STATS_SF_UR, "UR" },
+		{ STATS_SF_FI, "FI" }, { STATS_SF_DI, "DI" },
 	};
 	const struct stats_span_rec *s = nd->span;
 	char id[2 * 8 + 1];

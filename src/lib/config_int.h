@@ -6,6 +6,7 @@
  *   config_section.c   section headers and the name syntax
  *   config_table.c     the key table: one row per key, and the value parsers
  *   config_list.c      list-valued keys and env.NAME
+ *   config_fault.c     the fault.* keys of a [route.NAME]
  *   config_expand.c    ${VAR} and ${VAR:-default}
  *   config_validate.c  cross-checks once the whole file is read
  */
@@ -110,6 +111,10 @@ const char *config_kind_name(enum conf_kind kind);
 /* list-valued keys (config_list.c) */
 conf_parse_fn config_list_upstreams, config_list_allow, config_list_split,
               config_list_retry_on, config_list_backoff, config_list_budget;
+/* fault.* keys (config_fault.c), and their cross-checks for one route */
+conf_parse_fn config_fault_delay, config_fault_abort, config_fault_match,
+              config_fault_version;
+void config_fault_validate(struct conf_ctx *ctx, const struct conf_route *r);
 /* env.NAME = value in a service section (config_list.c) */
 void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 

@@ -93,6 +93,11 @@ static const struct conf_key conf_keys[] = {
 	{ "breaker.max_pending", CONF_KIND_ROUTE, CONF_T_UINT, 1, 1000000, "1024", R(breaker_max_pending), 0, NULL, NULL, NULL },
 	{ "outlier.failures", CONF_KIND_ROUTE, CONF_T_UINT, 1, 10000, "5", R(outlier_failures), 0, NULL, NULL, NULL },
 	{ "outlier.ejection", CONF_KIND_ROUTE, CONF_T_DURATION, US_MS, US_H, "30s", R(outlier_ejection_us), 0, NULL, NULL, NULL },
+	/* no defaults: a route without them injects nothing (config_fault.c) */
+	{ "fault.delay",   CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_delay, NULL },
+	{ "fault.abort",   CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_abort, NULL },
+	{ "fault.match",   CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_match, NULL },
+	{ "fault.version", CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_version, NULL },
 };
 /* clang-format on */
 

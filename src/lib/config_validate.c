@@ -99,6 +99,7 @@ conf_check_routes(struct conf_ctx *ctx)
 			if (config_service(cfg, r->name, r->split[j].version) == NULL)
 				config_error(ctx, r->split_line, "split: service %s has "
 				    "no version '%s'", r->name, r->split[j].version);
+		config_fault_validate(ctx, r);
 	}
 }
 

@@ -148,6 +148,7 @@ otlp_json_flags(char *out, size_t size, uint32_t flags)
 	static const struct { uint32_t bit; const char *name; } names[] = {
 		{ STATS_SF_UH, "UH" }, { STATS_SF_UF, "UF" }, { STATS_SF_UO, "UO" },
 		{ STATS_SF_UT, "UT" }, { STATS_SF_NR, "NR" }, { STATS_SF_UR, "UR" },
+		{ STATS_SF_FI, "FI" }, { STATS_SF_DI, "DI" },
 	};
 	size_t i, len = 0;
 

@@ -6,6 +6,7 @@
  *   pcfg_keys.c     the keywords: one row each (context, arity, handler or
  *                   target field, printer), the dispatcher, the printer
  *   pcfg_policy.c   the key=value pairs of a `policy` line
+ *   pcfg_fault.c    the key=value pairs of a `fault` line
  */
 #ifndef MESH_PCFG_INT_H
 #define MESH_PCFG_INT_H

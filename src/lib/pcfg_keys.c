@@ -384,6 +384,27 @@ key_policy_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 	pcfg_policy_format(fp, s->name, &s->policy);
 }
 
+static int
+key_fault(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
+{
+	char why[200];
+	size_t i;
+
+	if (s->has_fault)
+		return pcfg_fail(p, "duplicate fault for '%s'", f[1]);
+	s->has_fault = 1;
+	for (i = 2; i < nf; i++)
+		if (pcfg_fault_set(&s->fault, f[i], why, sizeof(why)) == -1)
+			return pcfg_fail(p, "service '%s': %s", f[1], why);
+	return 0;
+}
+
+static void
+key_fault_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
+{
+	pcfg_fault_format(fp, s->name, &s->fault);
+}
+
 /* Where a keyword may appear. */
 enum key_ctx {
 	KC_FIRST,    /* the first line, and only there (`instance`) */
@@ -441,6 +462,8 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_split, NULL, 0, 0, 0, 0, key_split_print },
 	{ "policy",       KC_SERVICE, 0,       2, 0, "policy <service> <key>=<value> ...",
 	  key_policy, NULL, 0, 0, 0, 0, key_policy_print },
+	{ "fault",        KC_SERVICE, 0,       2, 0, "fault <service> <key>=<value> ...",
+	  key_fault, NULL, 0, 0, 0, 0, key_fault_print },
 };
 /* clang-format on */
 

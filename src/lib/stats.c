@@ -95,6 +95,8 @@ static const char *const stats_names[STAT__COUNT] = {
 	[STAT_BREAKERS_OPEN]          = "breaker.open",
 	[STAT_OVERLOADED]             = "overloaded",
 	[STAT_REQUESTS_IN_FLIGHT]     = "requests_in_flight",
+	[STAT_FAULTS_ABORT]           = "faults.abort",
+	[STAT_FAULTS_DELAY]           = "faults.delay",
 };
 
 const char *

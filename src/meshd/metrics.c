@@ -251,6 +251,8 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	    "mTLS handshakes between sidecars, both directions.", 0 };
 	struct metrics_fam bytes = { f, "mesh_bytes_total", "counter",
 	    "Bytes the sidecar received and sent on every socket.", 0 };
+	struct metrics_fam faults = { f, "mesh_faults_injected_total", "counter",
+	    "Faults the caller's sidecar injected into its requests (fault.* of a route).", 0 };
 	size_t k;
 
 	metrics_flat(&budget, mesh, in, n, STAT_RETRIES_BUDGET_EXHAUSTED, NULL, NULL);
@@ -263,6 +265,8 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	metrics_flat(&tls, mesh, in, n, STAT_TLS_HANDSHAKES_FAILED, "result", "failed");
 	metrics_flat(&bytes, mesh, in, n, STAT_BYTES_IN, "dir", "received");
 	metrics_flat(&bytes, mesh, in, n, STAT_BYTES_OUT, "dir", "sent");
+	metrics_flat(&faults, mesh, in, n, STAT_FAULTS_ABORT, "kind", "abort");
+	metrics_flat(&faults, mesh, in, n, STAT_FAULTS_DELAY, "kind", "delay");
 }
 
 /* mesh, service, ... then the endpoint: peer, peer_version, peer_instance. */

@@ -185,7 +185,24 @@ registry_policy(const struct conf_route *rt, struct pcfg_policy *p)
 	p->outlier_ejection_ms = registry_ms(rt->outlier_ejection_us);
 }
 
-/* One `service` block: every endpoint of every version, the split, the policy. */
+/* The route's fault.* keys: the caller's sidecar injects them (fault.h). */
+static void
+registry_fault(const struct conf_route *rt, struct pcfg_fault *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (rt == NULL)
+		return;
+	f->delay_permille = rt->fault.delay_permille;
+	f->delay_ms = f->delay_permille != 0 ? registry_ms(rt->fault.delay_us) : 0;
+	f->abort_permille = rt->fault.abort_permille;
+	f->abort_status = rt->fault.abort_status;
+	snprintf(f->match_header, sizeof(f->match_header), "%s", rt->fault.match_header);
+	snprintf(f->match_value, sizeof(f->match_value), "%s", rt->fault.match_value);
+	snprintf(f->version, sizeof(f->version), "%s", rt->fault.version);
+}
+
+/* One `service` block: every endpoint of every version, the split, the
+ * policy, the faults. */
 static int
 registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_service *ps)
 {
@@ -197,6 +214,8 @@ registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_se
 	ps->proto = first != NULL ? registry_proto(first->protocol) : PCFG_HTTP;
 	registry_policy(rt, &ps->policy);
 	ps->has_policy = rt != NULL;
+	registry_fault(rt, &ps->fault);
+	ps->has_fault = pcfg_fault_active(&ps->fault);
 	for (i = 0; i < r->ninst; i++)
 		if (strcmp(r->inst[i].svc->name, name) == 0 && r->inst[i].inbound_port != 0)
 			n++;

@@ -278,6 +278,15 @@ status_text_insts(FILE *f, const struct meshd *m, const struct status_views *vs)
 	for (i = 0; i < m->ninst; i++)
 		if (strcmp(svc_state(&m->insts[i]), "fatal") == 0 && m->insts[i].why[0] != '\0')
 			fprintf(f, "  %s\n", m->insts[i].why);
+	/* injected faults are counted apart from real errors (fault.h) */
+	for (i = 0; i < m->ninst; i++) {
+		const struct stats_snapshot *s = vs->ok[i] ? &vs->v[i].snap : NULL;
+
+		if (s != NULL && (s->v[STAT_FAULTS_ABORT] != 0 || s->v[STAT_FAULTS_DELAY] != 0))
+			fprintf(f, "  %s: faults injected: %llu aborted, %llu delayed\n",
+			    m->insts[i].ri->name, (unsigned long long)s->v[STAT_FAULTS_ABORT],
+			    (unsigned long long)s->v[STAT_FAULTS_DELAY]);
+	}
 	return 0;
 }
 

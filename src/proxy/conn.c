@@ -45,6 +45,7 @@ conn_deadline(const struct conn *c)
 	case FWD_LINGER:
 		return c->head_start;
 	case FWD_BACKOFF:
+	case FWD_DELAY:
 		d = c->retry_at;
 		break;
 	case FWD_CONNECT:

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "mesh/breaker.h"
+#include "mesh/fault.h"
 #include "mesh/fwd.h"
 #include "mesh/head.h"
 #include "mesh/log.h"
@@ -191,7 +192,9 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	c->x |= X_RES_STARTED;
 	c->state = FWD_REFUSE;
 	obs_refusal(&c->obs, code, reason);
-	stats_refusal(code);
+	/* an injected abort is no refusal of the mesh: faults.abort counts it */
+	if (strcmp(reason, FAULT_REASON) != 0)
+		stats_refusal(code);
 	stats_response(fwd_inbound(c), code);
 }
 
@@ -269,6 +272,10 @@ fwd_arm(struct conn *c)
 	case FWD_LINGER:
 		dr = room_d;
 		break;
+	case FWD_DELAY:
+		/* only to see the client leave: the next request may be read */
+		dr = room_d && (c->x & X_NOBODY) && !c->d.eof;
+		break;
 	case FWD_EXCHANGE:
 	case FWD_RES_BODY:
 		dr = room_d && !c->d.eof;
@@ -319,6 +326,9 @@ fwd_run(struct conn *c)
 			break;
 		case FWD_LINGER:
 			fwd_lingering(c);
+			break;
+		case FWD_DELAY:
+			fwd_fault_wait(c);
 			break;
 		case FWD_CONNECT:
 		case FWD_BACKOFF:
@@ -386,7 +396,7 @@ fwd_timeout(struct conn *c)
 	int late = c->deadline != 0 && ev_now(EV_DEFAULT) >= c->deadline;
 
 	if (late && (c->state == FWD_CONNECT || c->state == FWD_EXCHANGE ||
-	    c->state == FWD_BACKOFF || c->state == FWD_RES_BODY)) {
+	    c->state == FWD_BACKOFF || c->state == FWD_DELAY || c->state == FWD_RES_BODY)) {
 		/* the route's timeout: retries included; a response already
 		 * under way can only be cut */
 		stats_inc(STAT_TIMEOUTS);
@@ -406,6 +416,9 @@ fwd_timeout(struct conn *c)
 	switch (c->state) {
 	case FWD_BACKOFF:
 		fwd_retry_go(c);
+		break;
+	case FWD_DELAY:
+		fwd_fault_go(c);
 		break;
 	case FWD_REQ_HEAD:
 		fwd_refuse(c, 408, "header timeout", 1);

@@ -7,6 +7,7 @@
  *   fwd_route.c     route, balance, upstream   FWD_CONNECT (fwd_notify's events)
  *   fwd_response.c  relay, response            FWD_EXCHANGE, FWD_RES_BODY
  *   fwd_retry.c     retries                    FWD_BACKOFF (fwd_timeout's)
+ *   fwd_fault.c     injected faults            FWD_DELAY (and fwd_timeout's)
  *   fwd.c           the run loop, teardown,    FWD_TUNNEL, FWD_REFUSE,
  *                   refusals, shared helpers   FWD_LINGER, FWD_CLOSING
  *
@@ -65,6 +66,14 @@ int fwd_unsent(const struct conn *c);
 int fwd_retry(struct conn *c, enum retry_cause cause, int status);
 void fwd_retry_go(struct conn *c);
 void fwd_upstream_lost(struct conn *c);
+
+/* fwd_fault.c: injected faults (fault.h) */
+void fwd_fault_decide(struct conn *c, const struct balance_service *bs,
+                      const struct http_request *req);
+void fwd_fault_abort(struct conn *c);
+void fwd_fault_delay(struct conn *c);
+void fwd_fault_wait(struct conn *c);
+void fwd_fault_go(struct conn *c);
 
 /* fwd_response.c: relay -> response */
 void fwd_exchange(struct conn *c);

@@ -93,6 +93,10 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 		fwd_refuse(c, code, reason, 0);
 		return;
 	}
+	if ((c->x & (X_FAULT_ABORT | X_FAULT_DELAY)) == X_FAULT_ABORT) {
+		fwd_fault_abort(c);
+		return;
+	}
 	/* The head is consumed above but its bytes stay in place until the
 	 * next read: serialize before anything else touches d.in. */
 	if ((c->uhead = buf_get()) == NULL ||
@@ -107,6 +111,10 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 		return;
 	}
 	fwd_tap_body(c);
+	if (c->x & X_FAULT_DELAY) {
+		fwd_fault_delay(c);
+		return;
+	}
 	fwd_connect(c, 0);
 	/* the route's deadline may be sooner than the idle timeout */
 	if (c->deadline != 0)
@@ -114,7 +122,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 }
 
 /* FWD_IDLE, FWD_REQ_HEAD: -> FWD_REQ_HEAD, FWD_CONNECT, FWD_EXCHANGE, FWD_BACKOFF,
- * FWD_REFUSE or FWD_CLOSING (the client left, or draining). */
+ * FWD_DELAY, FWD_REFUSE or FWD_CLOSING (the client left, or draining). */
 void
 fwd_head(struct conn *c)
 {

@@ -201,6 +201,7 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		if ((code = fwd_policy_enter(c, bs, reason)) != 0 ||
 		    (code = fwd_balance(c, bs, reason)) != 0)
 			return code;
+		fwd_fault_decide(c, bs, req);   /* after balancing: fault.version */
 	}
 	if (c->up == NULL) {
 		*reason = "out of memory";

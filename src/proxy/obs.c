@@ -10,6 +10,7 @@
 
 #include "mesh/alog.h"
 #include "mesh/clock.h"
+#include "mesh/fault.h"
 #include "mesh/obs.h"
 #include "ptap_int.h"
 
@@ -191,6 +192,7 @@ obs_refusal(struct obs *o, int status, const char *reason)
 		{ "upstream timeout",         STATS_SF_UT },
 		{ "upstream reset",           STATS_SF_UR },
 		{ "upstream closed",          STATS_SF_UR },
+		{ FAULT_REASON,               STATS_SF_FI },
 	};
 	size_t i;
 

@@ -375,6 +375,72 @@ test_policy(void **state)
 	}
 }
 
+/* fault: none without a line, every key, round trip, errors. */
+static void
+test_fault(void **state)
+{
+	static const char doc[] =
+		"instance web v1 0\n"
+		"service api http\n"
+		"fault api delay=100,300 abort=5,503 match=x-chaos:1 version=v2\n"
+		"end\n";
+	static const char *const bad_lines[] = {
+		"fault nosuch abort=5,503\n",
+		"fault api abort=1001,503\n",
+		"fault api abort=5,99\n",
+		"fault api abort=5,600\n",
+		"fault api abort=5\n",
+		"fault api delay=5,0\n",
+		"fault api match=x chaos\n",
+		"fault api match=:1\n",
+		"fault api match=x-chaos:\n",
+		"fault api version=v/2\n",
+		"fault api color=red\n",
+		"fault api abort=5,503\nfault api delay=5,10\n",
+	};
+	struct pcfg c, d;
+	const struct pcfg_service *s;
+	char err[256], buf[512], *out, *out2;
+	size_t len, len2, i;
+
+	(void)state;
+	assert_int_equal(pcfg_parse(full, strlen(full), &c, err, sizeof(err)), 0);
+	s = pcfg_service_find(&c, "auth", 4);
+	assert_false(s->has_fault);
+	assert_false(pcfg_fault_active(&s->fault));
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_null(strstr(out, "fault"));
+	free(out);
+	pcfg_free(&c);
+
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	s = pcfg_service_find(&c, "api", 3);
+	assert_true(s->has_fault);
+	assert_int_equal(s->fault.delay_permille, 100);
+	assert_int_equal(s->fault.delay_ms, 300);
+	assert_int_equal(s->fault.abort_permille, 5);
+	assert_int_equal(s->fault.abort_status, 503);
+	assert_string_equal(s->fault.match_header, "x-chaos");
+	assert_string_equal(s->fault.match_value, "1");
+	assert_string_equal(s->fault.version, "v2");
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_non_null(strstr(out, "fault api delay=100,300 abort=5,503 match=x-chaos:1 version=v2\n"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_memory_equal(&d.services[0].fault, &c.services[0].fault, sizeof(struct pcfg_fault));
+	assert_int_equal(pcfg_format(&d, &out2, &len2), 0);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	pcfg_free(&d);
+	pcfg_free(&c);
+
+	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		snprintf(buf, sizeof(buf), "instance web v1 0\nservice api http\n%send\n", bad_lines[i]);
+		assert_int_equal(pcfg_parse(buf, strlen(buf), &c, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "line "));
+	}
+}
+
 /* Lines wrong in two ways, and the whole error each gets: context, then
  * arity, then once-per-document, then the service it names (access_log
  * checks its two shapes itself, after `once`). */
@@ -493,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_identity_lines),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_fault),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,10 @@ static const char golden[] =
 "# TYPE mesh_bytes_total counter\n"
 "mesh_bytes_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",dir=\"received\"} 1000\n"
 "mesh_bytes_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",dir=\"sent\"} 2000\n"
+"# HELP mesh_faults_injected_total Faults the caller's sidecar injected into its requests (fault.* of a route).\n"
+"# TYPE mesh_faults_injected_total counter\n"
+"mesh_faults_injected_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",kind=\"abort\"} 11\n"
+"mesh_faults_injected_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",kind=\"delay\"} 0\n"
 "# HELP mesh_breaker_state Circuit breaker of an upstream endpoint: 0 closed, 1 half-open, 2 open.\n"
 "# TYPE mesh_breaker_state gauge\n"
 "mesh_breaker_state{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",peer=\"db\",peer_version=\"v2\",peer_instance=\"db@v2.1\"} 2\n"
@@ -208,6 +212,7 @@ test_golden(void **state)
 	v.snap.v[STAT_TLS_HANDSHAKES_FAILED] = 1;
 	v.snap.v[STAT_BYTES_IN] = 1000;
 	v.snap.v[STAT_BYTES_OUT] = 2000;
+	v.snap.v[STAT_FAULTS_ABORT] = 11;
 	in.up = 1;
 	in.has_app = 1;
 	in.app_restarts = 2;

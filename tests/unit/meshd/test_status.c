@@ -293,7 +293,8 @@ test_stats(void **state)
 	assert_non_null(strstr(out, ",\"outlier\":{\"ejections\":0,\"ejected\":0},"
 	    "\"retries\":0,\"retries_budget_exhausted\":0,\"timeouts\":0,"
 	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,"
-	    "\"requests_in_flight\":0,\"peers\":[]}"));
+	    "\"requests_in_flight\":0,\"faults\":{\"abort\":0,\"delay\":0},"
+	    "\"peers\":[]}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);

@@ -222,14 +222,14 @@ test_golden(void **state)
 	/* inbound, no trace, no upstream, every flag, status 0, epoch */
 	memset(s.trace_id, 0, sizeof(s.trace_id));
 	s.upstream[0] = '\0';
-	s.flags = 0xffu;
+	s.flags = 0x1ffu;
 	s.status = 0;
 	s.start_ns = 999;
 	n = fmt(out, &s, STATS_IN);
 	assert_int_equal(json_check(out, n), 0);
 	assert_non_null(strstr(out, "\"time\":\"1970-01-01T00:00:00.000000Z\""));
 	assert_non_null(strstr(out, "\"direction\":\"inbound\""));
-	assert_non_null(strstr(out, "\"flags\":\"UH,UF,UO,UT,NR,UR\","));
+	assert_non_null(strstr(out, "\"flags\":\"UH,UF,UO,UT,NR,UR,FI,DI\","));
 	assert_non_null(strstr(out, "\"trace_id\":\"\","));
 	assert_non_null(strstr(out, "\"upstream\":\"\","));
 	assert_non_null(strstr(out, "\"status\":0,"));
