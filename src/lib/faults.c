@@ -89,7 +89,7 @@ faults_parse(const struct mesh_config *cfg, const char *line, struct fault_ovr *
     char *why, size_t whylen)
 {
 	static const char *const keys[] = { "delay", "abort", "version", "match" };
-	char buf[CONF_LINE_MAX + 1], *tok, *val, *save = NULL;
+	char buf[CONF_LINE_MAX + 1], reason[320], *tok, *val, *save = NULL;
 	int seen[4] = { 0 };
 	struct conf_route r;
 	struct conf_ctx ctx;
@@ -135,8 +135,10 @@ faults_parse(const struct mesh_config *cfg, const char *line, struct fault_ovr *
 			snprintf(why, whylen, "fault: %s: %s needs a value", out->service, tok);
 			return -1;
 		}
-		if (faults_opt(&out->fault, tok, val, why, whylen) == -1)
+		if (faults_opt(&out->fault, tok, val, reason, sizeof(reason)) == -1) {
+			snprintf(why, whylen, "fault: %s: %s", out->service, reason);
 			return -1;
+		}
 	}
 	if (!seen[0] && !seen[1]) {
 		snprintf(why, whylen, "fault: %s: want a delay or an abort (or off)",
