@@ -128,11 +128,24 @@ check "the v2 fault is still in force" grep -q '^api: FAULT abort 100% 503, vers
 meshctl fault -f "$F" api --off --delay 10%:1s >/dev/null 2>&1
 is "--off with --delay is a usage error (2)" "$?" 2
 
-# --- off-all ---------------------------------------------------------------
+# --- reload: the override stays while the file's fault.* keys do -----------
+check "reload with the file unchanged exits 0" meshctl reload -f "$F"
+check "the live fault is still in force after reload" grep -q '^api: FAULT abort 100% 503, version v2 (live)' \
+	<(meshctl status -f "$F")
+echo "fault.abort = 100% 418" >>"$F"
+meshctl reload -f "$F" >"$T/out" 2>&1
+is "reload with a new fault.abort exits 0" "$?" 0
+check "reload says the file's fault replaces the live one" grep -q "route api: the file's fault replaces" "$T/out"
+check "within 1 s the file's fault is in force (418)" wait_for 1 code_is 418
+check "status shows the file's fault" grep -q '^api: FAULT abort 100% 418 (file)' <(meshctl status -f "$F")
+check "the faults file no longer holds api" sh -c "! grep -q '^api' '$T/.mesh/faults'"
+
+# --- off-all: the file's fault is suspended too ----------------------------
 meshctl fault -f "$F" --off-all >"$T/out" 2>&1
 is "fault --off-all exits 0" "$?" 0
 check "it names what it cleared" grep -q '^faults off: api' "$T/out"
 check "within 1 s every request passes again" wait_for 1 code_is 200
+check "status says the file's fault is suspended" grep -q '^api: fault off (live' <(meshctl status -f "$F")
 read -r n2 n5 v1 v2 < <(tally 10)
 is "10 requests after --off-all: all 200" "$n2 $n5" "10 0"
 is "status --json: routes[].fault is null after --off-all" "$(json_fault)" null
