@@ -86,7 +86,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces logs tap weight reload top restart breaker-reset run check version help"
+	local cmds="up down status certs traces logs tap weight fault reload top restart breaker-reset run check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -112,7 +112,7 @@ _meshctl()
 		fi ;;
 	--timeout|-i|--interval|-n|--since)
 		return ;;
-	--path)
+	--path|--delay|--abort|--match)
 		return ;;
 	--status)
 		COMPREPLY=($(compgen -W "5xx 4xx 3xx 2xx" -- "$cur"))
@@ -154,6 +154,22 @@ _meshctl()
 		-*) opts="-f --file --path --status -n --json -h --help" ;;
 		*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u) ;;
 		esac ;;
+	fault)
+		# fault [-f FILE] SERVICE --delay P%:D --abort P%:S [--version V]
+		# [--match 'H: V'] | SERVICE --off | --off-all
+		local file=mesh.ini j
+		for ((j = 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in -f|--file) file=${COMP_WORDS[j+1]} ;; esac
+		done
+		if [ "$prev" = --version ]; then
+			# the versions the file declares (@VERSION headers; v1 otherwise)
+			opts="v1 $(sed -n 's/^\[service\.[a-z0-9-]*@\([a-z0-9.-]*\)\].*/\1/p' "$file" 2>/dev/null | sort -u)"
+		else
+			case $cur in
+			-*) opts="-f --file --delay --abort --version --match --off --off-all -h --help" ;;
+			*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u) ;;
+			esac
+		fi ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
 	restart|breaker-reset)
@@ -171,7 +187,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces logs tap weight reload top restart breaker-reset run check version" ;;
+	help)    opts="up down status certs traces logs tap weight fault reload top restart breaker-reset run check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -41,6 +41,15 @@
  *                     <state_dir>/weights: REPLY "route S: split ..." +
  *                     DONE "0"; REPLY <why> + DONE "1" (nothing changed,
  *                     or applied but not saved, as the reply says)
+ *     fault SERVICE off | SERVICE [delay P%:D] [abort P%:S] [version V]
+ *           [match H:V]
+ *                     validated against the config (faults.h), applied to
+ *                     the route, pushed to the callers' sidecars, saved in
+ *                     <state_dir>/faults: REPLY "S: abort 5% 503 (live; ...)"
+ *                     + DONE "0"; REPLY <why> + DONE "1" (nothing changed,
+ *                     or applied but not saved, as the reply says)
+ *     fault-off-all   every fault off (faults_off_all()), pushed, saved:
+ *                     REPLY "faults off: S, ..." + DONE "0"
  *     reload          re-read the config file (reload.h): REPLY <report>
  *                     + DONE "0", or REPLY <the file's errors> + DONE "1"
  *     restart INSTANCE

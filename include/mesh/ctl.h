@@ -52,6 +52,8 @@ enum ctl_exit {
 #define CTL_OPT_LOGS     0x100u /* -f/--follow (so the file is --file only), -n N, --since D */
 #define CTL_OPT_TAP      0x200u /* --path PREFIX, --status 5xx|4xx|CODE, -n N (tap) */
 #define CTL_OPT_AS       0x400u /* --as SERVICE[.INDEX] (run) */
+#define CTL_OPT_FAULT    0x800u /* --delay P%:D, --abort P%:S, --version V, --match 'H: V',
+                                   --off, --off-all (fault) */
 #define CTL_TRACES_DEFAULT_N 10u
 #define CTL_TRACES_MAX_N     10000u
 #define CTL_LINES_MAX_N      1000000u  /* -n of logs and tap */
@@ -74,6 +76,12 @@ struct ctl_opts {
 	unsigned    status_lo;  /* CTL_OPT_TAP: --status as a range of codes, */
 	unsigned    status_hi;  /*   inclusive (5xx: 500..599); 0, 0: any */
 	const char *as;         /* CTL_OPT_AS: --as SERVICE[.INDEX], NULL: the default */
+	const char *fault_delay;   /* CTL_OPT_FAULT: --delay P%:D as given, NULL: none; */
+	const char *fault_abort;   /*   --abort P%:S; the values are checked by the */
+	const char *fault_version; /*   command (faults_opt()), so a bad one exits 1 */
+	const char *fault_match;   /*   --match 'H: V' */
+	int         fault_off;     /* --off */
+	int         fault_off_all; /* --off-all */
 };
 
 struct ctl_cmd {
@@ -306,6 +314,7 @@ int ctl_check(const struct ctl_opts *o);    /* ctl_check.c */
 int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
 int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
+int ctl_fault(const struct ctl_opts *o);    /* ctl_fault.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_tap(const struct ctl_opts *o);      /* ctl_tap.c (include/mesh/ctl_tap.h) */

@@ -14,6 +14,7 @@
 #include <ev.h>
 
 #include "mesh/config.h"
+#include "mesh/faults.h"
 #include "mesh/registry.h"
 #include "mesh/weights.h"
 
@@ -42,6 +43,7 @@ struct meshd {
 	int                 notify;        /* NOTIFY_SOCKET set: sd_notify */
 	int                 exit_code;
 	struct weights      weights;       /* `meshctl weight` overrides (weights.h) */
+	struct faults       faults;        /* `meshctl fault` overrides (faults.h) */
 	char                config_path[PATH_MAX];   /* absolute */
 	char                sock_path[PATH_MAX];
 	char                proxy_path[PATH_MAX];

@@ -11,7 +11,8 @@
  *                     max_connections): the caller sends every sidecar
  *                     its new document at once (control_push_all()) when
  *                     reload_run() returns 0; weights.h says how a split
- *                     set by `meshctl weight` meets the file's;
+ *                     set by `meshctl weight` meets the file's (faults.h:
+ *                     the same for `meshctl fault`);
  *                     ready_timeout ([mesh] and [service.*]) for the next
  *                     wait for readiness (readiness.h)
  *   not applied       services added or removed, and any [service.*] key

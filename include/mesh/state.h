@@ -27,6 +27,8 @@
  *   log/mesh.log, .1          every line meshd printed, timed: written by
  *                             meshd (logwrite.h), read by `meshctl logs`
  *                             (logfile.h); rotated at LOGFILE_CAP
+ *   weights, faults           live overrides (weights.h, faults.h), written
+ *                             with state_file_write()
  */
 #ifndef MESH_STATE_H
 #define MESH_STATE_H
@@ -41,6 +43,14 @@
 
 #define STATE_ID_MAX     128     /* an instance id, with its NUL */
 #define STATE_SPEC_PORTS 72      /* ports of one instance in run/spec */
+
+/*
+ * Write <state_dir>/<name> atomically: text[0..len) to a temporary file
+ * beside it (mode 0600), fsync'd, renamed over (the overrides files
+ * <state_dir>/weights and faults).  0 / -1 with errno.
+ */
+int   state_file_write(const char *state_dir, const char *name, const char *text,
+                       size_t len);
 
 /* mkdir -p <state_dir>, <state_dir>/run, run/pids, run/logs, each 0700.
  * 0 / -1 + errno. */

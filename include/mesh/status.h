@@ -13,7 +13,8 @@
  *    BRK/EJ (this sidecar's breakers open / endpoints it ejected now);
  *    a fatal instance gets a second line with why;
  *  - a line per instance that a caller sees open, half-open or ejected;
- *  - the split weights of each route ("route NAME: split V=W ...").
+ *  - the split weights of each route ("route NAME: split V=W ...");
+ *  - the fault in force on each route ("api: FAULT abort 5% 503 (live)").
  *
  * JSON (one document; the schema is stable, fields are only ever added;
  * man/meshd.8 documents it):
@@ -32,7 +33,11 @@
  *      "summary":{"instances_up","instances_total","rps","success_rate",
  *        "p50_ms","p95_ms","p99_ms","requests","source"}}],
  *    "service_totals":[{"name","versions","summary":{...}}],
- *    "routes":[{"name","split":[{"version","weight"}]}]}
+ *    "routes":[{"name","split":[{"version","weight"}],
+ *      "fault":{"delay_percent","delay_ms","abort_percent","abort_status",
+ *               "match","version","source"} or null}]}
+ * A route is listed when it has a split or a fault in force; "source" is
+ * "live" for `meshctl fault` (faults.h), "file" for the fault.* keys.
  * A pid or port that does not exist is null, never 0.  "stats" is the
  * sidecar's stats file (include/mesh/stats.h), a dotted counter name
  * ("refused.not_allowed") a member of a group object.

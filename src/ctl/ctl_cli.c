@@ -31,7 +31,7 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 
 	fprintf(out, "usage: meshctl COMMAND [OPTIONS]\n\ncommands:\n");
 	for (c = cmds; c->name != NULL; c++) {
-		char syn[96];
+		char syn[128];
 
 		snprintf(syn, sizeof(syn), "%s %s", c->name, c->args);
 		fprintf(out, "  %-36s %s\n", syn, c->summary);
@@ -56,6 +56,12 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "      --path PREFIX    tap: only requests whose path starts with PREFIX\n"
 	    "      --status S       tap: only answers with status S (5xx, 4xx, 503)\n"
 	    "      --as SERVICE     run: call as this service (its identity, its allow rules)\n"
+	    "      --delay P%%:D     fault: delay P%% of the requests by D (10%%:300ms)\n"
+	    "      --abort P%%:S     fault: answer P%% of them with status S (5%%:503)\n"
+	    "      --version V      fault: only requests balanced to version V\n"
+	    "      --match 'H: V'   fault: only requests with header H equal to V\n"
+	    "      --off            fault: no fault on SERVICE (the file's suspended too)\n"
+	    "      --off-all        fault: no fault anywhere\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
 	    CTL_DEFAULT_FILE, CTL_UP_SLACK_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
@@ -210,6 +216,12 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "path",    required_argument, NULL, 'P' },
 		{ "status",  required_argument, NULL, 'X' },
 		{ "as",      required_argument, NULL, 'A' },
+		{ "delay",   required_argument, NULL, 'D' },
+		{ "abort",   required_argument, NULL, 'B' },
+		{ "version", required_argument, NULL, 'E' },
+		{ "match",   required_argument, NULL, 'M' },
+		{ "off",     no_argument,       NULL, 'O' },
+		{ "off-all", no_argument,       NULL, 'Z' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -275,6 +287,23 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 				return ctl_cli_bad(cmd, "%s", "--as needs a service name");
 			o->as = optarg;
 			break;
+		case 'D': case 'B': case 'E': case 'M': case 'O': case 'Z': {
+			const char **slot = c == 'D' ? &o->fault_delay : c == 'B' ? &o->fault_abort :
+			    c == 'E' ? &o->fault_version : c == 'M' ? &o->fault_match : NULL;
+
+			if (!(cmd->opts & CTL_OPT_FAULT))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			if (slot != NULL && *slot != NULL)
+				return ctl_cli_bad(cmd, "--%s given twice", c == 'D' ? "delay" :
+				    c == 'B' ? "abort" : c == 'E' ? "version" : "match");
+			if (slot != NULL)
+				*slot = optarg;
+			else if (c == 'O')
+				o->fault_off = 1;
+			else
+				o->fault_off_all = 1;
+			break;
+		}
 		case 'f':
 			if (!(cmd->opts & CTL_OPT_FILE))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);

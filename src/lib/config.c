@@ -417,6 +417,30 @@ config_route(const struct mesh_config *cfg, const char *name)
 	return NULL;
 }
 
+struct conf_route *
+config_route_make(struct mesh_config *cfg, const char *name)
+{
+	struct conf_route *r, *routes;
+	struct conf_ctx ctx;
+
+	for (r = cfg->routes; r != NULL && r < cfg->routes + cfg->nroutes; r++)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	if ((routes = realloc(cfg->routes, (cfg->nroutes + 1) * sizeof(*routes))) == NULL)
+		return NULL;
+	cfg->routes = routes;
+	r = &routes[cfg->nroutes];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.cfg = cfg;
+	ctx.path = cfg->path;
+	ctx.errs = stderr;
+	config_table_defaults(&ctx, CONF_KIND_ROUTE, r);
+	cfg->nroutes++;
+	return r;
+}
+
 uint64_t
 config_ready_timeout(const struct mesh_config *cfg, const struct conf_service *svc)
 {

@@ -121,6 +121,12 @@ void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 /* "250ms"-style text for a duration in us (largest exact unit). */
 void config_fmt_duration(uint64_t us, char *buf, size_t sz);
 
+/*
+ * cfg's route `name`, appended with every default when missing (for the
+ * live overrides, weights.h and faults.h).  NULL when out of memory.
+ */
+struct conf_route *config_route_make(struct mesh_config *cfg, const char *name);
+
 /* Set every key of `kind` that has a default in obj (struct conf_*). */
 void config_table_defaults(struct conf_ctx *ctx, enum conf_kind kind, void *obj);
 /*

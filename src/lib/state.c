@@ -31,6 +31,48 @@ state_path(char *buf, size_t size, const char *state_dir, const char *rest)
 	return 0;
 }
 
+int
+state_file_write(const char *state_dir, const char *name, const char *text, size_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t off = 0;
+	ssize_t n;
+	int fd, saved;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, name) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", state_dir, name) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
+		return -1;
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	errno = saved;
+	return -1;
+}
+
 static int
 state_mkdir(const char *path)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config_int.h"
+#include "mesh/state.h"
 #include "mesh/weights.h"
 
 static struct conf_route *
@@ -101,35 +102,11 @@ weights_parse(const struct mesh_config *cfg, const char *line, struct weight *ou
 	return 0;
 }
 
-/* cfg's route for w->service, created with every default when missing. */
-static struct conf_route *
-weights_route_make(struct mesh_config *cfg, const char *service)
-{
-	struct conf_route *r, *routes;
-	struct conf_ctx ctx;
-
-	if ((r = weights_route(cfg, service)) != NULL)
-		return r;
-	if ((routes = realloc(cfg->routes, (cfg->nroutes + 1) * sizeof(*routes))) == NULL)
-		return NULL;
-	cfg->routes = routes;
-	r = &routes[cfg->nroutes];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->name, sizeof(r->name), "%s", service);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.cfg = cfg;
-	ctx.path = cfg->path;
-	ctx.errs = stderr;
-	config_table_defaults(&ctx, CONF_KIND_ROUTE, r);
-	cfg->nroutes++;
-	return r;
-}
-
 /* Put a split into cfg's route; the route's old split goes to *old when asked. */
 static int
 weights_put(struct mesh_config *cfg, const struct weight *w, struct weight *old)
 {
-	struct conf_route *r = weights_route_make(cfg, w->service);
+	struct conf_route *r = config_route_make(cfg, w->service);
 	struct conf_split *s;
 	size_t i;
 
@@ -223,25 +200,13 @@ weights_reapply(struct weights *ws, struct mesh_config *cfg, FILE *log)
 int
 weights_save(const struct weights *ws, const char *state_dir)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	size_t i, j;
+	char *text = NULL;
+	size_t len = 0, i, j;
 	FILE *f;
-	int fd, saved;
+	int rc, saved;
 
-	if (snprintf(path, sizeof(path), "%s/%s", state_dir, WEIGHTS_FILE) >= (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", state_dir, WEIGHTS_FILE) >= (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
+	if ((f = open_memstream(&text, &len)) == NULL)
 		return -1;
-	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
-		return -1;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		saved = errno;
-		close(fd);
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
 	fputs("# canary splits set by `meshctl weight`; meshd rewrites this file\n", f);
 	for (i = 0; i < ws->n; i++) {
 		fputs(ws->w[i].service, f);
@@ -249,20 +214,16 @@ weights_save(const struct weights *ws, const char *state_dir)
 			fprintf(f, " %s=%u", ws->w[i].split[j].version, ws->w[i].split[j].weight);
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fd) == -1) {
-		saved = errno;
-		fclose(f);
-		unlink(tmp);
-		errno = saved;
+	if (fclose(f) != 0) {
+		free(text);
+		errno = ENOMEM;
 		return -1;
 	}
-	if (fclose(f) != 0 || rename(tmp, path) == -1) {
-		saved = errno;
-		unlink(tmp);
-		errno = saved;
-		return -1;
-	}
-	return 0;
+	rc = state_file_write(state_dir, WEIGHTS_FILE, text, len);
+	saved = errno;
+	free(text);
+	errno = saved;
+	return rc;
 }
 
 void

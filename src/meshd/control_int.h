@@ -58,6 +58,9 @@ void control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents);
 void control_cmd(struct conn *c, const char *cmd);
 /* control_restart.c: `restart [--wait] INSTANCE|SERVICE` (drain.h) */
 void control_restart(struct conn *c, const char *args);
+/* control_fault.c: `fault LINE`, `fault-off-all` (faults.h) */
+void control_fault(struct conn *c, const char *args);
+void control_fault_off_all(struct conn *c);
 /* control_roll.c: the root rollover (mcert.h) */
 void control_trust(struct conn *c);                          /* at HELLO */
 void control_ident(struct conn *c, const char *p, size_t len); /* IPC_IDENT */

@@ -89,6 +89,7 @@ meshd_cleanup(void)
 		state_unlock(M.cfg.mesh.state_dir, M.lock_fd);
 	M.lock_fd = -1;
 	weights_free(&M.weights);
+	faults_free(&M.faults);
 	if (have_cfg)
 		config_free(&M.cfg);
 	have_cfg = 0;
@@ -263,7 +264,8 @@ meshd_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	notify_reloaded(&M);
 }
 
-/* Persisted `meshctl weight` splits (weights.h), before any sidecar starts. */
+/* Persisted `meshctl weight` splits (weights.h) and `meshctl fault` faults
+ * (faults.h), before any sidecar starts. */
 static void
 meshd_weights(void)
 {
@@ -277,6 +279,15 @@ meshd_weights(void)
 	fclose(f);
 	if (text != NULL)
 		meshd_events("weights: ", text);
+	free(text);
+	text = NULL;
+	len = 0;
+	if ((f = open_memstream(&text, &len)) == NULL)
+		start_fail("out of memory");
+	faults_load(&M.faults, &M.cfg, M.cfg.mesh.state_dir, f);
+	fclose(f);
+	if (text != NULL)
+		meshd_events("faults: ", text);
 	free(text);
 }
 

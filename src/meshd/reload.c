@@ -15,6 +15,7 @@
 #include "mesh/log.h"
 #include "mesh/meshd_ctx.h"
 #include "mesh/reload.h"
+#include "mesh/faults.h"
 #include "mesh/weights.h"
 
 static int
@@ -228,6 +229,12 @@ reload_run(struct meshd *m, FILE *out)
 	}
 	if (dropped > 0 && weights_save(&m->weights, m->cfg.mesh.state_dir) == -1)
 		fprintf(out, "%s/%s: %s\n", m->cfg.mesh.state_dir, WEIGHTS_FILE, strerror(errno));
+	if ((dropped = faults_reapply(&m->faults, &m->cfg, out)) == -1) {
+		config_free(&nc);
+		return -1;
+	}
+	if (dropped > 0 && faults_save(&m->faults, m->cfg.mesh.state_dir) == -1)
+		fprintf(out, "%s/%s: %s\n", m->cfg.mesh.state_dir, FAULTS_FILE, strerror(errno));
 	memset(&oldr, 0, sizeof(oldr));
 	oldr.routes = nc.routes;
 	oldr.nroutes = nc.nroutes;

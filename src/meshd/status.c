@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/faults.h"
 #include "mesh/json_esc.h"
 #include "mesh/mcert.h"
 #include "mesh/stats.h"
@@ -288,6 +289,48 @@ out:
 	fputc(']', f);
 }
 
+/* A share in tenths of a percent as a JSON number: 10, 0.5. */
+static void
+status_json_pct(FILE *f, unsigned permille)
+{
+	if (permille % 10 != 0)
+		fprintf(f, "%u.%u", permille / 10, permille % 10);
+	else
+		fprintf(f, "%u", permille / 10);
+}
+
+/* routes[].fault: the fault in force on the route, null when none. */
+static void
+status_json_fault(FILE *f, const struct meshd *m, const struct conf_route *rt)
+{
+	const struct conf_fault *ft = &rt->fault;
+	char match[CONF_FAULT_HEADER_MAX + CONF_FAULT_VALUE_MAX + 2];
+
+	if (!faults_active(ft)) {
+		fputs("null", f);
+		return;
+	}
+	fputs("{\"delay_percent\":", f);
+	status_json_pct(f, ft->delay_permille);
+	fprintf(f, ",\"delay_ms\":%llu,\"abort_percent\":",
+	    (unsigned long long)(ft->delay_permille != 0 ? ft->delay_us / 1000 : 0));
+	status_json_pct(f, ft->abort_permille);
+	fprintf(f, ",\"abort_status\":%u,\"match\":",
+	    ft->abort_permille != 0 ? ft->abort_status : 0);
+	if (ft->match_header[0] != '\0') {
+		snprintf(match, sizeof(match), "%s: %s", ft->match_header, ft->match_value);
+		json_esc_file(f, match);
+	} else
+		fputs("null", f);
+	fputs(",\"version\":", f);
+	if (ft->version[0] != '\0')
+		json_esc_file(f, ft->version);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"source\":\"%s\"}",
+	    faults_find(&m->faults, rt->name) != NULL ? "live" : "file");
+}
+
 int
 status_json(const struct meshd *m, char **out, size_t *len)
 {
@@ -348,7 +391,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 	for (r = 0, k = 0; r < cfg->nroutes; r++) {
 		const struct conf_route *rt = &cfg->routes[r];
 
-		if (rt->nsplit == 0)
+		if (rt->nsplit == 0 && !faults_active(&rt->fault))
 			continue;
 		fputs(k++ ? ",{\"name\":" : "{\"name\":", f);
 		json_esc_file(f, rt->name);
@@ -358,7 +401,9 @@ status_json(const struct meshd *m, char **out, size_t *len)
 			json_esc_file(f, rt->split[i].version);
 			fprintf(f, ",\"weight\":%u}", rt->split[i].weight);
 		}
-		fputs("]}", f);
+		fputs("],\"fault\":", f);
+		status_json_fault(f, m, rt);
+		fputc('}', f);
 	}
 	fputs("]}\n", f);
 	free(sums);

@@ -11,6 +11,7 @@
 
 #include "mesh/fmt.h"
 #include "mesh/stats.h"
+#include "mesh/faults.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 #include "status_int.h"
@@ -321,6 +322,33 @@ status_text_breakers(FILE *f, const struct meshd *m, const struct status_views *
 	}
 }
 
+/* "api: FAULT abort 5% 503, delay 10% 300ms (live)" for each route with a
+ * fault in force, and a line for each fault --off suspends (faults.h). */
+static void
+status_text_faults(FILE *f, const struct meshd *m, int first)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	const struct fault_ovr *o;
+	char desc[400];
+	size_t r;
+
+	for (r = 0; r < cfg->nroutes; r++) {
+		const struct conf_route *rt = &cfg->routes[r];
+
+		o = faults_find(&m->faults, rt->name);
+		if (faults_active(&rt->fault)) {
+			faults_describe(&rt->fault, desc, sizeof(desc));
+			fprintf(f, "%s%s: FAULT %s (%s)\n", first ? "\n" : "", rt->name, desc,
+			    o != NULL ? "live" : "file");
+		} else if (o != NULL && o->off) {
+			fprintf(f, "%s%s: fault off (live: the file's fault.* keys are "
+			    "suspended)\n", first ? "\n" : "", rt->name);
+		} else
+			continue;
+		first = 0;
+	}
+}
+
 int
 status_text(const struct meshd *m, char **out, size_t *len)
 {
@@ -357,6 +385,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 			fprintf(f, " %s=%u", rt->split[i].version, rt->split[i].weight);
 		fputc('\n', f);
 	}
+	status_text_faults(f, m, first);
 	status_views_free(&vs);
 	if (fclose(f) != 0 || rc == -1) {
 		free(*out);

@@ -198,6 +198,47 @@ test_cli_tap_run(void **state)
 	assert_int_equal(parse(&cmd_run, &o, "--since", "1m", "--", "true", NULL), CTL_USAGE);
 }
 
+static const struct ctl_cmd cmd_fault = {
+	"fault", "", "", CTL_OPT_FILE | CTL_OPT_ARGS | CTL_OPT_FAULT, dummy_run,
+};
+
+/* fault: the values are kept as given (ctl_fault.c checks them: exit 1) */
+static void
+test_cli_fault(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_fault, &o, "api", "--delay", "10%:300ms", "--abort", "5%:503",
+	    "--version", "v2", "--match", "x-chaos: 1", "-f", "m.ini", NULL), -1);
+	assert_int_equal(o.nargs, 1);
+	assert_string_equal(o.args[0], "api");
+	assert_string_equal(o.fault_delay, "10%:300ms");
+	assert_string_equal(o.fault_abort, "5%:503");
+	assert_string_equal(o.fault_version, "v2");
+	assert_string_equal(o.fault_match, "x-chaos: 1");
+	assert_string_equal(o.file, "m.ini");
+	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.fault_off_all, 0);
+	assert_int_equal(parse(&cmd_fault, &o, "--abort=120%:503", "api", NULL), -1);
+	assert_string_equal(o.fault_abort, "120%:503");
+	assert_int_equal(parse(&cmd_fault, &o, "api", "--off", NULL), -1);
+	assert_int_equal(o.fault_off, 1);
+	assert_null(o.fault_delay);
+	assert_int_equal(parse(&cmd_fault, &o, "--off-all", NULL), -1);
+	assert_int_equal(o.fault_off_all, 1);
+	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.nargs, 0);
+	assert_int_equal(parse(&cmd_fault, &o, "api", "--delay", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_fault, &o, "api", "--abort", "1%:503", "--abort", "2%:503",
+	    NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_fault, &o, "api", "--off=1", NULL), CTL_USAGE);
+	/* other commands do not take them */
+	assert_int_equal(parse(&cmd_status, &o, "--off-all", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--delay", "1%:1s", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--version", "v2", NULL), CTL_USAGE);
+}
+
 static void
 test_cli_accepted(void **state)
 {
@@ -526,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_cli_logs),
 		cmocka_unit_test(test_cli_since),
 		cmocka_unit_test(test_cli_tap_run),
+		cmocka_unit_test(test_cli_fault),
 		cmocka_unit_test(test_conn_replies_then_done),
 		cmocka_unit_test(test_conn_eof_and_timeout),
 		cmocka_unit_test(test_conn_bad_done),

@@ -236,9 +236,33 @@ test_json(void **state)
 	assert_non_null(strstr(out, "\"name\":\"api.0\",\"id\":\"api@v1.0\",\"state\":\"fatal\""));
 	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
 	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
-	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}]}]}"));
+	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}],"
+	    "\"fault\":null}]}"));
 	assert_null(strstr(out, "\"pid\":0"));
 	free(out);
+
+	/* a fault in force (the file's: no override in m.faults) */
+	{
+		struct conf_route *rt = (struct conf_route *)config_route(&m.cfg, "api");
+		struct conf_fault saved = rt->fault;
+
+		rt->fault.abort_permille = 5;
+		rt->fault.abort_status = 503;
+		rt->fault.delay_permille = 100;
+		rt->fault.delay_us = 300000;
+		snprintf(rt->fault.version, sizeof(rt->fault.version), "v2");
+		assert_int_equal(status_json(&m, &out, &len), 0);
+		assert_true(json_valid(out));
+		assert_non_null(strstr(out, "\"fault\":{\"delay_percent\":10,\"delay_ms\":300,"
+		    "\"abort_percent\":0.5,\"abort_status\":503,\"match\":null,"
+		    "\"version\":\"v2\",\"source\":\"file\"}}]}"));
+		free(out);
+		assert_int_equal(status_text(&m, &out, &len), 0);
+		assert_non_null(strstr(out, "\napi: FAULT abort 0.5% 503, delay 10% 300ms, "
+		    "version v2 (file)\n"));
+		free(out);
+		rt->fault = saved;
+	}
 }
 
 /* The widest line of a text, the header line (a path) left out. */
