@@ -247,6 +247,21 @@ top_ui_action(struct top_ui *ui, const struct top_model *m, int key)
 		top_stream_clear(&ui->stream, in != NULL ? in->name : s->name);
 		ui->view = TOP_VIEW_LOGS;
 		break;
+	case 'f':
+	case 'm':
+		/* a small form: the options typed in words, sent on Enter */
+		ui->prompt = TOP_PROMPT_LINE;
+		ui->line_kind = key;
+		ui->input[0] = '\0';
+		snprintf(ui->cmd, sizeof(ui->cmd), "%s %s", key == 'f' ? "fault" : "mirror", s->name);
+		if (key == 'f')
+			snprintf(ask, sizeof(ask), "fault %s (abort 20%%:503 delay 10%%:300ms "
+			    "[version v2] | off): ", s->name);
+		else
+			snprintf(ask, sizeof(ask), "mirror %s (VERSION=P%%, e.g. v2=10%% | off): ",
+			    s->name);
+		snprintf(ui->ask, sizeof(ui->ask), "%s", ask);
+		break;
 	case 'r':
 		if ((in = top_ui_inst(ui, m, s)) == NULL) {
 			top_ui_say(ui, "select an instance to restart (Space expands a service)");
@@ -279,10 +294,68 @@ top_ui_find(struct top_ui *ui, const struct top_model *m)
 	top_ui_say(ui, msg);
 }
 
+/*
+ * The `f` and `m` forms: what was typed ("abort 20%:503 delay 10%:300ms
+ * version v2", "off"; "v2=10%" for a mirror) appended to ui->cmd as the
+ * words of the control command, which are the command line's options
+ * without their dashes (faults.h, "fault LINE"); typed dashes are
+ * dropped.  0, or -1 when it does not fit.
+ */
+static int
+top_ui_line_cmd(struct top_ui *ui)
+{
+	char in[sizeof(ui->input)], *tok, *save = NULL;
+	size_t len = strlen(ui->cmd);
+
+	snprintf(in, sizeof(in), "%s", ui->input);
+	for (tok = strtok_r(in, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+		int w;
+
+		while (*tok == '-')
+			tok++;
+		if (*tok == '\0')
+			continue;
+		w = snprintf(ui->cmd + len, sizeof(ui->cmd) - len, " %s", tok);
+		if (w < 0 || (size_t)w >= sizeof(ui->cmd) - len)
+			return -1;
+		len += (size_t)w;
+	}
+	return 0;
+}
+
+static const char *
+top_input_line(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->input);
+
+	if (key == KEY_ESC) {
+		ui->prompt = TOP_PROMPT_NONE;
+		top_ui_say(ui, "cancelled");
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		ui->prompt = TOP_PROMPT_NONE;
+		if (n == 0)
+			top_ui_say(ui, "cancelled");
+		else if (top_ui_line_cmd(ui) == -1)
+			top_ui_say(ui, "too long");
+		else
+			return ui->cmd;
+	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (n > 0)
+			ui->input[n - 1] = '\0';
+	} else if (key >= 0x20 && key < 0x7f && n + 1 < sizeof(ui->input)) {
+		ui->input[n] = (char)key;
+		ui->input[n + 1] = '\0';
+	}
+	return NULL;
+}
+
 static const char *
 top_input_prompt(struct top_ui *ui, const struct top_model *m, int key)
 {
 	size_t n = strlen(ui->input);
+
+	if (ui->prompt == TOP_PROMPT_LINE)
+		return top_input_line(ui, key);
 
 	if (ui->prompt == TOP_PROMPT_CONFIRM) {
 		if (key == 'y' || key == 'Y') {
@@ -383,7 +456,7 @@ top_input_key(struct top_ui *ui, const struct top_model *m, int key)
 		ui->sort = (enum top_sort)((ui->sort + 1) % TOP_SORT__N);
 		top_ui_rows(ui, m);
 		break;
-	case '+': case '=': case '-': case 'b': case 'r': case 't': case 'l':
+	case '+': case '=': case '-': case 'b': case 'r': case 't': case 'l': case 'f': case 'm':
 		top_ui_action(ui, m, key);
 		break;
 	case 12:   /* ^L */

@@ -148,17 +148,22 @@ top_model_inst(const struct json_doc *d, int obj, const char *version, struct to
 		in->cert_not_after = top_model_time(na);
 }
 
-/* Weights from "routes":[{"name","split":[{"version","weight"}]}]; a
- * service without a split shares evenly (as the balancer does). */
+/* Weights from "routes":[{"name","split":[{"version","weight"}],
+ * "fault":{...}|null,"mirror":{...}|null}]; a service without a split
+ * shares evenly (as the balancer does).  A fault or mirror object in force
+ * tags the row. */
 static void
 top_model_split(const struct json_doc *d, int routes, struct top_svc *s)
 {
 	int r, sp, e;
 	size_t v;
 
+	s->fault = s->mirror = 0;
 	for (r = json_scan_child(d, routes); r != -1; r = json_scan_next(d, routes, r)) {
 		if (!json_scan_streq(d, json_scan_key(d, r, "name"), s->name))
 			continue;
+		s->fault = json_scan_type(d, json_scan_key(d, r, "fault")) == JSON_OBJECT;
+		s->mirror = json_scan_type(d, json_scan_key(d, r, "mirror")) == JSON_OBJECT;
 		sp = json_scan_key(d, r, "split");
 		for (e = json_scan_child(d, sp); e != -1; e = json_scan_next(d, sp, e)) {
 			int vt = json_scan_key(d, e, "version");

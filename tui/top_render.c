@@ -272,7 +272,17 @@ top_main_row(const struct top_ui *ui, const struct top_model *m, const struct to
 		bufs[c][0] = '\0';
 	}
 	if (r->kind == 0) {
-		snprintf(bufs[C_NAME], 256, "%s", s->name);
+		/* a fault or a mirror on: a tag nobody can miss, the name cut for it */
+		const char *tag = s->fault && s->mirror ? "FLT+MIR" : s->fault ? "FAULT" :
+		    s->mirror ? "MIRROR" : NULL;
+
+		if (tag != NULL) {
+			int room = top_cols[C_NAME].width - (int)strlen(tag) - 1;
+
+			snprintf(bufs[C_NAME], 256, "%-*.*s %s", room, room, s->name, tag);
+			l->attr[C_NAME] = top_pair(ui, CP_YELLOW) | A_BOLD;
+		} else
+			snprintf(bufs[C_NAME], 256, "%s", s->name);
 		snprintf(bufs[C_STATE], 256, "%s", s->nup == s->ninst ? "ok" : s->nup ? "degraded" : "down");
 		l->attr[C_STATE] = s->nup == s->ninst ? top_pair(ui, CP_GREEN) :
 		    top_pair(ui, CP_RED) | A_BOLD;
@@ -344,11 +354,18 @@ top_footer(const struct top_ui *ui, const struct top_model *m)
 	const char *keys = ui->view == TOP_VIEW_MAIN ?
 	    "q quit  /find  Enter detail  Space expand  +/- canary  t tap  l logs  ? keys" :
 	    ui->view == TOP_VIEW_TAP || ui->view == TOP_VIEW_LOGS ? "Esc back  q quit" :
-	    "Esc back  q quit  +/- canary  b breaker  r restart  t tap  l logs";
+	    "Esc back q quit  +/- canary  b brk  r restart  t tap  l logs  f fault  m mirror";
 
 	if (ui->prompt == TOP_PROMPT_FIND) {
 		attron(A_BOLD);
 		mvprintw(LINES - 2, 0, "/%.*s", COLS - 2, ui->input);
+		attroff(A_BOLD);
+	} else if (ui->prompt == TOP_PROMPT_LINE) {
+		attron(A_BOLD | top_pair(ui, CP_YELLOW));
+		mvaddnstr(LINES - 2, 0, ui->ask, COLS);
+		attroff(A_BOLD | top_pair(ui, CP_YELLOW));
+		attron(A_BOLD);
+		addnstr(ui->input, COLS - (int)strlen(ui->ask) > 0 ? COLS - (int)strlen(ui->ask) : 0);
 		attroff(A_BOLD);
 	} else if (ui->prompt == TOP_PROMPT_CONFIRM) {
 		attron(A_BOLD | top_pair(ui, CP_YELLOW));

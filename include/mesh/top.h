@@ -87,6 +87,7 @@ struct top_svc {
 	struct top_version ver[TOP_VER_MAX];
 	size_t   nver;
 	int      has_split;              /* the route has split= (or a weight) */
+	int      fault, mirror;          /* status: a fault / a mirror is on (the row's tag) */
 	size_t  *inst;                   /* indexes into model->inst, [ninst] */
 	size_t   ninst, nup, inst_cap;
 	int      seen;                   /* private: in the last status */
@@ -182,7 +183,9 @@ struct top_stream {
 void top_stream_clear(struct top_stream *st, const char *of);
 void top_stream_push(struct top_stream *st, const char *line, size_t len, int bad);
 enum top_sort { TOP_SORT_NAME, TOP_SORT_RPS, TOP_SORT_ERR, TOP_SORT_P99, TOP_SORT__N };
-enum top_prompt { TOP_PROMPT_NONE, TOP_PROMPT_FIND, TOP_PROMPT_CONFIRM };
+/* FIND: '/' text; CONFIRM: y/n; LINE: a line of arguments typed for the
+ * control command in ui->cmd (the `f` and `m` forms), Enter sends it */
+enum top_prompt { TOP_PROMPT_NONE, TOP_PROMPT_FIND, TOP_PROMPT_CONFIRM, TOP_PROMPT_LINE };
 
 /* A row of the main view: a service, one of its versions or instances. */
 struct top_row {
@@ -194,9 +197,10 @@ struct top_ui {
 	enum top_view   view;
 	enum top_sort   sort;
 	enum top_prompt prompt;
-	char            input[64];       /* FIND: what is typed */
+	char            input[64];       /* FIND, LINE: what is typed */
 	char            ask[256];        /* CONFIRM: the question */
-	char            cmd[512];        /* CONFIRM: the control command on 'y' */
+	char            cmd[512];        /* CONFIRM: the control command on 'y'; LINE: its start */
+	int             line_kind;       /* LINE: 'f' fault, 'm' mirror */
 	char            msg[256];        /* the last result, shown on the status line */
 	time_t          msg_at;
 	char            sel_name[TOP_NAME_MAX];  /* the selected row's service ... */

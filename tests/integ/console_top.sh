@@ -9,7 +9,10 @@
 # requests sent after it (distinct paths, one 503) appear in it with
 # their caller, instance and status; Esc goes back to the main view and
 # the sidecars stop recording within the lease (3 s); `l` on api shows
-# api's last log lines (a line the app printed at start); `q` exits 0.
+# api's last log lines (a line the app printed at start); `f` then
+# "abort 100%:503" Enter puts a fault on api (its row tagged FAULT,
+# requests get the injected 503), `f` "off" clears it, a bad value is
+# refused on the status line; `q` exits 0.
 # Ports: 25300-25399.
 . "$(dirname "$0")/tmux.bash"
 
@@ -93,6 +96,36 @@ check "it shows the line api's app printed at start" wait_for 5 bash -c \
 cap >"$T/frame-logs.txt"
 sed 's/^/# /' "$T/frame-logs.txt"
 TM send-keys -t top Escape
+
+# ---- f: the fault form; the row's FAULT tag while it is on
+TM send-keys -t top f
+check "f asks for the fault of api" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -q '^fault api (abort'"
+TM send-keys -t top "abort 100%:503" Enter
+check "api's row shows FAULT" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -Eq '^api +FAULT '"
+check "meshd has the fault (status --json)" wait_for 5 bash -c \
+	"meshctl status -f '$T/mesh.ini' --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+f = [r[\"fault\"] for r in d[\"routes\"] if r[\"name\"] == \"api\"]
+sys.exit(not (f and f[0] and f[0][\"abort_percent\"] == 100 and f[0][\"abort_status\"] == 503))'"
+check "requests through the gateway get the injected 503" wait_for 5 bash -c \
+	"curl -s -m 5 -D - -o /dev/null -H 'Host: api' http://127.0.0.1:25301/whoami | grep -qi '^mesh-error: fault injected'"
+TM send-keys -t top f
+sleep 0.3
+TM send-keys -t top off Enter
+check "f off: the tag goes" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -Eq '^api +(ok|[0-9])'"
+check "f off: requests answer 200 again" wait_for 5 bash -c \
+	"[ \"\$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Host: api' http://127.0.0.1:25301/whoami)\" = 200 ]"
+TM send-keys -t top f
+sleep 0.3
+TM send-keys -t top "abort 120%:503" Enter
+check "a bad value is refused on the status line" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -q 'failed: .*120%'"
+cap >"$T/frame-fault.txt"
+sed 's/^/# /' "$T/frame-fault.txt" | tail -4
 
 # ---- q exits 0
 TM send-keys -t top q
