@@ -13,7 +13,9 @@
  *    BRK/EJ (this sidecar's breakers open / endpoints it ejected now);
  *    a fatal instance gets a second line with why;
  *  - a line per instance that a caller sees open, half-open or ejected;
- *  - the split weights of each route ("route NAME: split V=W ...").
+ *  - a line per instance whose sidecar mirrored requests (mirror.h);
+ *  - the split weights of each route ("route NAME: split V=W ..."), and
+ *    its mirror ("route NAME: MIRROR V P%").
  *
  * JSON (one document; the schema is stable, fields are only ever added;
  * man/meshd.8 documents it):
@@ -32,7 +34,9 @@
  *      "summary":{"instances_up","instances_total","rps","success_rate",
  *        "p50_ms","p95_ms","p99_ms","requests","source"}}],
  *    "service_totals":[{"name","versions","summary":{...}}],
- *    "routes":[{"name","split":[{"version","weight"}]}]}
+ *    "routes":[{"name","split":[{"version","weight"}],
+ *      "mirror":{"version","percent","source"} or null}]}
+ *  (a route is listed when it has a split or a mirror; "source" is "file")
  * A pid or port that does not exist is null, never 0.  "stats" is the
  * sidecar's stats file (include/mesh/stats.h), a dotted counter name
  * ("refused.not_allowed") a member of a group object.

@@ -250,6 +250,23 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 
 /* "service_totals": every version of each service name added up, in
  * the order the names first appear. */
+/* ,"mirror":{"version","percent","source"} of a route, or null.  "source"
+ * says where it was set: "file" (mesh.ini); a live command may add its own. */
+static void
+status_json_mirror(FILE *f, const struct conf_mirror *mr)
+{
+	if (mr->permille == 0) {
+		fputs(",\"mirror\":null", f);
+		return;
+	}
+	fputs(",\"mirror\":{\"version\":", f);
+	json_esc_file(f, mr->version);
+	fprintf(f, ",\"percent\":%u", mr->permille / 10);
+	if (mr->permille % 10 != 0)
+		fprintf(f, ".%u", mr->permille % 10);
+	fputs(",\"source\":\"file\"}", f);
+}
+
 static void
 status_json_totals(FILE *f, const struct meshd *m, const struct status_summary *sums)
 {
@@ -348,7 +365,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 	for (r = 0, k = 0; r < cfg->nroutes; r++) {
 		const struct conf_route *rt = &cfg->routes[r];
 
-		if (rt->nsplit == 0)
+		if (rt->nsplit == 0 && rt->mirror.permille == 0)
 			continue;
 		fputs(k++ ? ",{\"name\":" : "{\"name\":", f);
 		json_esc_file(f, rt->name);
@@ -358,7 +375,9 @@ status_json(const struct meshd *m, char **out, size_t *len)
 			json_esc_file(f, rt->split[i].version);
 			fprintf(f, ",\"weight\":%u}", rt->split[i].weight);
 		}
-		fputs("]}", f);
+		fputc(']', f);
+		status_json_mirror(f, &rt->mirror);
+		fputc('}', f);
 	}
 	fputs("]}\n", f);
 	free(sums);
