@@ -86,8 +86,10 @@ config_mirror_key(struct conf_ctx *ctx, const struct conf_key *k, const char *v,
 	}
 	if (mirror_share(share, &m->permille, why, whysz) == -1)
 		return -1;
-	snprintf(m->service, sizeof(m->service), "%s", word);
-	snprintf(m->version, sizeof(m->version), "%s", at + 1);
+	/* both checked above: a name is shorter than CONF_NAME_MAX, a
+	 * version than CONF_VERSION_MAX */
+	memcpy(m->service, word, strlen(word) + 1);
+	memcpy(m->version, at + 1, strlen(at + 1) + 1);
 	return 0;
 }
 
