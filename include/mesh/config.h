@@ -93,6 +93,19 @@ struct conf_fault {
 	int                delay_line, abort_line, match_line, version_line; /* 0: not set */
 };
 
+/*
+ * mirror = SERVICE@VERSION P% of a [route.NAME] (mesh.ini(5)): the caller's
+ * sidecar sends a fire-and-forget copy of that share of the route's
+ * requests to VERSION of the route's service.  The share is in tenths of
+ * a percent (0..1000); 0 mirrors nothing.
+ */
+struct conf_mirror {
+	char               service[CONF_NAME_MAX];     /* must be the route's */
+	char               version[CONF_VERSION_MAX];
+	unsigned           permille;
+	int                line;                       /* 0: no mirror key */
+};
+
 struct conf_route {
 	char               name[CONF_NAME_MAX];
 	int                line;
@@ -115,6 +128,7 @@ struct conf_route {
 	uint64_t           outlier_ejection_us; /* default 30s */
 	int                split_line;          /* 0: no split= key */
 	struct conf_fault  fault;               /* no fault.* key: all 0 */
+	struct conf_mirror mirror;              /* no mirror key: all 0 */
 };
 
 struct conf_mesh {

@@ -102,6 +102,8 @@ enum conn_xflag {
 	X_REPLAY      = 1u << 16,  /* a retry: uhead, then the kept body (replay.h), go first */
 	X_FAULT_DELAY = 1u << 17,  /* an injected delay was drawn (fault.h) */
 	X_FAULT_ABORT = 1u << 18,  /* an injected abort was drawn: answer fault_status */
+	X_MIRROR      = 1u << 19,  /* a copy goes to the route's mirror once the request
+	                              went up whole (mirror.h) */
 };
 
 /* Fields marked `fwd:` belong to the exchange state machine

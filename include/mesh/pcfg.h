@@ -28,6 +28,11 @@
  *   fault <service> <key>=<value> ...        faults to inject into requests to the
  *                                            service (struct pcfg_fault); at most one
  *                                            per service, after its `service`
+ *   mirror <service> <version> <permille>    copy this share (1..1000 per mille) of
+ *                                            the requests to the service to an
+ *                                            endpoint of <version> (struct
+ *                                            pcfg_mirror); at most one per service,
+ *                                            after its `service`
  *   trace <permille>                         start a trace for this share (0..1000 per
  *                                            mille) of the requests that come with no
  *                                            trace context (absent: 0, never start one;
@@ -176,6 +181,18 @@ void pcfg_fault_format(FILE *fp, const char *service, const struct pcfg_fault *f
 /* Does f inject anything at all? */
 int  pcfg_fault_active(const struct pcfg_fault *f);
 
+/*
+ * The mirror of the requests to a service (the route's `mirror` key,
+ * mesh.ini(5)), from the `mirror` line: fire-and-forget copies of
+ * `permille` of them go to an endpoint of `version` of the same service
+ * (src/proxy/mirror.c).  A document never carries a mirror of 0 per
+ * mille: no line is no mirror.
+ */
+struct pcfg_mirror {
+	char     version[PCFG_NAME_MAX];   /* "": no mirror */
+	uint32_t permille;                 /* 1..1000 */
+};
+
 struct pcfg_service {
 	char                  name[PCFG_NAME_MAX];
 	enum pcfg_proto       proto;
@@ -187,6 +204,7 @@ struct pcfg_service {
 	int                   has_policy; /* a `policy` line was read (at most one) */
 	struct pcfg_fault     fault;      /* all 0 unless a `fault` line says otherwise */
 	int                   has_fault;  /* a `fault` line was read (at most one) */
+	struct pcfg_mirror    mirror;     /* all 0 unless a `mirror` line says otherwise */
 };
 
 struct pcfg_listen {

@@ -147,6 +147,18 @@ enum stat_id {
 	 * answered with an injected status / held for an injected delay */
 	STAT_FAULTS_ABORT,
 	STAT_FAULTS_DELAY,
+	/* mirroring (mirror.h): copies sent to a route's mirror, their final
+	 * responses by class, failed ones (connect, reset, bad response,
+	 * timeout), those drawn but not sent, and the sum of the response
+	 * heads' latency in microseconds (the copy's start to its head) */
+	STAT_MIRROR_REQUESTS,
+	STAT_MIRROR_RESP_2XX,
+	STAT_MIRROR_RESP_3XX,
+	STAT_MIRROR_RESP_4XX,
+	STAT_MIRROR_RESP_5XX,
+	STAT_MIRROR_ERRORS,
+	STAT_MIRROR_SKIPPED,
+	STAT_MIRROR_DURATION_US,
 	STAT__COUNT
 };
 

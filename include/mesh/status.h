@@ -13,7 +13,9 @@
  *    BRK/EJ (this sidecar's breakers open / endpoints it ejected now);
  *    a fatal instance gets a second line with why;
  *  - a line per instance that a caller sees open, half-open or ejected;
- *  - the split weights of each route ("route NAME: split V=W ...");
+ *  - a line per instance whose sidecar mirrored requests (mirror.h);
+ *  - the split weights of each route ("route NAME: split V=W ..."), and
+ *    its mirror ("route NAME: MIRROR V P%");
  *  - the fault in force on each route ("api: FAULT abort 5% 503 (live)").
  *
  * JSON (one document; the schema is stable, fields are only ever added;
@@ -35,9 +37,11 @@
  *    "service_totals":[{"name","versions","summary":{...}}],
  *    "routes":[{"name","split":[{"version","weight"}],
  *      "fault":{"delay_percent","delay_ms","abort_percent","abort_status",
- *               "match","version","source"} or null}]}
- * A route is listed when it has a split or a fault in force; "source" is
- * "live" for `meshctl fault` (faults.h), "file" for the fault.* keys.
+ *               "match","version","source"} or null,
+ *      "mirror":{"version","percent","source"} or null}]}
+ * A route is listed when it has a split, a fault or a mirror in force;
+ * a fault's "source" is "live" for `meshctl fault` (faults.h), "file" for
+ * the fault.* keys; a mirror's is "file".
  * A pid or port that does not exist is null, never 0.  "stats" is the
  * sidecar's stats file (include/mesh/stats.h), a dotted counter name
  * ("refused.not_allowed") a member of a group object.

@@ -7,6 +7,7 @@
  *   config_table.c     the key table: one row per key, and the value parsers
  *   config_list.c      list-valued keys and env.NAME
  *   config_fault.c     the fault.* keys of a [route.NAME]
+ *   config_mirror.c    the mirror key of a [route.NAME]
  *   config_expand.c    ${VAR} and ${VAR:-default}
  *   config_validate.c  cross-checks once the whole file is read
  */
@@ -115,6 +116,9 @@ conf_parse_fn config_list_upstreams, config_list_allow, config_list_split,
 conf_parse_fn config_fault_delay, config_fault_abort, config_fault_match,
               config_fault_version;
 void config_fault_validate(struct conf_ctx *ctx, const struct conf_route *r);
+/* mirror = SERVICE@VERSION P% (config_mirror.c), and its cross-checks */
+conf_parse_fn config_mirror_key;
+void config_mirror_validate(struct conf_ctx *ctx, const struct conf_route *r);
 /* env.NAME = value in a service section (config_list.c) */
 void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 

@@ -98,6 +98,8 @@ static const struct conf_key conf_keys[] = {
 	{ "fault.abort",   CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_abort, NULL },
 	{ "fault.match",   CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_match, NULL },
 	{ "fault.version", CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(fault), 0, NULL, config_fault_version, NULL },
+	/* no default: a route without it mirrors nothing (config_mirror.c) */
+	{ "mirror",        CONF_KIND_ROUTE, CONF_T_CUSTOM, 0, 0, NULL, R(mirror), 0, NULL, config_mirror_key, NULL },
 };
 /* clang-format on */
 

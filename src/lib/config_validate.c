@@ -100,6 +100,7 @@ conf_check_routes(struct conf_ctx *ctx)
 				config_error(ctx, r->split_line, "split: service %s has "
 				    "no version '%s'", r->name, r->split[j].version);
 		config_fault_validate(ctx, r);
+		config_mirror_validate(ctx, r);
 	}
 }
 

@@ -405,6 +405,28 @@ key_fault_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 	pcfg_fault_format(fp, s->name, &s->fault);
 }
 
+static int
+key_mirror(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
+{
+	unsigned long v;
+
+	if (s->mirror.version[0] != '\0')
+		return pcfg_fail(p, "duplicate mirror for '%s'", f[1]);
+	if (pcfg_uint(p, "mirror permille", f[3], 1, 1000, &v) == -1 ||
+	    pcfg_name(p, "mirror version", f[2], s->mirror.version) == -1)
+		return -1;
+	s->mirror.permille = (uint32_t)v;
+	return 0;
+}
+
+static void
+key_mirror_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
+{
+	if (s->mirror.version[0] != '\0' && s->mirror.permille != 0)
+		fprintf(fp, "mirror %s %s %u\n", s->name, s->mirror.version,
+		    (unsigned)s->mirror.permille);
+}
+
 /* Where a keyword may appear. */
 enum key_ctx {
 	KC_FIRST,    /* the first line, and only there (`instance`) */
@@ -464,6 +486,8 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_policy, NULL, 0, 0, 0, 0, key_policy_print },
 	{ "fault",        KC_SERVICE, 0,       2, 0, "fault <service> <key>=<value> ...",
 	  key_fault, NULL, 0, 0, 0, 0, key_fault_print },
+	{ "mirror",       KC_SERVICE, 0,       4, 4, "mirror <service> <version> <permille>",
+	  key_mirror, NULL, 0, 0, 0, 0, key_mirror_print },
 };
 /* clang-format on */
 

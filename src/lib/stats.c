@@ -97,6 +97,14 @@ static const char *const stats_names[STAT__COUNT] = {
 	[STAT_REQUESTS_IN_FLIGHT]     = "requests_in_flight",
 	[STAT_FAULTS_ABORT]           = "faults.abort",
 	[STAT_FAULTS_DELAY]           = "faults.delay",
+	[STAT_MIRROR_REQUESTS]        = "mirror.requests",
+	[STAT_MIRROR_RESP_2XX]        = "mirror.2xx",
+	[STAT_MIRROR_RESP_3XX]        = "mirror.3xx",
+	[STAT_MIRROR_RESP_4XX]        = "mirror.4xx",
+	[STAT_MIRROR_RESP_5XX]        = "mirror.5xx",
+	[STAT_MIRROR_ERRORS]          = "mirror.errors",
+	[STAT_MIRROR_SKIPPED]         = "mirror.skipped",
+	[STAT_MIRROR_DURATION_US]     = "mirror.duration_us",
 };
 
 const char *

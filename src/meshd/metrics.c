@@ -253,6 +253,8 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	    "Bytes the sidecar received and sent on every socket.", 0 };
 	struct metrics_fam faults = { f, "mesh_faults_injected_total", "counter",
 	    "Faults the caller's sidecar injected into its requests (fault.* of a route).", 0 };
+	struct metrics_fam mirror = { f, "mesh_mirror_requests_total", "counter",
+	    "Copies of requests the caller's sidecar mirrored (mirror of a route), by result.", 0 };
 	size_t k;
 
 	metrics_flat(&budget, mesh, in, n, STAT_RETRIES_BUDGET_EXHAUSTED, NULL, NULL);
@@ -267,6 +269,12 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	metrics_flat(&bytes, mesh, in, n, STAT_BYTES_OUT, "dir", "sent");
 	metrics_flat(&faults, mesh, in, n, STAT_FAULTS_ABORT, "kind", "abort");
 	metrics_flat(&faults, mesh, in, n, STAT_FAULTS_DELAY, "kind", "delay");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_RESP_2XX, "result", "2xx");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_RESP_3XX, "result", "3xx");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_RESP_4XX, "result", "4xx");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_RESP_5XX, "result", "5xx");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_ERRORS, "result", "error");
+	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_SKIPPED, "result", "skipped");
 }
 
 /* mesh, service, ... then the endpoint: peer, peer_version, peer_instance. */

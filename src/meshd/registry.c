@@ -202,7 +202,7 @@ registry_fault(const struct conf_route *rt, struct pcfg_fault *f)
 }
 
 /* One `service` block: every endpoint of every version, the split, the
- * policy, the faults. */
+ * policy, the faults, the mirror. */
 static int
 registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_service *ps)
 {
@@ -216,6 +216,11 @@ registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_se
 	ps->has_policy = rt != NULL;
 	registry_fault(rt, &ps->fault);
 	ps->has_fault = pcfg_fault_active(&ps->fault);
+	/* the route's mirror (config_mirror.c: to a version of this service) */
+	if (rt != NULL && rt->mirror.permille != 0 && strcmp(rt->mirror.service, name) == 0) {
+		snprintf(ps->mirror.version, sizeof(ps->mirror.version), "%s", rt->mirror.version);
+		ps->mirror.permille = rt->mirror.permille;
+	}
 	for (i = 0; i < r->ninst; i++)
 		if (strcmp(r->inst[i].svc->name, name) == 0 && r->inst[i].inbound_port != 0)
 			n++;

@@ -251,6 +251,23 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 
 /* "service_totals": every version of each service name added up, in
  * the order the names first appear. */
+/* ,"mirror":{"version","percent","source"} of a route, or null.  "source"
+ * says where it was set: "file" (mesh.ini); a live command may add its own. */
+static void
+status_json_mirror(FILE *f, const struct conf_mirror *mr)
+{
+	if (mr->permille == 0) {
+		fputs(",\"mirror\":null", f);
+		return;
+	}
+	fputs(",\"mirror\":{\"version\":", f);
+	json_esc_file(f, mr->version);
+	fprintf(f, ",\"percent\":%u", mr->permille / 10);
+	if (mr->permille % 10 != 0)
+		fprintf(f, ".%u", mr->permille % 10);
+	fputs(",\"source\":\"file\"}", f);
+}
+
 static void
 status_json_totals(FILE *f, const struct meshd *m, const struct status_summary *sums)
 {
@@ -391,7 +408,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 	for (r = 0, k = 0; r < cfg->nroutes; r++) {
 		const struct conf_route *rt = &cfg->routes[r];
 
-		if (rt->nsplit == 0 && !faults_active(&rt->fault))
+		if (rt->nsplit == 0 && !faults_active(&rt->fault) && rt->mirror.permille == 0)
 			continue;
 		fputs(k++ ? ",{\"name\":" : "{\"name\":", f);
 		json_esc_file(f, rt->name);
@@ -403,6 +420,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		}
 		fputs("],\"fault\":", f);
 		status_json_fault(f, m, rt);
+		status_json_mirror(f, &rt->mirror);
 		fputc('}', f);
 	}
 	fputs("]}\n", f);

@@ -288,6 +288,23 @@ status_text_insts(FILE *f, const struct meshd *m, const struct status_views *vs)
 			    m->insts[i].ri->name, (unsigned long long)s->v[STAT_FAULTS_ABORT],
 			    (unsigned long long)s->v[STAT_FAULTS_DELAY]);
 	}
+	/* mirrored copies (mirror.h): what the caller sent, apart from its traffic */
+	for (i = 0; i < m->ninst; i++) {
+		const struct stats_snapshot *s = vs->ok[i] ? &vs->v[i].snap : NULL;
+		uint64_t got;
+
+		if (s == NULL || (s->v[STAT_MIRROR_REQUESTS] == 0 && s->v[STAT_MIRROR_SKIPPED] == 0))
+			continue;
+		got = s->v[STAT_MIRROR_RESP_2XX] + s->v[STAT_MIRROR_RESP_3XX] +
+		    s->v[STAT_MIRROR_RESP_4XX] + s->v[STAT_MIRROR_RESP_5XX];
+		fprintf(f, "  %s: mirrored: %llu sent, %llu answered (%llu 5xx), %llu failed, "
+		    "%llu skipped, mean %.1f ms\n", m->insts[i].ri->name,
+		    (unsigned long long)s->v[STAT_MIRROR_REQUESTS], (unsigned long long)got,
+		    (unsigned long long)s->v[STAT_MIRROR_RESP_5XX],
+		    (unsigned long long)s->v[STAT_MIRROR_ERRORS],
+		    (unsigned long long)s->v[STAT_MIRROR_SKIPPED],
+		    got != 0 ? (double)s->v[STAT_MIRROR_DURATION_US] / (double)got / 1000.0 : 0.0);
+	}
 	return 0;
 }
 
@@ -323,8 +340,9 @@ status_text_breakers(FILE *f, const struct meshd *m, const struct status_views *
 }
 
 /* "api: FAULT abort 5% 503, delay 10% 300ms (live)" for each route with a
- * fault in force, and a line for each fault --off suspends (faults.h). */
-static void
+ * fault in force, and a line for each fault --off suspends (faults.h).
+ * Returns first, 0 once a line was written. */
+static int
 status_text_faults(FILE *f, const struct meshd *m, int first)
 {
 	const struct mesh_config *cfg = &m->cfg;
@@ -347,6 +365,7 @@ status_text_faults(FILE *f, const struct meshd *m, int first)
 			continue;
 		first = 0;
 	}
+	return first;
 }
 
 int
@@ -385,7 +404,19 @@ status_text(const struct meshd *m, char **out, size_t *len)
 			fprintf(f, " %s=%u", rt->split[i].version, rt->split[i].weight);
 		fputc('\n', f);
 	}
-	status_text_faults(f, m, first);
+	first = status_text_faults(f, m, first);
+	for (r = 0; r < cfg->nroutes; r++) {
+		const struct conf_mirror *mr = &cfg->routes[r].mirror;
+
+		if (mr->permille == 0)
+			continue;
+		fprintf(f, "%sroute %s: MIRROR %s %u", first ? "\n" : "", cfg->routes[r].name,
+		    mr->version, mr->permille / 10);
+		if (mr->permille % 10 != 0)
+			fprintf(f, ".%u", mr->permille % 10);
+		fputs("%\n", f);
+		first = 0;
+	}
 	status_views_free(&vs);
 	if (fclose(f) != 0 || rc == -1) {
 		free(*out);

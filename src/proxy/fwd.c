@@ -146,6 +146,8 @@ fwd_end(struct conn *c)
 	    !(c->x & X_REQ_ABANDON) && c->res.kind != RELAY_EOF;
 
 	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);   /* aborted, if still open */
+	if (c->x & X_MIRROR)
+		fwd_mirror_go(c);   /* never went up whole: skipped */
 	fwd_drop_upstream(c, reuse);
 	buf_put(c->dhead);
 	c->dhead = NULL;

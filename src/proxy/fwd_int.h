@@ -8,6 +8,7 @@
  *   fwd_response.c  relay, response            FWD_EXCHANGE, FWD_RES_BODY
  *   fwd_retry.c     retries                    FWD_BACKOFF (fwd_timeout's)
  *   fwd_fault.c     injected faults            FWD_DELAY (and fwd_timeout's)
+ *   fwd_mirror.c    the mirror's draw and copy (no state: mirror.c runs it)
  *   fwd.c           the run loop, teardown,    FWD_TUNNEL, FWD_REFUSE,
  *                   refusals, shared helpers   FWD_LINGER, FWD_CLOSING
  *
@@ -74,6 +75,11 @@ void fwd_fault_abort(struct conn *c);
 void fwd_fault_delay(struct conn *c);
 void fwd_fault_wait(struct conn *c);
 void fwd_fault_go(struct conn *c);
+
+/* fwd_mirror.c: mirrored requests (mirror.h) */
+void fwd_mirror_decide(struct conn *c, const struct balance_service *bs);
+uint64_t fwd_mirror_buffer(const struct conn *c, uint64_t max);
+void fwd_mirror_go(struct conn *c);
 
 /* fwd_response.c: relay -> response */
 void fwd_exchange(struct conn *c);

@@ -37,6 +37,7 @@ fwd_tap_body(struct conn *c)
 		max = (uint64_t)REPLAY_BUFS * buf_pool_size();
 	if (c->rsvc->policy.retries == 0 && max > buf_pool_size())
 		max = buf_pool_size();
+	max = fwd_mirror_buffer(c, max);   /* a mirrored body: retry_buffer whole */
 	if (max == 0 || (c->body_len >= 0 && (uint64_t)c->body_len > max))
 		return;
 	replay_start(&c->replay, max);

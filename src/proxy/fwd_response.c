@@ -196,6 +196,8 @@ fwd_exchange(struct conn *c)
 			break;
 		case RELAY_DONE:
 			c->x |= X_REQ_DONE;
+			if (c->x & X_MIRROR)
+				fwd_mirror_go(c);   /* the primary went up whole */
 			break;
 		case RELAY_SRC_EOF:
 		case RELAY_SRC_ERR:
@@ -205,6 +207,8 @@ fwd_exchange(struct conn *c)
 		case RELAY_DST_ERR:
 			/* The upstream may still answer (an early 413): read on. */
 			c->x |= X_REQ_DONE | X_REQ_ABANDON;
+			if (c->x & X_MIRROR)
+				fwd_mirror_go(c);   /* skipped: the request is cut */
 			break;
 		case RELAY_BAD:
 			fwd_refuse(c, 400, "bad chunked body", 1);

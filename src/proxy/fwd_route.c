@@ -202,6 +202,7 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		    (code = fwd_balance(c, bs, reason)) != 0)
 			return code;
 		fwd_fault_decide(c, bs, req);   /* after balancing: fault.version */
+		fwd_mirror_decide(c, bs);
 	}
 	if (c->up == NULL) {
 		*reason = "out of memory";

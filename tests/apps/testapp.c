@@ -27,6 +27,10 @@
  *                                         (RST, SO_LINGER 0) without an answer
  *   --die-after N    TESTAPP_DIE_AFTER    exit with status 3 once N requests
  *                                         have been answered (or reset)
+ *   --log-host       TESTAPP_LOG_HOST=1   each request's log line ends with
+ *                                         " host=HOST body=N": its Host header
+ *                                         and its body's bytes (the line waits
+ *                                         for the end of the request body)
  * The shares are spread evenly and deterministically over the requests this
  * process sees (N% = exactly N of every 100 in a row), so tests can count.
  * Faulted requests are logged like others ("RST" for a reset) and counted by
@@ -111,11 +115,15 @@ struct conn {
 	 * app does ("" when absent or too long to be valid) */
 	char             traceparent[128];
 	char             tracestate[600];
+	char             host[128];   /* --log-host: the Host header ("-": none) */
+	uint64_t         body_seen;   /* --log-host: body bytes read so far */
+	int              log_code;    /* --log-host: a log line waiting for body_done */
 };
 
 static const char *g_name;
 static int g_port;
 static bool g_tcp;
+static bool g_log_host;
 static unsigned long g_count;
 static ev_io g_lio;
 /* fault injection (see the top of the file) */
@@ -179,11 +187,29 @@ static const char *reason(int code)
 	}
 }
 
+static void log_line(struct conn *c, int code)
+{
+	if (g_log_host)
+		printf("%s %s %s %d host=%s body=%llu\n", g_name, c->method[0] ? c->method : "-",
+		       c->target[0] ? c->target : "-", code, c->host[0] ? c->host : "-",
+		       (unsigned long long)c->body_seen);
+	else
+		printf("%s %s %s %d\n", g_name, c->method[0] ? c->method : "-",
+		       c->target[0] ? c->target : "-", code);
+	fflush(stdout);
+}
+
+/* The log line of a response; with --log-host, one answered before its
+ * request body was read waits for the body's end (body_done), so it can
+ * say how many body bytes came. */
 static void log_req(struct conn *c, int code)
 {
-	printf("%s %s %s %d\n", g_name, c->method[0] ? c->method : "-",
-	       c->target[0] ? c->target : "-", code);
-	fflush(stdout);
+	if (g_log_host && !(c->body == BODY_NONE ||
+	    (c->body == BODY_CHUNKED && c->chunk == CH_DONE))) {
+		c->log_code = code;
+		return;
+	}
+	log_line(c, code);
 }
 
 /* The response head.  `len` >= 0: Content-Length; -1: a streamed body
@@ -665,6 +691,8 @@ static int parse_head(struct conn *c, char *h, size_t n)
 #define NAME_IS(s) (nl == strlen(s) && strncasecmp(line, s, nl) == 0)
 		if (NAME_IS("Host")) {
 			hosts++;
+			if (vl < sizeof c->host)
+				snprintf(c->host, sizeof c->host, "%.*s", (int)vl, v);
 		} else if (NAME_IS("Content-Length")) {
 			long long x = 0;
 			if (vl == 0 || vl > 18)
@@ -759,6 +787,10 @@ static void fail(struct conn *c, int code)
 /* The body has been consumed: finish or continue the response. */
 static void body_done(struct conn *c)
 {
+	if (c->log_code != 0) {
+		log_line(c, c->log_code);
+		c->log_code = 0;
+	}
 	switch (c->act) {
 	case ACT_FIXED:
 		break;
@@ -815,6 +847,7 @@ static bool body_step(struct conn *c)
 			return false;
 		in_drop(c, n);
 		c->left -= n;
+		c->body_seen += n;
 		if (c->left == 0) {
 			if (c->body == BODY_LENGTH)
 				c->body = BODY_NONE;
@@ -910,7 +943,9 @@ static bool conn_step(struct conn *c)
 			return true;
 		}
 		c->started = c->chunked_out = false;
-		c->method[0] = c->target[0] = '\0';
+		c->method[0] = c->target[0] = c->host[0] = '\0';
+		c->body_seen = 0;
+		c->log_code = 0;
 		c->minor = 1;
 		int err = parse_head(c, p, hl);
 		in_drop(c, hl);
@@ -1156,7 +1191,7 @@ static void on_signal(EV_P_ ev_signal *w, int revents)
 static void usage(void)
 {
 	fprintf(stderr, "usage: testapp [--port P] [--name NAME] [--tcp] [--fail-pct N] "
-	        "[--fail-status S] [--delay-ms N] [--reset-pct N] [--die-after N]\n");
+	        "[--fail-status S] [--delay-ms N] [--reset-pct N] [--die-after N] [--log-host]\n");
 	exit(2);
 }
 
@@ -1182,6 +1217,9 @@ int main(int argc, char **argv)
 	const char *fail_pct = getenv("TESTAPP_FAIL_PCT"), *fail_status = getenv("TESTAPP_FAIL_STATUS");
 	const char *delay_ms = getenv("TESTAPP_DELAY_MS"), *reset_pct = getenv("TESTAPP_RESET_PCT");
 	const char *die_after = getenv("TESTAPP_DIE_AFTER");
+	const char *log_host = getenv("TESTAPP_LOG_HOST");
+
+	g_log_host = log_host != NULL && strcmp(log_host, "1") == 0;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
@@ -1200,6 +1238,8 @@ int main(int argc, char **argv)
 			reset_pct = argv[++i];
 		else if (strcmp(argv[i], "--die-after") == 0 && i + 1 < argc)
 			die_after = argv[++i];
+		else if (strcmp(argv[i], "--log-host") == 0)
+			g_log_host = true;
 		else
 			usage();
 	}

@@ -441,6 +441,62 @@ test_fault(void **state)
 	}
 }
 
+/* mirror: none without a line, the line, round trip, errors. */
+static void
+test_mirror(void **state)
+{
+	static const char doc[] =
+		"instance web v1 0\n"
+		"service api http\n"
+		"endpoint api v2 0 21001 up\n"
+		"mirror api v2 100\n"
+		"end\n";
+	static const char *const bad_lines[] = {
+		"mirror nosuch v2 100\n",
+		"mirror api v2 0\n",
+		"mirror api v2 1001\n",
+		"mirror api v/2 100\n",
+		"mirror api v2\n",
+		"mirror api v2 100 x\n",
+		"mirror api v2 100\nmirror api v3 5\n",
+	};
+	struct pcfg c, d;
+	const struct pcfg_service *s;
+	char err[256], buf[512], *out, *out2;
+	size_t len, len2, i;
+
+	(void)state;
+	assert_int_equal(pcfg_parse(full, strlen(full), &c, err, sizeof(err)), 0);
+	s = pcfg_service_find(&c, "auth", 4);
+	assert_string_equal(s->mirror.version, "");
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_null(strstr(out, "mirror"));
+	free(out);
+	pcfg_free(&c);
+
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	s = pcfg_service_find(&c, "api", 3);
+	assert_string_equal(s->mirror.version, "v2");
+	assert_int_equal(s->mirror.permille, 100);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_non_null(strstr(out, "mirror api v2 100\n"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_memory_equal(&d.services[0].mirror, &c.services[0].mirror, sizeof(struct pcfg_mirror));
+	assert_int_equal(pcfg_format(&d, &out2, &len2), 0);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	pcfg_free(&d);
+	pcfg_free(&c);
+
+	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		snprintf(buf, sizeof(buf), "instance web v1 0\nservice api http\n%send\n", bad_lines[i]);
+		if (pcfg_parse(buf, strlen(buf), &c, err, sizeof(err)) != -1)
+			fail_msg("accepted: %s", bad_lines[i]);
+		assert_non_null(strstr(err, "line "));
+	}
+}
+
 /* Lines wrong in two ways, and the whole error each gets: context, then
  * arity, then once-per-document, then the service it names (access_log
  * checks its two shapes itself, after `once`). */
@@ -560,6 +616,7 @@ main(void)
 		cmocka_unit_test(test_identity_lines),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_fault),
+		cmocka_unit_test(test_mirror),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

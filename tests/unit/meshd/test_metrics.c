@@ -148,6 +148,14 @@ static const char golden[] =
 "# TYPE mesh_faults_injected_total counter\n"
 "mesh_faults_injected_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",kind=\"abort\"} 11\n"
 "mesh_faults_injected_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",kind=\"delay\"} 0\n"
+"# HELP mesh_mirror_requests_total Copies of requests the caller's sidecar mirrored (mirror of a route), by result.\n"
+"# TYPE mesh_mirror_requests_total counter\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"2xx\"} 7\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"3xx\"} 0\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"4xx\"} 0\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"5xx\"} 1\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"error\"} 2\n"
+"mesh_mirror_requests_total{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",result=\"skipped\"} 3\n"
 "# HELP mesh_breaker_state Circuit breaker of an upstream endpoint: 0 closed, 1 half-open, 2 open.\n"
 "# TYPE mesh_breaker_state gauge\n"
 "mesh_breaker_state{mesh=\"shop\",service=\"api\",version=\"v1\",instance=\"api@v1.0\",peer=\"db\",peer_version=\"v2\",peer_instance=\"db@v2.1\"} 2\n"
@@ -213,6 +221,10 @@ test_golden(void **state)
 	v.snap.v[STAT_BYTES_IN] = 1000;
 	v.snap.v[STAT_BYTES_OUT] = 2000;
 	v.snap.v[STAT_FAULTS_ABORT] = 11;
+	v.snap.v[STAT_MIRROR_RESP_2XX] = 7;
+	v.snap.v[STAT_MIRROR_RESP_5XX] = 1;
+	v.snap.v[STAT_MIRROR_ERRORS] = 2;
+	v.snap.v[STAT_MIRROR_SKIPPED] = 3;
 	in.up = 1;
 	in.has_app = 1;
 	in.app_restarts = 2;

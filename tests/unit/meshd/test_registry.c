@@ -48,6 +48,7 @@ static const char ini[] =
 	"port = 21435\n"
 	"[route.api]\n"
 	"split = v1:90, v2:10\n"
+	"mirror = api@v2 2.5%\n"
 	"timeout = 2s\n"
 	"retries = 2\n"
 	"retry_on = connect-failure, reset, 503\n"
@@ -194,6 +195,10 @@ test_document_web(void **state)
 	assert_int_equal(s->policy.max_pending, 1024);
 	assert_int_equal(s->policy.outlier_ejection_ms, 30000);
 	assert_non_null(strstr(doc, "\npolicy api "));
+	/* [route.api]'s mirror: the caller's sidecar sends the copies */
+	assert_string_equal(s->mirror.version, "v2");
+	assert_int_equal(s->mirror.permille, 25);
+	assert_non_null(strstr(doc, "\nmirror api v2 25\n"));
 	s = pcfg_service_find(&c, "db", 2);
 	assert_non_null(s);
 	assert_int_equal(s->proto, PCFG_TCP);
@@ -202,6 +207,7 @@ test_document_web(void **state)
 	/* no [route.db]: no policy line, the defaults */
 	assert_false(s->has_policy);
 	assert_null(strstr(doc, "policy db"));
+	assert_null(strstr(doc, "mirror db"));
 	assert_int_equal(s->policy.retries, 0);
 	assert_int_equal(s->policy.retry_on, PCFG_RETRY_CONNECT);
 	assert_int_equal(s->policy.lb, PCFG_LB_EWMA);

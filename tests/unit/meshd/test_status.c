@@ -144,7 +144,8 @@ static const char ini[] =
 	"[service.api@v2]\n"
 	"port = 21463\n"
 	"[route.api]\n"
-	"split = v1:75, v2:25\n";
+	"split = v1:75, v2:25\n"
+	"mirror = api@v2 12.5%\n";
 
 static struct meshd m;
 static struct ports_fixed *fixed;
@@ -237,7 +238,7 @@ test_json(void **state)
 	assert_non_null(strstr(out, "\"name\":\"api@v2.0\""));
 	assert_non_null(strstr(out, "\"routes\":[{\"name\":\"api\",\"split\":"
 	    "[{\"version\":\"v1\",\"weight\":75},{\"version\":\"v2\",\"weight\":25}],"
-	    "\"fault\":null}]}"));
+	    "\"fault\":null,\"mirror\":{\"version\":\"v2\",\"percent\":12.5,\"source\":\"file\"}}]}"));
 	assert_null(strstr(out, "\"pid\":0"));
 	free(out);
 
@@ -255,7 +256,7 @@ test_json(void **state)
 		assert_true(json_valid(out));
 		assert_non_null(strstr(out, "\"fault\":{\"delay_percent\":10,\"delay_ms\":300,"
 		    "\"abort_percent\":0.5,\"abort_status\":503,\"match\":null,"
-		    "\"version\":\"v2\",\"source\":\"file\"}}]}"));
+		    "\"version\":\"v2\",\"source\":\"file\"},\"mirror\":"));
 		free(out);
 		assert_int_equal(status_text(&m, &out, &len), 0);
 		assert_non_null(strstr(out, "\napi: FAULT abort 0.5% 503, delay 10% 300ms, "
@@ -318,7 +319,8 @@ test_stats(void **state)
 	    "\"retries\":0,\"retries_budget_exhausted\":0,\"timeouts\":0,"
 	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,"
 	    "\"requests_in_flight\":0,\"faults\":{\"abort\":0,\"delay\":0},"
-	    "\"peers\":[]}"));
+	    "\"mirror\":{\"requests\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0,"
+	    "\"errors\":0,\"skipped\":0,\"duration_us\":0},\"peers\":[]}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);
@@ -486,6 +488,7 @@ test_text(void **state)
 	assert_non_null(strstr(out, "\nweb     v1  0 starting   -   100 21470   2     0s          -   - -\n"));
 	assert_non_null(strstr(out, "\napi     v1  0 fatal      -     - 21472   0     0s          -   - -\n"));
 	assert_non_null(strstr(out, "route api: split v1=75 v2=25\n"));
+	assert_non_null(strstr(out, "\nroute api: MIRROR v2 12.5%\n"));
 	assert_true(max_width(out) <= 80);
 	free(out);
 }
