@@ -158,12 +158,7 @@ faults_parse(const struct mesh_config *cfg, const char *line, struct fault_ovr *
 	ctx.path = cfg->path;
 	ctx.errs = stderr;
 	config_fault_validate(&ctx, &r);
-	if (ctx.nerr > 0)
-		snprintf(why, whylen, "%s", ctx.nmsgs > 0 ? ctx.msgs[0].text : "fault: refused");
-	for (i = 0; i < ctx.nmsgs; i++)
-		free(ctx.msgs[i].text);
-	free(ctx.msgs);
-	if (ctx.nerr > 0)
+	if (config_error_take(&ctx, why, whylen, "fault: refused") == -1)
 		return -1;
 	/* the lines stay 0: a live value is on no line of the file */
 	out->fault.delay_line = out->fault.abort_line = 0;

@@ -218,16 +218,16 @@ test_cli_fault(void **state)
 	assert_string_equal(o.fault_version, "v2");
 	assert_string_equal(o.fault_match, "x-chaos: 1");
 	assert_string_equal(o.file, "m.ini");
-	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.off, 0);
 	assert_int_equal(o.fault_off_all, 0);
 	assert_int_equal(parse(&cmd_fault, &o, "--abort=120%:503", "api", NULL), -1);
 	assert_string_equal(o.fault_abort, "120%:503");
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--off", NULL), -1);
-	assert_int_equal(o.fault_off, 1);
+	assert_int_equal(o.off, 1);
 	assert_null(o.fault_delay);
 	assert_int_equal(parse(&cmd_fault, &o, "--off-all", NULL), -1);
 	assert_int_equal(o.fault_off_all, 1);
-	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.off, 0);
 	assert_int_equal(o.nargs, 0);
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--delay", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--abort", "1%:503", "--abort", "2%:503",
