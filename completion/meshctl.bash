@@ -86,7 +86,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces logs tap weight fault reload top restart breaker-reset run check version help"
+	local cmds="up down status certs traces logs tap weight fault mirror reload top restart breaker-reset run check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -170,6 +170,26 @@ _meshctl()
 			*)  opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u) ;;
 			esac
 		fi ;;
+	mirror)
+		# mirror [-f FILE] SERVICE VERSION=P% | SERVICE --off: the file's
+		# services, then the chosen one's versions as VERSION=
+		local file=mesh.ini j svc=
+		for ((j = i + 1; j < COMP_CWORD; j++)); do
+			case ${COMP_WORDS[j]} in
+			-f|--file) file=${COMP_WORDS[j+1]}; j=$((j + 1)) ;;
+			-*) ;;
+			*) [ -z "$svc" ] && svc=${COMP_WORDS[j]} ;;
+			esac
+		done
+		case $cur in
+		-*) opts="-f --file --off -h --help" ;;
+		*)  if [ -z "$svc" ]; then
+			opts=$(sed -n 's/^\[service\.\([a-z0-9-]*\).*\].*/\1/p' "$file" 2>/dev/null | sort -u)
+		    else
+			opts="v1= $(sed -n "s/^\[service\.$svc@\([a-z0-9.-]*\)\].*/\1=/p" "$file" 2>/dev/null | sort -u)"
+			compopt -o nospace 2>/dev/null
+		    fi ;;
+		esac ;;
 	reload)  opts="-f --file -h --help" ;;
 	top)     opts="-f --file -i --interval -h --help" ;;
 	restart|breaker-reset)
@@ -187,7 +207,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces logs tap weight fault reload top restart breaker-reset run check version" ;;
+	help)    opts="up down status certs traces logs tap weight fault mirror reload top restart breaker-reset run check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

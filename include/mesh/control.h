@@ -50,6 +50,12 @@
  *                     or applied but not saved, as the reply says)
  *     fault-off-all   every fault off (faults_off_all()), pushed, saved:
  *                     REPLY "faults off: S, ..." + DONE "0"
+ *     mirror SERVICE VERSION=P% | SERVICE off
+ *                     validated against the config (mirrors.h), applied
+ *                     to the route, pushed to the callers' sidecars, saved
+ *                     in <state_dir>/mirrors: REPLY "S: mirror v2 10%
+ *                     (live; ...)" + DONE "0"; REPLY <why> + DONE "1"
+ *                     (the dashboard's `m` key sends this form too)
  *     reload          re-read the config file (reload.h): REPLY <report>
  *                     + DONE "0", or REPLY <the file's errors> + DONE "1"
  *     restart INSTANCE

@@ -54,6 +54,7 @@ enum ctl_exit {
 #define CTL_OPT_AS       0x400u /* --as SERVICE[.INDEX] (run) */
 #define CTL_OPT_FAULT    0x800u /* --delay P%:D, --abort P%:S, --version V, --match 'H: V',
                                    --off, --off-all (fault) */
+#define CTL_OPT_OFF      0x1000u /* --off alone (mirror) */
 #define CTL_TRACES_DEFAULT_N 10u
 #define CTL_TRACES_MAX_N     10000u
 #define CTL_LINES_MAX_N      1000000u  /* -n of logs and tap */
@@ -80,7 +81,7 @@ struct ctl_opts {
 	const char *fault_abort;   /*   --abort P%:S; the values are checked by the */
 	const char *fault_version; /*   command (faults_opt()), so a bad one exits 1 */
 	const char *fault_match;   /*   --match 'H: V' */
-	int         fault_off;     /* --off */
+	int         off;           /* --off (CTL_OPT_FAULT, CTL_OPT_OFF) */
 	int         fault_off_all; /* --off-all */
 };
 
@@ -315,6 +316,7 @@ int ctl_certs(const struct ctl_opts *o);    /* ctl_certs.c */
 int ctl_weight(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_reload(const struct ctl_opts *o);   /* ctl_weight.c */
 int ctl_fault(const struct ctl_opts *o);    /* ctl_fault.c */
+int ctl_mirror(const struct ctl_opts *o);   /* ctl_mirror.c */
 int ctl_version(const struct ctl_opts *o);  /* ctl_version.c */
 int ctl_traces(const struct ctl_opts *o);   /* ctl_traces.c */
 int ctl_tap(const struct ctl_opts *o);      /* ctl_tap.c (include/mesh/ctl_tap.h) */

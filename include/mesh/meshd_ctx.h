@@ -15,6 +15,7 @@
 
 #include "mesh/config.h"
 #include "mesh/faults.h"
+#include "mesh/mirrors.h"
 #include "mesh/registry.h"
 #include "mesh/weights.h"
 
@@ -44,6 +45,7 @@ struct meshd {
 	int                 exit_code;
 	struct weights      weights;       /* `meshctl weight` overrides (weights.h) */
 	struct faults       faults;        /* `meshctl fault` overrides (faults.h) */
+	struct mirrors      mirrors;       /* `meshctl mirror` overrides (mirrors.h) */
 	char                config_path[PATH_MAX];   /* absolute */
 	char                sock_path[PATH_MAX];
 	char                proxy_path[PATH_MAX];

@@ -12,7 +12,8 @@
  *                     its new document at once (control_push_all()) when
  *                     reload_run() returns 0; weights.h says how a split
  *                     set by `meshctl weight` meets the file's (faults.h:
- *                     the same for `meshctl fault`);
+ *                     the same for `meshctl fault`, mirrors.h for
+ *                     `meshctl mirror`);
  *                     ready_timeout ([mesh] and [service.*]) for the next
  *                     wait for readiness (readiness.h)
  *   not applied       services added or removed, and any [service.*] key

@@ -27,14 +27,17 @@
  *   log/mesh.log, .1          every line meshd printed, timed: written by
  *                             meshd (logwrite.h), read by `meshctl logs`
  *                             (logfile.h); rotated at LOGFILE_CAP
- *   weights, faults           live overrides (weights.h, faults.h), written
- *                             with state_file_write()
+ *   weights, faults, mirrors  live overrides (weights.h, faults.h,
+ *                             mirrors.h): one "SERVICE rest-of-line" entry
+ *                             a line, '#' comments, written whole by
+ *                             state_lines_save(), read by state_lines_load()
  */
 #ifndef MESH_STATE_H
 #define MESH_STATE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #define STATE_KIND_APP   "app"
@@ -43,6 +46,7 @@
 
 #define STATE_ID_MAX     128     /* an instance id, with its NUL */
 #define STATE_SPEC_PORTS 72      /* ports of one instance in run/spec */
+#define STATE_LINE_MAX   1024    /* one overrides-file entry, with its NUL */
 
 /*
  * Write <state_dir>/<name> atomically: text[0..len) to a temporary file
@@ -51,6 +55,23 @@
  */
 int   state_file_write(const char *state_dir, const char *name, const char *text,
                        size_t len);
+
+/*
+ * The overrides files (state_lines.c).  Save: "# COMMENT; meshd rewrites
+ * this file", then fmt(item) for each of the n items (itemsz bytes
+ * apart), one a line (cut at STATE_LINE_MAX), atomically.  0 / -1 with
+ * errno.  Load: fn(arg, line) for each entry of <state_dir>/NAME (absent:
+ * nothing); fn returns 0, -1 with the reason in why (logged as
+ * "PATH:N: ignored: WHY"), or -2 with errno ("PATH:N: strerror").  A line
+ * longer than CONF_LINE_MAX ends the reading, said on log.
+ */
+typedef size_t state_line_fmt_fn(const void *item, char *buf, size_t size);
+typedef int    state_line_fn(void *arg, const char *line, char *why, size_t whylen);
+int   state_lines_save(const char *state_dir, const char *name, const char *comment,
+                       const void *items, size_t n, size_t itemsz,
+                       state_line_fmt_fn *fmt);
+void  state_lines_load(const char *state_dir, const char *name, FILE *log,
+                       state_line_fn *fn, void *arg);
 
 /* mkdir -p <state_dir>, <state_dir>/run, run/pids, run/logs, each 0700.
  * 0 / -1 + errno. */

@@ -60,7 +60,7 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "      --abort P%%:S     fault: answer P%% of them with status S (5%%:503)\n"
 	    "      --version V      fault: only requests balanced to version V\n"
 	    "      --match 'H: V'   fault: only requests with header H equal to V\n"
-	    "      --off            fault: no fault on SERVICE (the file's suspended too)\n"
+	    "      --off            fault, mirror: none on SERVICE (the file's suspended too)\n"
 	    "      --off-all        fault: no fault anywhere\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
@@ -291,7 +291,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			const char **slot = c == 'D' ? &o->fault_delay : c == 'B' ? &o->fault_abort :
 			    c == 'E' ? &o->fault_version : c == 'M' ? &o->fault_match : NULL;
 
-			if (!(cmd->opts & CTL_OPT_FAULT))
+			if (!(cmd->opts & CTL_OPT_FAULT) && !(c == 'O' && (cmd->opts & CTL_OPT_OFF)))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			if (slot != NULL && *slot != NULL)
 				return ctl_cli_bad(cmd, "--%s given twice", c == 'D' ? "delay" :
@@ -299,7 +299,7 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			if (slot != NULL)
 				*slot = optarg;
 			else if (c == 'O')
-				o->fault_off = 1;
+				o->off = 1;
 			else
 				o->fault_off_all = 1;
 			break;

@@ -35,7 +35,7 @@ ctl_fault_cmd(const struct ctl_opts *o, const struct mesh_config *cfg, char *cmd
 
 	memset(&ovr, 0, sizeof(ovr));
 	snprintf(ovr.service, sizeof(ovr.service), "%s", o->args[0]);
-	ovr.off = o->fault_off;
+	ovr.off = o->off;
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (vals[i] != NULL && faults_opt(&ovr.fault, keys[i], vals[i], why, sizeof(why)) == -1) {
 			ctl_errx("fault: %s: --%s; nothing changed", o->args[0], why);
@@ -65,13 +65,13 @@ ctl_fault(const struct ctl_opts *o)
 	int rc;
 
 	if (o->fault_off_all) {
-		if (o->nargs != 0 || any || extra || o->fault_off) {
+		if (o->nargs != 0 || any || extra || o->off) {
 			ctl_errx("fault: --off-all takes no SERVICE and no other option");
 			return CTL_USAGE;
 		}
 		snprintf(cmd, sizeof(cmd), "fault-off-all");
-	} else if (o->nargs != 1 || (o->fault_off && (any || extra)) ||
-	    (!o->fault_off && !any)) {
+	} else if (o->nargs != 1 || (o->off && (any || extra)) ||
+	    (!o->off && !any)) {
 		ctl_errx("fault: usage: meshctl fault [-f FILE] SERVICE --delay P%%:D "
 		    "--abort P%%:S [--version V] [--match 'H: V'] | SERVICE --off | --off-all");
 		return CTL_USAGE;

@@ -65,6 +65,26 @@ config_error(struct conf_ctx *ctx, int line, const char *fmt, ...)
 	ctx->nmsgs++;
 }
 
+/*
+ * A cross-check run outside a load (faults.c, mirrors.c): the first
+ * message (or dflt) into why and every message freed.  0 when no error
+ * was counted, else -1.
+ */
+int
+config_error_take(struct conf_ctx *ctx, char *why, size_t whylen, const char *dflt)
+{
+	size_t i;
+
+	if (ctx->nerr > 0)
+		snprintf(why, whylen, "%s", ctx->nmsgs > 0 ? ctx->msgs[0].text : dflt);
+	for (i = 0; i < ctx->nmsgs; i++)
+		free(ctx->msgs[i].text);
+	free(ctx->msgs);
+	ctx->msgs = NULL;
+	ctx->nmsgs = 0;
+	return ctx->nerr > 0 ? -1 : 0;
+}
+
 static int
 conf_msg_cmp(const void *a, const void *b)
 {

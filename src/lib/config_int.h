@@ -72,6 +72,9 @@ struct conf_ctx {
  */
 void config_error(struct conf_ctx *ctx, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Outside a load: the first message (or dflt) into why, all freed; 0 when
+ * no error was counted, else -1 (config.c). */
+int  config_error_take(struct conf_ctx *ctx, char *why, size_t whylen, const char *dflt);
 
 /* Value types of the key table. */
 enum conf_type {

@@ -158,12 +158,7 @@ faults_parse(const struct mesh_config *cfg, const char *line, struct fault_ovr *
 	ctx.path = cfg->path;
 	ctx.errs = stderr;
 	config_fault_validate(&ctx, &r);
-	if (ctx.nerr > 0)
-		snprintf(why, whylen, "%s", ctx.nmsgs > 0 ? ctx.msgs[0].text : "fault: refused");
-	for (i = 0; i < ctx.nmsgs; i++)
-		free(ctx.msgs[i].text);
-	free(ctx.msgs);
-	if (ctx.nerr > 0)
+	if (config_error_take(&ctx, why, whylen, "fault: refused") == -1)
 		return -1;
 	/* the lines stay 0: a live value is on no line of the file */
 	out->fault.delay_line = out->fault.abort_line = 0;
@@ -363,67 +358,41 @@ faults_reapply(struct faults *fs, struct mesh_config *cfg, FILE *log)
 	return dropped;
 }
 
+static size_t
+faults_format_item(const void *o, char *buf, size_t size)
+{
+	return faults_format(o, buf, size);
+}
+
 int
 faults_save(const struct faults *fs, const char *state_dir)
 {
-	char line[FAULTS_LINE_MAX], *text = NULL;
-	size_t len = 0, i;
-	FILE *f;
-	int rc, saved;
+	return state_lines_save(state_dir, FAULTS_FILE, "faults set by `meshctl fault`",
+	    fs->f, fs->n, sizeof(*fs->f), faults_format_item);
+}
 
-	if ((f = open_memstream(&text, &len)) == NULL)
+struct faults_load_arg {
+	struct faults      *fs;
+	struct mesh_config *cfg;
+};
+
+static int
+faults_load_line(void *arg, const char *line, char *why, size_t whylen)
+{
+	struct faults_load_arg *a = arg;
+	struct fault_ovr o;
+
+	if (faults_parse(a->cfg, line, &o, why, whylen) == -1)
 		return -1;
-	fputs("# faults set by `meshctl fault`; meshd rewrites this file\n", f);
-	for (i = 0; i < fs->n; i++) {
-		faults_format(&fs->f[i], line, sizeof(line));
-		fprintf(f, "%s\n", line);
-	}
-	if (fclose(f) != 0) {
-		free(text);
-		errno = ENOMEM;
-		return -1;
-	}
-	rc = state_file_write(state_dir, FAULTS_FILE, text, len);
-	saved = errno;
-	free(text);
-	errno = saved;
-	return rc;
+	return faults_set(a->fs, a->cfg, &o) == -1 ? -2 : 0;
 }
 
 void
 faults_load(struct faults *fs, struct mesh_config *cfg, const char *state_dir, FILE *log)
 {
-	char path[PATH_MAX], line[CONF_LINE_MAX + 2], why[256];
-	struct fault_ovr o;
-	int lineno = 0;
-	size_t len;
-	FILE *f;
+	struct faults_load_arg a = { fs, cfg };
 
-	snprintf(path, sizeof(path), "%s/%s", state_dir, FAULTS_FILE);
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno != ENOENT)
-			fprintf(log, "%s: %s\n", path, strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
-			fprintf(log, "%s:%d: line too long; the rest of the file is ignored\n",
-			    path, lineno);
-			break;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[strspn(line, " \t")] == '\0' || line[strspn(line, " \t")] == '#')
-			continue;
-		if (faults_parse(cfg, line, &o, why, sizeof(why)) == -1) {
-			fprintf(log, "%s:%d: ignored: %s\n", path, lineno, why);
-			continue;
-		}
-		if (faults_set(fs, cfg, &o) == -1)
-			fprintf(log, "%s:%d: %s\n", path, lineno, strerror(errno));
-	}
-	fclose(f);
+	state_lines_load(state_dir, FAULTS_FILE, log, faults_load_line, &a);
 }
 
 void

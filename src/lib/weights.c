@@ -197,69 +197,48 @@ weights_reapply(struct weights *ws, struct mesh_config *cfg, FILE *log)
 	return dropped;
 }
 
+static size_t
+weights_format_item(const void *item, char *buf, size_t size)
+{
+	const struct weight *w = item;
+	size_t n, j;
+
+	n = (size_t)snprintf(buf, size, "%s", w->service);
+	for (j = 0; j < w->nsplit; j++)
+		n += (size_t)snprintf(buf + (n < size ? n : size), n < size ? size - n : 0,
+		    " %s=%u", w->split[j].version, w->split[j].weight);
+	return n;
+}
+
 int
 weights_save(const struct weights *ws, const char *state_dir)
 {
-	char *text = NULL;
-	size_t len = 0, i, j;
-	FILE *f;
-	int rc, saved;
+	return state_lines_save(state_dir, WEIGHTS_FILE, "canary splits set by `meshctl weight`",
+	    ws->w, ws->n, sizeof(*ws->w), weights_format_item);
+}
 
-	if ((f = open_memstream(&text, &len)) == NULL)
+struct weights_load_arg {
+	struct weights     *ws;
+	struct mesh_config *cfg;
+};
+
+static int
+weights_load_line(void *arg, const char *line, char *why, size_t whylen)
+{
+	struct weights_load_arg *a = arg;
+	struct weight w;
+
+	if (weights_parse(a->cfg, line, &w, why, whylen) == -1)
 		return -1;
-	fputs("# canary splits set by `meshctl weight`; meshd rewrites this file\n", f);
-	for (i = 0; i < ws->n; i++) {
-		fputs(ws->w[i].service, f);
-		for (j = 0; j < ws->w[i].nsplit; j++)
-			fprintf(f, " %s=%u", ws->w[i].split[j].version, ws->w[i].split[j].weight);
-		fputc('\n', f);
-	}
-	if (fclose(f) != 0) {
-		free(text);
-		errno = ENOMEM;
-		return -1;
-	}
-	rc = state_file_write(state_dir, WEIGHTS_FILE, text, len);
-	saved = errno;
-	free(text);
-	errno = saved;
-	return rc;
+	return weights_set(a->ws, a->cfg, &w) == -1 ? -2 : 0;
 }
 
 void
 weights_load(struct weights *ws, struct mesh_config *cfg, const char *state_dir, FILE *log)
 {
-	char path[PATH_MAX], line[CONF_LINE_MAX + 2], why[256];
-	struct weight w;
-	int lineno = 0;
-	size_t len;
-	FILE *f;
+	struct weights_load_arg a = { ws, cfg };
 
-	snprintf(path, sizeof(path), "%s/%s", state_dir, WEIGHTS_FILE);
-	if ((f = fopen(path, "re")) == NULL) {
-		if (errno != ENOENT)
-			fprintf(log, "%s: %s\n", path, strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		lineno++;
-		len = strlen(line);
-		if (len > 0 && line[len - 1] != '\n' && !feof(f)) {
-			fprintf(log, "%s:%d: line too long; the rest of the file is ignored\n",
-			    path, lineno);
-			break;
-		}
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[strspn(line, " \t")] == '\0' || line[strspn(line, " \t")] == '#')
-			continue;
-		if (weights_parse(cfg, line, &w, why, sizeof(why)) == -1) {
-			fprintf(log, "%s:%d: ignored: %s\n", path, lineno, why);
-			continue;
-		}
-		if (weights_set(ws, cfg, &w) == -1)
-			fprintf(log, "%s:%d: %s\n", path, lineno, strerror(errno));
-	}
-	fclose(f);
+	state_lines_load(state_dir, WEIGHTS_FILE, log, weights_load_line, &a);
 }
 
 void

@@ -3,7 +3,7 @@
  * control_cmd: the commands a meshctl client sends on the control socket
  * (the list is in include/mesh/control.h): status, certs [--rotate],
  * down, wait-ready, logs, weight, reload, restart, breaker-reset
- * (fault and fault-off-all: control_fault.c).
+ * (fault and fault-off-all: control_fault.c; mirror: control_mirror.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -265,6 +265,8 @@ control_cmd(struct conn *c, const char *cmd)
 		control_fault(c, cmd + 6);
 	} else if (strcmp(cmd, "fault-off-all") == 0) {
 		control_fault_off_all(c);
+	} else if (strncmp(cmd, "mirror ", 7) == 0) {
+		control_mirror(c, cmd + 7);
 	} else if (strcmp(cmd, "reload") == 0) {
 		control_reload(c);
 	} else if (strncmp(cmd, "restart ", 8) == 0) {
@@ -280,7 +282,7 @@ control_cmd(struct conn *c, const char *cmd)
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
 		    "status --json, certs, certs --json, certs --rotate, certs --rotate-root, "
 		    "down, wait-ready, "
-		    "logs, weight, fault, fault-off-all, reload, restart, breaker-reset)", cmd);
+		    "logs, weight, fault, fault-off-all, mirror, reload, restart, breaker-reset)", cmd);
 		control_send_str(c, IPC_REPLY, msg);
 		control_send_str(c, IPC_DONE, "2");
 	}

@@ -17,16 +17,15 @@
 #include "mesh/outlog.h"
 #include "control_int.h"
 
-/* Persist; on failure say so (the change is in force anyway): DONE "1". */
-static int
-control_fault_save(struct conn *c, struct meshd *m)
+int
+control_persisted(struct conn *c, const struct meshd *m, int rc, const char *name)
 {
 	char why[512];
 
-	if (faults_save(&m->faults, m->cfg.mesh.state_dir) == 0)
+	if (rc == 0)
 		return 0;
 	snprintf(why, sizeof(why), "applied, but not persisted: %s/%s: %s",
-	    m->cfg.mesh.state_dir, FAULTS_FILE, strerror(errno));
+	    m->cfg.mesh.state_dir, name, strerror(errno));
 	log_warnx("%s", why);
 	control_send_str(c, IPC_REPLY, why);
 	control_send_str(c, IPC_DONE, "1");
@@ -63,7 +62,8 @@ control_fault(struct conn *c, const char *args)
 	else
 		snprintf(msg, sizeof(msg), "%s: no fault", o.service);
 	outlog_event("%s (meshctl fault)", msg);
-	if (control_fault_save(c, m) == -1)
+	if (control_persisted(c, m, faults_save(&m->faults, m->cfg.mesh.state_dir),
+	    FAULTS_FILE) == -1)
 		return;
 	control_send_str(c, IPC_REPLY, msg);
 	control_send_str(c, IPC_DONE, "0");
@@ -88,7 +88,8 @@ control_fault_off_all(struct conn *c)
 	else
 		snprintf(msg, sizeof(msg), "faults off: %s", names);
 	outlog_event("%s (meshctl fault --off-all)", msg);
-	if (control_fault_save(c, m) == -1)
+	if (control_persisted(c, m, faults_save(&m->faults, m->cfg.mesh.state_dir),
+	    FAULTS_FILE) == -1)
 		return;
 	control_send_str(c, IPC_REPLY, msg);
 	control_send_str(c, IPC_DONE, "0");

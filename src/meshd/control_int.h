@@ -61,6 +61,12 @@ void control_restart(struct conn *c, const char *args);
 /* control_fault.c: `fault LINE`, `fault-off-all` (faults.h) */
 void control_fault(struct conn *c, const char *args);
 void control_fault_off_all(struct conn *c);
+/* After a live override changed (faults, mirrors): rc is its _save()'s;
+ * on failure REPLY "applied, but not persisted: <state_dir>/NAME: ..." +
+ * DONE "1" are sent and -1 returned (the change is in force anyway). */
+int  control_persisted(struct conn *c, const struct meshd *m, int rc, const char *name);
+/* control_mirror.c: `mirror SERVICE VERSION=P%|off` (mirrors.h) */
+void control_mirror(struct conn *c, const char *args);
 /* control_roll.c: the root rollover (mcert.h) */
 void control_trust(struct conn *c);                          /* at HELLO */
 void control_ident(struct conn *c, const char *p, size_t len); /* IPC_IDENT */

@@ -90,6 +90,7 @@ meshd_cleanup(void)
 	M.lock_fd = -1;
 	weights_free(&M.weights);
 	faults_free(&M.faults);
+	mirrors_free(&M.mirrors);
 	if (have_cfg)
 		config_free(&M.cfg);
 	have_cfg = 0;
@@ -264,31 +265,34 @@ meshd_hup_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	notify_reloaded(&M);
 }
 
-/* Persisted `meshctl weight` splits (weights.h) and `meshctl fault` faults
- * (faults.h), before any sidecar starts. */
+/* Persisted `meshctl weight` splits (weights.h), `meshctl fault` faults
+ * (faults.h) and `meshctl mirror` mirrors (mirrors.h), before any sidecar
+ * starts. */
 static void
 meshd_weights(void)
 {
-	char *text = NULL;
-	size_t len = 0;
+	static const char *const tags[] = { "weights: ", "faults: ", "mirrors: " };
+	const char *dir = M.cfg.mesh.state_dir;
+	char *text;
+	size_t len, i;
 	FILE *f;
 
-	if ((f = open_memstream(&text, &len)) == NULL)
-		start_fail("out of memory");
-	weights_load(&M.weights, &M.cfg, M.cfg.mesh.state_dir, f);
-	fclose(f);
-	if (text != NULL)
-		meshd_events("weights: ", text);
-	free(text);
-	text = NULL;
-	len = 0;
-	if ((f = open_memstream(&text, &len)) == NULL)
-		start_fail("out of memory");
-	faults_load(&M.faults, &M.cfg, M.cfg.mesh.state_dir, f);
-	fclose(f);
-	if (text != NULL)
-		meshd_events("faults: ", text);
-	free(text);
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		text = NULL;
+		len = 0;
+		if ((f = open_memstream(&text, &len)) == NULL)
+			start_fail("out of memory");
+		if (i == 0)
+			weights_load(&M.weights, &M.cfg, dir, f);
+		else if (i == 1)
+			faults_load(&M.faults, &M.cfg, dir, f);
+		else
+			mirrors_load(&M.mirrors, &M.cfg, dir, f);
+		fclose(f);
+		if (text != NULL)
+			meshd_events(tags[i], text);
+		free(text);
+	}
 }
 
 /*

@@ -16,6 +16,7 @@
 #include "mesh/meshd_ctx.h"
 #include "mesh/reload.h"
 #include "mesh/faults.h"
+#include "mesh/mirrors.h"
 #include "mesh/weights.h"
 
 static int
@@ -235,6 +236,12 @@ reload_run(struct meshd *m, FILE *out)
 	}
 	if (dropped > 0 && faults_save(&m->faults, m->cfg.mesh.state_dir) == -1)
 		fprintf(out, "%s/%s: %s\n", m->cfg.mesh.state_dir, FAULTS_FILE, strerror(errno));
+	if ((dropped = mirrors_reapply(&m->mirrors, &m->cfg, out)) == -1) {
+		config_free(&nc);
+		return -1;
+	}
+	if (dropped > 0 && mirrors_save(&m->mirrors, m->cfg.mesh.state_dir) == -1)
+		fprintf(out, "%s/%s: %s\n", m->cfg.mesh.state_dir, MIRRORS_FILE, strerror(errno));
 	memset(&oldr, 0, sizeof(oldr));
 	oldr.routes = nc.routes;
 	oldr.nroutes = nc.nroutes;

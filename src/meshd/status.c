@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mesh/faults.h"
+#include "mesh/mirrors.h"
 #include "mesh/json_esc.h"
 #include "mesh/mcert.h"
 #include "mesh/stats.h"
@@ -252,10 +253,13 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 /* "service_totals": every version of each service name added up, in
  * the order the names first appear. */
 /* ,"mirror":{"version","percent","source"} of a route, or null.  "source"
- * says where it was set: "file" (mesh.ini); a live command may add its own. */
+ * says where it was set: "file" (mesh.ini) or "live" (`meshctl mirror`,
+ * mirrors.h). */
 static void
-status_json_mirror(FILE *f, const struct conf_mirror *mr)
+status_json_mirror(FILE *f, const struct meshd *m, const struct conf_route *rt)
 {
+	const struct conf_mirror *mr = &rt->mirror;
+
 	if (mr->permille == 0) {
 		fputs(",\"mirror\":null", f);
 		return;
@@ -265,7 +269,8 @@ status_json_mirror(FILE *f, const struct conf_mirror *mr)
 	fprintf(f, ",\"percent\":%u", mr->permille / 10);
 	if (mr->permille % 10 != 0)
 		fprintf(f, ".%u", mr->permille % 10);
-	fputs(",\"source\":\"file\"}", f);
+	fprintf(f, ",\"source\":\"%s\"}",
+	    mirrors_find(&m->mirrors, rt->name) != NULL ? "live" : "file");
 }
 
 static void
@@ -420,7 +425,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		}
 		fputs("],\"fault\":", f);
 		status_json_fault(f, m, rt);
-		status_json_mirror(f, &rt->mirror);
+		status_json_mirror(f, m, rt);
 		fputc('}', f);
 	}
 	fputs("]}\n", f);

@@ -12,6 +12,7 @@
 #include "mesh/fmt.h"
 #include "mesh/stats.h"
 #include "mesh/faults.h"
+#include "mesh/mirrors.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
 #include "status_int.h"
@@ -368,6 +369,35 @@ status_text_faults(FILE *f, const struct meshd *m, int first)
 	return first;
 }
 
+/* "route api: MIRROR v2 10%" for each route with a mirror in force, "
+ * (live)" after one `meshctl mirror` set, and a line for each mirror off
+ * suspends (mirrors.h). */
+static void
+status_text_mirrors(FILE *f, const struct meshd *m, int first)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	const struct mirror_ovr *o;
+	size_t r;
+
+	for (r = 0; r < cfg->nroutes; r++) {
+		const struct conf_mirror *mr = &cfg->routes[r].mirror;
+
+		o = mirrors_find(&m->mirrors, cfg->routes[r].name);
+		if (mr->permille != 0) {
+			fprintf(f, "%sroute %s: MIRROR %s %u", first ? "\n" : "",
+			    cfg->routes[r].name, mr->version, mr->permille / 10);
+			if (mr->permille % 10 != 0)
+				fprintf(f, ".%u", mr->permille % 10);
+			fprintf(f, "%%%s\n", o != NULL ? " (live)" : "");
+		} else if (o != NULL && o->off)
+			fprintf(f, "%sroute %s: mirror off (live: the file's mirror key is "
+			    "suspended)\n", first ? "\n" : "", cfg->routes[r].name);
+		else
+			continue;
+		first = 0;
+	}
+}
+
 int
 status_text(const struct meshd *m, char **out, size_t *len)
 {
@@ -405,18 +435,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 		fputc('\n', f);
 	}
 	first = status_text_faults(f, m, first);
-	for (r = 0; r < cfg->nroutes; r++) {
-		const struct conf_mirror *mr = &cfg->routes[r].mirror;
-
-		if (mr->permille == 0)
-			continue;
-		fprintf(f, "%sroute %s: MIRROR %s %u", first ? "\n" : "", cfg->routes[r].name,
-		    mr->version, mr->permille / 10);
-		if (mr->permille % 10 != 0)
-			fprintf(f, ".%u", mr->permille % 10);
-		fputs("%\n", f);
-		first = 0;
-	}
+	status_text_mirrors(f, m, first);
 	status_views_free(&vs);
 	if (fclose(f) != 0 || rc == -1) {
 		free(*out);

@@ -218,16 +218,16 @@ test_cli_fault(void **state)
 	assert_string_equal(o.fault_version, "v2");
 	assert_string_equal(o.fault_match, "x-chaos: 1");
 	assert_string_equal(o.file, "m.ini");
-	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.off, 0);
 	assert_int_equal(o.fault_off_all, 0);
 	assert_int_equal(parse(&cmd_fault, &o, "--abort=120%:503", "api", NULL), -1);
 	assert_string_equal(o.fault_abort, "120%:503");
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--off", NULL), -1);
-	assert_int_equal(o.fault_off, 1);
+	assert_int_equal(o.off, 1);
 	assert_null(o.fault_delay);
 	assert_int_equal(parse(&cmd_fault, &o, "--off-all", NULL), -1);
 	assert_int_equal(o.fault_off_all, 1);
-	assert_int_equal(o.fault_off, 0);
+	assert_int_equal(o.off, 0);
 	assert_int_equal(o.nargs, 0);
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--delay", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_fault, &o, "api", "--abort", "1%:503", "--abort", "2%:503",
@@ -237,6 +237,32 @@ test_cli_fault(void **state)
 	assert_int_equal(parse(&cmd_status, &o, "--off-all", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_status, &o, "--delay", "1%:1s", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_up, &o, "--version", "v2", NULL), CTL_USAGE);
+}
+
+static const struct ctl_cmd cmd_mirror = {
+	"mirror", "", "", CTL_OPT_FILE | CTL_OPT_ARGS | CTL_OPT_OFF, dummy_run,
+};
+
+/* mirror: operands kept (ctl_mirror.c checks VERSION=P%), --off and
+ * nothing else of fault's */
+static void
+test_cli_mirror(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_mirror, &o, "api", "v2=10%", "-f", "m.ini", NULL), -1);
+	assert_int_equal(o.nargs, 2);
+	assert_string_equal(o.args[1], "v2=10%");
+	assert_int_equal(o.off, 0);
+	assert_int_equal(parse(&cmd_mirror, &o, "api", "--off", NULL), -1);
+	assert_int_equal(o.off, 1);
+	assert_int_equal(o.nargs, 1);
+	assert_int_equal(parse(&cmd_mirror, &o, "--off", "api", NULL), -1);
+	assert_int_equal(o.off, 1);
+	assert_int_equal(parse(&cmd_mirror, &o, "api", "--off-all", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_mirror, &o, "api", "--delay", "1%:1s", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--off", NULL), CTL_USAGE);
 }
 
 static void
@@ -568,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_cli_since),
 		cmocka_unit_test(test_cli_tap_run),
 		cmocka_unit_test(test_cli_fault),
+		cmocka_unit_test(test_cli_mirror),
 		cmocka_unit_test(test_conn_replies_then_done),
 		cmocka_unit_test(test_conn_eof_and_timeout),
 		cmocka_unit_test(test_conn_bad_done),
