@@ -3,7 +3,7 @@
 # console_top: the dashboard's `t` (tap) and `l` (logs) keys, driven
 # headless in tmux (its own server socket):
 #
-#   gateway (pure client, 127.0.0.1:25301) -> api (2 instances)
+#   gateway (pure client, 127.0.0.1:25301) -> api (v1 x2, all the traffic; v2)
 #
 # Asserts: `/api` Enter-less selection then `t` opens "TAP api" and the
 # requests sent after it (distinct paths, one 503) appear in it with
@@ -12,7 +12,8 @@
 # api's last log lines (a line the app printed at start); `f` then
 # "abort 100%:503" Enter puts a fault on api (its row tagged FAULT,
 # requests get the injected 503), `f` "off" clears it, a bad value is
-# refused on the status line; `q` exits 0.
+# refused on the status line; `m` then "v2=100%" mirrors api to v2 (the
+# row tagged MIRROR, status says live), `m` "off" clears it; `q` exits 0.
 # Ports: 25300-25399.
 . "$(dirname "$0")/tmux.bash"
 
@@ -30,6 +31,13 @@ upstreams = api:25301
 command = sh -c 'echo "api app \$MESH_INSTANCE says hello"; exec $T/testapp --port \$PORT'
 port = 25310
 instances = 2
+
+[service.api@v2]
+command = $T/testapp --port \$PORT
+port = 25320
+
+[route.api]
+split = v1:100
 EOF
 
 mesh_up_or_stop "$T/mesh.ini"
@@ -124,6 +132,24 @@ sleep 0.3
 TM send-keys -t top "abort 120%:503" Enter
 check "a bad value is refused on the status line" wait_for 5 bash -c \
 	"tmux -L '$TS' capture-pane -p -t top | grep -q 'failed: .*120%'"
+# ---- m: the mirror form (api@v2 is the target); the row's MIRROR tag
+TM send-keys -t top m
+check "m asks for the mirror of api" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -q '^mirror api (VERSION=P%'"
+TM send-keys -t top "v2=100%" Enter
+check "api's row shows MIRROR" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -Eq '^api +MIRROR '"
+check "meshd has the mirror, live (status --json)" wait_for 5 bash -c \
+	"meshctl status -f '$T/mesh.ini' --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+m = [r[\"mirror\"] for r in d[\"routes\"] if r[\"name\"] == \"api\"]
+sys.exit(not (m and m[0] and m[0][\"version\"] == \"v2\" and m[0][\"source\"] == \"live\"))'"
+TM send-keys -t top m
+sleep 0.3
+TM send-keys -t top off Enter
+check "m off: the tag goes" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -Eq '^api +(ok|[0-9])'"
 cap >"$T/frame-fault.txt"
 sed 's/^/# /' "$T/frame-fault.txt" | tail -4
 
