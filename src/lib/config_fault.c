@@ -26,9 +26,14 @@
 #define FAULT_DELAY_MIN_US UINT64_C(1000)            /* 1ms */
 #define FAULT_DELAY_MAX_US (UINT64_C(3600) * 1000000) /* 1h */
 
-/* "N%" or "N.D%" at the start of s, up to a blank: tenths of a percent. */
-static int
-fault_share(const char *s, const char **end, unsigned *permille, char *why, size_t whysz)
+/*
+ * "N%" or "N.D%" at the start of s: tenths of a percent, *end just past
+ * the '%' (config_int.h; the mirror key takes one too).  A malformed share
+ * is "<want> (e.g. 10%, 0.5%)" in why.
+ */
+int
+config_share(const char *s, const char **end, unsigned *permille, const char *want,
+             char *why, size_t whysz)
 {
 	unsigned long v = 0;
 	int n = 0;
@@ -54,7 +59,7 @@ fault_share(const char *s, const char **end, unsigned *permille, char *why, size
 	*end = s + 1;
 	return 0;
 bad:
-	snprintf(why, whysz, "want a share first (e.g. 10%%, 0.5%%)");
+	snprintf(why, whysz, "%s (e.g. 10%%, 0.5%%)", want);
 	return -1;
 }
 
@@ -66,7 +71,7 @@ fault_pair(const char *v, unsigned *permille, char *word, size_t wsz,
 	const char *e;
 	size_t len;
 
-	if (fault_share(v, &e, permille, why, whysz) == -1)
+	if (config_share(v, &e, permille, "want a share first", why, whysz) == -1)
 		return -1;
 	if (*e != ' ' && *e != '\t')
 		goto bad;

@@ -166,4 +166,10 @@ void config_section(struct conf_ctx *ctx, char *name);
 int  config_valid_name(const char *s);
 int  config_valid_version(const char *s);
 
+/* "N%" or "N.D%" at the start of s (config_fault.c): tenths of a percent,
+ * *end past the '%'; 0, or -1 with "<want> (e.g. 10%, 0.5%)" (or the
+ * range) in why. */
+int config_share(const char *s, const char **end, unsigned *permille, const char *want,
+                 char *why, size_t whysz);
+
 #endif

@@ -18,44 +18,13 @@
 #include "mesh/config.h"
 #include "config_int.h"
 
-/* "N%" or "N.D%", the whole of s: tenths of a percent. */
-static int
-mirror_share(const char *s, unsigned *permille, char *why, size_t whysz)
-{
-	unsigned long v = 0;
-	int n = 0;
-
-	while (*s >= '0' && *s <= '9' && n < 4) {
-		v = v * 10 + (unsigned long)(*s++ - '0');
-		n++;
-	}
-	if (n == 0 || (*s >= '0' && *s <= '9'))
-		goto bad;
-	v *= 10;
-	if (*s == '.' && s[1] >= '0' && s[1] <= '9') {
-		v += (unsigned long)(s[1] - '0');
-		s += 2;
-	}
-	if (s[0] != '%' || s[1] != '\0')
-		goto bad;
-	if (v > 1000) {
-		snprintf(why, whysz, "share out of range 0%%..100%%");
-		return -1;
-	}
-	*permille = (unsigned)v;
-	return 0;
-bad:
-	snprintf(why, whysz, "want a share after SERVICE@VERSION (e.g. 10%%, 0.5%%)");
-	return -1;
-}
-
 int
 config_mirror_key(struct conf_ctx *ctx, const struct conf_key *k, const char *v,
                   void *obj, char *why, size_t whysz)
 {
 	struct conf_mirror *m = &((struct conf_route *)obj)->mirror;
 	char word[CONF_NAME_MAX + CONF_VERSION_MAX + 1];
-	const char *share;
+	const char *share, *end;
 	char *at;
 	size_t len;
 
@@ -84,8 +53,14 @@ config_mirror_key(struct conf_ctx *ctx, const struct conf_key *k, const char *v,
 		snprintf(why, whysz, "bad version '%s' (want [a-z0-9][a-z0-9.-]{0,31})", at + 1);
 		return -1;
 	}
-	if (mirror_share(share, &m->permille, why, whysz) == -1)
+	if (config_share(share, &end, &m->permille, "want a share after SERVICE@VERSION",
+	    why, whysz) == -1)
 		return -1;
+	if (*end != '\0') {
+		snprintf(why, whysz, "want a share after SERVICE@VERSION (e.g. 10%%, 0.5%%), "
+		    "nothing after it");
+		return -1;
+	}
 	/* both checked above: a name is shorter than CONF_NAME_MAX, a
 	 * version than CONF_VERSION_MAX */
 	memcpy(m->service, word, strlen(word) + 1);
