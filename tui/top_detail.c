@@ -36,6 +36,33 @@ top_route_line(char *buf, size_t size, const struct mesh_config *cfg, const char
 	    rt->outlier_failures, (unsigned long long)(rt->outlier_ejection_us / 1000000));
 }
 
+/*
+ * Chaos, counted apart from real errors: what this service's sidecars
+ * injected into their calls and copied to mirrors, since each started
+ * (their OK% counts an injected abort as the status it answered).
+ */
+static void
+top_detail_chaos(const struct top_ui *ui, const struct top_model *m, const struct top_svc *s,
+    int *y)
+{
+	uint64_t faults = 0, mirrored = 0;
+	char line[160];
+	size_t k;
+
+	for (k = 0; k < s->ninst; k++) {
+		faults += m->inst[s->inst[k]].faults;
+		mirrored += m->inst[s->inst[k]].mirrored;
+	}
+	if (faults == 0 && mirrored == 0)
+		return;
+	snprintf(line, sizeof(line), "CHAOS  faults injected into its calls: %llu   "
+	    "copies sent to mirrors: %llu", (unsigned long long)faults,
+	    (unsigned long long)mirrored);
+	attron(top_pair(ui, CP_YELLOW));
+	mvaddnstr((*y)++, 0, line, COLS);
+	attroff(top_pair(ui, CP_YELLOW));
+}
+
 void
 top_detail(struct top_ui *ui, const struct top_model *m)
 {
@@ -84,6 +111,7 @@ top_detail(struct top_ui *ui, const struct top_model *m)
 		attroff(top_brk_attr(ui, in->brk));
 		y++;
 	}
+	top_detail_chaos(ui, m, s, &y);
 	y++;
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, "ROUTES (this service, then each upstream it calls)", COLS);

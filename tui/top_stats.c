@@ -74,6 +74,9 @@ top_stats_view(struct top_model *m, struct top_inst *in, struct top_svc *s,
 	in->have_stats = 1;
 	in->rps = stats_view_rps(v, now_s, TOP_RATE_S, &in->eps);
 	in->conns = v->snap.v[STAT_CONNECTIONS_OPEN];
+	/* chaos, counted apart from the real errors (rps/eps count them too) */
+	in->faults = v->snap.v[STAT_FAULTS_ABORT] + v->snap.v[STAT_FAULTS_DELAY];
+	in->mirrored = v->snap.v[STAT_MIRROR_REQUESTS];
 	if (s->sum != NULL)
 		top_stats_hist(v, s->sum);
 	/* what this sidecar thinks of the endpoints it calls */
@@ -151,6 +154,7 @@ top_stats_update(struct top_model *m, uint64_t now_ns)
 		in->have_stats = 0;
 		in->rps = in->eps = 0;
 		in->conns = in->ejections = in->ewma_us = 0;
+		in->faults = in->mirrored = 0;
 		in->brk = TOP_BRK_NONE;
 		in->ejected = 0;
 	}

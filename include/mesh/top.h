@@ -73,6 +73,8 @@ struct top_inst {
 	int      ejected;                /* some caller ejects it now */
 	uint64_t ejections;              /* summed over callers */
 	uint64_t ewma_us;                /* highest over callers; 0 unseen */
+	uint64_t faults;                 /* faults its sidecar injected (aborts + delays) */
+	uint64_t mirrored;               /* copies its sidecar sent to a mirror */
 };
 
 struct top_version {

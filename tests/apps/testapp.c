@@ -7,7 +7,9 @@
  *   testapp [--port P] [--name NAME] [--tcp]
  *   GET /  /whoami  /env/VAR  /bytes?n=N  /status/NNN  /delay?ms=N  /count
  *       /call?url=U  /ws (Upgrade: echo|websocket)      POST|PUT /echo
- *   /call forwards the request's traceparent and tracestate headers.
+ *   /call forwards the request's traceparent and tracestate headers and
+ *   answers with the upstream's status (as an app whose dependency failed
+ *   would), the body "CODE upstream-body"; 502 when the call itself failed.
  *   --tcp: on connect writes "NAME\n", then echoes every byte.
  *
  * Fault injection (HTTP only; each also from the environment, so a
@@ -441,7 +443,9 @@ done:
 	} else {
 		int hl2 = snprintf(resp, CALL_MAX, "%d ", code);
 		memcpy(resp + hl2, body, blen);
-		respond(c, 200, resp, (size_t)hl2 + blen);
+		/* the upstream's status, so a failing dependency shows in ours */
+		respond(c, code >= 200 && code <= 599 && code != 204 && code != 304 ? code : 200,
+		    resp, (size_t)hl2 + blen);
 	}
 	if (fd != -1)
 		close(fd);

@@ -120,6 +120,15 @@ f = [r[\"fault\"] for r in d[\"routes\"] if r[\"name\"] == \"api\"]
 sys.exit(not (f and f[0] and f[0][\"abort_percent\"] == 100 and f[0][\"abort_status\"] == 503))'"
 check "requests through the gateway get the injected 503" wait_for 5 bash -c \
 	"curl -s -m 5 -D - -o /dev/null -H 'Host: api' http://127.0.0.1:25301/whoami | grep -qi '^mesh-error: fault injected'"
+# the caller's detail view counts what its sidecar injected, apart
+TM send-keys -t top / g a t e w a y Enter
+sleep 0.3
+TM send-keys -t top Enter
+check "gateway's detail counts the faults its sidecar injected" wait_for 5 bash -c \
+	"tmux -L '$TS' capture-pane -p -t top | grep -Eq '^CHAOS  faults injected into its calls: [1-9]'"
+TM send-keys -t top Escape
+TM send-keys -t top / a p i Enter
+sleep 0.3
 TM send-keys -t top f
 sleep 0.3
 TM send-keys -t top off Enter
