@@ -18,6 +18,9 @@
 
 #include "mesh/faults.h"
 
+#define OVR_FILE "faults"
+#include "test_overrides_util.h"
+
 static const char ini[] =
 	"[mesh]\n"
 	"name = f\n"
@@ -35,34 +38,6 @@ static const char ini[] =
 	"[route.api]\n"
 	"fault.abort = 10% 503\n"
 	"retries = 2\n";
-
-static char dir[] = "/tmp/test_faults.XXXXXX";
-
-static void
-load(struct mesh_config *cfg, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(config_load(path, cfg, stderr), 0);
-}
-
-static void
-swap_routes(struct mesh_config *cfg, const char *text)
-{
-	struct mesh_config nc;
-	struct conf_route *tmp;
-	size_t tn;
-
-	load(&nc, text);
-	tmp = cfg->routes; cfg->routes = nc.routes; nc.routes = tmp;
-	tn = cfg->nroutes; cfg->nroutes = nc.nroutes; nc.nroutes = tn;
-	config_free(&nc);
-}
 
 static void
 test_opt(void **state)
@@ -113,7 +88,7 @@ test_parse_format(void **state)
 	char why[256], line[FAULTS_LINE_MAX], desc[256];
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(faults_parse(&cfg, "api delay 10%:300ms abort 0.5%:503 "
 	    "version v2 match x-chaos:1", &o, why, sizeof(why)), 0);
 	assert_string_equal(o.service, "api");
@@ -161,7 +136,7 @@ test_set_off(void **state)
 	char why[256], names[128] = "";
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	/* a live fault replaces the file's whole fault; the rest stays */
 	assert_int_equal(faults_parse(&cfg, "api delay 100%:1s", &o, why, sizeof(why)), 0);
 	assert_int_equal(faults_set(&fs, &cfg, &o), 0);
@@ -218,23 +193,23 @@ test_save_load(void **state)
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(faults_parse(&cfg, "api abort 100%:503 version v2", &o, why, sizeof(why)), 0);
 	assert_int_equal(faults_set(&fs, &cfg, &o), 0);
 	assert_int_equal(faults_parse(&cfg, "db delay 10%:250ms", &o, why, sizeof(why)), 0);
 	assert_int_equal(faults_set(&fs, &cfg, &o), 0);
-	assert_int_equal(faults_save(&fs, dir), 0);
-	snprintf(path, sizeof(path), "%s/.faults.tmp", dir);
+	assert_int_equal(faults_save(&fs, ovr_dir), 0);
+	snprintf(path, sizeof(path), "%s/.faults.tmp", ovr_dir);
 	assert_int_equal(access(path, F_OK), -1);   /* renamed over, not left */
 
 	/* read back into a fresh config, with bad lines */
-	snprintf(path, sizeof(path), "%s/faults", dir);
+	snprintf(path, sizeof(path), "%s/faults", ovr_dir);
 	assert_non_null(f = fopen(path, "a"));
 	fputs("api abort 120%:503\n# comment\n\nzzz abort 5%:503\ntcpd delay 1%:1s\n", f);
 	fclose(f);
-	load(&cfg2, ini);
+	ovr_load(&cfg2, ini);
 	assert_non_null(f = open_memstream(&log, &loglen));
-	faults_load(&fs2, &cfg2, dir, f);
+	faults_load(&fs2, &cfg2, ovr_dir, f);
 	fclose(f);
 	assert_int_equal(fs2.n, 2);
 	assert_int_equal(config_route(&cfg2, "api")->fault.abort_permille, 1000);
@@ -262,14 +237,14 @@ test_reapply(void **state)
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(faults_parse(&cfg, "api off", &o, why, sizeof(why)), 0);
 	assert_int_equal(faults_set(&fs, &cfg, &o), 0);
 	assert_int_equal(faults_parse(&cfg, "db abort 5%:502", &o, why, sizeof(why)), 0);
 	assert_int_equal(faults_set(&fs, &cfg, &o), 0);
 
 	/* the same file again: both overrides come back on the new routes */
-	swap_routes(&cfg, ini);
+	ovr_swap_routes(&cfg, ini);
 	assert_int_equal(faults_reapply(&fs, &cfg, NULL), 0);
 	assert_false(faults_active(&config_route(&cfg, "api")->fault));
 	assert_int_equal(config_route(&cfg, "db")->fault.abort_status, 502);
@@ -277,7 +252,7 @@ test_reapply(void **state)
 	/* api's fault changed in the file: the file wins, db's override stays */
 	text = strdup(ini);
 	memcpy(strstr(text, "10% 503"), "20% 503", 7);
-	swap_routes(&cfg, text);
+	ovr_swap_routes(&cfg, text);
 	free(text);
 	assert_non_null(f = open_memstream(&log, &loglen));
 	assert_int_equal(faults_reapply(&fs, &cfg, f), 1);
@@ -292,27 +267,6 @@ test_reapply(void **state)
 	free(log);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char path[256];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/faults", dir);
-	unlink(path);
-	rmdir(dir);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -324,5 +278,5 @@ main(void)
 		cmocka_unit_test(test_reapply),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ovr_setup, ovr_teardown);
 }

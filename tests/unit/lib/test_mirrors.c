@@ -18,6 +18,9 @@
 
 #include "mesh/mirrors.h"
 
+#define OVR_FILE "mirrors"
+#include "test_overrides_util.h"
+
 static const char ini[] =
 	"[mesh]\n"
 	"name = m\n"
@@ -37,31 +40,6 @@ static const char ini[] =
 	"[route.api]\n"
 	"mirror = api@v2 5%\n";
 
-static char dir[] = "/tmp/test_mirrors.XXXXXX";
-
-/* text as mesh.ini, loaded into *cfg; with into set, only its routes are
- * put into *into (a reload's swap) */
-static void
-load(struct mesh_config *cfg, const char *text, struct mesh_config *into)
-{
-	struct conf_route *tr;
-	char path[256];
-	size_t tn;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(config_load(path, cfg, stderr), 0);
-	if (into == NULL)
-		return;
-	tr = into->routes, tn = into->nroutes;
-	into->routes = cfg->routes, into->nroutes = cfg->nroutes;
-	cfg->routes = tr, cfg->nroutes = tn;
-	config_free(cfg);
-}
-
 /* line parsed against cfg: 0, or -1 with why holding the reason */
 static int
 parse(const struct mesh_config *cfg, const char *line, struct mirror_ovr *o, char *why)
@@ -78,7 +56,7 @@ test_parse_format(void **state)
 	char why[256], buf[MIRRORS_LINE_MAX], desc[64];
 
 	(void)state;
-	load(&cfg, ini, NULL);
+	ovr_load(&cfg, ini);
 	assert_int_equal(parse(&cfg, "api v3=10%", &o, why), 0);
 	assert_string_equal(o.service, "api");
 	assert_string_equal(o.mirror.service, "api");
@@ -133,7 +111,7 @@ test_set_off(void **state)
 	char why[256];
 
 	(void)state;
-	load(&cfg, ini, NULL);
+	ovr_load(&cfg, ini);
 	/* over the file's mirror: replaced, the file's kept aside */
 	assert_int_equal(parse(&cfg, "api v3=50%", &o, why), 0);
 	assert_int_equal(mirrors_set(&ms, &cfg, &o), 0);
@@ -175,22 +153,22 @@ test_save_load(void **state)
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini, NULL);
+	ovr_load(&cfg, ini);
 	assert_int_equal(parse(&cfg, "api off", &o, why), 0);
 	assert_int_equal(mirrors_set(&ms, &cfg, &o), 0);
 	assert_int_equal(parse(&cfg, "db v1=2.5%", &o, why), 0);
 	assert_int_equal(mirrors_set(&ms, &cfg, &o), 0);
-	assert_int_equal(mirrors_save(&ms, dir), 0);
-	snprintf(path, sizeof(path), "%s/.mirrors.tmp", dir);
+	assert_int_equal(mirrors_save(&ms, ovr_dir), 0);
+	snprintf(path, sizeof(path), "%s/.mirrors.tmp", ovr_dir);
 	assert_int_equal(access(path, F_OK), -1);
 
-	snprintf(path, sizeof(path), "%s/mirrors", dir);
+	snprintf(path, sizeof(path), "%s/mirrors", ovr_dir);
 	assert_non_null(f = fopen(path, "a"));
 	fputs("api v2=120%\n# comment\n\nzzz v1=5%\napi v9=1%\n", f);
 	fclose(f);
-	load(&cfg2, ini, NULL);
+	ovr_load(&cfg2, ini);
 	assert_non_null(f = open_memstream(&log, &loglen));
-	mirrors_load(&ms2, &cfg2, dir, f);
+	mirrors_load(&ms2, &cfg2, ovr_dir, f);
 	fclose(f);
 	assert_int_equal(ms2.n, 2);
 	assert_int_equal(config_route(&cfg2, "api")->mirror.permille, 0);
@@ -210,7 +188,7 @@ test_save_load(void **state)
 static void
 test_reapply(void **state)
 {
-	struct mesh_config cfg, nc;
+	struct mesh_config cfg;
 	struct mirrors ms = { 0 };
 	struct mirror_ovr o;
 	char why[256], *log = NULL, *text;
@@ -218,14 +196,14 @@ test_reapply(void **state)
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini, NULL);
+	ovr_load(&cfg, ini);
 	assert_int_equal(parse(&cfg, "api v3=20%", &o, why), 0);
 	assert_int_equal(mirrors_set(&ms, &cfg, &o), 0);
 	assert_int_equal(parse(&cfg, "db v1=1%", &o, why), 0);
 	assert_int_equal(mirrors_set(&ms, &cfg, &o), 0);
 
 	/* the same file again: both come back on the new routes */
-	load(&nc, ini, &cfg);
+	ovr_swap_routes(&cfg, ini);
 	assert_int_equal(mirrors_reapply(&ms, &cfg, NULL), 0);
 	assert_string_equal(config_route(&cfg, "api")->mirror.version, "v3");
 	assert_int_equal(config_route(&cfg, "db")->mirror.permille, 10);
@@ -233,7 +211,7 @@ test_reapply(void **state)
 	/* api's mirror key changed in the file: the file wins, db's stays */
 	text = strdup(ini);
 	memcpy(strstr(text, "api@v2 5%"), "api@v2 7%", 9);
-	load(&nc, text, &cfg);
+	ovr_swap_routes(&cfg, text);
 	free(text);
 	assert_non_null(f = open_memstream(&log, &loglen));
 	assert_int_equal(mirrors_reapply(&ms, &cfg, f), 1);
@@ -249,27 +227,6 @@ test_reapply(void **state)
 	free(log);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char path[256];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/mirrors", dir);
-	unlink(path);
-	rmdir(dir);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -280,5 +237,5 @@ main(void)
 		cmocka_unit_test(test_reapply),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ovr_setup, ovr_teardown);
 }

@@ -17,6 +17,9 @@
 
 #include "mesh/weights.h"
 
+#define OVR_FILE "weights"
+#include "test_overrides_util.h"
+
 static const char ini[] =
 	"[mesh]\n"
 	"name = w\n"
@@ -36,21 +39,6 @@ static const char ini[] =
 	"split = v1:80, v2:20\n"
 	"retries = 2\n";
 
-static char dir[] = "/tmp/test_weights.XXXXXX";
-
-static void
-load(struct mesh_config *cfg, const char *text)
-{
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	assert_int_equal(config_load(path, cfg, stderr), 0);
-}
-
 static const struct conf_route *
 route(const struct mesh_config *cfg, const char *name)
 {
@@ -65,7 +53,7 @@ test_parse(void **state)
 	char why[256];
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(weights_parse(&cfg, "api v1=90 v2=10", &w, why, sizeof(why)), 0);
 	assert_string_equal(w.service, "api");
 	assert_int_equal(w.nsplit, 3);   /* every version; v3 left out: 0 */
@@ -107,7 +95,7 @@ test_set_save_load(void **state)
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(weights_parse(&cfg, "api v2=100", &w, why, sizeof(why)), 0);
 	assert_int_equal(weights_set(&ws, &cfg, &w), 0);
 	r = route(&cfg, "api");
@@ -130,18 +118,18 @@ test_set_save_load(void **state)
 	assert_int_equal(ws.n, 2);
 	assert_int_equal(route(&cfg, "api")->split[2].weight, 50);
 
-	assert_int_equal(weights_save(&ws, dir), 0);
-	snprintf(path, sizeof(path), "%s/.weights.tmp", dir);
+	assert_int_equal(weights_save(&ws, ovr_dir), 0);
+	snprintf(path, sizeof(path), "%s/.weights.tmp", ovr_dir);
 	assert_int_equal(access(path, F_OK), -1);   /* renamed over, not left */
 
 	/* read back into a fresh config, with a bad line and a stale version */
-	snprintf(path, sizeof(path), "%s/weights", dir);
+	snprintf(path, sizeof(path), "%s/weights", ovr_dir);
 	assert_non_null(f = fopen(path, "a"));
 	fputs("api v1=50 v4=50\n# comment\n\nzzz v1=100\n", f);
 	fclose(f);
-	load(&cfg2, ini);
+	ovr_load(&cfg2, ini);
 	assert_non_null(f = open_memstream(&log, &loglen));
-	weights_load(&ws2, &cfg2, dir, f);
+	weights_load(&ws2, &cfg2, ovr_dir, f);
 	fclose(f);
 	assert_int_equal(ws2.n, 2);
 	assert_int_equal(route(&cfg2, "api")->split[0].weight, 50);
@@ -160,26 +148,22 @@ test_set_save_load(void **state)
 static void
 test_reapply(void **state)
 {
-	struct mesh_config cfg, nc;
+	struct mesh_config cfg;
 	struct weights ws = { 0 };
-	struct conf_route *tmp;
 	struct weight w;
 	char why[256], *log = NULL;
-	size_t loglen = 0, tn;
+	size_t loglen = 0;
 	FILE *f;
 
 	(void)state;
-	load(&cfg, ini);
+	ovr_load(&cfg, ini);
 	assert_int_equal(weights_parse(&cfg, "api v1=10 v2=90", &w, why, sizeof(why)), 0);
 	assert_int_equal(weights_set(&ws, &cfg, &w), 0);
 	assert_int_equal(weights_parse(&cfg, "db v2=100", &w, why, sizeof(why)), 0);
 	assert_int_equal(weights_set(&ws, &cfg, &w), 0);
 
 	/* the same file again: both overrides come back on the new routes */
-	load(&nc, ini);
-	tmp = cfg.routes; cfg.routes = nc.routes; nc.routes = tmp;
-	tn = cfg.nroutes; cfg.nroutes = nc.nroutes; nc.nroutes = tn;
-	config_free(&nc);
+	ovr_swap_routes(&cfg, ini);
 	assert_int_equal(weights_reapply(&ws, &cfg, NULL), 0);
 	assert_int_equal(route(&cfg, "api")->split[1].weight, 90);
 	assert_int_equal(route(&cfg, "db")->split[1].weight, 100);
@@ -189,12 +173,9 @@ test_reapply(void **state)
 		char *text = strdup(ini), *p = strstr(text, "v1:80, v2:20");
 
 		memcpy(p, "v1:60, v2:40", 12);
-		load(&nc, text);
+		ovr_swap_routes(&cfg, text);
 		free(text);
 	}
-	tmp = cfg.routes; cfg.routes = nc.routes; nc.routes = tmp;
-	tn = cfg.nroutes; cfg.nroutes = nc.nroutes; nc.nroutes = tn;
-	config_free(&nc);
 	assert_non_null(f = open_memstream(&log, &loglen));
 	assert_int_equal(weights_reapply(&ws, &cfg, f), 1);
 	fclose(f);
@@ -208,27 +189,6 @@ test_reapply(void **state)
 	config_free(&cfg);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) == NULL ? -1 : 0;
-}
-
-static int
-teardown(void **state)
-{
-	char path[256];
-
-	(void)state;
-	snprintf(path, sizeof(path), "%s/mesh.ini", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/weights", dir);
-	unlink(path);
-	rmdir(dir);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -238,5 +198,5 @@ main(void)
 		cmocka_unit_test(test_reapply),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, ovr_setup, ovr_teardown);
 }
