@@ -323,6 +323,21 @@ top_ui_line_cmd(struct top_ui *ui)
 	return 0;
 }
 
+/* What is typed at a prompt (FIND, LINE): Backspace, printable ASCII. */
+static void
+top_input_edit(struct top_ui *ui, int key)
+{
+	size_t n = strlen(ui->input);
+
+	if (key == KEY_BACKSPACE || key == 127 || key == 8) {
+		if (n > 0)
+			ui->input[n - 1] = '\0';
+	} else if (key >= 0x20 && key < 0x7f && n + 1 < sizeof(ui->input)) {
+		ui->input[n] = (char)key;
+		ui->input[n + 1] = '\0';
+	}
+}
+
 static const char *
 top_input_line(struct top_ui *ui, int key)
 {
@@ -339,13 +354,8 @@ top_input_line(struct top_ui *ui, int key)
 			top_ui_say(ui, "too long");
 		else
 			return ui->cmd;
-	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-		if (n > 0)
-			ui->input[n - 1] = '\0';
-	} else if (key >= 0x20 && key < 0x7f && n + 1 < sizeof(ui->input)) {
-		ui->input[n] = (char)key;
-		ui->input[n + 1] = '\0';
-	}
+	} else
+		top_input_edit(ui, key);
 	return NULL;
 }
 
@@ -374,13 +384,8 @@ top_input_prompt(struct top_ui *ui, const struct top_model *m, int key)
 		ui->prompt = TOP_PROMPT_NONE;
 		if (n > 0)
 			top_ui_find(ui, m);
-	} else if (key == KEY_BACKSPACE || key == 127 || key == 8) {
-		if (n > 0)
-			ui->input[n - 1] = '\0';
-	} else if (key >= 0x20 && key < 0x7f && n + 1 < sizeof(ui->input)) {
-		ui->input[n] = (char)key;
-		ui->input[n + 1] = '\0';
-	}
+	} else
+		top_input_edit(ui, key);
 	return NULL;
 }
 
