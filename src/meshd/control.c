@@ -145,6 +145,17 @@ control_send_str(struct conn *c, uint16_t type, const char *s)
 }
 
 void
+control_answer(struct conn *c, int code, const char *msg)
+{
+	char done[8];
+
+	if (msg != NULL)
+		control_send_str(c, IPC_REPLY, msg);
+	snprintf(done, sizeof(done), "%d", code);
+	control_send_str(c, IPC_DONE, done);
+}
+
+void
 control_ring_cb(void *arg, const char *line, size_t len)
 {
 	control_send(arg, IPC_LOGLINE, line, len);

@@ -53,8 +53,7 @@ control_rotate_update(struct meshd *m, int expired)
 		if (left > 0) {
 			snprintf(msg, sizeof(msg), "no new certificate within %.0f s for: %s",
 			    CONTROL_ROTATE_S, names);
-			control_send_str(c, IPC_REPLY, msg);
-			control_send_str(c, IPC_DONE, "1");
+			control_answer(c, 1, msg);
 			continue;
 		}
 		if (mcert_format(m, 0, &text, &len) == 0) {
@@ -110,13 +109,11 @@ control_weight(struct conn *c, const char *args)
 	size_t i, n;
 
 	if (weights_parse(&m->cfg, args, &w, why, sizeof(why)) == -1) {
-		control_send_str(c, IPC_REPLY, why);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, why);
 		return;
 	}
 	if (weights_set(&m->weights, &m->cfg, &w) == -1) {
-		control_send_str(c, IPC_REPLY, "meshd: out of memory");
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, "meshd: out of memory");
 		return;
 	}
 	control_push_callers(m, w.service);
@@ -129,12 +126,10 @@ control_weight(struct conn *c, const char *args)
 		snprintf(why, sizeof(why), "applied, but not persisted: %s/%s: %s",
 		    m->cfg.mesh.state_dir, WEIGHTS_FILE, strerror(errno));
 		log_warnx("%s", why);
-		control_send_str(c, IPC_REPLY, why);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, why);
 		return;
 	}
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
+	control_answer(c, 0, msg);
 }
 
 /* `breaker-reset SERVICE [VERSION.INDEX]`: IPC_BREAKER_RESET with the
@@ -164,8 +159,7 @@ control_breaker_reset(struct conn *c, const char *args)
 		snprintf(msg, sizeof(msg), "breaker-reset: no service '%.63s'%s%.47s in mesh '%s'",
 		    words >= 1 ? svc : "", words == 2 ? " instance " : "", words == 2 ? which : "",
 		    m->cfg.mesh.name);
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, msg);
 		return;
 	}
 	snprintf(msg, sizeof(msg), "%s%s%s", svc, words == 2 ? " " : "", words == 2 ? which : "");
@@ -180,8 +174,7 @@ control_breaker_reset(struct conn *c, const char *args)
 	outlog_event("breaker-reset %s (meshctl): sent to %zu caller sidecar(s)", msg, n);
 	snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), ": breakers reset in %zu caller "
 	    "sidecar(s)", n);
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
+	control_answer(c, 0, msg);
 }
 
 /* `reload`: the report (or the file's errors) as one REPLY. */
@@ -195,16 +188,14 @@ control_reload(struct conn *c)
 	int rc;
 
 	if ((f = open_memstream(&text, &len)) == NULL) {
-		control_send_str(c, IPC_REPLY, "meshd: out of memory");
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, "meshd: out of memory");
 		return;
 	}
 	if ((rc = reload_run(m, f)) == 0)
 		control_push_all(m);
 	if (fclose(f) != 0 || rc == -1) {
 		free(text);
-		control_send_str(c, IPC_REPLY, "meshd: out of memory");
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, "meshd: out of memory");
 		return;
 	}
 	outlog_event("reload (meshctl reload): %s", rc == 0 ? "applied" : "the file has errors; nothing changed");
@@ -219,8 +210,7 @@ static void
 control_report(struct conn *c, char *text, size_t len)
 {
 	if (text == NULL) {
-		control_send_str(c, IPC_REPLY, "meshd: out of memory");
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, "meshd: out of memory");
 		return;
 	}
 	control_send(c, IPC_REPLY, text, len);
@@ -283,7 +273,6 @@ control_cmd(struct conn *c, const char *cmd)
 		    "status --json, certs, certs --json, certs --rotate, certs --rotate-root, "
 		    "down, wait-ready, "
 		    "logs, weight, fault, fault-off-all, mirror, reload, restart, breaker-reset)", cmd);
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "2");
+		control_answer(c, 2, msg);
 	}
 }

@@ -27,8 +27,7 @@ control_persisted(struct conn *c, const struct meshd *m, int rc, const char *nam
 	snprintf(why, sizeof(why), "applied, but not persisted: %s/%s: %s",
 	    m->cfg.mesh.state_dir, name, strerror(errno));
 	log_warnx("%s", why);
-	control_send_str(c, IPC_REPLY, why);
-	control_send_str(c, IPC_DONE, "1");
+	control_answer(c, 1, why);
 	return -1;
 }
 
@@ -40,15 +39,13 @@ control_fault(struct conn *c, const char *args)
 	struct fault_ovr o;
 
 	if (faults_parse(&m->cfg, args, &o, why, sizeof(why)) == -1) {
-		control_send_str(c, IPC_REPLY, why);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, why);
 		return;
 	}
 	if (faults_set(&m->faults, &m->cfg, &o) == -1) {
 		snprintf(why, sizeof(why), "fault: %s: %s", o.service,
 		    errno == ENOSPC ? "too many overrides" : "out of memory");
-		control_send_str(c, IPC_REPLY, why);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, why);
 		return;
 	}
 	control_push_callers(m, o.service);
@@ -65,8 +62,7 @@ control_fault(struct conn *c, const char *args)
 	if (control_persisted(c, m, faults_save(&m->faults, m->cfg.mesh.state_dir),
 	    FAULTS_FILE) == -1)
 		return;
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
+	control_answer(c, 0, msg);
 }
 
 void
@@ -77,8 +73,7 @@ control_fault_off_all(struct conn *c)
 	int n;
 
 	if ((n = faults_off_all(&m->faults, &m->cfg, names, sizeof(names))) == -1) {
-		control_send_str(c, IPC_REPLY, "fault --off-all: out of memory");
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, "fault --off-all: out of memory");
 		return;
 	}
 	if (n > 0)
@@ -91,6 +86,5 @@ control_fault_off_all(struct conn *c)
 	if (control_persisted(c, m, faults_save(&m->faults, m->cfg.mesh.state_dir),
 	    FAULTS_FILE) == -1)
 		return;
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
+	control_answer(c, 0, msg);
 }

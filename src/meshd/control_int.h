@@ -52,6 +52,9 @@ struct control {
 
 void control_send(struct conn *c, uint16_t type, const void *p, size_t len);
 void control_send_str(struct conn *c, uint16_t type, const char *s);
+/* A command's end: msg as its one IPC_REPLY (none when NULL), then
+ * IPC_DONE with the exit code meshctl takes (0 ok, 1 failed, 2 usage). */
+void control_answer(struct conn *c, int code, const char *msg);
 void control_ring_cb(void *arg, const char *line, size_t len);
 void control_rotate_update(struct meshd *m, int expired);
 void control_rotate_cb(struct ev_loop *loop, ev_timer *w, int revents);

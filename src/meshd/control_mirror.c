@@ -45,10 +45,8 @@ control_mirror(struct conn *c, const char *args)
 	if (control_persisted(c, m, mirrors_save(&m->mirrors, m->cfg.mesh.state_dir),
 	    MIRRORS_FILE) == -1)
 		return;
-	control_send_str(c, IPC_REPLY, msg);
-	control_send_str(c, IPC_DONE, "0");
+	control_answer(c, 0, msg);
 	return;
 refused:
-	control_send_str(c, IPC_REPLY, why);
-	control_send_str(c, IPC_DONE, "1");
+	control_answer(c, 1, why);
 }

@@ -34,8 +34,7 @@ control_restart_report(struct meshd *m, unsigned long ticket, int done, int rc,
 		}
 		c->wait = WAIT_NONE;
 		c->ticket = 0;
-		control_send_str(c, IPC_REPLY, line);
-		control_send_str(c, IPC_DONE, rc == 0 ? "0" : "1");
+		control_answer(c, rc == 0 ? 0 : 1, line);
 		return;
 	}
 }
@@ -55,13 +54,11 @@ control_restart(struct conn *c, const char *args)
 		ticket = control_tickets;
 	}
 	if (drain_restart(m, args, control_restart_report, ticket, msg, sizeof(msg)) == -1) {
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, msg);
 		return;
 	}
 	if (!wait) {
-		control_send_str(c, IPC_REPLY, msg);
-		control_send_str(c, IPC_DONE, "0");
+		control_answer(c, 0, msg);
 		return;
 	}
 	c->wait = WAIT_RESTART;

@@ -206,8 +206,7 @@ control_rotate_root(struct conn *c)
 
 	if (r == -1) {
 		log_warnx("certs --rotate-root: %s", err);
-		control_send_str(c, IPC_REPLY, err);
-		control_send_str(c, IPC_DONE, "1");
+		control_answer(c, 1, err);
 		return;
 	}
 	if (r == 0) {
