@@ -253,7 +253,16 @@ uint64_t stats_hist_le(const uint64_t *counts, uint64_t us);
 #define STATS_SPANS_HDR  192u  /* the span section's header (see above) */
 #define STATS_SLOW_WINDOW_S 60u
 
-enum stats_dir { STATS_OUT = 0, STATS_IN = 1 };
+/* STATS_MIRROR rows are the copies a sidecar sent to a route's mirror
+ * (src/proxy/mirror.c): service and version of the mirror target, the
+ * copy's status and latency; status 0 when no response came (a failed
+ * or timed-out copy).  They never feed the rate ring, and readers that
+ * sum a sidecar's traffic (status, top) leave them out. */
+enum stats_dir { STATS_OUT = 0, STATS_IN = 1, STATS_MIRROR = 2 };
+
+/* "outbound", "inbound", "mirror" ("outbound" for an unknown value):
+ * the direction label of metrics and status --json. */
+const char *stats_dir_name(uint32_t dir);
 
 struct stats_peer_rec {
 	uint32_t used;                      /* 1 once the row is filled */

@@ -373,3 +373,9 @@ stats_strerror(int err)
 	}
 	return "unknown stats error";
 }
+
+const char *
+stats_dir_name(uint32_t dir)
+{
+	return dir == STATS_IN ? "inbound" : dir == STATS_MIRROR ? "mirror" : "outbound";
+}

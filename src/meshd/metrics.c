@@ -117,7 +117,7 @@ metrics_peer_labels(FILE *f, const char *mesh, const struct metrics_inst *in,
     const struct stats_peer_rec *p)
 {
 	metrics_inst_labels(f, mesh, in);
-	metrics_label(f, 0, "direction", p->dir == STATS_IN ? "inbound" : "outbound");
+	metrics_label(f, 0, "direction", stats_dir_name(p->dir));
 	metrics_label_n(f, 0, "peer", p->service[0] != '\0' ? p->service : "unknown",
 	    STATS_NAME_LEN);
 	if (p->dir != STATS_IN)

@@ -80,7 +80,7 @@ status_json_peers(FILE *f, const struct stats_view *v)
 	for (i = 0; i < v->npeers; i++) {
 		p = &v->peers[i];
 		fprintf(f, "%s{\"direction\":\"%s\",\"service\":", i ? "," : "",
-		    p->dir == STATS_IN ? "inbound" : "outbound");
+		    stats_dir_name(p->dir));
 		json_esc_file(f, p->service);
 		fputs(",\"version\":", f);
 		json_esc_file(f, p->version);

@@ -44,6 +44,7 @@ struct mirror_slot {
 	uint8_t           head_req;  /* a HEAD request: no response body */
 	uint8_t           keep;      /* the response says the leg may persist */
 	uint16_t          port;      /* for the log */
+	struct stats_peer_rec *peer; /* the (mirror, service, version) row */
 };
 
 static struct mirror_slot mirror_slots[MIRROR_MAX];
@@ -122,11 +123,22 @@ mirror_free(struct mirror_slot *s, int reusable)
 	mirror_nbusy--;
 }
 
+static uint64_t
+mirror_elapsed_us(const struct mirror_slot *s)
+{
+	return (uint64_t)((ev_now(EV_DEFAULT) - s->start) * 1e6);
+}
+
+/* A copy that got no final response: an error, on its row as status 0
+ * (a timeout counted as one).  A final response already counted is not
+ * counted again when its body fails. */
 static void
-mirror_fail(struct mirror_slot *s, const char *why)
+mirror_fail(struct mirror_slot *s, const char *why, int timed_out)
 {
 	log_debug("mirror to 127.0.0.1:%u: %s", s->port, why);
 	stats_inc(STAT_MIRROR_ERRORS);
+	if (s->state != M_BODY)
+		stats_peer_done(s->peer, 0, mirror_elapsed_us(s), 0, timed_out);
 	mirror_free(s, 0);
 }
 
@@ -141,10 +153,10 @@ mirror_response(struct mirror_slot *s, const struct http_response *res, size_t n
 	buf_consume(u->in, n);
 	if (res->code >= 100 && res->code < 200 && res->code != 101)
 		return 0;   /* interim: the final one follows */
-	stats_add(STAT_MIRROR_DURATION_US,
-	    (uint64_t)((ev_now(EV_DEFAULT) - s->start) * 1e6));
+	stats_add(STAT_MIRROR_DURATION_US, mirror_elapsed_us(s));
 	if (res->code >= 200 && res->code < 600)
 		stats_inc(cls[res->code / 100 - 2]);
+	stats_peer_done(s->peer, res->code, mirror_elapsed_us(s), 0, 0);
 	if (res->code == 101 || res->code < 200)
 		return -1;  /* no upgrade on a copy: the connection goes */
 	s->keep = (res->flags & HTTP_F_KEEPALIVE) && res->body != HTTP_BODY_EOF;
@@ -165,12 +177,12 @@ mirror_run(struct mirror_slot *s)
 
 	if (s->state == M_SEND) {
 		if (s->head->len > 0 && !u->wblocked && side_send(u, s->head, NULL, 0) == -1)
-			return mirror_fail(s, "write failed");
+			return mirror_fail(s, "write failed", 0);
 		while (s->head->len == 0 && s->body != NULL && !u->wblocked) {
 			struct buf *b = s->body;
 
 			if (b->len > 0 && side_send(u, b, NULL, 0) == -1)
-				return mirror_fail(s, "write failed");
+				return mirror_fail(s, "write failed", 0);
 			if (b->len > 0)
 				break;
 			s->body = b->next;
@@ -195,7 +207,7 @@ mirror_run(struct mirror_slot *s)
 				continue;
 			}
 			if (n == HTTP_ERROR || buf_free_total(u->in) == 0)
-				return mirror_fail(s, "bad response");
+				return mirror_fail(s, "bad response", 0);
 		}
 		if (s->state == M_BODY) {
 			if (u->in != NULL && s->res.ready > 0) {
@@ -214,10 +226,10 @@ mirror_run(struct mirror_slot *s)
 			if (s->state == M_BODY && s->res.kind == RELAY_EOF && !u->err)
 				return mirror_free(s, 0);   /* a body that ends with the leg */
 			return mirror_fail(s, s->state == M_HEAD ? "closed before a response" :
-			    "closed during the response body");
+			    "closed during the response body", 0);
 		}
 		if (s->state == M_BODY && flow_scan(&s->res, u) == -1)
-			return mirror_fail(s, "bad chunked body");
+			return mirror_fail(s, "bad chunked body", 0);
 	}
 	side_arm(EV_DEFAULT, u, 1, u->wblocked);
 }
@@ -236,7 +248,8 @@ mirror_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 	case UC_EV_FAILED:
 	case UC_EV_TIMEOUT:
 		s->uc = NULL;   /* closed by upstream.c */
-		return mirror_fail(s, ev == UC_EV_TIMEOUT ? "connect timeout" : "connect failed");
+		return mirror_fail(s, ev == UC_EV_TIMEOUT ? "connect timeout" : "connect failed",
+		    ev == UC_EV_TIMEOUT);
 	case UC_EV_IO:
 		break;
 	}
@@ -252,7 +265,7 @@ mirror_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	if (s->state != M_FREE)
-		mirror_fail(s, "timeout");
+		mirror_fail(s, "timeout", 1);
 }
 
 /* An endpoint of version v, up, its breaker closed; NULL: none. */
@@ -321,6 +334,7 @@ mirror_send(const struct balance_service *bs, const struct pcfg_mirror *m,
 	s->state = M_CONNECT;
 	s->port = ep->port;
 	s->head_req = head_req != 0;
+	s->peer = stats_peer(STATS_MIRROR, bs->svc->name, m->version);
 	mirror_nbusy++;
 	ev_timer_init(&s->timer, mirror_timer_cb,
 	    (timeout_ms != 0 ? timeout_ms : MIRROR_TIMEOUT_MS) / 1000.0, 0.);
@@ -337,7 +351,7 @@ mirror_send(const struct balance_service *bs, const struct pcfg_mirror *m,
 	if (connect_ms != 0)
 		up->connect_s = connect_ms / 1000.0;
 	if ((s->uc = upstream_acquire(up, 0, mirror_notify, s)) == NULL)
-		return mirror_fail(s, "connect failed");
+		return mirror_fail(s, "connect failed", 0);
 	if (s->uc->state == UC_BUSY) {
 		s->state = M_SEND;
 		mirror_run(s);

@@ -172,6 +172,8 @@ stats_peer_done(struct stats_peer_rec *p, int status, uint64_t duration_us,
 	ST_ADD(&p->duration_sum_us, duration_us);
 	ST_ADD(&p->hist[stats_hist_bucket(duration_us)], 1);
 
+	if (p->dir == STATS_MIRROR)
+		return;   /* a copy is nobody's traffic */
 	if (p->dir == STATS_IN)
 		stats_seen_inbound = 1;
 	else if (stats_seen_inbound)

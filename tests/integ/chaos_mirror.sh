@@ -174,6 +174,17 @@ curl -s --max-time 5 http://127.0.0.1:25699/metrics >"$T/metrics.txt"
 check "/metrics: mesh_mirror_requests_total{result=2xx} of gateway.0" \
 	grep -qE "^mesh_mirror_requests_total\{.*instance=\"gateway@v1\.0\",result=\"2xx\"\} $((ok0 + N + 1))\$" \
 	"$T/metrics.txt"
+# the copies' own row: status class and latency under direction="mirror"
+mlab='instance="gateway@v1\.0",direction="mirror",peer="api",peer_version="v2"'
+check "/metrics: the copies' 2xx under direction=mirror, peer api v2" \
+	grep -qE "^mesh_requests_total\{.*$mlab,code=\"2xx\"\} $((ok0 + N + 1))\$" "$T/metrics.txt"
+check "/metrics: the copies' latency histogram under direction=mirror" \
+	grep -qE "^mesh_request_duration_seconds_count\{.*$mlab\} $((ok0 + N + 1))\$" "$T/metrics.txt"
+no_outbound_v2() { # the primary never picks v2: such a row would be a copy
+	! grep -E '^mesh_requests_total\{.*instance="gateway@v1\.0",direction="outbound",peer="api",peer_version="v2"' \
+	    "$T/metrics.txt" >/dev/null && grep -q '^mesh_requests_total{' "$T/metrics.txt"
+}
+check "/metrics: no mirror row counts as gateway's outbound traffic to v2" no_outbound_v2
 
 # a mirror target that hangs 10 s: the primary answers do not wait
 pay_v2_up() {
@@ -220,6 +231,10 @@ print(1 if r.status == 200 else 0, int((time.monotonic() - t0) * 1000))
 EOF
 )
 is "gateway.0 still serves pay afterwards" "$ok" 1
+curl -s --max-time 5 http://127.0.0.1:25699/metrics >"$T/metrics.txt"
+check "/metrics: the 10 cut copies are timeouts of the mirror row pay v2" \
+	grep -qE '^mesh_timeouts_total\{.*instance="gateway@v1\.0",direction="mirror",peer="pay",peer_version="v2"\} 10$' \
+	"$T/metrics.txt"
 
 mesh_down_checked "$T/mesh.ini"
 exit 0

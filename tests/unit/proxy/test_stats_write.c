@@ -207,6 +207,41 @@ test_rate_outbound(void **state)
 	stats_view_free(&v);
 }
 
+/* Mirror rows: counted and timed like the others, a copy that got no
+ * response as status 0, and never in the rate ring (a sidecar that only
+ * mirrors shows no traffic of its own). */
+static void
+test_mirror_rows(void **state)
+{
+	struct stats_peer_rec *m, *out;
+	struct stats_view v;
+	uint64_t t;
+	int i;
+
+	assert_int_equal(stats_open(path), 0);
+	m = stats_peer(STATS_MIRROR, "api", "v2");
+	out = stats_peer(STATS_OUT, "api", "v2");
+	assert_non_null(m);
+	assert_ptr_not_equal(m, out);
+	for (i = 0; i < 20; i++)
+		stats_peer_done(m, i < 2 ? 0 : 200, 1000, 0, i == 0);
+	t = now_s();
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.npeers, 2);
+	assert_int_equal(v.peers[0].dir, STATS_MIRROR);
+	assert_int_equal(v.peers[0].requests, 20);
+	assert_int_equal(v.peers[0].responses[0], 18);
+	assert_int_equal(v.peers[0].timeouts, 1);
+	assert_int_equal(v.peers[0].hist[stats_hist_bucket(1000)], 20);
+	assert_int_equal(v.peers[1].requests, 0);
+	for (i = 0; i < 3; i++)
+		assert_true(stats_view_rps(&v, t + (uint64_t)i, 10, NULL) == 0.0);
+	stats_view_free(&v);
+	assert_string_equal(stats_dir_name(STATS_MIRROR), "mirror");
+	assert_string_equal(stats_dir_name(STATS_IN), "inbound");
+	assert_string_equal(stats_dir_name(STATS_OUT), "outbound");
+}
+
 static void
 test_endpoints(void **state)
 {
@@ -592,6 +627,7 @@ main(void)
 		cmocka_unit_test(test_noop),
 		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_outbound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mirror_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spans_tap, setup, teardown),
