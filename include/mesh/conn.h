@@ -104,6 +104,8 @@ enum conn_xflag {
 	X_FAULT_ABORT = 1u << 18,  /* an injected abort was drawn: answer fault_status */
 	X_MIRROR      = 1u << 19,  /* a copy goes to the route's mirror once the request
 	                              went up whole (mirror.h) */
+	X_GRPC        = 1u << 20,  /* the app calls with gRPC's content-type: the
+	                              mesh's refusals are gRPC-shaped (grpc.h) */
 };
 
 /* Fields marked `fwd:` belong to the exchange state machine

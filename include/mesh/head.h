@@ -26,6 +26,7 @@
 #define HEAD_KEEPALIVE  0x8u  /* send connection: keep-alive (HTTP/1.0 client) */
 #define HEAD_NO_MESH_ERROR 0x10u /* drop mesh-error (an app's response: only
                                   * sidecars say why the mesh refused) */
+#define HEAD_GRPC       0x20u /* a refusal to a gRPC caller (grpc.h) */
 
 /* Origin-form, Host kept (or added from the authority); HTTP/1.1, or
  * HTTP/1.0 with `connection: keep-alive` for an HTTP/1.0 request (its
@@ -37,7 +38,10 @@ int head_request(struct buf *b, const struct http_request *r, unsigned opts,
 /* Status line as HTTP/1.1 with the upstream's code and phrase. */
 int head_response(struct buf *b, const struct http_response *r, unsigned opts);
 /* A complete refusal: status line, mesh-error, content-length, and
- * connection: close with HEAD_CLOSE; the body is the reason and "\n". */
+ * connection: close with HEAD_CLOSE; the body is the reason and "\n".
+ * With HEAD_GRPC it is gRPC's trailers-only form instead: 200,
+ * content-type application/grpc, grpc-status (grpc_status_of_http(code)),
+ * grpc-message (the reason), mesh-error, and no body. */
 int head_refusal(struct buf *b, int code, const char *reason, unsigned opts);
 /* Is this header hop-by-hop for a message with these headers? */
 int head_is_hop(const struct http_header *h, const struct http_header *all, size_t n,

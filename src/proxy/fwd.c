@@ -167,8 +167,26 @@ fwd_end(struct conn *c)
  * when the client's stream is not at a request boundary.  Once a final
  * response has started going down, all we can do is close (FWD_CLOSING).
  */
+static void fwd_refuse_(struct conn *c, int code, const char *reason, int close, int ours);
+
 void
 fwd_refuse(struct conn *c, int code, const char *reason, int close)
+{
+	/* an injected abort is no refusal of the mesh: faults.abort counts it */
+	fwd_refuse_(c, code, reason, close, strcmp(reason, FAULT_REASON) != 0);
+}
+
+/* The callee's sidecar refused (code, reason: its mesh-error) and this
+ * sidecar says so again in its caller's terms: counted as a response,
+ * not as a refusal of this sidecar. */
+void
+fwd_refuse_relayed(struct conn *c, int code, const char *reason)
+{
+	fwd_refuse_(c, code, reason, 0, 0);
+}
+
+static void
+fwd_refuse_(struct conn *c, int code, const char *reason, int close, int ours)
 {
 	struct buf *b;
 
@@ -185,7 +203,8 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	if (!(c->x & X_KEEPALIVE) || (c->x & X_HTTP10) || conn_draining())
 		close = 1;
 	if ((b = fwd_dhead(c)) == NULL ||
-	    head_refusal(b, code, reason, close ? HEAD_CLOSE : 0) == -1) {
+	    head_refusal(b, code, reason, (close ? HEAD_CLOSE : 0) |
+	    ((c->x & X_GRPC) ? HEAD_GRPC : 0)) == -1) {
 		c->state = FWD_CLOSING;
 		return;
 	}
@@ -194,8 +213,7 @@ fwd_refuse(struct conn *c, int code, const char *reason, int close)
 	c->x |= X_RES_STARTED;
 	c->state = FWD_REFUSE;
 	obs_refusal(&c->obs, code, reason);
-	/* an injected abort is no refusal of the mesh: faults.abort counts it */
-	if (strcmp(reason, FAULT_REASON) != 0)
+	if (ours)
 		stats_refusal(code);
 	stats_response(fwd_inbound(c), code);
 }

@@ -50,6 +50,7 @@ void fwd_pending_leave(struct conn *c);
 void fwd_balanced(struct conn *c, enum balance_outcome o);
 void fwd_replay_end(struct conn *c);
 void fwd_refuse(struct conn *c, int code, const char *reason, int close);
+void fwd_refuse_relayed(struct conn *c, int code, const char *reason);
 void fwd_notify(void *owner, struct upconn *uc, enum upconn_event ev);
 
 /* fwd_request.c: parse -> the request starts */

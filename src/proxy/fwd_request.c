@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mesh/buf.h"
+#include "mesh/grpc.h"
 #include "mesh/head.h"
 #include "mesh/obs.h"
 #include "mesh/pstate.h"
@@ -48,6 +49,7 @@ fwd_tap_body(struct conn *c)
 static void
 fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 {
+	const struct http_header *ct;
 	const char *reason = NULL;
 	unsigned opts = 0;
 	int code;
@@ -67,6 +69,13 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 		c->x |= X_KEEPALIVE;
 	if (req->minor == 0)
 		c->x |= X_HTTP10;
+	/* an app calling with gRPC hears the mesh's refusals as gRPC
+	 * statuses; a callee's sidecar always answers its caller's sidecar
+	 * in HTTP (which reads `mesh-error`), and the caller's translates */
+	if (!fwd_inbound(c) &&
+	    (ct = http_header_find(req->headers, req->nheaders, "content-type")) != NULL &&
+	    grpc_content_type(ct->value, ct->value_len))
+		c->x |= X_GRPC;
 	if (req->method_len == 4 && memcmp(req->method, "HEAD", 4) == 0)
 		c->x |= X_HEAD;
 	if (req->body == HTTP_BODY_NONE ||

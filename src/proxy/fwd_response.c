@@ -31,6 +31,31 @@ fwd_app_not_ready(const struct conn *c, const struct http_response *res)
 	    memcmp(h->value, FWD_APP_NOT_READY, h->value_len) == 0;
 }
 
+/* A gRPC caller (X_GRPC) hears a callee sidecar's own refusal (an error
+ * status with mesh-error: `not allowed`, `app not ready`, ...) as the
+ * gRPC status it means, as if this sidecar had refused.  1: answered
+ * (FWD_REFUSE), the upstream leg dropped with the rest of its body. */
+static int
+fwd_grpc_callee_refusal(struct conn *c, const struct http_response *res, size_t n)
+{
+	const struct http_header *h;
+	char reason[128];
+	size_t len;
+
+	if (!(c->x & X_GRPC) || res->code < 400 ||
+	    (h = http_header_find(res->headers, res->nheaders, "mesh-error")) == NULL)
+		return 0;
+	len = h->value_len < sizeof(reason) - 1 ? h->value_len : sizeof(reason) - 1;
+	memcpy(reason, h->value, len);
+	reason[len] = '\0';
+	fwd_pending_leave(c);
+	fwd_replay_end(c);
+	fwd_balanced(c, res->code >= 500 ? BALANCE_FAIL : BALANCE_OK);
+	buf_consume(c->uc->s.in, n);
+	fwd_refuse_relayed(c, res->code, reason);
+	return 1;
+}
+
 /* A response head of n bytes is parsed.  Interim responses keep us in
  * FWD_EXCHANGE; otherwise -> FWD_RES_BODY, FWD_TUNNEL or FWD_REFUSE. */
 static void
@@ -81,6 +106,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	    fwd_retry(c, RETRY_CAUSE_CONNECT, res->code) :
 	    retry_status_listed(&c->rsvc->policy, res->code) &&
 	    fwd_retry(c, RETRY_CAUSE_STATUS, res->code)))
+		return;
+	if (fwd_grpc_callee_refusal(c, res, n))
 		return;
 	fwd_pending_leave(c);
 	fwd_replay_end(c);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mesh/grpc.h"
 #include "mesh/head.h"
 
 struct out {
@@ -173,10 +174,21 @@ head_refusal(struct buf *b, int code, const char *reason, unsigned opts)
 	int n;
 
 	out_begin(&o, b);
-	n = snprintf(line, sizeof(line),
-	    "HTTP/1.1 %03d %s\r\nmesh-error: %s\r\ncontent-length: %zu\r\n%s\r\n%s\n",
-	    code, http_status_text(code), reason, strlen(reason) + 1,
-	    (opts & HEAD_CLOSE) ? "connection: close\r\n" : "", reason);
+	if (opts & HEAD_GRPC) {
+		char msg[192];
+
+		grpc_message_encode(msg, sizeof(msg), reason);
+		n = snprintf(line, sizeof(line),
+		    "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\n"
+		    "grpc-status: %d\r\ngrpc-message: %s\r\nmesh-error: %s\r\n"
+		    "content-length: 0\r\n%s\r\n",
+		    (int)grpc_status_of_http(code), msg, reason,
+		    (opts & HEAD_CLOSE) ? "connection: close\r\n" : "");
+	} else
+		n = snprintf(line, sizeof(line),
+		    "HTTP/1.1 %03d %s\r\nmesh-error: %s\r\ncontent-length: %zu\r\n%s\r\n%s\n",
+		    code, http_status_text(code), reason, strlen(reason) + 1,
+		    (opts & HEAD_CLOSE) ? "connection: close\r\n" : "", reason);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -1;
 	out_put(&o, line, (size_t)n);

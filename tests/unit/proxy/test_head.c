@@ -111,6 +111,31 @@ test_refusal(void **state)
 	buf_put(b);
 }
 
+/* To a gRPC caller: trailers-only, the status in grpc-status. */
+static void
+test_refusal_grpc(void **state)
+{
+	struct buf *b = buf_get();
+
+	assert_int_equal(head_refusal(b, 504, "timeout", HEAD_GRPC), 0);
+	buf_append(b, "", 1);
+	assert_string_equal(buf_head(b),
+	    "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: 4\r\n"
+	    "grpc-message: timeout\r\nmesh-error: timeout\r\ncontent-length: 0\r\n\r\n");
+	b->len = 0;
+	assert_int_equal(head_refusal(b, 403, "not allowed", HEAD_GRPC | HEAD_CLOSE), 0);
+	buf_append(b, "", 1);
+	assert_string_equal(buf_head(b),
+	    "HTTP/1.1 200 OK\r\ncontent-type: application/grpc\r\ngrpc-status: 7\r\n"
+	    "grpc-message: not allowed\r\nmesh-error: not allowed\r\ncontent-length: 0\r\n"
+	    "connection: close\r\n\r\n");
+	b->len = 0;
+	assert_int_equal(head_refusal(b, 503, "50% off", HEAD_GRPC), 0);
+	buf_append(b, "", 1);
+	assert_non_null(strstr(buf_head(b), "grpc-status: 14\r\ngrpc-message: 50%25 off\r\n"));
+	buf_put(b);
+}
+
 static void
 test_no_room_leaves_buffer(void **state)
 {
@@ -133,6 +158,7 @@ main(void)
 		cmocka_unit_test(test_request_upgrade_expect),
 		cmocka_unit_test(test_response),
 		cmocka_unit_test(test_refusal),
+		cmocka_unit_test(test_refusal_grpc),
 		cmocka_unit_test(test_no_room_leaves_buffer),
 	};
 
