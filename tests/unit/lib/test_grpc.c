@@ -29,20 +29,19 @@ test_content_type(void **state)
 static void
 test_status_table(void **state)
 {
+	static const struct { int http; enum grpc_code grpc; } t[] = {
+		{ 503, GRPC_UNAVAILABLE }, { 502, GRPC_UNAVAILABLE }, { 429, GRPC_UNAVAILABLE },
+		{ 504, GRPC_DEADLINE_EXCEEDED }, { 408, GRPC_DEADLINE_EXCEEDED },
+		{ 403, GRPC_PERMISSION_DENIED }, { 404, GRPC_UNIMPLEMENTED },
+		{ 501, GRPC_UNIMPLEMENTED }, { 431, GRPC_RESOURCE_EXHAUSTED },
+		{ 413, GRPC_RESOURCE_EXHAUSTED }, { 400, GRPC_INTERNAL },
+		{ 401, GRPC_UNAUTHENTICATED }, { 500, GRPC_UNKNOWN }, { 418, GRPC_UNKNOWN },
+	};
+	size_t i;
+
 	(void)state;
-	assert_int_equal(grpc_status_of_http(503), GRPC_UNAVAILABLE);
-	assert_int_equal(grpc_status_of_http(502), GRPC_UNAVAILABLE);
-	assert_int_equal(grpc_status_of_http(429), GRPC_UNAVAILABLE);
-	assert_int_equal(grpc_status_of_http(504), GRPC_DEADLINE_EXCEEDED);
-	assert_int_equal(grpc_status_of_http(408), GRPC_DEADLINE_EXCEEDED);
-	assert_int_equal(grpc_status_of_http(403), GRPC_PERMISSION_DENIED);
-	assert_int_equal(grpc_status_of_http(404), GRPC_UNIMPLEMENTED);
-	assert_int_equal(grpc_status_of_http(501), GRPC_UNIMPLEMENTED);
-	assert_int_equal(grpc_status_of_http(431), GRPC_RESOURCE_EXHAUSTED);
-	assert_int_equal(grpc_status_of_http(400), GRPC_INTERNAL);
-	assert_int_equal(grpc_status_of_http(401), GRPC_UNAUTHENTICATED);
-	assert_int_equal(grpc_status_of_http(500), GRPC_UNKNOWN);
-	assert_int_equal(grpc_status_of_http(418), GRPC_UNKNOWN);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(grpc_status_of_http(t[i].http), t[i].grpc);
 }
 
 static void
