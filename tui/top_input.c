@@ -6,9 +6,10 @@
  * version), not by position, so it stays on the same thing when a frame
  * re-sorts the rows or a service appears.  Every action that changes the
  * mesh goes through the confirm prompt: the key builds the control
- * command and the question, 'y' hands the command to the caller.  `t`
- * and `l` only switch to the tap or logs view of the selection
- * (top_stream.c; top_cmd.c feeds them).
+ * command and the question, 'y' hands the command to the caller; `f` and
+ * `m` go through their form instead (top_form.c), whose Enter is the
+ * confirmation.  `t` and `l` only switch to the tap or logs view of the
+ * selection (top_stream.c; top_cmd.c feeds them).
  */
 #include <curses.h>
 #include <stdio.h>
@@ -249,18 +250,9 @@ top_ui_action(struct top_ui *ui, const struct top_model *m, int key)
 		break;
 	case 'f':
 	case 'm':
-		/* a small form: the options typed in words, sent on Enter */
-		ui->prompt = TOP_PROMPT_LINE;
-		ui->line_kind = key;
-		ui->input[0] = '\0';
-		snprintf(ui->cmd, sizeof(ui->cmd), "%s %s", key == 'f' ? "fault" : "mirror", s->name);
-		if (key == 'f')
-			snprintf(ask, sizeof(ask), "fault %s (abort 20%%:503 delay 10%%:300ms "
-			    "[version v2] | off): ", s->name);
-		else
-			snprintf(ask, sizeof(ask), "mirror %s (VERSION=P%%, e.g. v2=10%% | off): ",
-			    s->name);
-		snprintf(ui->ask, sizeof(ui->ask), "%s", ask);
+		/* a small form, prefilled with what is in force; Enter sends it */
+		top_form_open(&ui->form, key, s);
+		ui->prompt = TOP_PROMPT_FORM;
 		break;
 	case 'r':
 		if ((in = top_ui_inst(ui, m, s)) == NULL) {
@@ -294,68 +286,47 @@ top_ui_find(struct top_ui *ui, const struct top_model *m)
 	top_ui_say(ui, msg);
 }
 
-/*
- * The `f` and `m` forms: what was typed ("abort 20%:503 delay 10%:300ms
- * version v2", "off"; "v2=10%" for a mirror) appended to ui->cmd as the
- * words of the control command, which are the command line's options
- * without their dashes (faults.h, "fault LINE"); typed dashes are
- * dropped.  0, or -1 when it does not fit.
- */
-static int
-top_ui_line_cmd(struct top_ui *ui)
+void
+top_input_edit(char *buf, size_t size, int key)
 {
-	char in[sizeof(ui->input)], *tok, *save = NULL;
-	size_t len = strlen(ui->cmd);
-
-	snprintf(in, sizeof(in), "%s", ui->input);
-	for (tok = strtok_r(in, " \t", &save); tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
-		int w;
-
-		while (*tok == '-')
-			tok++;
-		if (*tok == '\0')
-			continue;
-		w = snprintf(ui->cmd + len, sizeof(ui->cmd) - len, " %s", tok);
-		if (w < 0 || (size_t)w >= sizeof(ui->cmd) - len)
-			return -1;
-		len += (size_t)w;
-	}
-	return 0;
-}
-
-/* What is typed at a prompt (FIND, LINE): Backspace, printable ASCII. */
-static void
-top_input_edit(struct top_ui *ui, int key)
-{
-	size_t n = strlen(ui->input);
+	size_t n = strlen(buf);
 
 	if (key == KEY_BACKSPACE || key == 127 || key == 8) {
 		if (n > 0)
-			ui->input[n - 1] = '\0';
-	} else if (key >= 0x20 && key < 0x7f && n + 1 < sizeof(ui->input)) {
-		ui->input[n] = (char)key;
-		ui->input[n + 1] = '\0';
+			buf[n - 1] = '\0';
+	} else if (key == 21) {          /* ^U */
+		buf[0] = '\0';
+	} else if (key >= 0x20 && key < 0x7f && n + 1 < size) {
+		buf[n] = (char)key;
+		buf[n + 1] = '\0';
 	}
 }
 
+/* A key for the open form: Enter (or ^D) builds its command and hands it
+ * to the caller; a form that cannot be sent stays open, saying why. */
 static const char *
-top_input_line(struct top_ui *ui, int key)
+top_input_form(struct top_ui *ui, int key)
 {
-	size_t n = strlen(ui->input);
+	enum top_form_act act = top_form_key(&ui->form, key);
+	char why[256];
 
-	if (key == KEY_ESC) {
+	switch (act) {
+	case TOP_FORM_CANCEL:
 		ui->prompt = TOP_PROMPT_NONE;
 		top_ui_say(ui, "cancelled");
-	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		break;
+	case TOP_FORM_APPLY:
+	case TOP_FORM_OFF:
+		if (top_form_cmd(&ui->form, act == TOP_FORM_OFF, ui->cmd, sizeof(ui->cmd), why,
+		    sizeof(why)) == -1) {
+			top_ui_say(ui, why);
+			break;
+		}
 		ui->prompt = TOP_PROMPT_NONE;
-		if (n == 0)
-			top_ui_say(ui, "cancelled");
-		else if (top_ui_line_cmd(ui) == -1)
-			top_ui_say(ui, "too long");
-		else
-			return ui->cmd;
-	} else
-		top_input_edit(ui, key);
+		return ui->cmd;
+	case TOP_FORM_STAY:
+		break;
+	}
 	return NULL;
 }
 
@@ -364,8 +335,8 @@ top_input_prompt(struct top_ui *ui, const struct top_model *m, int key)
 {
 	size_t n = strlen(ui->input);
 
-	if (ui->prompt == TOP_PROMPT_LINE)
-		return top_input_line(ui, key);
+	if (ui->prompt == TOP_PROMPT_FORM)
+		return top_input_form(ui, key);
 
 	if (ui->prompt == TOP_PROMPT_CONFIRM) {
 		if (key == 'y' || key == 'Y') {
@@ -385,7 +356,7 @@ top_input_prompt(struct top_ui *ui, const struct top_model *m, int key)
 		if (n > 0)
 			top_ui_find(ui, m);
 	} else
-		top_input_edit(ui, key);
+		top_input_edit(ui->input, sizeof(ui->input), key);
 	return NULL;
 }
 

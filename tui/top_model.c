@@ -148,22 +148,99 @@ top_model_inst(const struct json_doc *d, int obj, const char *version, struct to
 		in->cert_not_after = top_model_time(na);
 }
 
+/*
+ * A share as status prints it (a number with at most one decimal: 20,
+ * 0.5) as words ("20", "0.5"), read from the token's text: strtod() and
+ * printf() would follow LC_NUMERIC, which top sets ("0,5").  "" when it
+ * is no such number.
+ */
+static void
+top_model_share(const struct json_doc *d, int tok, char *buf, size_t size)
+{
+	const char *p;
+	size_t len, i, dot = 0;
+
+	buf[0] = '\0';
+	if (json_scan_type(d, tok) != JSON_NUMBER)
+		return;
+	p = d->text + d->t[tok].start;
+	len = d->t[tok].len;
+	for (i = 0; i < len; i++)
+		if (p[i] == '.' && dot == 0 && i > 0)
+			dot = i;
+		else if (p[i] < '0' || p[i] > '9')
+			return;
+	if (len == 0 || len > 5 || (dot != 0 && len - dot != 2))
+		return;
+	snprintf(buf, size, "%.*s", (int)len, p);
+}
+
+/*
+ * A route's "fault":{"delay_percent","delay_ms","abort_percent",
+ * "abort_status","match","version"} as the words of the `fault` command
+ * ("abort 20%:503 delay 10%:300ms version v2 match x-chaos:1": the match's
+ * blank goes, a value has none), for the form to start from.
+ */
+static void
+top_model_fault_words(const struct json_doc *d, int ft, char *buf, size_t size)
+{
+	char ver[TOP_NAME_MAX], match[TOP_FORM_LEN], pct[8], *val;
+	size_t n = 0;
+
+	buf[0] = '\0';
+#define ADD(...) (n += (size_t)snprintf(buf + (n < size ? n : size), \
+    n < size ? size - n : 0, __VA_ARGS__))
+	top_model_share(d, json_scan_key(d, ft, "abort_percent"), pct, sizeof(pct));
+	if (pct[0] != '\0' && strcmp(pct, "0") != 0)
+		ADD(" abort %s%%:%lld", pct,
+		    (long long)json_scan_int(d, json_scan_key(d, ft, "abort_status"), 0));
+	top_model_share(d, json_scan_key(d, ft, "delay_percent"), pct, sizeof(pct));
+	if (pct[0] != '\0' && strcmp(pct, "0") != 0)
+		ADD(" delay %s%%:%lldms", pct,
+		    (long long)json_scan_int(d, json_scan_key(d, ft, "delay_ms"), 0));
+	if (json_scan_str(d, json_scan_key(d, ft, "version"), ver, sizeof(ver)) > 0)
+		ADD(" version %s", ver);
+	if (json_scan_str(d, json_scan_key(d, ft, "match"), match, sizeof(match)) > 0 &&
+	    (val = strchr(match, ':')) != NULL) {
+		*val++ = '\0';
+		val += strspn(val, " \t");
+		ADD(" match %s:%s", match, val);
+	}
+#undef ADD
+	if (n >= size)
+		buf[0] = '\0';      /* cut: better no prefill than a wrong one */
+	else if (n > 0)
+		memmove(buf, buf + 1, n);
+}
+
 /* Weights from "routes":[{"name","split":[{"version","weight"}],
  * "fault":{...}|null,"mirror":{...}|null}]; a service without a split
  * shares evenly (as the balancer does).  A fault or mirror object in force
- * tags the row. */
+ * tags the row, and is kept as words for the forms. */
 static void
 top_model_split(const struct json_doc *d, int routes, struct top_svc *s)
 {
-	int r, sp, e;
+	int r, sp, e, ft, mr;
 	size_t v;
+	char ver[TOP_NAME_MAX], pct[8];
 
 	s->fault = s->mirror = 0;
+	s->fault_words[0] = s->mirror_words[0] = '\0';
 	for (r = json_scan_child(d, routes); r != -1; r = json_scan_next(d, routes, r)) {
 		if (!json_scan_streq(d, json_scan_key(d, r, "name"), s->name))
 			continue;
-		s->fault = json_scan_type(d, json_scan_key(d, r, "fault")) == JSON_OBJECT;
-		s->mirror = json_scan_type(d, json_scan_key(d, r, "mirror")) == JSON_OBJECT;
+		ft = json_scan_key(d, r, "fault");
+		mr = json_scan_key(d, r, "mirror");
+		s->fault = json_scan_type(d, ft) == JSON_OBJECT;
+		s->mirror = json_scan_type(d, mr) == JSON_OBJECT;
+		if (s->fault)
+			top_model_fault_words(d, ft, s->fault_words, sizeof(s->fault_words));
+		if (s->mirror && json_scan_str(d, json_scan_key(d, mr, "version"), ver,
+		    sizeof(ver)) > 0 && strlen(ver) + sizeof(pct) < sizeof(s->mirror_words)) {
+			top_model_share(d, json_scan_key(d, mr, "percent"), pct, sizeof(pct));
+			snprintf(s->mirror_words, sizeof(s->mirror_words), "%.*s=%s%%",
+			    (int)(sizeof(s->mirror_words) - sizeof(pct) - 2), ver, pct);
+		}
 		sp = json_scan_key(d, r, "split");
 		for (e = json_scan_child(d, sp); e != -1; e = json_scan_next(d, sp, e)) {
 			int vt = json_scan_key(d, e, "version");

@@ -360,13 +360,6 @@ top_footer(const struct top_ui *ui, const struct top_model *m)
 		attron(A_BOLD);
 		mvprintw(LINES - 2, 0, "/%.*s", COLS - 2, ui->input);
 		attroff(A_BOLD);
-	} else if (ui->prompt == TOP_PROMPT_LINE) {
-		attron(A_BOLD | top_pair(ui, CP_YELLOW));
-		mvaddnstr(LINES - 2, 0, ui->ask, COLS);
-		attroff(A_BOLD | top_pair(ui, CP_YELLOW));
-		attron(A_BOLD);
-		addnstr(ui->input, COLS - (int)strlen(ui->ask) > 0 ? COLS - (int)strlen(ui->ask) : 0);
-		attroff(A_BOLD);
 	} else if (ui->prompt == TOP_PROMPT_CONFIRM) {
 		attron(A_BOLD | top_pair(ui, CP_YELLOW));
 		mvaddnstr(LINES - 2, 0, ui->ask, COLS);
@@ -391,7 +384,11 @@ top_render(struct top_ui *ui, const struct top_model *m)
 		int n = snprintf(msg, sizeof(msg), "terminal too small: %dx%d, need %dx%d",
 		    COLS, LINES, TOP_MIN_COLS, TOP_MIN_LINES);
 
-		mvaddnstr(LINES / 2, COLS > n ? (COLS - n) / 2 : 0, msg, COLS);
+		/* an open form stays usable: it is all that is drawn then */
+		if (ui->prompt == TOP_PROMPT_FORM)
+			top_form_draw(ui);
+		else
+			mvaddnstr(LINES / 2, COLS > n ? (COLS - n) / 2 : 0, msg, COLS);
 	} else {
 		top_header(ui, m);
 		if (ui->view == TOP_VIEW_HELP)
@@ -403,8 +400,12 @@ top_render(struct top_ui *ui, const struct top_model *m)
 		else
 			top_main(ui, m);
 		top_footer(ui, m);
-		/* the cursor rests on the selected row (screen readers, tmux) */
-		move(ui->prompt != TOP_PROMPT_NONE ? LINES - 2 : 0, 0);
+		/* the cursor rests on the selected row (screen readers, tmux),
+		 * on the prompt, or in the form's focused field */
+		if (ui->prompt == TOP_PROMPT_FORM)
+			top_form_draw(ui);
+		else
+			move(ui->prompt != TOP_PROMPT_NONE ? LINES - 2 : 0, 0);
 	}
 	wnoutrefresh(stdscr);
 	doupdate();

@@ -13,6 +13,9 @@
  *                 and detail views: wnoutrefresh + one doupdate per frame
  *   top_input.c   keys: selection, search, sort, views, and the actions
  *                 (weight, breaker-reset, restart) behind a y/n prompt
+ *   top_form.c    the `f` (fault) and `m` (mirror) forms: fields
+ *                 prefilled from the status, the command they send, and
+ *                 their boxed panel over the table
  *   top_stream.c  the tap (`t`) and logs (`l`) views: a scrolling list of
  *                 the lines top_cmd.c feeds them
  *
@@ -49,6 +52,7 @@
 #define TOP_RATE_S    10     /* seconds behind RPS and success % */
 #define TOP_STEP      5      /* canary points per + / - */
 #define TOP_JSON_TOKENS 200000u
+#define TOP_WORDS_MAX 320    /* a fault or mirror as control words, with NUL */
 
 /* A breaker state as shown: none known, closed, half-open, open. */
 enum top_brk { TOP_BRK_NONE, TOP_BRK_CLOSED, TOP_BRK_HALF, TOP_BRK_OPEN };
@@ -90,6 +94,10 @@ struct top_svc {
 	size_t   nver;
 	int      has_split;              /* the route has split= (or a weight) */
 	int      fault, mirror;          /* status: a fault / a mirror is on (the row's tag) */
+	char     fault_words[TOP_WORDS_MAX];  /* that fault as `fault` words: "abort
+	                                       * 20%:503 delay 10%:300ms version v2
+	                                       * match x-chaos:1"; "" none */
+	char     mirror_words[TOP_NAME_MAX];  /* that mirror: "v2=10%"; "" none */
 	size_t  *inst;                   /* indexes into model->inst, [ninst] */
 	size_t   ninst, nup, inst_cap;
 	int      seen;                   /* private: in the last status */
@@ -185,9 +193,66 @@ struct top_stream {
 void top_stream_clear(struct top_stream *st, const char *of);
 void top_stream_push(struct top_stream *st, const char *line, size_t len, int bad);
 enum top_sort { TOP_SORT_NAME, TOP_SORT_RPS, TOP_SORT_ERR, TOP_SORT_P99, TOP_SORT__N };
-/* FIND: '/' text; CONFIRM: y/n; LINE: a line of arguments typed for the
- * control command in ui->cmd (the `f` and `m` forms), Enter sends it */
-enum top_prompt { TOP_PROMPT_NONE, TOP_PROMPT_FIND, TOP_PROMPT_CONFIRM, TOP_PROMPT_LINE };
+/* FIND: '/' text; CONFIRM: y/n; FORM: the `f` or `m` form (ui->form),
+ * Enter sends the command it builds */
+enum top_prompt { TOP_PROMPT_NONE, TOP_PROMPT_FIND, TOP_PROMPT_CONFIRM, TOP_PROMPT_FORM };
+
+/*
+ * The `f` and `m` forms (top_form.c): a few labelled text fields, one
+ * focused.  The fault form's fields, in order: abort %, abort status,
+ * delay %, delay, version, match header; the mirror form's: version,
+ * percent.  A percent is typed with or without its '%'.
+ */
+#define TOP_FORM_FIELDS 6
+#define TOP_FORM_LEN    200      /* a field's text with its NUL: "x-chaos: 1" */
+enum { TOP_FF_ABORT_PCT, TOP_FF_ABORT_STATUS, TOP_FF_DELAY_PCT, TOP_FF_DELAY,
+       TOP_FF_VERSION, TOP_FF_MATCH };
+enum { TOP_FM_VERSION, TOP_FM_PCT };
+
+struct top_form {
+	int    kind;                     /* 'f' fault, 'm' mirror */
+	char   service[TOP_NAME_MAX];
+	size_t nfield, focus;
+	char   val[TOP_FORM_FIELDS][TOP_FORM_LEN];
+};
+
+/* What a key did to a form. */
+enum top_form_act { TOP_FORM_STAY, TOP_FORM_APPLY, TOP_FORM_OFF, TOP_FORM_CANCEL };
+
+/*
+ * Open the form of `kind` on service s, prefilled from what status says
+ * is in force (s->fault_words, s->mirror_words): the fault form with the
+ * abort status 503 when none is set, the mirror form with the service's
+ * last-declared version (its canary) when no mirror is on.
+ */
+void top_form_open(struct top_form *f, int kind, const struct top_svc *s);
+/* Fill the fields from control words as in fault_words / mirror_words
+ * (unknown words are skipped); fields the words do not name keep theirs. */
+void top_form_fill(struct top_form *f, const char *words);
+/*
+ * One key: Tab/Down next field, Shift-Tab/Up the previous one (both
+ * wrap), Enter applies, ^D turns it off, Esc cancels; anything else
+ * edits the focused field (top_input_edit()).
+ */
+enum top_form_act top_form_key(struct top_form *f, int key);
+/*
+ * The control command the form stands for into cmd: "fault api abort
+ * 20%:503 delay 10%:300ms version v2 match x-chaos:1" (only what has a
+ * nonzero share; an empty abort status is 503), "mirror api v2=10%", or
+ * "SERVICE off" when every percent is empty or 0, or with off set.  The
+ * values themselves are meshd's to judge.  0, or -1 with why (naming the
+ * field) when the form cannot be sent: a blank inside a value, a delay
+ * share without a delay, a mirror share without a version, too long.
+ */
+int  top_form_cmd(const struct top_form *f, int off, char *cmd, size_t cmdlen,
+                  char *why, size_t whylen);
+/* A form field's label ("Abort %"). */
+const char *top_form_label(const struct top_form *f, size_t field);
+
+/* The line editor of the `/` prompt and the form's fields: Backspace,
+ * ^U (clear), printable ASCII appended while it fits buf's size; other
+ * keys change nothing. */
+void top_input_edit(char *buf, size_t size, int key);
 
 /* A row of the main view: a service, one of its versions or instances. */
 struct top_row {
@@ -199,10 +264,10 @@ struct top_ui {
 	enum top_view   view;
 	enum top_sort   sort;
 	enum top_prompt prompt;
-	char            input[64];       /* FIND, LINE: what is typed */
+	char            input[64];       /* FIND: what is typed */
 	char            ask[256];        /* CONFIRM: the question */
-	char            cmd[512];        /* CONFIRM: the control command on 'y'; LINE: its start */
-	int             line_kind;       /* LINE: 'f' fault, 'm' mirror */
+	char            cmd[512];        /* the control command (CONFIRM: on 'y'; FORM: on Enter) */
+	struct top_form form;            /* FORM */
 	char            msg[256];        /* the last result, shown on the status line */
 	time_t          msg_at;
 	char            sel_name[TOP_NAME_MAX];  /* the selected row's service ... */
