@@ -58,8 +58,8 @@ top_stats_hist(const struct stats_view *v, uint64_t *sum)
 		if (v->peers[p].dir == STATS_IN && v->peers[p].requests > 0)
 			in = 1;
 	for (p = 0; p < v->npeers; p++) {
-		if ((v->peers[p].dir == STATS_IN) != in)
-			continue;
+		if (v->peers[p].dir > STATS_IN || (v->peers[p].dir == STATS_IN) != in)
+			continue;   /* mirror rows are nobody's traffic */
 		for (b = 0; b < B; b++)
 			sum[b] += v->peers[p].hist[b];
 	}
