@@ -261,6 +261,9 @@ done
 # --- measuring helpers -----------------------------------------------------------
 HZ=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+# VmRSS and its private anonymous part (heap, stacks), as "R MiB (anon A)"
+rss_both() { awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
+	END { printf "%.1f MiB (anon %.1f)", r / 1024, a / 1024 }' "/proc/$1/status" 2>/dev/null; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 # utime+stime of the given pids, in clock ticks
 ticks() {
@@ -298,9 +301,11 @@ curl -s -m 10 -o /dev/null "$MESH/small"
 sleep 1
 RSS1_HA_A=$(rss_kib $HA_A); RSS1_HA_B=$(rss_kib $HA_B)
 RSS1_M_C=$(rss_kib "$MP_C"); RSS1_M_W=$(rss_kib "$MP_W")
+RSS1_DETAIL="client $(rss_both "$MP_C"), web $(rss_both "$MP_W"); haproxy A $(rss_both $HA_A), B $(rss_both $HA_B)"
 
 echo "bench: nginx on $P_NGINX, haproxy $P_HA_A -> $P_HA_B, mesh $P_FRONT -> $P_MESH_IN; $RUNS interleaved runs of ${DUR}s" >&2
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 # warm-up: every path, 1 s
 for u in "$D" "$HA" "$MESH"; do
 	timeout 20 wrk -t1 -c32 -d1s "$u/small" >/dev/null 2>&1
@@ -370,8 +375,9 @@ done
 
 RSS2_HA_A=$(rss_kib $HA_A); RSS2_HA_B=$(rss_kib $HA_B)
 RSS2_M_C=$(rss_kib "$MP_C"); RSS2_M_W=$(rss_kib "$MP_W")
+RSS2_DETAIL="client $(rss_both "$MP_C"), web $(rss_both "$MP_W"); haproxy A $(rss_both $HA_A), B $(rss_both $HA_B)"
 
-# --- the table -----------------------------------------------------------------------------
+# --- the machine, then the table -----------------------------------------------------------------------------
 sD=$(median "${S_D[@]}"); sHA=$(median "${S_HA[@]}"); sM=$(median "${S_M[@]}")
 lD=$(median "${L_D[@]}"); lHA=$(median "${L_HA[@]}"); lM=$(median "${L_M[@]}")
 aHA=$(awk -v a="$lHA" -v b="$lD" 'BEGIN { print a - b }')
@@ -382,6 +388,12 @@ hHA=$(median "${HS_HA[@]}"); hM=$(median "${HS_M[@]}")
 mx() { if [ "$1" -gt "$2" ]; then echo "$1"; else echo "$2"; fi; }
 worst_m=$(mx "$RSS1_M_C" "$RSS1_M_W")
 
+ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPU(s) online"
+echo "         kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo "?")"
+echo "         wolfSSL $(ver libwolfssl-dev), libev $(ver libev-dev), HAProxy $(ver haproxy), nginx $(ver nginx), wrk $(ver wrk), OpenSSL $(ver openssl)"
+echo "         load average before the run: $LOAD0"
+echo
 cat <<EOF
 | measure | meshctl | HAProxy pair | ratio | goal |
 | --- | --- | --- | --- | --- |
@@ -399,6 +411,8 @@ runs: small rps direct ${S_D[*]} | haproxy ${S_HA[*]} | mesh ${S_M[*]}
       download MiB/s direct ${B_D[*]} | haproxy ${B_HA[*]} | mesh ${B_M[*]}
       Connection: close rps haproxy ${C_HA[*]} | mesh ${C_M[*]}
       s_time handshakes/s haproxy ${HS_HA[*]} | mesh ${HS_M[*]}
+rss:  after one request: $RSS1_DETAIL
+      after the run:     $RSS2_DETAIL
 goals met: rps $(awk -v r="$(ratio "$sM" "$sHA")" 'BEGIN { print (r >= 1.5) ? "yes" : "no" }'), \
 latency $(awk -v r="$(ratio "$aM" "$aHA")" 'BEGIN { print (r != "-" && r <= 0.5) ? "yes" : "no" }'), \
 download $(awk -v r="$(ratio "$bM" "$bHA")" 'BEGIN { print (r >= 1.0) ? "yes" : "no" }'), \
