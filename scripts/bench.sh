@@ -38,32 +38,8 @@ for b in meshctl meshd mesh-proxy; do
 	[ -x "$BIN/$b" ] || die "$BIN/$b missing: run make all first"
 done
 
-# --- what it needs ----------------------------------------------------------
-need_pkgs=
-for p in haproxy nginx wrk curl openssl procps; do
-	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
-		|| need_pkgs="$need_pkgs $p"
-done
-if [ -n "$need_pkgs" ]; then
-	echo "bench: installing:$need_pkgs" >&2
-	SUDO=
-	[ "$(id -u)" -ne 0 ] && SUDO=sudo
-	export DEBIAN_FRONTEND=noninteractive
-	if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -7 2>/dev/null | head -1)" ]; then
-		$SUDO apt-get update -q >/dev/null || die "apt-get update failed"
-	fi
-	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -q --no-install-recommends $need_pkgs >/dev/null \
-		|| die "apt-get install$need_pkgs failed"
-	# a fresh package may start its service on :80; the bench runs its own
-	if [ -d /run/systemd/system ]; then
-		for s in nginx haproxy; do
-			case " $need_pkgs " in *" $s "*)
-				$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true ;;
-			esac
-		done
-	fi
-fi
+# --- what it needs: haproxy, nginx, wrk, curl, openssl ------------------------
+"$ROOT/scripts/deps.sh" bench || die "scripts/deps.sh bench failed"
 PATH=$PATH:/usr/sbin:/sbin
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 
@@ -71,6 +47,7 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
 T=$(mktemp -d /tmp/meshbench.XXXXXX) || die "mktemp failed"
 PIDS=()
 MESH_UP=0
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
 	local p
 	trap - EXIT INT TERM
@@ -200,9 +177,9 @@ EOF
 haproxy -c -q -f "$H/a.cfg" >"$H/check.log" 2>&1 || die "haproxy A config: $(cat "$H/check.log")"
 haproxy -c -q -f "$H/b.cfg" >"$H/check.log" 2>&1 || die "haproxy B config: $(cat "$H/check.log")"
 haproxy -db -f "$H/b.cfg" >"$H/b.log" 2>&1 &
-HA_B=$!; PIDS+=($HA_B)
+HA_B=$!; PIDS+=("$HA_B")
 haproxy -db -f "$H/a.cfg" >"$H/a.log" 2>&1 &
-HA_A=$!; PIDS+=($HA_A)
+HA_A=$!; PIDS+=("$HA_A")
 wait_port "$P_HA_B" "haproxy B: $(tail -2 "$H/b.log")"
 wait_port "$P_HA_A" "haproxy A: $(tail -2 "$H/a.log")"
 
@@ -231,7 +208,9 @@ proxy_pid() {
 }
 MP_C=$(proxy_pid client)
 MP_W=$(proxy_pid web)
-[ -n "$MP_C" ] && [ -n "$MP_W" ] || die "no sidecar pids in meshctl status --json"
+if [ -z "$MP_C" ] || [ -z "$MP_W" ]; then
+	die "no sidecar pids in meshctl status --json"
+fi
 wait_port "$P_FRONT" "mesh front door"
 P_MESH_IN=$(sed 's/"name":"web\.0"/\n&/' "$M/status.json" | sed -n '2p' |
 	sed -n 's/^[^}]*"inbound_port":\([0-9]*\).*/\1/p')
@@ -397,7 +376,7 @@ echo
 cat <<EOF
 | measure | meshctl | HAProxy pair | ratio | goal |
 | --- | --- | --- | --- | --- |
-| small responses, \`wrk -t1 -c32 -d${DUR}s\`, median of $RUNS interleaved runs | $sM rps | $sHA rps | $(ratio "$sM" "$sHA")x | >= 1.5x |
+| small responses, \`wrk -t1 -c32 -d${DUR}s\`, median of $RUNS interleaved runs (direct $sD rps) | $sM rps | $sHA rps | $(ratio "$sM" "$sHA")x | >= 1.5x |
 | added p50 over direct, \`wrk -t1 -c1 -d${DUR}s --latency\` (direct p50 $lD us) | $aM us | $aHA us | $(ratio "$aM" "$aHA") | <= 0.5 |
 | one ${BIG_MB} MB download (curl), median of $RUNS (direct $bD MiB/s) | $bM MiB/s | $bHA MiB/s | $(ratio "$bM" "$bHA")x | >= 1.0x |
 | idle sidecar RSS after one mTLS request (client / web; HAProxy A / B) | $(mib "$RSS1_M_C") / $(mib "$RSS1_M_W") MiB | $(mib "$RSS1_HA_A") / $(mib "$RSS1_HA_B") MiB | | <= 2 MiB |
