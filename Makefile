@@ -4,6 +4,7 @@
 #   make                      build meshctl, meshd, mesh-proxy into $(BUILD)/bin
 #   make check                install what is missing, build, run every test
 #   make demo                 install what is missing, build, run the demo mesh
+#   make bench                side by side with an HAProxy pair (docs/performance.md)
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=
 #
@@ -130,6 +131,12 @@ demo:
 	$(MAKE) all apps
 	@BUILD=$(BUILD) examples/demo/run.sh
 
+# Not part of check: about 3 minutes, and it measures, it does not assert.
+# Installs haproxy, nginx and wrk when missing (scripts/bench.sh).
+bench:
+	$(MAKE) all
+	@BUILD=$(BUILD) scripts/bench.sh
+
 # Fuzz targets need clang's libFuzzer: make fuzz FUZZ_TIME=60
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TIME ?= 30
@@ -195,6 +202,6 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: release all tests apps deps deps-test check demo fuzz install clean
+.PHONY: release all tests apps deps deps-test check demo bench fuzz install clean
 
 -include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
-#   scripts/deps.sh build|test|demo|fuzz
+#   scripts/deps.sh build|test|demo|fuzz|bench
 set -eu
 
 what=${1:-build}
@@ -10,7 +10,8 @@ case "$what" in
 	build|demo) ;;
 	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	*) echo "usage: $0 build|test|demo|fuzz" >&2; exit 2 ;;
+	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps" ;;
+	*) echo "usage: $0 build|test|demo|fuzz|bench" >&2; exit 2 ;;
 esac
 
 missing=
@@ -39,3 +40,14 @@ case " $missing " in
 		echo "deps: prometheus is for the tests only: its service is disabled" >&2
 	fi ;;
 esac
+# make bench runs its own nginx and haproxy on its own ports; the packages'
+# services (nginx on :80) are not wanted either.
+for s in nginx haproxy; do
+	case " $missing " in
+	*" $s "*)
+		if [ -d /run/systemd/system ]; then
+			$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
+			echo "deps: $s is for make bench only: its service is disabled" >&2
+		fi ;;
+	esac
+done
