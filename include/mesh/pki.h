@@ -185,9 +185,10 @@ int pki_roll_recover(const char *dir, struct pki_roll *st, char *err, size_t err
  * Drop wolfSSL's fixed-point ECC tables (FP_ECC: Debian's build caches a
  * precomputed table of ~800 KB per curve point it multiplies twice — the
  * generator, the CA key — which took a sidecar from 2.5 to 7 MB).  Called
- * (by meshd after issuing, by the sidecar after a handshake) when a handshake or a certificate operation ends: connections are
- * pooled, so handshakes are rare and a cold table costs little, while
- * every sidecar keeping four of them costs megabytes.
+ * by meshd after issuing, and by a sidecar after a certificate change or
+ * TLS_TRIM_IDLE_S after its last handshake (transport_tls.c): connections
+ * are pooled, so handshakes come rarely or in bursts; a burst shares the
+ * tables, and an idle sidecar keeping four of them would cost megabytes.
  */
 void pki_trim(void);
 

@@ -188,6 +188,38 @@ tls_verified(struct tls_conn *tc)
 }
 
 /*
+ * The fixed-point ECC tables a handshake builds (pki_trim()) are dropped
+ * once handshakes stop, not after each one: a burst of new connections
+ * shares them, and an idle sidecar gives their megabytes back
+ * TLS_TRIM_IDLE_S after its last handshake.  Dropping them after every
+ * handshake made each rebuild them (about 27 ms of CPU a handshake, 30
+ * full handshakes a second on the bench VM, and a cheap way for any
+ * client to burn a sidecar's CPU).
+ */
+#define TLS_TRIM_IDLE_S 2.0
+
+static ev_timer tls_trim_timer;
+static int      tls_trim_armed;
+
+static void
+tls_trim_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	ev_timer_stop(loop, w);
+	pki_trim();
+}
+
+static void
+tls_trim_later(void)
+{
+	if (!tls_trim_armed) {
+		ev_timer_init(&tls_trim_timer, tls_trim_cb, 0., TLS_TRIM_IDLE_S);
+		tls_trim_armed = 1;
+	}
+	ev_timer_again(EV_DEFAULT, &tls_trim_timer);   /* restarts the countdown */
+}
+
+/*
  * Make the connection usable: 1 when open, -1 with errno otherwise
  * (EAGAIN with *want set while the handshake waits).
  */
@@ -216,11 +248,11 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 		r = tls_error(c, tc, r, want, "handshake");
 		if (tc->state == TLS_FAILED) {
 			stats_inc(STAT_TLS_HANDSHAKES_FAILED);
-			pki_trim();
+			tls_trim_later();
 		}
 		return r;
 	}
-	pki_trim();
+	tls_trim_later();
 	if (tls_verified(tc) == -1)
 		return -1;
 	/* Either direction may have been waiting on the handshake for the
