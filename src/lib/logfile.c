@@ -4,7 +4,6 @@
  * which lines a reader selects (include/mesh/logfile.h).
  */
 #include <string.h>
-#include <time.h>
 
 #include "mesh/logfile.h"
 
@@ -12,27 +11,58 @@
 
 static const char *const logfile_sidecar = "~proxy";
 
+/* n decimal digits of v (0 <= v < 10^n) at p. */
+static void
+logfile_digits(char *p, int64_t v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/* Unix ms (0 <= ms < LOGFILE_MS_MAX) as "YYYY-MM-DDTHH:MM:SS.mmmZ", by
+ * integer arithmetic: no time_t, which is 32 bits on armhf and ends in
+ * 2038 (the inverse of logfile_days() below). */
+static void
+logfile_stamp(char *p, int64_t ms)
+{
+	int64_t z = ms / 86400000 + 719468, doe, yoe, doy, mp, y, m, d, t;
+
+	doe = z % 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = z / 146097 * 400 + yoe + (m <= 2);
+	t = ms % 86400000;
+	logfile_digits(p, y, 4);
+	p[4] = '-';
+	logfile_digits(p + 5, m, 2);
+	p[7] = '-';
+	logfile_digits(p + 8, d, 2);
+	p[10] = 'T';
+	logfile_digits(p + 11, t / 3600000, 2);
+	p[13] = ':';
+	logfile_digits(p + 14, t / 60000 % 60, 2);
+	p[16] = ':';
+	logfile_digits(p + 17, t / 1000 % 60, 2);
+	p[19] = '.';
+	logfile_digits(p + 20, t % 1000, 3);
+	p[23] = 'Z';
+}
+
 size_t
 logfile_format(char *buf, int64_t ms, const char *name, const char *text, size_t len)
 {
-	struct tm tm;
-	time_t sec;
 	size_t n, i, nl = strlen(name);
 	char c;
 
 	if (nl == 0 || ms < 0 || ms >= LOGFILE_MS_MAX)
 		return 0;
-	sec = (time_t)(ms / 1000);
-	if (gmtime_r(&sec, &tm) == NULL)
-		return 0;
-	n = strftime(buf, LOGFILE_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n != LOGFILE_TIME_LEN - 5)
-		return 0;
-	buf[n++] = '.';
-	buf[n++] = (char)('0' + ms % 1000 / 100);
-	buf[n++] = (char)('0' + ms % 100 / 10);
-	buf[n++] = (char)('0' + ms % 10);
-	buf[n++] = 'Z';
+	logfile_stamp(buf, ms);
+	n = LOGFILE_TIME_LEN;
 	buf[n++] = ' ';
 	if (nl > LOGFILE_NAME_MAX)
 		nl = LOGFILE_NAME_MAX;

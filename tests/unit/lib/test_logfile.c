@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mesh/logfile.h"
 
@@ -65,6 +66,42 @@ test_round_trip(void **state)
 	n = logfile_format(buf, 253402300799999LL, "a", "t", 1);
 	assert_int_equal(logfile_parse(buf, n, &l), 0);
 	assert_int_equal(l.ms, 253402300799999LL);
+}
+
+/* The stamp is computed without time_t (32 bits on armhf): across the
+ * whole range, every 1,000,003 s or so, it reads back the same and, where
+ * this host's time_t reaches, says what gmtime says. */
+static void
+test_stamp_range(void **state)
+{
+	char want[32];
+	struct logfile_line l;
+	struct tm tm;
+	time_t sec;
+	int64_t ms;
+	size_t n;
+
+	(void)state;
+	for (ms = 0; ms < 253402300800000LL; ms += 1000003001LL) {
+		n = logfile_format(buf, ms, "a", "t", 1);
+		assert_true(n > 0);
+		assert_int_equal(logfile_parse(buf, n, &l), 0);
+		assert_true(l.ms == ms);
+		sec = (time_t)(ms / 1000);
+		if ((int64_t)sec != ms / 1000 || gmtime_r(&sec, &tm) == NULL)
+			continue;   /* past a 32-bit time_t */
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		assert_memory_equal(buf, want, 19);
+	}
+	/* the edges of a day, a year, a leap year */
+	n = logfile_format(buf, 951868799999LL, "a", "t", 1);
+	assert_memory_equal(buf, "2000-02-29T23:59:59.999Z", LOGFILE_TIME_LEN);
+	n = logfile_format(buf, 4107542400000LL, "a", "t", 1);
+	assert_memory_equal(buf, "2100-03-01T00:00:00.000Z", LOGFILE_TIME_LEN);
+	n = logfile_format(buf, 0, "a", "t", 1);
+	assert_memory_equal(buf, "1970-01-01T00:00:00.000Z", LOGFILE_TIME_LEN);
+	assert_int_equal(logfile_format(buf, 253402300800000LL, "a", "t", 1), 0);
+	assert_int_equal(logfile_format(buf, -1, "a", "t", 1), 0);
 }
 
 /* What would break a line is replaced: the result always parses back. */
@@ -202,6 +239,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_stamp_range),
 		cmocka_unit_test(test_sanitised),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_bad_lines),
