@@ -367,6 +367,8 @@ adopt_take(struct adopt_proc *ap, struct proc *p, const struct state_left *l)
 		in->proxy_ready = adopt_listening(in->ri);
 		ap->waiting = 1;
 		ev_timer_start(m->loop, &ap->attach);
+		if (in->ri->svc->command == NULL)
+			adopt_app_ready(in);   /* an app run by others: probed as after a start */
 	} else
 		adopt_app_ready(in);
 	outlog_event("%s: adopted pid %d (running for %.0f s) from a meshd that is gone%s",

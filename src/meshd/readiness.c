@@ -73,8 +73,12 @@ readiness_pending(const struct inst *in, char *buf, size_t size)
 
 	if (!in->proxy_ready)
 		snprintf(buf, size, "its sidecar is not ready");
-	else if (in->ri->svc->command == NULL)
+	else if (in->ri->svc->command == NULL && in->ri->app_port == 0)
 		snprintf(buf, size, "waiting");
+	else if (in->ri->svc->command == NULL)
+		snprintf(buf, size, "its app (not started by meshd) on 127.0.0.1:%u: %s",
+		    in->ri->app_port, in->rd.last[0] ? in->rd.last :
+		    in->hc.last[0] ? in->hc.last : "no connection tried yet");
 	else if (app->state == PROC_BACKOFF && app->last_status != -1) {
 		char how[96];
 

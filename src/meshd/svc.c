@@ -400,6 +400,8 @@ svc_proxy_ready(struct inst *in)
 	outlog_event("%s: sidecar ready", in->ri->name);
 	if (in->ri->svc->command != NULL && in->app.state == PROC_IDLE)
 		svc_proc_start(&in->app);
+	else if (in->ri->svc->command == NULL)
+		(void)svc_probe_start(in);   /* an app run by others: its port decides */
 	svc_update(in->m);
 }
 

@@ -57,14 +57,16 @@ svc_probe_stop(struct inst *in)
 	ready_stop(&in->rd);
 }
 
-/* The app side of `in` is ready: none to wait for (no command), or it runs
- * and passed its probe (health=, else its port, else it settled). */
+/* The app side of `in` is ready: it passed its probe (health=, else its
+ * port), else it runs and settled.  An app meshd does not start (no
+ * command) is probed the same way once its sidecar is ready; with no port
+ * there is nothing to wait for. */
 static int
 svc_app_ready(const struct inst *in)
 {
-	if (in->ri->svc->command == NULL)
+	if (in->ri->svc->command == NULL && in->ri->app_port == 0)
 		return 1;
-	if (in->app.state != PROC_RUNNING)
+	if (in->ri->svc->command != NULL && in->app.state != PROC_RUNNING)
 		return 0;
 	if (in->ri->svc->health != NULL && in->ri->app_port != 0)
 		return in->hc.healthy;
@@ -112,6 +114,6 @@ svc_state(const struct inst *in)
 	if (in->draining)
 		return "draining";
 	if (in->ri->svc->command == NULL)
-		return "ready";
+		return svc_ready(in) == 1 ? "ready" : "waiting";
 	return svc_ready(in) == 1 ? "running" : "starting";
 }
