@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC
 # ready_start: an app is ready when its port accepts a connection, not
 # when it was forked (issue 12, "Ready means ready").
-#   1. slow.0 sleeps 3 s before it binds (it has a port, no health=).
+#   1. slow.0 sleeps 6 s before it binds (it has a port, no health=).
 #      While `meshctl up -d` waits, status (text and --json) and top (no
 #      tty: the status table) show it `starting`, its endpoint down; up -d
 #      returns 0 only once the port accepts, and the very first request
@@ -27,7 +27,7 @@ port_base = 31450
 upstreams = slow:31401
 
 [service.slow]
-command = echo "slow: loading for 3 s"; sleep 3; echo "slow: binding"; exec $T/testapp --port \$PORT --name slow
+command = echo "slow: loading for 6 s"; sleep 6; echo "slow: binding"; exec $T/testapp --port \$PORT --name slow
 port = 31410
 EOF
 
@@ -56,7 +56,7 @@ for s in json.load(sys.stdin)[\"services\"]:
     for i in s[\"instances\"]:
         if i[\"name\"] == \"slow.0\": print(i.get(\"app_pid\"))' 2>/dev/null)\" -gt 1 ] 2>/dev/null"
 if listens 31410; then
-	not_ok "slow.0 does not listen yet (the test looked too late: it binds after 3 s)"
+	not_ok "slow.0 does not listen yet (the test looked too late: it binds after 6 s)"
 else
 	ok "slow.0 does not listen yet"
 fi
