@@ -56,7 +56,13 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	if (res->code == 101) {
-		if (!(c->x & X_UPGRADE) || !(c->x & X_REQ_DONE)) {
+		const struct http_header *up = http_header_find(res->headers, res->nheaders,
+		    "upgrade");
+
+		/* h2c was never offered upstream (http.h): an app switching to
+		 * it anyway would take the tunnel past every policy */
+		if (!(c->x & X_UPGRADE) || !(c->x & X_REQ_DONE) ||
+		    (up != NULL && http_upgrade_has_h2c(up->value, up->value_len))) {
 			fwd_refuse(c, 502, "unexpected 101 response", 1);
 			return;
 		}
