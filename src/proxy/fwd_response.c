@@ -46,6 +46,16 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	if (res->code >= 100 && res->code < 200 && res->code != 101) {
+		/* An app sending 1xx after 1xx would hold the exchange (and
+		 * the client) as long as it likes: all of them together get
+		 * one header block's budget, then the exchange fails. */
+		c->interim += (uint32_t)n;
+		if (c->interim > pstate.hlim.header_bytes) {
+			log_warnx("port %u: upstream 127.0.0.1:%u: interim responses over %u bytes",
+			    c->port, c->up->port, pstate.hlim.header_bytes);
+			fwd_refuse(c, 502, "too many interim responses", 1);
+			return;
+		}
 		/* We already said 100 ourselves when answering Expect. */
 		if (!(res->code == 100 && (c->x & X_CONTINUE)) && head_response(b, res, 0) == -1) {
 			fwd_refuse(c, 502, "response head too large", 1);
@@ -131,12 +141,19 @@ fwd_res_head(struct conn *c)
 	struct side *u = &c->uc->s;
 	int n, r;
 
-	if (c->dhead != NULL && c->dhead->len > 0 && !c->d.wblocked &&
-	    side_send(&c->d, c->dhead, NULL, 0) == -1) {
-		c->state = FWD_CLOSING;
-		return;
-	}
 	while (c->state == FWD_EXCHANGE) {
+		/* What is queued down (our 100, the app's interim heads) goes
+		 * before the next head is parsed: dhead then never holds more
+		 * than one head (or a refusal), and a client slow to take 1xx
+		 * after 1xx holds the upstream back instead of filling it. */
+		if (c->dhead != NULL && c->dhead->len > 0) {
+			if (!c->d.wblocked && side_send(&c->d, c->dhead, NULL, 0) == -1) {
+				c->state = FWD_CLOSING;
+				return;
+			}
+			if (c->dhead->len > 0)
+				return;
+		}
 		if (u->in != NULL && u->in->len > 0) {
 			n = http_parse_response(buf_head(u->in), u->in->len, &pstate.hlim,
 			    (c->x & X_HEAD) != 0, &res);
