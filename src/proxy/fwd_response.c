@@ -112,6 +112,19 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		fwd_refuse(c, 502, "response head too large", 1);
 		return;
 	}
+	buf_consume(u->in, n);
+	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
+	    &pstate.hlim, u) == -1) {
+		/* The body's framing is broken in the bytes that came with the
+		 * head: nothing of this response has gone down yet (interim
+		 * heads went before it was parsed, fwd_res_head), so the head
+		 * is dropped and the caller gets a clean 502, not a bare close. */
+		buf_consume(b, b->len);
+		log_warnx("port %u: upstream 127.0.0.1:%u: bad response: malformed chunked body",
+		    c->port, c->up->port);
+		fwd_refuse(c, 502, "bad response", 1);
+		return;
+	}
 	stats_response(fwd_inbound(c), res->code);
 	obs_status(&c->obs, res->code);
 	if (!c->uc->reused)
@@ -122,14 +135,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	if (res->flags & HTTP_F_KEEPALIVE)
 		c->x |= X_UP_KEEP;
 	c->x |= X_RES_STARTED;
-	buf_consume(u->in, n);
 	buf_put(c->uhead);
 	c->uhead = NULL;
-	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
-	    &pstate.hlim, u) == -1) {
-		c->state = FWD_CLOSING;
-		return;
-	}
 	c->state = FWD_RES_BODY;
 }
 

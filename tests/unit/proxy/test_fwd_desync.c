@@ -136,12 +136,45 @@ test_interim_flood(void **state)
 	all_gone(cl, app, held, 1);
 }
 
+/* A chunked response whose framing is already broken in the bytes that
+ * came with its head: the client gets a clean 502, not the head and then
+ * a cut body (or a bare close). */
+static void
+test_bad_chunked_response(void **state)
+{
+	static const char junk[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2g\r\nok\r\n0\r\n\r\n";
+	static const char overflow[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "10000000000000002\r\nok\r\n0\r\n\r\n";
+	const char *raw[] = { junk, overflow };
+	size_t held = h_bufs_held();
+	struct fake_app *app = fake_open(FAKE_RAW);
+	struct h_client *cl;
+	struct h_res r;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		app->raw = raw[i];
+		app->raw_len = strlen(raw[i]);
+		cl = api_client("", app);
+		ask(cl, "GET /c HTTP/1.1\r\nhost: api\r\n\r\n", &r);
+		assert_int_equal(r.status, 502);
+		assert_string_equal(r.mesh_error, "bad response");
+		assert_true(r.close);
+		H_RUN_UNTIL(cl->eof);
+		assert_true(cl->eof);
+		assert_int_equal(cl->len, 0);
+		all_gone(cl, app, held, 0);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_101_to_h2c_refused, h_after),
 		cmocka_unit_test_teardown(test_interim_flood, h_after),
+		cmocka_unit_test_teardown(test_bad_chunked_response, h_after),
 	};
 
 	return cmocka_run_group_tests(tests, h_setup, h_teardown);
