@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
-#   scripts/deps.sh build|test|demo|fuzz
+#   scripts/deps.sh build|test|demo|fuzz|security
 set -eu
 
 what=${1:-build}
@@ -10,7 +10,9 @@ case "$what" in
 	build|demo) ;;
 	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	*) echo "usage: $0 build|test|demo|fuzz" >&2; exit 2 ;;
+	# make security-compare: the same smuggling cases against HAProxy and nginx
+	security) pkgs="$pkgs openssl python3 haproxy nginx" ;;
+	*) echo "usage: $0 build|test|demo|fuzz|security" >&2; exit 2 ;;
 esac
 
 missing=
@@ -39,3 +41,16 @@ case " $missing " in
 		echo "deps: prometheus is for the tests only: its service is disabled" >&2
 	fi ;;
 esac
+# HAProxy and nginx are run by scripts/security_compare.sh on its own ports
+# with its own configs; the packages' services (on :80) are not wanted.
+for svc in haproxy nginx; do
+	case " $missing " in
+	*" $svc "*)
+		if [ -d /run/systemd/system ]; then
+			$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		else
+			$SUDO service "$svc" stop >/dev/null 2>&1 || true
+		fi
+		echo "deps: $svc is for make security-compare only: its service is stopped" >&2 ;;
+	esac
+done
