@@ -7,6 +7,7 @@
 #   make bench                side by side with an HAProxy pair (docs/performance.md)
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=
+#   make security-compare     smuggling cases vs HAProxy and nginx (docs/security.md)
 #
 # Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, PREFIX, DESTDIR.  WERROR=1 turns
 # warnings into errors (CI sets it).
@@ -151,6 +152,11 @@ fuzz: $(FUZZ_SRCS)
 		build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/$$n.corpus tests/fuzz/$$n.seeds; \
 	done
 
+# The smuggling cases of tests/integ/sec_smuggle.sh against HAProxy and
+# nginx too (installs both; docs/security.md); not part of check.
+security-compare:
+	@BUILD=$(BUILD) scripts/security_compare.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
@@ -202,6 +208,6 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: release all tests apps deps deps-test check demo bench fuzz install clean
+.PHONY: release all tests apps deps deps-test check demo bench fuzz security-compare install clean
 
 -include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
-#   scripts/deps.sh build|test|demo|fuzz|bench
+#   scripts/deps.sh build|test|demo|fuzz|bench|security
 set -eu
 
 what=${1:-build}
@@ -11,7 +11,9 @@ case "$what" in
 	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps" ;;
-	*) echo "usage: $0 build|test|demo|fuzz|bench" >&2; exit 2 ;;
+	# make security-compare: the same smuggling cases against HAProxy and nginx
+	security) pkgs="$pkgs openssl python3 haproxy nginx" ;;
+	*) echo "usage: $0 build|test|demo|fuzz|bench|security" >&2; exit 2 ;;
 esac
 
 missing=
@@ -40,14 +42,17 @@ case " $missing " in
 		echo "deps: prometheus is for the tests only: its service is disabled" >&2
 	fi ;;
 esac
-# make bench runs its own nginx and haproxy on its own ports; the packages'
-# services (nginx on :80) are not wanted either.
-for s in nginx haproxy; do
+# make bench and make security-compare run their own nginx and haproxy on
+# their own ports with their own configs; the packages' services (on :80)
+# are not wanted.
+for svc in haproxy nginx; do
 	case " $missing " in
-	*" $s "*)
+	*" $svc "*)
 		if [ -d /run/systemd/system ]; then
-			$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
-			echo "deps: $s is for make bench only: its service is disabled" >&2
-		fi ;;
+			$SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+		else
+			$SUDO service "$svc" stop >/dev/null 2>&1 || true
+		fi
+		echo "deps: $svc is for make bench and make security-compare only: its service is stopped" >&2 ;;
 	esac
 done

@@ -136,6 +136,8 @@ struct conn {
 	uint16_t          fault_status; /* fwd: X_FAULT_ABORT: the status to answer */
 	int64_t           body_len;     /* fwd: request body bytes; -1: unknown (chunked) */
 	uint32_t          tries;        /* fwd: retries made for the current request */
+	uint32_t          interim;      /* fwd: bytes of the 1xx heads of the exchange
+	                                   (together they get header_bytes) */
 	uint16_t          failed[CONN_FAILED_MAX]; /* fwd: endpoints of the last failed
 	                                   attempts, most recent first (avoided) */
 	uint8_t           nfailed;      /* fwd: entries in failed[] */

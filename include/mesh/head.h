@@ -4,7 +4,7 @@
  *
  * Each leg manages its own persistence, so hop-by-hop headers are not
  * forwarded: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
- * Upgrade (kept when upgrading) and any header the Connection header
+ * HTTP2-Settings, Upgrade (kept when upgrading) and any header the Connection header
  * names — except the framing headers (Content-Length, Transfer-Encoding,
  * Host), which a hostile Connection header must not remove.  Nothing is
  * added but what the leg needs: `connection: close`, `connection:

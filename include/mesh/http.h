@@ -68,7 +68,9 @@
  *    several Expect fields, is 417 "unsupported expectation".
  *  - KEEPALIVE: 1.1 unless Connection has "close"; 1.0 only with
  *    "keep-alive" (and no "close").  UPGRADE: 1.1, Connection has
- *    "upgrade" and an Upgrade field is present.
+ *    "upgrade" and an Upgrade field is present that offers no "h2c"
+ *    (RFC 9113 3.1 deprecates that upgrade; a proxy relaying it would
+ *    let HTTP/2 past its parser): such a request is plain HTTP/1.1.
  *  - Responses: every error is status 502 with the reason.  Status code
  *    100-599; the SP before an empty reason phrase may be left out.  No
  *    body for head_request, 1xx, 204, 304 (Content-Length and
@@ -209,6 +211,8 @@ const struct http_header *http_header_find(const struct http_header *h, size_t n
                                            const char *name);
 /* Does a comma-separated header value contain token (case-insensitive)? */
 int http_token_list_has(const char *value, size_t len, const char *token);
+/* Does an Upgrade value offer h2c (with or without "/version", any case)? */
+int http_upgrade_has_h2c(const char *value, size_t len);
 
 /* An authority as Host or a target carries it: host [":" port], host a
  * reg-name of unreserved characters, IPv4 or "[" IPv6 "]", port 1-65535

@@ -17,7 +17,8 @@
  *                  EACCES (identity refused), EPROTO (TLS error),
  *                  ECONNRESET (peer gone without close_notify)
  * A clean close_notify reads as end of stream (0).  Caller-side sessions
- * are cached per "127.0.0.1:<port>" and offered on the next connect.
+ * are cached per "127.0.0.1:<port>" and offered on the next connect; one
+ * whose connection ends before its first byte in is forgotten.
  *
  * Which identity: the tlsctx given to transport_tls_setup(), current at
  * open(); after a rotation (tlsctx_set_identity) new connections present
@@ -46,5 +47,12 @@ void transport_tls_setup(struct tlsctx *t,
 /* The peer's verified service name on an open TLS connection (for the
  * access log and metrics), NULL before verification or if c is not TLS. */
 const char *transport_tls_peer(const struct tconn *c);
+
+/* Did this caller-side connection resume a cached session?  (0 for a
+ * full handshake, a callee side, or c not TLS.)  A resumed connection
+ * that ends before its first byte in may be the callee refusing a ticket
+ * whose chain it no longer holds: the transport then forgets that
+ * session, and the proxy may try once more on a fresh connection. */
+int transport_tls_resumed(const struct tconn *c);
 
 #endif

@@ -20,7 +20,7 @@
 struct fields {
 	const struct http_header *host, *cl, *te, *expect;
 	unsigned nhost, ncl, nte, nexpect;
-	int      close, keep_alive, upgrade_token, upgrade;
+	int      close, keep_alive, upgrade_token, upgrade, h2c;
 };
 
 static int
@@ -52,6 +52,7 @@ fields_collect(const struct http_header *h, size_t n, struct fields *f)
 			f->nexpect++;
 		} else if (NAME_IS(x, "upgrade")) {
 			f->upgrade = 1;
+			f->h2c |= http_upgrade_has_h2c(x->value, x->value_len);
 		} else if (NAME_IS(x, "connection")) {
 			/* several Connection fields make one list (RFC 9110 5.3) */
 			f->close |= http_token_list_has(x->value, x->value_len, "close");
@@ -227,8 +228,13 @@ http_frame_request(struct http_scan *s, struct http_request *r)
 
 	if (persistent(&f, r->minor))
 		r->flags |= HTTP_F_KEEPALIVE;
-	/* RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored */
-	if (r->minor == 1 && f.upgrade && f.upgrade_token)
+	/* RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored.  An offer
+	 * of h2c is ignored too (RFC 9113 3.1 deprecates it): relayed, it
+	 * would hand the connection to HTTP/2 between caller and app, where
+	 * the proxy no longer sees requests, so no route, retry, fault or
+	 * count would apply to them.  The request goes on as HTTP/1.1 and
+	 * its Upgrade is dropped like any hop-by-hop field. */
+	if (r->minor == 1 && f.upgrade && f.upgrade_token && !f.h2c)
 		r->flags |= HTTP_F_UPGRADE;
 	if (r->flags & HTTP_F_CONNECT) {
 		/* what follows a CONNECT head is tunnel data, never a request:

@@ -49,6 +49,29 @@ http_token_list_has(const char *value, size_t len, const char *token)
 	return 0;
 }
 
+int
+http_upgrade_has_h2c(const char *value, size_t len)
+{
+	size_t i = 0;
+
+	/* protocol-name ["/" protocol-version] (RFC 9110 7.8), in a list */
+	while (i < len) {
+		size_t start, stop;
+
+		while (i < len && (ows(value[i]) || value[i] == ','))
+			i++;
+		start = i;
+		while (i < len && value[i] != ',' && value[i] != '/' && !ows(value[i]))
+			i++;
+		stop = i;
+		if (stop - start == 3 && http_ci_eq(value + start, "h2c", 3))
+			return 1;
+		while (i < len && value[i] != ',')
+			i++;
+	}
+	return 0;
+}
+
 /* 1..65535 as 1 to 5 digits; returns 0 when invalid. */
 static unsigned
 port_value(const char *p, size_t n)

@@ -59,6 +59,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	c->brk = NULL;
 	c->deadline = 0;
 	c->tries = 0;
+	c->interim = 0;
 	c->nfailed = 0;
 	c->body_len = req->body == HTTP_BODY_NONE ? 0 :
 	    req->body == HTTP_BODY_LENGTH ? (int64_t)req->content_length : -1;

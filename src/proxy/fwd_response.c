@@ -71,6 +71,16 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	if (res->code >= 100 && res->code < 200 && res->code != 101) {
+		/* An app sending 1xx after 1xx would hold the exchange (and
+		 * the client) as long as it likes: all of them together get
+		 * one header block's budget, then the exchange fails. */
+		c->interim += (uint32_t)n;
+		if (c->interim > pstate.hlim.header_bytes) {
+			log_warnx("port %u: upstream 127.0.0.1:%u: interim responses over %u bytes",
+			    c->port, c->up->port, pstate.hlim.header_bytes);
+			fwd_refuse(c, 502, "too many interim responses", 1);
+			return;
+		}
 		/* We already said 100 ourselves when answering Expect. */
 		if (!(res->code == 100 && (c->x & X_CONTINUE)) && head_response(b, res, 0) == -1) {
 			fwd_refuse(c, 502, "response head too large", 1);
@@ -81,7 +91,13 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		return;
 	}
 	if (res->code == 101) {
-		if (!(c->x & X_UPGRADE) || !(c->x & X_REQ_DONE)) {
+		const struct http_header *up = http_header_find(res->headers, res->nheaders,
+		    "upgrade");
+
+		/* h2c was never offered upstream (http.h): an app switching to
+		 * it anyway would take the tunnel past every policy */
+		if (!(c->x & X_UPGRADE) || !(c->x & X_REQ_DONE) ||
+		    (up != NULL && http_upgrade_has_h2c(up->value, up->value_len))) {
 			fwd_refuse(c, 502, "unexpected 101 response", 1);
 			return;
 		}
@@ -123,6 +139,19 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		fwd_refuse(c, 502, "response head too large", 1);
 		return;
 	}
+	buf_consume(u->in, n);
+	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
+	    &pstate.hlim, u) == -1) {
+		/* The body's framing is broken in the bytes that came with the
+		 * head: nothing of this response has gone down yet (interim
+		 * heads went before it was parsed, fwd_res_head), so the head
+		 * is dropped and the caller gets a clean 502, not a bare close. */
+		buf_consume(b, b->len);
+		log_warnx("port %u: upstream 127.0.0.1:%u: bad response: malformed chunked body",
+		    c->port, c->up->port);
+		fwd_refuse(c, 502, "bad response", 1);
+		return;
+	}
 	stats_response(fwd_inbound(c), res->code);
 	obs_status(&c->obs, res->code);
 	if (!c->uc->reused)
@@ -133,14 +162,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 	if (res->flags & HTTP_F_KEEPALIVE)
 		c->x |= X_UP_KEEP;
 	c->x |= X_RES_STARTED;
-	buf_consume(u->in, n);
 	buf_put(c->uhead);
 	c->uhead = NULL;
-	if (flow_start(&c->res, relay_kind_from_http(res->body), res->content_length,
-	    &pstate.hlim, u) == -1) {
-		c->state = FWD_CLOSING;
-		return;
-	}
 	c->state = FWD_RES_BODY;
 }
 
@@ -152,12 +175,19 @@ fwd_res_head(struct conn *c)
 	struct side *u = &c->uc->s;
 	int n, r;
 
-	if (c->dhead != NULL && c->dhead->len > 0 && !c->d.wblocked &&
-	    side_send(&c->d, c->dhead, NULL, 0) == -1) {
-		c->state = FWD_CLOSING;
-		return;
-	}
 	while (c->state == FWD_EXCHANGE) {
+		/* What is queued down (our 100, the app's interim heads) goes
+		 * before the next head is parsed: dhead then never holds more
+		 * than one head (or a refusal), and a client slow to take 1xx
+		 * after 1xx holds the upstream back instead of filling it. */
+		if (c->dhead != NULL && c->dhead->len > 0) {
+			if (!c->d.wblocked && side_send(&c->d, c->dhead, NULL, 0) == -1) {
+				c->state = FWD_CLOSING;
+				return;
+			}
+			if (c->dhead->len > 0)
+				return;
+		}
 		if (u->in != NULL && u->in->len > 0) {
 			n = http_parse_response(buf_head(u->in), u->in->len, &pstate.hlim,
 			    (c->x & X_HEAD) != 0, &res);

@@ -14,6 +14,7 @@
 #include "mesh/replay.h"
 #include "mesh/retry.h"
 #include "mesh/stats.h"
+#include "mesh/transport_tls.h"
 #include "fwd_int.h"
 
 struct backoff_rng fwd_rng;
@@ -163,7 +164,13 @@ fwd_upstream_lost(struct conn *c)
 	struct upconn *uc = c->uc;
 	int reset = uc->s.err, unsent = fwd_unsent(c);
 
-	if (uc->reused && !(c->x & (X_RETRIED | X_REQ_ABANDON)) && fwd_resendable(c) &&
+	/* A pooled connection the peer closed meanwhile (the keep-alive
+	 * race), or a fresh one on a resumed TLS session the callee's
+	 * sidecar no longer honours (transport_tls.h; it refuses before
+	 * any byte reaches its app, and the session is forgotten now):
+	 * once more on a fresh connection. */
+	if ((uc->reused || transport_tls_resumed(&uc->s.tc)) &&
+	    !(c->x & (X_RETRIED | X_REQ_ABANDON)) && fwd_resendable(c) &&
 	    c->uhead != NULL && (uc->s.in == NULL || uc->s.in->len == 0)) {
 		c->x |= X_RETRIED;
 		c->x &= ~X_REQ_DONE;

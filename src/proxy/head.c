@@ -68,8 +68,11 @@ int
 head_is_hop(const struct http_header *h, const struct http_header *all, size_t n,
             unsigned opts)
 {
+	/* HTTP2-Settings only ever goes with an h2c upgrade, which is never
+	 * relayed (http.h): connection-specific by definition */
 	static const char *const hop[] = {
 		"connection", "keep-alive", "proxy-connection", "te", "trailer",
+		"http2-settings",
 	};
 	char name[64];
 	size_t i;

@@ -154,6 +154,36 @@ tls_endpoint(uint16_t port, char *buf, size_t len)
 	snprintf(buf, len, "127.0.0.1:%u", port);
 }
 
+/*
+ * Caller side: a resumed connection ended before its first byte in.  The
+ * callee may have accepted the ticket but lost the chain it stands for
+ * (its session cache is small and shared by every caller: enough other
+ * handshakes evict it), and so refused us after the handshake.  Offered
+ * again, that session would be refused on every reconnect: forget it, and
+ * the next connect is a full handshake.
+ */
+static void
+tls_drop_unproven(struct tls_conn *tc)
+{
+	char ep[32];
+
+	if (tc->server || tc->saved || !tc->started || !wolfSSL_session_reused(tc->ssl))
+		return;
+	tls_endpoint(tc->port, ep, sizeof(ep));
+	tlsctx_session_forget(tls_ctx, ep);
+}
+
+int
+transport_tls_resumed(const struct tconn *c)
+{
+	const struct tls_conn *tc;
+
+	if (c->t != &transport_tls || c->priv == NULL)
+		return 0;
+	tc = c->priv;
+	return !tc->server && tc->started && wolfSSL_session_reused(tc->ssl);
+}
+
 /* The handshake is done: check who is on the other side.  0 or -1. */
 static int
 tls_verified(struct tls_conn *tc)
@@ -248,6 +278,7 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 		r = tls_error(c, tc, r, want, "handshake");
 		if (tc->state == TLS_FAILED) {
 			stats_inc(STAT_TLS_HANDSHAKES_FAILED);
+			tls_drop_unproven(tc);
 			tls_trim_later();
 		}
 		return r;
@@ -284,9 +315,14 @@ tls_read(struct tconn *c, void *buf, size_t len)
 		}
 		return n;
 	}
-	if (wolfSSL_get_error(tc->ssl, n) == WOLFSSL_ERROR_ZERO_RETURN)
+	if (wolfSSL_get_error(tc->ssl, n) == WOLFSSL_ERROR_ZERO_RETURN) {
+		tls_drop_unproven(tc);
 		return 0;
-	return tls_error(c, tc, n, &c->rwant, "read");
+	}
+	n = tls_error(c, tc, n, &c->rwant, "read");
+	if (tc->state == TLS_FAILED)
+		tls_drop_unproven(tc);
+	return n;
 }
 
 static ssize_t

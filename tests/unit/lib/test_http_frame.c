@@ -50,6 +50,27 @@ test_upgrade(void **st)
 	assert_int_equal(req.flags & HTTP_F_UPGRADE, 0);
 }
 
+/* RFC 9113 3.1: an h2c offer is never an upgrade through the proxy, alone,
+ * in a list, with a version, in any case, or in a second Upgrade field */
+static void
+test_upgrade_h2c_ignored(void **st)
+{
+	(void)st;
+	ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+	   "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n");
+	assert_int_equal(req.flags, HTTP_F_KEEPALIVE);
+	ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket, H2C\r\n\r\n");
+	assert_int_equal(req.flags & HTTP_F_UPGRADE, 0);
+	ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c/2\r\n\r\n");
+	assert_int_equal(req.flags & HTTP_F_UPGRADE, 0);
+	ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+	   "Upgrade: h2c\r\n\r\n");
+	assert_int_equal(req.flags & HTTP_F_UPGRADE, 0);
+	/* a name that only starts like it is another protocol */
+	ok("GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2cx\r\n\r\n");
+	assert_int_equal(req.flags & HTTP_F_UPGRADE, HTTP_F_UPGRADE);
+}
+
 /* ---- body framing ------------------------------------------------ */
 
 static void
@@ -320,6 +341,7 @@ main(void)
 		cmocka_unit_test(test_http10),
 		cmocka_unit_test(test_connection_close),
 		cmocka_unit_test(test_upgrade),
+		cmocka_unit_test(test_upgrade_h2c_ignored),
 		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_content_length_zero),
 		cmocka_unit_test(test_content_length_bounds),

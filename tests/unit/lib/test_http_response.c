@@ -306,6 +306,12 @@ test_token_list(void **st)
 	assert_true(http_token_list_has("Keep-Alive, Upgrade", 19, "upgrade"));
 	assert_true(http_token_list_has(" , ,upgrade\t, ", 14, "upgrade"));
 	assert_false(http_token_list_has("upgraded", 8, "upgrade"));
+	assert_true(http_upgrade_has_h2c("h2c", 3));
+	assert_true(http_upgrade_has_h2c("websocket, H2C/2 ,x", 19));
+	assert_true(http_upgrade_has_h2c(" ,h2c\t", 6));
+	assert_false(http_upgrade_has_h2c("h2cx, websocket", 15));
+	assert_false(http_upgrade_has_h2c("websocket/h2c", 13));
+	assert_false(http_upgrade_has_h2c("", 0));
 	assert_false(http_token_list_has("xclose", 6, "close"));
 	assert_false(http_token_list_has("", 0, "close"));
 	assert_false(http_token_list_has("close", 4, "close"));   /* length honoured */

@@ -229,6 +229,8 @@ enum fake_mode {
 	FAKE_HOLD,   /* take every byte, answer nothing (fake_release: answer now) */
 	FAKE_NOT_READY, /* answer as a sidecar whose app refused: 503 mesh-error:
 	                   app not ready, then close (the body unread) */
+	FAKE_RAW,    /* answer each request head with the bytes of `raw`, as
+	                they are (a misbehaving app), the body unread */
 };
 
 #define FAKE_LEGS 8
@@ -254,6 +256,8 @@ struct fake_app {
 	uint64_t        bytes;      /* bytes received, heads and bodies */
 	uint64_t        body_bytes; /* bytes of the bodies of the requests answered 200 */
 	char            body[64];   /* the start of the last such body */
+	const char     *raw;        /* FAKE_RAW: the answer, raw_len bytes */
+	size_t          raw_len;
 	struct fake_leg legs[FAKE_LEGS];
 };
 
@@ -304,6 +308,13 @@ fake_serve(struct fake_leg *l)
 		if (a->mode == FAKE_ECHO && l->len < hl + bl && hl + bl <= sizeof(l->in))
 			return 1;
 		a->requests++;
+		if (a->mode == FAKE_RAW) {
+			if (write(l->fd, a->raw, a->raw_len) != (ssize_t)a->raw_len)
+				abort();
+			memmove(l->in, l->in + hl, l->len - hl);
+			l->len -= hl;
+			continue;
+		}
 		if (a->mode == FAKE_RESET || a->mode == FAKE_CLOSE || a->mode == FAKE_NOT_READY) {
 			a->failed++;
 			if (a->mode == FAKE_NOT_READY &&

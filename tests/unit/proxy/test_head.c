@@ -67,6 +67,11 @@ test_request_upgrade_expect(void **state)
 	assert_string_equal(req_head("GET /ws HTTP/1.1\r\nHost: api\r\n"
 	    "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", HEAD_UPGRADE, b),
 	    "GET /ws HTTP/1.1\r\nHost: api\r\nUpgrade: websocket\r\nconnection: upgrade\r\n\r\n");
+	/* an h2c offer is no upgrade (http.h): Upgrade and HTTP2-Settings
+	 * never reach the app, named in Connection or not */
+	assert_string_equal(req_head("GET /h HTTP/1.1\r\nHost: api\r\nConnection: Upgrade\r\n"
+	    "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\n", 0, b),
+	    "GET /h HTTP/1.1\r\nHost: api\r\n\r\n");
 	assert_string_equal(req_head("PUT /u HTTP/1.1\r\nHost: api\r\nExpect: 100-continue\r\n"
 	    "Content-Length: 1\r\n\r\n", HEAD_NO_EXPECT, b),
 	    "PUT /u HTTP/1.1\r\nHost: api\r\nContent-Length: 1\r\n\r\n");

@@ -4,7 +4,7 @@
  * non-blocking over a socketpair (and loopback TCP for resumption keyed
  * by port): handshake driven by read/writev with EAGAIN + rwant/wwant,
  * peer identity, refusals, coalesced and interrupted writes, half-close,
- * truncation.
+ * truncation, a refused resumption forgotten.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -363,6 +363,93 @@ test_resumption_by_port(void **state)
 	close(lfd);
 }
 
+/* One connection over loopback TCP from tcli to tsrv: the caller sends a
+ * request and the callee answers.  0 when both went through; -1 when
+ * the callee refused, and then the caller has read its end. */
+static int
+tcp_round(int lfd, const struct sockaddr_in *sin, int *resumed)
+{
+	const unsigned char req[] = "GET / HTTP/1.1\r\n\r\n", resp[] = "HTTP/1.1 200 OK\r\n\r\n";
+	unsigned char out[64];
+	struct tconn c, s;
+	int cfd, afd, err, r, i;
+
+	cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_int_equal(open_side(&c, cfd, 0), 0);
+	r = connect(cfd, (const struct sockaddr *)sin, sizeof(*sin));
+	assert_true(r == 0 || errno == EINPROGRESS);
+	afd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(afd >= 0);
+	assert_int_equal(open_side(&s, afd, 1), 0);
+	r = shuttle(&c, 0, &s, 1, req, sizeof(req) - 1, 64, out, &err);
+	*resumed = transport_tls_resumed(&c);
+	assert_int_equal(transport_tls_resumed(&s), 0);   /* callee side: never */
+	if (r == 0)
+		r = shuttle(&s, 1, &c, 0, resp, sizeof(resp) - 1, 64, out, &err);
+	else {
+		/* the callee refused and goes: the caller reads its end */
+		assert_int_equal(err, EACCES);
+		tconn_close(&s);
+		for (i = 0; i < 100 && side_read(&c, 0, out, sizeof(out)) == -1 &&
+		    errno == EAGAIN; i++)
+			(void)poll(&(struct pollfd){ .fd = cfd, .events = POLLIN }, 1, 10);
+		tconn_close(&c);
+		return -1;
+	}
+	tconn_close(&c);
+	tconn_close(&s);
+	return r;
+}
+
+/*
+ * A session the callee no longer honours.  In a mesh: enough other
+ * handshakes evict it from the callee's session cache (wolfSSL's, one
+ * small table per process), the ticket still resumes but the caller's
+ * chain is gone, and the callee refuses; offered again, that session
+ * would be refused on every reconnect.  Here the callee refuses the
+ * resumed connection for a reason that is quicker to arrange (`allow`):
+ * the caller forgets the session all the same, and its next connection
+ * is a full handshake.
+ */
+static void
+test_refused_resumption_forgotten(void **state)
+{
+	const char *allow[] = { "admin" };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int lfd, one = 1, resumed;
+	WOLFSSL *probe;
+
+	sin.sin_port = htons(TEST_PORT);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		skip();
+	assert_int_equal(listen(lfd, 4), 0);
+
+	/* a session for the endpoint, resumed at once */
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 1);
+
+	assert_int_equal(tlsctx_set_allow(tsrv, allow, 1), 0);
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), -1);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(tlsctx_set_allow(tsrv, NULL, 0), 0);
+	probe = tlsctx_ssl_new(tcli, -1, 0, NULL);
+	assert_non_null(probe);
+	assert_int_equal(tlsctx_session_resume(tcli, probe, "127.0.0.1:25011"), 0);
+	wolfSSL_free(probe);
+
+	/* a full handshake, then a new session to resume */
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 0);
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 1);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -374,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_half_close_and_truncation),
 		cmocka_unit_test(test_no_identity),
 		cmocka_unit_test(test_resumption_by_port),
+		cmocka_unit_test(test_refused_resumption_forgotten),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
