@@ -20,6 +20,7 @@
 #include "mesh/state.h"
 
 static char dir[64];
+static pid_t child;   /* test_left_stop's, killed by teardown if it failed */
 
 static int
 setup(void **state)
@@ -37,6 +38,13 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	if (child > 0) {
+		kill(-child, SIGKILL);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = 0;
+	}
+	signal(SIGCHLD, SIG_DFL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -161,6 +169,7 @@ test_left_stop(void **state)
 			pause();
 	}
 	assert_true(pid > 0);
+	child = pid;
 	setpgid(pid, pid);
 	assert_int_equal(state_pid_write(dir, "api@v1.1", STATE_KIND_APP, pid, "api.1"), 0);
 	snprintf(line, sizeof(line), "run/logs/%d.out", (int)pid);
@@ -172,6 +181,7 @@ test_left_stop(void **state)
 	signal(SIGCHLD, SIG_IGN);
 	assert_int_equal(state_left_stop(dir, l, n), 1);
 	signal(SIGCHLD, SIG_DFL);
+	child = 0;   /* stopped and reaped */
 	free(l);
 	assert_int_equal(state_proc_starttime(pid), 0);
 	assert_false(exists("run/pids/api@v1.1.app"));
