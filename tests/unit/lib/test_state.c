@@ -114,17 +114,22 @@ test_left_and_logs(void **state)
 	struct state_left *l;
 	size_t n, i;
 	pid_t keep = 4242;
+	unsigned long long self = state_proc_starttime(getpid());
 	char line[128], name[64];
 
 	(void)state;
-	snprintf(line, sizeof(line), "%d %d %llu api.0\n", (int)getpid(), (int)getpid(),
-	    state_proc_starttime(getpid()));
+	/* An emulator that fakes /proc/self/stat (older qemu-user) may show
+	 * start time 0: our record is then one nobody can use, and removed. */
+	if (self == 0)
+		printf("# test_state: our own start time reads 0 (/proc/self/stat "
+		    "faked?): not checking that api.0 runs\n");
+	snprintf(line, sizeof(line), "%d %d %llu api.0\n", (int)getpid(), (int)getpid(), self);
 	put("run/pids/api@v1.0.app", line);
 	put("run/pids/gw@v1.0.proxy", "4243 4243 12345 gw.0\n");
 	put("run/pids/junk@v1.0.proxy", "not a record\n");
 	put("run/pids/other.txt", "1 1 1 x\n");
 	assert_int_equal(state_left_read(dir, &l, &n), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, self != 0 ? 2 : 1);
 	assert_false(exists("run/pids/junk@v1.0.proxy"));   /* useless: removed */
 	for (i = 0; i < n; i++) {
 		if (strcmp(l[i].id, "api@v1.0") == 0) {
@@ -138,6 +143,10 @@ test_left_and_logs(void **state)
 		}
 	}
 	free(l);
+	if (self == 0) {   /* removed as unusable: back, for what follows */
+		snprintf(line, sizeof(line), "%d %d 1 api.0\n", (int)getpid(), (int)getpid());
+		put("run/pids/api@v1.0.app", line);
+	}
 
 	/* forgetting a child removes its logs; pruning keeps what is asked */
 	assert_int_equal(state_log_path(name, sizeof(name), "/s", 12, "out"), 0);
