@@ -37,6 +37,11 @@ SANFLAGS  :=
 endif
 
 MESH_CPPFLAGS := -Iinclude -D_GNU_SOURCE -DMESH_VERSION='"$(VERSION)"'
+# 64-bit file offsets and inode numbers on 32-bit targets (armhf): without
+# them readdir() fails with EOVERFLOW on a directory whose entries have a
+# 64-bit d_off or d_ino (ext4 hashes under a 64-bit kernel, XFS, btrfs), and
+# run/pids and the stats folder would read as empty.  A no-op on 64-bit.
+MESH_CPPFLAGS += -D_FILE_OFFSET_BITS=64
 MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 # --as-needed: a program links only the libraries it calls (mesh-proxy never
 # needs libsystemd and the six libraries that come with it: 1.5 MB of RSS).

@@ -19,6 +19,12 @@
 #include "mesh/log.h"
 #include "mesh/state.h"
 
+/* run/pids and run/logs are read with readdir(): on a 32-bit target built
+ * without 64-bit offsets it fails (EOVERFLOW) on entries with a 64-bit
+ * d_off or d_ino, and leftovers would go unseen.  The Makefile sets
+ * _FILE_OFFSET_BITS=64; a build that drops it must not compile. */
+_Static_assert(sizeof(off_t) == 8, "build with -D_FILE_OFFSET_BITS=64");
+
 static int
 state_path(char *buf, size_t size, const char *state_dir, const char *rest)
 {

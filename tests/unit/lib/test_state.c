@@ -20,6 +20,7 @@
 #include "mesh/state.h"
 
 static char dir[64];
+static pid_t child;   /* test_left_stop's, killed by teardown if it failed */
 
 static int
 setup(void **state)
@@ -37,6 +38,13 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
+	if (child > 0) {
+		kill(-child, SIGKILL);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = 0;
+	}
+	signal(SIGCHLD, SIG_DFL);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -106,17 +114,22 @@ test_left_and_logs(void **state)
 	struct state_left *l;
 	size_t n, i;
 	pid_t keep = 4242;
+	unsigned long long self = state_proc_starttime(getpid());
 	char line[128], name[64];
 
 	(void)state;
-	snprintf(line, sizeof(line), "%d %d %llu api.0\n", (int)getpid(), (int)getpid(),
-	    state_proc_starttime(getpid()));
+	/* An emulator that fakes /proc/self/stat (older qemu-user) may show
+	 * start time 0: our record is then one nobody can use, and removed. */
+	if (self == 0)
+		printf("# test_state: our own start time reads 0 (/proc/self/stat "
+		    "faked?): not checking that api.0 runs\n");
+	snprintf(line, sizeof(line), "%d %d %llu api.0\n", (int)getpid(), (int)getpid(), self);
 	put("run/pids/api@v1.0.app", line);
 	put("run/pids/gw@v1.0.proxy", "4243 4243 12345 gw.0\n");
 	put("run/pids/junk@v1.0.proxy", "not a record\n");
 	put("run/pids/other.txt", "1 1 1 x\n");
 	assert_int_equal(state_left_read(dir, &l, &n), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, self != 0 ? 2 : 1);
 	assert_false(exists("run/pids/junk@v1.0.proxy"));   /* useless: removed */
 	for (i = 0; i < n; i++) {
 		if (strcmp(l[i].id, "api@v1.0") == 0) {
@@ -130,6 +143,10 @@ test_left_and_logs(void **state)
 		}
 	}
 	free(l);
+	if (self == 0) {   /* removed as unusable: back, for what follows */
+		snprintf(line, sizeof(line), "%d %d 1 api.0\n", (int)getpid(), (int)getpid());
+		put("run/pids/api@v1.0.app", line);
+	}
 
 	/* forgetting a child removes its logs; pruning keeps what is asked */
 	assert_int_equal(state_log_path(name, sizeof(name), "/s", 12, "out"), 0);
@@ -161,6 +178,7 @@ test_left_stop(void **state)
 			pause();
 	}
 	assert_true(pid > 0);
+	child = pid;
 	setpgid(pid, pid);
 	assert_int_equal(state_pid_write(dir, "api@v1.1", STATE_KIND_APP, pid, "api.1"), 0);
 	snprintf(line, sizeof(line), "run/logs/%d.out", (int)pid);
@@ -172,6 +190,7 @@ test_left_stop(void **state)
 	signal(SIGCHLD, SIG_IGN);
 	assert_int_equal(state_left_stop(dir, l, n), 1);
 	signal(SIGCHLD, SIG_DFL);
+	child = 0;   /* stopped and reaped */
 	free(l);
 	assert_int_equal(state_proc_starttime(pid), 0);
 	assert_false(exists("run/pids/api@v1.1.app"));

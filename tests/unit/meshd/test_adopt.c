@@ -86,6 +86,29 @@ mesh_down(void)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The leftovers forked by a test, killed by kill_leftovers() when a
+ * failed test left them running (checked by start time: a pid that is
+ * gone may be someone else's by then). */
+static struct {
+	pid_t              pid;
+	unsigned long long start;
+} forked[8];
+static size_t nforked;
+
+static int
+kill_leftovers(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nforked; i++)
+		if (forked[i].start != 0 &&
+		    state_proc_starttime(forked[i].pid) == forked[i].start)
+			kill(-forked[i].pid, SIGKILL);
+	nforked = 0;
+	return 0;
+}
+
 /* A leftover: a process in its own group that sleeps until killed.  Not
  * our child (a middle process forks it and exits), as a dead meshd's
  * children are not the next meshd's. */
@@ -110,6 +133,10 @@ leftover(const char *id, const char *kind, const char *name)
 	waitpid(mid, NULL, 0);
 	close(p[0]);
 	close(p[1]);
+	if (nforked < sizeof(forked) / sizeof(forked[0])) {
+		forked[nforked].pid = pid;
+		forked[nforked++].start = state_proc_starttime(pid);
+	}
 	/* the start time is fixed at fork: the record is exact at once */
 	assert_int_equal(state_pid_write(m.cfg.mesh.state_dir, id, kind, pid, name), 0);
 	return pid;
@@ -255,8 +282,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fingerprints),
-		cmocka_unit_test(test_adopt_pidfd),
-		cmocka_unit_test(test_adopt_polled),
+		cmocka_unit_test_teardown(test_adopt_pidfd, kill_leftovers),
+		cmocka_unit_test_teardown(test_adopt_polled, kill_leftovers),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
