@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -294,7 +295,15 @@ upconn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	void (*notify)(void *, struct upconn *, enum upconn_event) = uc->notify;
 	void *owner = uc->owner;
 	enum upconn_state st = uc->state;
+	struct pollfd pfd = { .fd = uc->s.tc.fd, .events = POLLOUT };
 
+	/* libev runs expired timers before the I/O of the same iteration: a
+	 * connect that finished while the loop was busy (a burst of requests
+	 * to parse) is not a timeout */
+	if (st == UC_CONNECTING && poll(&pfd, 1, 0) == 1) {
+		upconn_connected(uc);
+		return;
+	}
 	upstream_close(uc);
 	if (st == UC_CONNECTING) {
 		uc->errnum = ETIMEDOUT;

@@ -7,15 +7,19 @@
  * pooled, one released as not reusable or with unread bytes, and one
  * past the pool's bound are closed instead; the idle timeout closes a
  * pooled connection; a stale destination's idle connections go on sweep;
- * a closed upconn is not lent again before upstream_reap.
+ * a closed upconn is not lent again before upstream_reap; a connect whose
+ * timer and completion come in the same loop iteration is a connect, not
+ * a timeout.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mesh/buf.h"
 #include "mesh/upstream.h"
@@ -528,6 +532,39 @@ test_busy_io_notifies_owner(void **state)
 	close(lfd);
 }
 
+/* The connect finished, but the loop was busy past the connect timeout:
+ * the timer and the socket's writability come in the same iteration, the
+ * timer first.  That is a connect. */
+static void
+test_connect_late_loop(void **state)
+{
+	struct owner w = { 0 };
+	uint16_t port;
+	int lfd = sock_listen(&port), srv;
+	struct upstream *up = upstream_get(port, &transport_plain);
+	struct upconn *uc;
+	struct pollfd p;
+
+	upstream_set_timeouts(0.001, POOL_IDLE);
+	ev_now_update(EV_DEFAULT);
+	uc = upstream_acquire(up, 0, notify, &w);
+	assert_non_null(uc);
+	if (uc->state == UC_CONNECTING) {
+		p.fd = uc->s.tc.fd;
+		p.events = POLLOUT;
+		assert_int_equal(poll(&p, 1, 1000), 1);   /* connected... */
+		usleep(20000);                             /* ...and the timer is past */
+		assert_true(loop_until(EV_DEFAULT, not_connecting, uc, 2));
+	}
+	assert_int_equal(w.n[UC_EV_TIMEOUT], 0);
+	assert_int_equal(uc->state, UC_BUSY);
+	srv = server_end(lfd);
+	upstream_close(uc);
+	upstream_reap();
+	close(srv);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -544,6 +581,7 @@ main(void)
 		cmocka_unit_test_teardown(test_closed_kept_until_reap, teardown),
 		cmocka_unit_test_teardown(test_connect_refused, teardown),
 		cmocka_unit_test_teardown(test_busy_io_notifies_owner, teardown),
+		cmocka_unit_test_teardown(test_connect_late_loop, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
