@@ -49,6 +49,9 @@ conn_deadline(const struct conn *c)
 		d = c->retry_at;
 		break;
 	case FWD_CONNECT:
+		d = c->wait.up != NULL ? c->retry_at
+		                       : c->active + pstate.lim.idle_timeout_ms / 1000.0;
+		break;
 	case FWD_EXCHANGE:
 	case FWD_RES_BODY:
 		d = c->active + pstate.lim.idle_timeout_ms / 1000.0;

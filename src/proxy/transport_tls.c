@@ -323,6 +323,14 @@ tls_pending(const struct tconn *c)
 }
 
 static int
+tls_established(const struct tconn *c)
+{
+	const struct tls_conn *tc = c->priv;
+
+	return tc != NULL && tc->state == TLS_OPEN;
+}
+
+static int
 tls_shutdown(struct tconn *c)
 {
 	struct tls_conn *tc = c->priv;
@@ -367,6 +375,7 @@ const struct transport transport_tls = {
 	.read = tls_read,
 	.writev = tls_writev,
 	.pending = tls_pending,
+	.established = tls_established,
 	.shutdown = tls_shutdown,
 	.close = tls_close,
 };
