@@ -139,7 +139,9 @@ enum stat_id {
 	STAT_TIMEOUTS,             /* requests past the route's `timeout` (504 or close) */
 	STAT_BREAKER_OPENED,       /* closed/half-open -> open transitions */
 	STAT_BREAKERS_OPEN,        /* gauge: endpoint breakers open or half-open now */
-	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached */
+	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached, no
+	                            * connection free within the connect timeout, or no
+	                            * descriptor for one (upstream.h, fwd_route.c) */
 	STAT_REQUESTS_IN_FLIGHT,   /* gauge: inbound HTTP requests being answered now
 	                            * (obs.h: obs_begin to obs_end); meshd waits for
 	                            * 0 when it drains the instance (drain.h) */

@@ -110,6 +110,32 @@ fwd_wait_expired(struct conn *c)
 		fwd_refuse(c, 503, "overloaded", 0);
 }
 
+/* No descriptor or memory for a new upstream connection: this sidecar is
+ * out of resources, which says nothing about the endpoint (no breaker
+ * failure, no retry that would fail the same way): 503 overloaded, logged
+ * at most every 10 s.  -> FWD_REFUSE or FWD_CLOSING (a tcp role). */
+static void
+fwd_connect_exhausted(struct conn *c, int err)
+{
+	static ev_tstamp warned;
+	static unsigned long quiet;
+
+	stats_inc(STAT_OVERLOADED);
+	if (ev_now(EV_DEFAULT) - warned >= 10.) {
+		log_warnx("port %u: no resources for a connection to 127.0.0.1:%u (%s): "
+		    "answering 503 overloaded (%lu more since the last warning)",
+		    c->port, c->up->port, strerror(err), quiet);
+		warned = ev_now(EV_DEFAULT);
+		quiet = 0;
+	} else
+		quiet++;
+	fwd_balanced(c, BALANCE_ABANDON);   /* first: fwd_refuse would fail it */
+	if (fwd_tcp_role(c))
+		c->state = FWD_CLOSING;
+	else
+		fwd_refuse(c, 503, "overloaded", 0);
+}
+
 /* -> FWD_CONNECT (connecting, or waiting for a connection: wait linked,
  * until retry_at), FWD_EXCHANGE/FWD_TUNNEL (connected at once), or as
  * fwd_connect_failed(). */
@@ -124,6 +150,11 @@ fwd_connect(struct conn *c, int fresh)
 		c->state = FWD_CONNECT;
 		c->retry_at = ev_now(EV_DEFAULT) + upstream_connect_timeout(c->up);
 		conn_timer_update(c);
+		return;
+	}
+	if (uc == NULL && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM)) {
+		fwd_connect_exhausted(c, errno);
 		return;
 	}
 	if (uc == NULL) {
