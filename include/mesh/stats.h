@@ -213,6 +213,9 @@ enum stats_err {
 	STATS_ERR_MAGIC   = -3,
 	STATS_ERR_VERSION = -4,
 	STATS_ERR_LAYOUT  = -5,  /* header_size / ncounters / size inconsistent */
+	STATS_ERR_TYPE    = -6,  /* not a regular file (a FIFO would block the reader) */
+	STATS_ERR_OWNER   = -7,  /* owned by neither the reader's uid nor root (a root
+	                            reader takes any owner's) */
 };
 
 /* <state_dir>/run/stats/<id>.stats into buf; -1 if it does not fit. */
