@@ -357,8 +357,14 @@ tls_close(struct tconn *c)
 	if (tc != NULL) {
 		/* Say goodbye (best effort, never waiting) so that the peer
 		 * reads a clean end, not a truncation, when a pooled or
-		 * finished connection goes away. */
-		if (tc->state == TLS_OPEN)
+		 * finished connection goes away.  Not while a record waits in
+		 * wolfSSL's output buffer (a write said WANT_WRITE: the peer
+		 * stopped reading, and the idle timeout closes us) or an
+		 * earlier close_notify does: what the peer got is cut short
+		 * anyway, and wolfSSL 5.5's shutdown then sends that buffer
+		 * from past its end (ASan: heap-buffer-overflow in send, seen
+		 * with tests/integ/sec_slow.sh's stopped readers). */
+		if (tc->state == TLS_OPEN && tc->inflight == 0 && !tc->shut_pending)
 			(void)wolfSSL_shutdown(tc->ssl);
 		wolfSSL_free(tc->ssl);
 		free(tc);
