@@ -11,7 +11,7 @@
  * Bounds: a peer has CONTROL_FRAME_S to send its first whole message and
  * to finish any frame it began, so no connection can hold a slot (of
  * CONTROL_CONNS_MAX) or up to IPC_READER_MAX of buffer by going quiet or
- * dribbling.
+ * dribbling; out of descriptors, accepting pauses instead of spinning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -427,6 +427,35 @@ control_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 }
 
 static void
+control_accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = container_of(w, struct control, accept_retry);
+
+	(void)revents;
+	ev_io_start(loop, &ctl->accept);
+}
+
+/* accept4 failed: out of descriptors or memory pauses the watcher (the
+ * pending connection would wake it again at once: 100% CPU), anything
+ * else is the peer's problem (it gave up before we took it). */
+static void
+control_accept_failed(struct control *ctl)
+{
+	struct ev_loop *loop = ctl->m->loop;
+
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return;
+	if (ev_now(loop) - ctl->accept_warned >= 10.) {
+		log_warn("control: accept on %s (pausing %.0f ms at a time)",
+		    ctl->m->sock_path, CONTROL_ACCEPT_RETRY_S * 1000);
+		ctl->accept_warned = ev_now(loop);
+	}
+	ev_io_stop(loop, &ctl->accept);
+	ev_timer_set(&ctl->accept_retry, CONTROL_ACCEPT_RETRY_S, 0.);
+	ev_timer_start(loop, &ctl->accept_retry);
+}
+
+static void
 control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct control *ctl = container_of(w, struct control, accept);
@@ -436,12 +465,18 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int fd;
 
 	(void)revents;
-	if ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+	if ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		control_accept_failed(ctl);
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1 ||
-	    (cred.uid != getuid() && cred.uid != 0)) {
-		log_warnx("control: connection from uid %d refused (meshd runs as uid %d)",
-		    (int)cred.uid, (int)getuid());
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1) {
+		log_warn("control: SO_PEERCRED: connection refused");
+		close(fd);
+		return;
+	}
+	if (cred.uid != getuid() && cred.uid != 0) {
+		log_warnx("control: connection from uid %d (pid %d) refused (meshd runs as uid %d)",
+		    (int)cred.uid, (int)cred.pid, (int)getuid());
 		close(fd);
 		return;
 	}
@@ -505,6 +540,7 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	ctl->fd = fd;
 	ev_io_init(&ctl->accept, control_accept_cb, fd, EV_READ);
 	ev_io_start(m->loop, &ctl->accept);
+	ev_init(&ctl->accept_retry, control_accept_retry_cb);
 	ev_prepare_init(&ctl->reaper, control_reap_cb);
 	ev_init(&ctl->rotate, control_rotate_cb);
 	ev_init(&ctl->ready, control_ready_cb);
@@ -521,6 +557,7 @@ control_close(struct meshd *m)
 	if (ctl == NULL)
 		return;
 	ev_io_stop(m->loop, &ctl->accept);
+	ev_timer_stop(m->loop, &ctl->accept_retry);
 	ev_timer_stop(m->loop, &ctl->rotate);
 	ev_timer_stop(m->loop, &ctl->ready);
 	close(ctl->fd);

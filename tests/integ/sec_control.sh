@@ -15,6 +15,8 @@
 #   uid        (as root) another uid cannot connect to the 0600 socket in
 #              its 0700 directory, and with both opened up, meshd refuses it
 #              by SO_PEERCRED
+#   EMFILE     meshd at its descriptor limit with peers knocking: accepting
+#              pauses (no CPU spin), then serves again
 #   stats      a sidecar's stats file replaced by a FIFO, a directory, a
 #              symlink to /dev/zero, a truncated copy, a 5 GiB sparse file,
 #              a header whose sections point outside: status, /metrics and
@@ -155,6 +157,28 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 else
 	ok "another uid: # SKIP needs root and setpriv"
 fi
+
+# --- meshd out of descriptors ------------------------------------------------------
+soft=$(awk '/Max open files/ {print $4}' "/proc/$MESHD_PID/limits")
+n=$(nfds "$MESHD_PID")
+prlimit --pid "$MESHD_PID" --nofile=$((n + 2)):
+cat >"$T/knock.py" <<'PY'
+import socket, sys, time
+held = []
+for i in range(20):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.connect(sys.argv[1]); held.append(s)
+time.sleep(float(sys.argv[2]))
+PY
+$PY "$T/knock.py" "$SOCK" 3 &
+kp=$!
+sleep 0.5
+c0=$(cpu "$MESHD_PID"); sleep 2; c1=$(cpu "$MESHD_PID")
+wait $kp
+prlimit --pid "$MESHD_PID" --nofile="$soft":
+echo "# meshd CPU at its descriptor limit: $((c1 - c0)) ticks in 2 s"
+check "meshd at EMFILE: accepting pauses, no spin (< 0.2 s CPU in 2 s)" test $((c1 - c0)) -lt 20
+check "meshd logged the pause" grep -q "control: accept on .* (pausing 100 ms at a time)" "$LOG"
+check "meshctl status answers once descriptors are back" timeout 10 meshctl status -f "$T/mesh.ini"
 
 # --- hostile stats files -------------------------------------------------------------
 S=$T/.mesh/run/stats
