@@ -61,7 +61,9 @@ enum conn_role {
 enum fwd_state {
 	FWD_IDLE,      /* between requests, no byte of the next one yet; idle timeout */
 	FWD_REQ_HEAD,  /* reading a request head; header timeout from its first byte */
-	FWD_CONNECT,   /* routed and balanced; the upstream connection is being set up */
+	FWD_CONNECT,   /* routed and balanced; the upstream connection is being set up,
+	                  or (uc NULL, `wait` linked) waiting for one: upstream.h,
+	                  "Opening"; at most the connect timeout (retry_at) */
 	FWD_EXCHANGE,  /* request head and body flowing up; waiting for the response
 	                  head (interim 1xx responses are relayed down meanwhile) */
 	FWD_RES_BODY,  /* response head sent down, body flowing down; the request
@@ -118,6 +120,7 @@ struct conn {
 	unsigned          x;            /* fwd: enum conn_xflag bits */
 	struct upconn    *uc;           /* fwd: the upstream connection, or NULL */
 	struct upstream  *up;           /* fwd: where uc goes */
+	struct upwait     wait;         /* fwd: FWD_CONNECT waiting for a connection to up */
 	struct flow       req;          /* fwd: request body, downstream -> upstream */
 	struct flow       res;          /* fwd: response body, upstream -> downstream */
 	struct buf       *uhead;        /* fwd: request head for the upstream */
@@ -131,7 +134,8 @@ struct conn {
 	struct breaker   *brk;          /* fwd: the breaker of the current attempt, or NULL */
 	ev_tstamp         deadline;     /* fwd: the route's timeout for the request; 0: none */
 	ev_tstamp         retry_at;     /* fwd: FWD_BACKOFF: when the retry goes;
-	                                   FWD_DELAY: when the delayed request goes */
+	                                   FWD_DELAY: when the delayed request goes;
+	                                   FWD_CONNECT waiting: when it gives up */
 	uint32_t          fault_delay_ms; /* fwd: X_FAULT_DELAY: how long */
 	uint16_t          fault_status; /* fwd: X_FAULT_ABORT: the status to answer */
 	int64_t           body_len;     /* fwd: request body bytes; -1: unknown (chunked) */

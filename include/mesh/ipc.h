@@ -69,6 +69,8 @@ struct ipc_reader {
 
 void ipc_reader_init(struct ipc_reader *r);
 void ipc_reader_free(struct ipc_reader *r);
+/* Bytes held that no whole message took yet (a frame begun). */
+size_t ipc_reader_held(const struct ipc_reader *r);
 /* Append bytes (take every ready message out before feeding more).
  * -1 if the unread bytes would exceed IPC_READER_MAX. */
 int  ipc_reader_feed(struct ipc_reader *r, const void *data, size_t len);

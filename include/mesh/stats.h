@@ -139,7 +139,9 @@ enum stat_id {
 	STAT_TIMEOUTS,             /* requests past the route's `timeout` (504 or close) */
 	STAT_BREAKER_OPENED,       /* closed/half-open -> open transitions */
 	STAT_BREAKERS_OPEN,        /* gauge: endpoint breakers open or half-open now */
-	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached */
+	STAT_OVERLOADED,           /* 503 overloaded: max_pending of a service reached, no
+	                            * connection free within the connect timeout, or no
+	                            * descriptor for one (upstream.h, fwd_route.c) */
 	STAT_REQUESTS_IN_FLIGHT,   /* gauge: inbound HTTP requests being answered now
 	                            * (obs.h: obs_begin to obs_end); meshd waits for
 	                            * 0 when it drains the instance (drain.h) */
@@ -211,6 +213,9 @@ enum stats_err {
 	STATS_ERR_MAGIC   = -3,
 	STATS_ERR_VERSION = -4,
 	STATS_ERR_LAYOUT  = -5,  /* header_size / ncounters / size inconsistent */
+	STATS_ERR_TYPE    = -6,  /* not a regular file (a FIFO would block the reader) */
+	STATS_ERR_OWNER   = -7,  /* owned by neither the reader's uid nor root (a root
+	                            reader takes any owner's) */
 };
 
 /* <state_dir>/run/stats/<id>.stats into buf; -1 if it does not fit. */

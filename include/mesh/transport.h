@@ -18,6 +18,8 @@
  *    handshake) and says so there; plain leaves EV_READ / EV_WRITE.
  *  - pending() is the number of bytes a read would return without the
  *    socket becoming readable (TLS records already decrypted).
+ *  - established() is 1 once the connection carries the caller's bytes:
+ *    at once for plain, after the handshake and the peer check for TLS.
  *  - shutdown() ends our direction (FIN / close_notify); close() releases
  *    everything including the fd.  close() is safe after a failed open().
  */
@@ -37,6 +39,7 @@ struct transport {
 	ssize_t (*read)(struct tconn *c, void *buf, size_t len);
 	ssize_t (*writev)(struct tconn *c, const struct iovec *iov, int iovcnt);
 	size_t  (*pending)(const struct tconn *c);
+	int     (*established)(const struct tconn *c);
 	int     (*shutdown)(struct tconn *c);
 	void    (*close)(struct tconn *c);
 };
@@ -67,6 +70,7 @@ tconn_open(struct tconn *c, const struct transport *t, int fd, int server)
 static inline ssize_t tconn_read(struct tconn *c, void *b, size_t n) { return c->t->read(c, b, n); }
 static inline ssize_t tconn_writev(struct tconn *c, const struct iovec *v, int n) { return c->t->writev(c, v, n); }
 static inline size_t  tconn_pending(const struct tconn *c) { return c->t->pending(c); }
+static inline int     tconn_established(const struct tconn *c) { return c->t->established(c); }
 static inline int     tconn_shutdown(struct tconn *c) { return c->t->shutdown(c); }
 
 static inline void

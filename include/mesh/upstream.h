@@ -18,6 +18,19 @@
  *   UC_CLOSED      torn down; its memory is reused only after the current
  *                  loop iteration, so a callback up the stack holding it
  *                  reads a closed object, never freed memory
+ *
+ * Opening.  A new connection is "opening" from its connect until its
+ * transport is established (tconn_established(): the TCP connect for
+ * plain, the mTLS handshake for the mesh transport).  At most
+ * UPSTREAM_OPENING_MAX connections of one upstream are opening at once:
+ * a burst of requests (a caller's max_pending is 1024) would otherwise
+ * start as many handshakes together, each slower than the connect
+ * timeout allows, and a callee's accept queue would drop the rest.  An
+ * owner that finds no pooled connection and no free slot gets EBUSY and
+ * may wait (upstream_wait): waiters are woken in order, from the loop's
+ * prepare phase, when a connection goes back to the pool or an opening
+ * one is established or closed; a woken waiter calls upstream_acquire
+ * again.  The owner bounds the wait (fwd: the connect timeout).
  */
 #ifndef MESH_UPSTREAM_H
 #define MESH_UPSTREAM_H
@@ -30,6 +43,7 @@
 #include "mesh/transport.h"
 
 #define UPSTREAM_POOL_MAX 32
+#define UPSTREAM_OPENING_MAX 32
 
 enum upconn_state { UC_CONNECTING, UC_BUSY, UC_IDLE, UC_CLOSED };
 
@@ -41,12 +55,24 @@ enum upconn_event {
 	UC_EV_IO,         /* an event on a busy connection (side_event already applied) */
 };
 
+/* An owner waiting for a connection to an upstream (see "Opening"). */
+struct upwait {
+	struct upstream *up;                /* ro: where it waits; NULL: not waiting */
+	struct upwait   *next;              /* private */
+	uint8_t          fresh;             /* ro: wants a new connection */
+	void           (*wake)(struct upwait *w);  /* rw: called unlinked (up NULL) */
+};
+
 struct upstream {
 	uint16_t                port;       /* ro */
 	const struct transport *t;          /* ro */
 	struct upconn          *idle;       /* private: pool, most recent first */
 	unsigned                nidle;      /* ro */
 	unsigned                nbusy;      /* ro: connecting or lent */
+	unsigned                nopening;   /* ro: connecting or handshaking */
+	struct upwait          *wait_head;  /* private: FIFO of waiters */
+	struct upwait          *wait_tail;  /* private */
+	unsigned                nwait;      /* ro */
 	uint8_t                 stale;      /* ro */
 	double                  connect_s;  /* rw: connect timeout of new connections
 	                                       (the route's); 0: upstream_set_timeouts' */
@@ -58,6 +84,7 @@ struct upconn {
 	ev_timer           timer;      /* private */
 	enum upconn_state  state;      /* ro */
 	uint8_t            reused;     /* ro: taken from the pool (may have gone stale) */
+	uint8_t            opening;    /* private: counted in up->nopening */
 	int                errnum;     /* ro: why a connect failed */
 	struct upstream   *up;         /* ro */
 	void             (*notify)(void *owner, struct upconn *uc, enum upconn_event ev);
@@ -80,11 +107,21 @@ void upstream_sweep_stale(void);
 /*
  * A connection for one owner: pooled (UC_BUSY at once, reused=1) unless
  * `fresh`, else a new one (UC_CONNECTING, or UC_BUSY when the connect
- * finished at once).  NULL with errno set when the connect failed at once.
+ * finished at once).  NULL with errno set when the connect failed at once,
+ * or EBUSY: no pooled connection, UPSTREAM_OPENING_MAX are opening, or
+ * others wait already (then upstream_wait, or give up).
  */
 struct upconn *upstream_acquire(struct upstream *up, int fresh,
                                 void (*notify)(void *, struct upconn *, enum upconn_event),
                                 void *owner);
+/* Queue w (not waiting yet; w->wake set) behind up's waiters.  Its wake
+ * comes from the prepare phase, unlinked; it then calls upstream_acquire,
+ * which serves it first. */
+void upstream_wait(struct upstream *up, struct upwait *w, int fresh);
+/* Leave the queue (a no-op when w waits nowhere). */
+void upstream_unwait(struct upwait *w);
+/* The connect timeout of new connections to up, in seconds. */
+double upstream_connect_timeout(const struct upstream *up);
 /* Give a busy connection back: to the pool when reusable (idle, nothing
  * unread, not stale, pool not full), otherwise closed. */
 void upstream_release(struct upconn *uc, int reusable);

@@ -184,6 +184,12 @@ ipc_reader_free(struct ipc_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
+size_t
+ipc_reader_held(const struct ipc_reader *r)
+{
+	return r->len - r->off;
+}
+
 int
 ipc_reader_feed(struct ipc_reader *r, const void *data, size_t len)
 {

@@ -6,7 +6,10 @@
  * atomic loads.  The file never shrinks while its writer lives (a new
  * sidecar renames a new file over it), so checking the size once with
  * fstat keeps every load inside the mapping: a corrupt or hostile file
- * is refused (STATS_ERR_LAYOUT), never read past its end.
+ * is refused (STATS_ERR_LAYOUT), never read past its end.  What is not a
+ * regular file (a FIFO would block meshd's loop in open(), a device could
+ * map anything) is refused before it is mapped, and so is a file of
+ * another user: the reader's own, or root's (a sidecar of a root meshd).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,13 +133,22 @@ stats_map_check(const char *path, const unsigned char **map, size_t *len,
 
 	*map = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return STATS_ERR_OPEN;
 	if (fstat(fd, &st) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
 		return STATS_ERR_OPEN;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return STATS_ERR_TYPE;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0 && geteuid() != 0) {
+		close(fd);
+		return STATS_ERR_OWNER;
 	}
 	if (st.st_size < (off_t)STATS_HDR_SIZE) {
 		close(fd);
@@ -370,6 +382,8 @@ stats_strerror(int err)
 	case STATS_ERR_MAGIC:   return "not a stats file (bad magic)";
 	case STATS_ERR_VERSION: return "stats file version not supported";
 	case STATS_ERR_LAYOUT:  return "inconsistent stats header";
+	case STATS_ERR_TYPE:    return "not a regular file";
+	case STATS_ERR_OWNER:   return "stats file owned by another user";
 	}
 	return "unknown stats error";
 }

@@ -7,6 +7,11 @@
  * watcher, so a connection dropped while a callback up the stack still
  * holds it (a broadcast, a push from inside its own read handler) is
  * never used after free.
+ *
+ * Bounds: a peer has CONTROL_FRAME_S to send its first whole message and
+ * to finish any frame it began, so no connection can hold a slot (of
+ * CONTROL_CONNS_MAX) or up to IPC_READER_MAX of buffer by going quiet or
+ * dribbling; out of descriptors, accepting pauses instead of spinning.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +43,7 @@ control_kill(struct conn *c)
 	c->dead = 1;
 	ev_io_stop(m->loop, &c->rio);
 	ev_io_stop(m->loop, &c->wio);
+	ev_timer_stop(m->loop, &c->frame);
 	close(c->fd);
 	c->fd = -1;
 	if (c->inst != NULL && c->inst->conn == c)
@@ -337,6 +343,41 @@ control_msg(struct conn *c, uint16_t type, char *p, size_t len)
 	control_kill(c);
 }
 
+/* CONTROL_FRAME_S passed with no first message, or a frame unfinished. */
+static void
+control_frame_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = container_of(w, struct conn, frame);
+
+	(void)loop;
+	(void)revents;
+	log_warnx("control: a %s (pid %d) sent %s within %.0f s: closed",
+	    c->kind == CONN_PROXY ? "sidecar" : c->kind == CONN_CLIENT ? "client" : "peer",
+	    (int)c->peer_pid,
+	    c->kind == CONN_NEW && ipc_reader_held(&c->rd) == 0 ? "no message"
+	                                                       : "no whole frame",
+	    CONTROL_FRAME_S);
+	control_kill(c);
+}
+
+/* Arm the frame timer while a frame is begun (or nothing came yet); it
+ * runs from the first such byte, more bytes do not push it back. */
+static void
+control_frame_update(struct conn *c)
+{
+	struct ev_loop *loop = c->ctl->m->loop;
+
+	if (c->dead)
+		return;
+	if (c->kind == CONN_NEW || ipc_reader_held(&c->rd) > 0) {
+		if (!ev_is_active(&c->frame)) {
+			ev_timer_set(&c->frame, CONTROL_FRAME_S, 0.);
+			ev_timer_start(loop, &c->frame);
+		}
+	} else
+		ev_timer_stop(loop, &c->frame);
+}
+
 static void
 control_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -374,6 +415,7 @@ control_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		control_msg(c, type, p, len);
 	}
+	control_frame_update(c);
 }
 
 static void
@@ -382,6 +424,35 @@ control_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	control_flush(container_of(w, struct conn, wio));
+}
+
+static void
+control_accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct control *ctl = container_of(w, struct control, accept_retry);
+
+	(void)revents;
+	ev_io_start(loop, &ctl->accept);
+}
+
+/* accept4 failed: out of descriptors or memory pauses the watcher (the
+ * pending connection would wake it again at once: 100% CPU), anything
+ * else is the peer's problem (it gave up before we took it). */
+static void
+control_accept_failed(struct control *ctl)
+{
+	struct ev_loop *loop = ctl->m->loop;
+
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM)
+		return;
+	if (ev_now(loop) - ctl->accept_warned >= 10.) {
+		log_warn("control: accept on %s (pausing %.0f ms at a time)",
+		    ctl->m->sock_path, CONTROL_ACCEPT_RETRY_S * 1000);
+		ctl->accept_warned = ev_now(loop);
+	}
+	ev_io_stop(loop, &ctl->accept);
+	ev_timer_set(&ctl->accept_retry, CONTROL_ACCEPT_RETRY_S, 0.);
+	ev_timer_start(loop, &ctl->accept_retry);
 }
 
 static void
@@ -394,12 +465,18 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	int fd;
 
 	(void)revents;
-	if ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+	if ((fd = accept4(ctl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		control_accept_failed(ctl);
 		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1 ||
-	    (cred.uid != getuid() && cred.uid != 0)) {
-		log_warnx("control: connection from uid %d refused (meshd runs as uid %d)",
-		    (int)cred.uid, (int)getuid());
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &sl) == -1) {
+		log_warn("control: SO_PEERCRED: connection refused");
+		close(fd);
+		return;
+	}
+	if (cred.uid != getuid() && cred.uid != 0) {
+		log_warnx("control: connection from uid %d (pid %d) refused (meshd runs as uid %d)",
+		    (int)cred.uid, (int)cred.pid, (int)getuid());
 		close(fd);
 		return;
 	}
@@ -414,10 +491,12 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ipc_reader_init(&c->rd);
 	ev_io_init(&c->rio, control_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, control_write_cb, fd, EV_WRITE);
+	ev_init(&c->frame, control_frame_cb);
 	ev_io_start(loop, &c->rio);
 	c->next = ctl->conns;
 	ctl->conns = c;
 	ctl->nconns++;
+	control_frame_update(c);
 }
 
 int
@@ -461,6 +540,7 @@ control_open(struct meshd *m, char *err, size_t errlen)
 	ctl->fd = fd;
 	ev_io_init(&ctl->accept, control_accept_cb, fd, EV_READ);
 	ev_io_start(m->loop, &ctl->accept);
+	ev_init(&ctl->accept_retry, control_accept_retry_cb);
 	ev_prepare_init(&ctl->reaper, control_reap_cb);
 	ev_init(&ctl->rotate, control_rotate_cb);
 	ev_init(&ctl->ready, control_ready_cb);
@@ -477,6 +557,7 @@ control_close(struct meshd *m)
 	if (ctl == NULL)
 		return;
 	ev_io_stop(m->loop, &ctl->accept);
+	ev_timer_stop(m->loop, &ctl->accept_retry);
 	ev_timer_stop(m->loop, &ctl->rotate);
 	ev_timer_stop(m->loop, &ctl->ready);
 	close(ctl->fd);

@@ -20,6 +20,9 @@ enum conn_wait { WAIT_NONE, WAIT_LOGS, WAIT_READY, WAIT_DOWN, WAIT_ROTATE, WAIT_
                  WAIT_RESTART };
 
 #define CONTROL_ROTATE_S 10.0   /* `certs --rotate`: how long to wait for new leaves */
+#define CONTROL_FRAME_S 10.0    /* a new peer's first message, and any frame begun,
+                                 * must be whole within this */
+#define CONTROL_ACCEPT_RETRY_S 0.1 /* accept paused this long on EMFILE and friends */
 #define CONTROL_ROLL_WAIT_S 60.0 /* `certs --rotate-root`: how long a client waits */
 
 struct conn {
@@ -27,6 +30,7 @@ struct conn {
 	struct conn    *next;
 	int             fd;
 	ev_io           rio, wio;
+	ev_timer        frame;      /* CONTROL_FRAME_S: the first message, a partial frame */
 	struct ipc_reader rd;
 	unsigned char  *out;
 	size_t          outlen, outcap;
@@ -42,6 +46,8 @@ struct control {
 	struct meshd *m;
 	int           fd;
 	ev_io         accept;
+	ev_timer      accept_retry; /* accept paused: out of descriptors */
+	ev_tstamp     accept_warned;
 	ev_prepare    reaper;
 	struct conn  *conns;        /* live and dead; dead ones freed by the reaper */
 	size_t        nconns;

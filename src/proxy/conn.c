@@ -34,10 +34,11 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 unsigned conn_count(void) { return nlive; }
 int conn_draining(void) { return draining; }
 
+/* The deadline of the current state. */
 static ev_tstamp
-conn_deadline(const struct conn *c)
+conn_state_deadline(const struct conn *c)
 {
-	ev_tstamp d;
+	ev_tstamp d, idle = c->active + pstate.lim.idle_timeout_ms / 1000.0;
 
 	switch (c->state) {
 	case FWD_REQ_HEAD:
@@ -49,15 +50,35 @@ conn_deadline(const struct conn *c)
 		d = c->retry_at;
 		break;
 	case FWD_CONNECT:
+		d = c->wait.up != NULL ? c->retry_at : idle;
+		break;
 	case FWD_EXCHANGE:
 	case FWD_RES_BODY:
-		d = c->active + pstate.lim.idle_timeout_ms / 1000.0;
+		d = idle;
 		break;
 	default:
-		return c->active + pstate.lim.idle_timeout_ms / 1000.0;
+		return idle;
 	}
 	/* the route's timeout covers the whole request, retries included */
 	return c->deadline != 0 && c->deadline < d ? c->deadline : d;
+}
+
+/*
+ * Until the downstream transport is established, every byte of a
+ * handshake dribbled slowly would count as activity and push the idle
+ * timeout back for ever: the mTLS handshake has the header timeout from
+ * the accept (head_start, set by conn_new), as a request head has from its
+ * first byte.  (A tcp role is already in FWD_CONNECT or FWD_TUNNEL then.)
+ */
+static ev_tstamp
+conn_deadline(const struct conn *c)
+{
+	ev_tstamp d = conn_state_deadline(c), hs;
+
+	if (c->state == FWD_LINGER || tconn_established(&c->d.tc))
+		return d;
+	hs = c->head_start + pstate.lim.header_timeout_ms / 1000.0;
+	return hs < d ? hs : d;
 }
 
 void
@@ -102,6 +123,7 @@ conn_new(int fd, enum conn_role role, uint16_t port, const char *service)
 	if (service != NULL)
 		snprintf(c->service, sizeof(c->service), "%s", service);
 	c->active = ev_now(EV_DEFAULT);
+	c->head_start = c->active;   /* the handshake's clock (conn_deadline) */
 	/* Loopback clients usually write right after connecting. */
 	c->d.readable = 1;
 	ev_init(&c->timer, conn_timer_cb);

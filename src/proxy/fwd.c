@@ -107,6 +107,7 @@ fwd_drop_upstream(struct conn *c, int reusable)
 	fwd_balanced(c, BALANCE_ABANDON);
 	fwd_pending_leave(c);
 	fwd_replay_end(c);
+	upstream_unwait(&c->wait);
 	if (c->uc != NULL) {
 		upstream_release(c->uc, reusable);
 		c->uc = NULL;
@@ -444,6 +445,11 @@ fwd_timeout(struct conn *c)
 		fwd_refuse(c, 408, "header timeout", 1);
 		break;
 	case FWD_CONNECT:
+		if (c->wait.up != NULL) {
+			fwd_wait_expired(c);
+			break;
+		}
+		/* FALLTHROUGH */
 	case FWD_EXCHANGE:
 		if (!(c->x & X_RES_STARTED)) {
 			fwd_refuse(c, 504, "upstream timeout", 1);

@@ -59,6 +59,7 @@ void fwd_head(struct conn *c);
 /* fwd_route.c: route -> balance -> upstream */
 void fwd_connected(struct conn *c);
 void fwd_connect(struct conn *c, int fresh);
+void fwd_wait_expired(struct conn *c);
 void fwd_connect_failed(struct conn *c, int err, int timeout);
 int fwd_balance(struct conn *c, struct balance_service *bs, const char **reason);
 int fwd_pick(struct conn *c, const struct http_request *req, const char **reason);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "mesh/breaker.h"
+#include "mesh/container_of.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/obs.h"
@@ -79,13 +80,83 @@ fwd_connect_failed(struct conn *c, int err, int timeout)
 		fwd_refuse(c, 502, "upstream connect failed", 0);
 }
 
-/* -> FWD_CONNECT, FWD_EXCHANGE/FWD_TUNNEL (connected at once), or as
+/* A connection to c->up may be had now (upstream.h, "Opening"). */
+static void
+fwd_wake(struct upwait *w)
+{
+	struct conn *c = container_of(w, struct conn, wait);
+
+	if (c->state != FWD_CONNECT || c->uc != NULL)
+		return;
+	fwd_connect(c, w->fresh);
+	fwd_run(c);
+}
+
+/* FWD_CONNECT waiting, and its time is up: the upstream is busy opening
+ * connections for others, which says nothing against the endpoint (no
+ * breaker failure): 503 overloaded, as max_pending.  -> FWD_REFUSE or
+ * FWD_CLOSING (a tcp role). */
+void
+fwd_wait_expired(struct conn *c)
+{
+	upstream_unwait(&c->wait);
+	stats_inc(STAT_OVERLOADED);
+	log_debug("port %u: no connection to 127.0.0.1:%u within the connect timeout "
+	    "(%u opening, %u waiting)", c->port, c->up->port, c->up->nopening, c->up->nwait);
+	fwd_balanced(c, BALANCE_ABANDON);   /* first: fwd_refuse would fail it */
+	if (fwd_tcp_role(c))
+		c->state = FWD_CLOSING;
+	else
+		fwd_refuse(c, 503, "overloaded", 0);
+}
+
+/* No descriptor or memory for a new upstream connection: this sidecar is
+ * out of resources, which says nothing about the endpoint (no breaker
+ * failure, no retry that would fail the same way): 503 overloaded, logged
+ * at most every 10 s.  -> FWD_REFUSE or FWD_CLOSING (a tcp role). */
+static void
+fwd_connect_exhausted(struct conn *c, int err)
+{
+	static ev_tstamp warned;
+	static unsigned long quiet;
+
+	stats_inc(STAT_OVERLOADED);
+	if (ev_now(EV_DEFAULT) - warned >= 10.) {
+		log_warnx("port %u: no resources for a connection to 127.0.0.1:%u (%s): "
+		    "answering 503 overloaded (%lu more since the last warning)",
+		    c->port, c->up->port, strerror(err), quiet);
+		warned = ev_now(EV_DEFAULT);
+		quiet = 0;
+	} else
+		quiet++;
+	fwd_balanced(c, BALANCE_ABANDON);   /* first: fwd_refuse would fail it */
+	if (fwd_tcp_role(c))
+		c->state = FWD_CLOSING;
+	else
+		fwd_refuse(c, 503, "overloaded", 0);
+}
+
+/* -> FWD_CONNECT (connecting, or waiting for a connection: wait linked,
+ * until retry_at), FWD_EXCHANGE/FWD_TUNNEL (connected at once), or as
  * fwd_connect_failed(). */
 void
 fwd_connect(struct conn *c, int fresh)
 {
 	struct upconn *uc = upstream_acquire(c->up, fresh, fwd_notify, c);
 
+	if (uc == NULL && errno == EBUSY) {
+		c->wait.wake = fwd_wake;
+		upstream_wait(c->up, &c->wait, fresh);
+		c->state = FWD_CONNECT;
+		c->retry_at = ev_now(EV_DEFAULT) + upstream_connect_timeout(c->up);
+		conn_timer_update(c);
+		return;
+	}
+	if (uc == NULL && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM)) {
+		fwd_connect_exhausted(c, errno);
+		return;
+	}
 	if (uc == NULL) {
 		fwd_connect_failed(c, errno, 0);
 		return;

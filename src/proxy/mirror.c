@@ -13,6 +13,7 @@
  * response ended cleanly, else closed.  Any failure, and the timer,
  * close the connection and count mirror.errors.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -350,8 +351,9 @@ mirror_send(const struct balance_service *bs, const struct pcfg_mirror *m,
 	ev_timer_start(EV_DEFAULT, &s->timer);
 	if (connect_ms != 0)
 		up->connect_s = connect_ms / 1000.0;
+	/* a copy never waits for a connection (upstream.h, "Opening") */
 	if ((s->uc = upstream_acquire(up, 0, mirror_notify, s)) == NULL)
-		return mirror_fail(s, "connect failed", 0);
+		return mirror_fail(s, errno == EBUSY ? "no connection free" : "connect failed", 0);
 	if (s->uc->state == UC_BUSY) {
 		s->state = M_SEND;
 		mirror_run(s);

@@ -50,6 +50,12 @@ plain_pending(const struct tconn *c)
 }
 
 static int
+plain_established(const struct tconn *c)
+{
+	return 1;
+}
+
+static int
 plain_shutdown(struct tconn *c)
 {
 	return shutdown(c->fd, SHUT_WR);
@@ -68,6 +74,7 @@ const struct transport transport_plain = {
 	.read = plain_read,
 	.writev = plain_writev,
 	.pending = plain_pending,
+	.established = plain_established,
 	.shutdown = plain_shutdown,
 	.close = plain_close,
 };

@@ -391,6 +391,14 @@ tls_pending(const struct tconn *c)
 }
 
 static int
+tls_established(const struct tconn *c)
+{
+	const struct tls_conn *tc = c->priv;
+
+	return tc != NULL && tc->state == TLS_OPEN;
+}
+
+static int
 tls_shutdown(struct tconn *c)
 {
 	struct tls_conn *tc = c->priv;
@@ -417,8 +425,14 @@ tls_close(struct tconn *c)
 	if (tc != NULL) {
 		/* Say goodbye (best effort, never waiting) so that the peer
 		 * reads a clean end, not a truncation, when a pooled or
-		 * finished connection goes away. */
-		if (tc->state == TLS_OPEN)
+		 * finished connection goes away.  Not while a record waits in
+		 * wolfSSL's output buffer (a write said WANT_WRITE: the peer
+		 * stopped reading, and the idle timeout closes us) or an
+		 * earlier close_notify does: what the peer got is cut short
+		 * anyway, and wolfSSL 5.5's shutdown then sends that buffer
+		 * from past its end (ASan: heap-buffer-overflow in send, seen
+		 * with tests/integ/sec_slow.sh's stopped readers). */
+		if (tc->state == TLS_OPEN && tc->inflight == 0 && !tc->shut_pending)
 			(void)wolfSSL_shutdown(tc->ssl);
 		wolfSSL_free(tc->ssl);
 		free(tc);
@@ -435,6 +449,7 @@ const struct transport transport_tls = {
 	.read = tls_read,
 	.writev = tls_writev,
 	.pending = tls_pending,
+	.established = tls_established,
 	.shutdown = tls_shutdown,
 	.close = tls_close,
 };

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * upstream: destinations and their pools of keep-alive connections.
+ * upstream: destinations, their pools of keep-alive connections, and the
+ * bound on connections opening at once with its queue of waiters (see
+ * include/mesh/upstream.h, "Opening").
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -23,9 +26,13 @@ static unsigned         uc_nfree;
 static struct upconn   *uc_closed;    /* closed this iteration */
 static double           connect_timeout = 1.0;
 static double           pool_idle = 30.0;
+static ev_prepare       wake_w;       /* wakes waiters before the loop blocks */
+static int              wake_ready;   /* wake_w initialised */
+static int              waking;       /* a woken waiter is being served: it goes first */
 
 static void upconn_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void upconn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void upstream_wake_cb(struct ev_loop *loop, ev_prepare *w, int revents);
 
 void
 upstream_set_timeouts(double connect_s, double pool_idle_s)
@@ -51,6 +58,96 @@ upstream_get(uint16_t port, const struct transport *t)
 	up->next = upstreams;
 	upstreams = up;
 	return up;
+}
+
+double
+upstream_connect_timeout(const struct upstream *up)
+{
+	return up->connect_s > 0 ? up->connect_s : connect_timeout;
+}
+
+/* Something freed up: let the waiters of up try again before the loop
+ * blocks (never from here: the caller may be deep in another owner's
+ * handler). */
+static void
+upstream_kick(struct upstream *up)
+{
+	if (up->wait_head == NULL)
+		return;
+	if (!wake_ready) {
+		ev_prepare_init(&wake_w, upstream_wake_cb);
+		wake_ready = 1;
+	}
+	ev_prepare_start(EV_DEFAULT, &wake_w);
+}
+
+/* Whether upstream_acquire(up, fresh) can serve now. */
+static int
+upstream_can_serve(const struct upstream *up, int fresh)
+{
+	return (!fresh && up->idle != NULL) || up->nopening < UPSTREAM_OPENING_MAX;
+}
+
+void
+upstream_wait(struct upstream *up, struct upwait *w, int fresh)
+{
+	w->up = up;
+	w->next = NULL;
+	w->fresh = (uint8_t)(fresh != 0);
+	if (up->wait_tail != NULL)
+		up->wait_tail->next = w;
+	else
+		up->wait_head = w;
+	up->wait_tail = w;
+	up->nwait++;
+	upstream_kick(up);
+}
+
+void
+upstream_unwait(struct upwait *w)
+{
+	struct upstream *up = w->up;
+	struct upwait **pp, *prev = NULL;
+
+	if (up == NULL)
+		return;
+	for (pp = &up->wait_head; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+		if (*pp == w) {
+			*pp = w->next;
+			if (up->wait_tail == w)
+				up->wait_tail = prev;
+			up->nwait--;
+			break;
+		}
+	w->up = NULL;
+	w->next = NULL;
+	/* the next one may be servable where this one was not (fresh) */
+	upstream_kick(up);
+}
+
+/* Serve the waiters in order while each can be served; at most as many
+ * as waited on entry, so one that queues again cannot loop here. */
+static void
+upstream_wake_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct upstream *up;
+	struct upwait *wt;
+	unsigned n;
+
+	ev_prepare_stop(loop, w);
+	for (up = upstreams; up != NULL; up = up->next)
+		for (n = up->nwait; n > 0 && (wt = up->wait_head) != NULL &&
+		    upstream_can_serve(up, wt->fresh); n--) {
+			up->wait_head = wt->next;
+			if (up->wait_head == NULL)
+				up->wait_tail = NULL;
+			up->nwait--;
+			wt->up = NULL;
+			wt->next = NULL;
+			waking = 1;
+			wt->wake(wt);
+			waking = 0;
+		}
 }
 
 void
@@ -116,6 +213,26 @@ pool_unlink(struct upconn *uc)
 		}
 }
 
+/* A new connection counts as opening until its transport is established. */
+static void
+upconn_opening(struct upconn *uc)
+{
+	if (!tconn_established(&uc->s.tc)) {
+		uc->opening = 1;
+		uc->up->nopening++;
+	}
+}
+
+static void
+upconn_opened(struct upconn *uc)
+{
+	if (!uc->opening)
+		return;
+	uc->opening = 0;
+	uc->up->nopening--;
+	upstream_kick(uc->up);
+}
+
 static int
 upconn_connect(struct upconn *uc)
 {
@@ -141,6 +258,8 @@ upconn_connect(struct upconn *uc)
 			return -1;
 		}
 		uc->state = UC_CONNECTING;
+		uc->opening = 1;
+		uc->up->nopening++;
 		side_arm(EV_DEFAULT, &uc->s, 0, 1);
 		ev_timer_init(&uc->timer, upconn_timer_cb,
 		    uc->up->connect_s > 0 ? uc->up->connect_s : connect_timeout, 0.);
@@ -148,6 +267,7 @@ upconn_connect(struct upconn *uc)
 		return 0;
 	}
 	uc->state = UC_BUSY;
+	upconn_opening(uc);
 	ev_timer_init(&uc->timer, upconn_timer_cb, 0., 0.);
 	return 0;
 }
@@ -157,14 +277,20 @@ upstream_acquire(struct upstream *up, int fresh,
                  void (*notify)(void *, struct upconn *, enum upconn_event), void *owner)
 {
 	struct upconn *uc;
+	/* waiters go first, except the one being woken */
+	int queued = up->wait_head != NULL && !waking;
 
-	if (!fresh && (uc = up->idle) != NULL) {
+	if (!fresh && !queued && (uc = up->idle) != NULL) {
 		pool_unlink(uc);
 		ev_timer_stop(EV_DEFAULT, &uc->timer);
 		uc->state = UC_BUSY;
 		uc->reused = 1;
 		uc->s.readable = 0;
 	} else {
+		if (queued || up->nopening >= UPSTREAM_OPENING_MAX) {
+			errno = EBUSY;
+			return NULL;
+		}
 		if ((uc = upconn_alloc()) == NULL)
 			return NULL;
 		uc->up = up;
@@ -189,6 +315,7 @@ upstream_close(struct upconn *uc)
 {
 	if (uc->state == UC_CLOSED)
 		return;
+	upconn_opened(uc);
 	if (uc->state == UC_IDLE)
 		pool_unlink(uc);
 	else
@@ -209,8 +336,11 @@ upstream_release(struct upconn *uc, int reusable)
 
 	if (uc->state != UC_BUSY)
 		return upstream_close(uc);
-	if (!reusable || up->stale || up->nidle >= UPSTREAM_POOL_MAX || uc->s.eof ||
-	    uc->s.err || (uc->s.in != NULL && uc->s.in->len > 0))
+	if (uc->opening && tconn_established(&uc->s.tc))
+		upconn_opened(uc);
+	/* the pool may hold one more per waiter: they take them next */
+	if (!reusable || up->stale || up->nidle >= UPSTREAM_POOL_MAX + up->nwait ||
+	    uc->opening || uc->s.eof || uc->s.err || (uc->s.in != NULL && uc->s.in->len > 0))
 		return upstream_close(uc);
 	up->nbusy--;
 	side_trim(&uc->s);
@@ -224,6 +354,7 @@ upstream_release(struct upconn *uc, int reusable)
 	side_arm(EV_DEFAULT, &uc->s, 1, 0);
 	ev_timer_set(&uc->timer, pool_idle, 0.);
 	ev_timer_start(EV_DEFAULT, &uc->timer);
+	upstream_kick(up);
 }
 
 void
@@ -263,6 +394,8 @@ upconn_connected(struct upconn *uc)
 	}
 	uc->state = UC_BUSY;
 	uc->s.wblocked = 0;
+	if (tconn_established(&uc->s.tc))
+		upconn_opened(uc);
 	uc->notify(uc->owner, uc, UC_EV_CONNECTED);
 }
 
@@ -278,6 +411,9 @@ upconn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 	case UC_BUSY:
 		side_event(&uc->s, revents);
 		uc->notify(uc->owner, uc, UC_EV_IO);
+		/* the owner's reads and writes drive a TLS handshake */
+		if (uc->state == UC_BUSY && uc->opening && tconn_established(&uc->s.tc))
+			upconn_opened(uc);
 		break;
 	case UC_IDLE:
 		upstream_close(uc);
@@ -294,7 +430,15 @@ upconn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	void (*notify)(void *, struct upconn *, enum upconn_event) = uc->notify;
 	void *owner = uc->owner;
 	enum upconn_state st = uc->state;
+	struct pollfd pfd = { .fd = uc->s.tc.fd, .events = POLLOUT };
 
+	/* libev runs expired timers before the I/O of the same iteration: a
+	 * connect that finished while the loop was busy (a burst of requests
+	 * to parse) is not a timeout */
+	if (st == UC_CONNECTING && poll(&pfd, 1, 0) == 1) {
+		upconn_connected(uc);
+		return;
+	}
 	upstream_close(uc);
 	if (st == UC_CONNECTING) {
 		uc->errnum = ETIMEDOUT;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * ipc: framing, oversize, unknown type, flags, partial feeds, send/recv.
+ * ipc: framing, oversize, unknown type, flags, partial feeds, send/recv,
+ * what a reader holds of a frame begun (meshd's frame timeout).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +224,39 @@ test_send_recv(void **state)
 	close(sv[1]);
 }
 
+/* ipc_reader_held: 0 between whole frames, the bytes of a frame begun
+ * (a header alone, a header and part of its payload) otherwise. */
+static void
+test_held(void **state)
+{
+	struct ipc_reader r;
+	unsigned char buf[64];
+	size_t n, l;
+	uint16_t t;
+	char *p;
+	const char *err = NULL;
+
+	(void)state;
+	n = frame(buf, IPC_CMD, "status");
+	ipc_reader_init(&r);
+	assert_int_equal(ipc_reader_held(&r), 0);
+	assert_int_equal(ipc_reader_feed(&r, buf, 5), 0);
+	assert_int_equal(ipc_reader_held(&r), 5);
+	assert_int_equal(ipc_reader_next(&r, &t, &p, &l, &err), 0);
+	assert_int_equal(ipc_reader_feed(&r, buf + 5, 5), 0);
+	assert_int_equal(ipc_reader_next(&r, &t, &p, &l, &err), 0);
+	assert_int_equal(ipc_reader_held(&r), 10);
+	assert_int_equal(ipc_reader_feed(&r, buf + 10, n - 10), 0);
+	assert_int_equal(ipc_reader_next(&r, &t, &p, &l, &err), 1);
+	assert_int_equal(ipc_reader_held(&r), 0);
+	/* a whole frame and the first byte of the next */
+	assert_int_equal(ipc_reader_feed(&r, buf, n), 0);
+	assert_int_equal(ipc_reader_feed(&r, buf, 1), 0);
+	assert_int_equal(ipc_reader_next(&r, &t, &p, &l, &err), 1);
+	assert_int_equal(ipc_reader_held(&r), 1);
+	ipc_reader_free(&r);
+}
+
 int
 main(void)
 {
@@ -234,6 +268,7 @@ main(void)
 		cmocka_unit_test(test_oversize_and_flags),
 		cmocka_unit_test(test_max_payload),
 		cmocka_unit_test(test_send_recv),
+		cmocka_unit_test(test_held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

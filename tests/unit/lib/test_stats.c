@@ -2,7 +2,9 @@
 /*
  * stats: the writer's file read back by the reader; the counting helpers;
  * the sidecar path rule; refusal of a bad magic, a truncated file, another
- * version and an inconsistent layout; a longer (newer) file still reads.
+ * version and an inconsistent layout; a longer (newer) file still reads;
+ * a FIFO, a directory or a device in its place is refused at once (never
+ * blocks), and so is a file of another user (as root: taken).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <cmocka.h>
@@ -238,6 +241,56 @@ test_growth(void **state)
 	assert_int_equal(stats_read(path, &s), STATS_ERR_LAYOUT);
 }
 
+/* Not a regular file: refused before anything is mapped; a FIFO with no
+ * writer must not block the reader (meshd's loop) in open(). */
+static void
+test_not_regular(void **state)
+{
+	struct stats_snapshot s;
+	struct stats_view v;
+
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(stats_read(path, &s), STATS_ERR_TYPE);
+	assert_int_equal(stats_view_read(path, &v), STATS_ERR_TYPE);
+	assert_string_equal(stats_strerror(STATS_ERR_TYPE), "not a regular file");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(stats_read(path, &s), STATS_ERR_TYPE);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(symlink("/dev/zero", path), 0);
+	assert_int_equal(stats_read(path, &s), STATS_ERR_TYPE);
+	assert_int_equal(unlink(path), 0);
+}
+
+/* A file of another user (nobody's uid here) is refused, unless the
+ * reader is root, who may read any mesh's files. */
+static void
+test_other_owner(void **state)
+{
+	struct stats_snapshot s;
+
+	assert_int_equal(stats_open(path), 0);
+	stats_close();
+	if (geteuid() != 0) {
+		/* no chown without root: the rule's other half at least */
+		assert_int_equal(stats_read(path, &s), STATS_OK);
+		skip();
+	}
+	/* readable by all: the owner rule, not the mode, is what refuses */
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_int_equal(stats_read(path, &s), STATS_OK);        /* root reads it */
+	assert_int_equal(seteuid(65534), 0);
+	assert_int_equal(stats_read(path, &s), STATS_OK);        /* its owner too */
+	assert_int_equal(seteuid(0), 0);
+	assert_int_equal(chown(path, 1, 1), 0);                  /* daemon's now */
+	assert_int_equal(seteuid(65534), 0);
+	assert_int_equal(stats_read(path, &s), STATS_ERR_OWNER);
+	assert_int_equal(seteuid(0), 0);
+	assert_string_equal(stats_strerror(STATS_ERR_OWNER), "stats file owned by another user");
+}
+
 int
 main(void)
 {
@@ -252,6 +305,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_layout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_regular, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_owner, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

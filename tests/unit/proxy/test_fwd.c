@@ -6,13 +6,17 @@
  * with a route that retries), a pooled connection lost to the keep-alive
  * race, connect failures (retried always, whatever the method, counted
  * as retries; tcp streams too), an inbound sidecar whose app refuses (503
- * app not ready) and the caller that takes that 503 as a connect failure.
+ * app not ready) and the caller that takes that 503 as a connect failure,
+ * a sidecar out of descriptors (503 overloaded, not the endpoint's fault).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include <dirent.h>
+#include <sys/resource.h>
 
 #include "harness.h"
 #include "mesh/retry.h"
@@ -417,6 +421,76 @@ test_tcp_connect_refused(void **state)
 	all_gone(cl, NULL, held);
 }
 
+/* Use up every descriptor: the soft limit goes down to just above the
+ * highest one open, then the holes below it are filled.  Returns how many
+ * were taken into fds[] (undo with fds_back). */
+static int
+fds_exhaust(struct rlimit *saved, int *fds, int max)
+{
+	struct rlimit low;
+	struct dirent *e;
+	DIR *d;
+	int hi = 0, n = 0, fd;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, saved), 0);
+	assert_non_null(d = opendir("/proc/self/fd"));
+	while ((e = readdir(d)) != NULL)
+		if (atoi(e->d_name) > hi)
+			hi = atoi(e->d_name);
+	closedir(d);
+	low = *saved;
+	low.rlim_cur = (rlim_t)hi + 1;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while ((fd = dup(0)) != -1) {
+		assert_true(n < max);
+		fds[n++] = fd;
+	}
+	assert_int_equal(errno, EMFILE);
+	return n;
+}
+
+static void
+fds_back(const struct rlimit *saved, const int *fds, int n)
+{
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, saved), 0);
+}
+
+/* No descriptor left for the upstream connection: 503 overloaded at once,
+ * counted as such, not retried, and no failure of the endpoint: with a
+ * breaker that opens at the first failure, the next request (descriptors
+ * back) reaches the app. */
+static void
+test_connect_no_descriptors(void **state)
+{
+	size_t held = h_bufs_held();
+	uint64_t r0 = h_stat(STAT_RETRIES), o0 = h_stat(STAT_OVERLOADED);
+	uint64_t b0 = h_stat(STAT_BREAKER_OPENED);
+	struct fake_app *app = fake_open(FAKE_ECHO);
+	struct h_client *cl = api_client(app->port,
+	    "policy api retries=2 breaker_failures=1 backoff_ms=5,10\n");
+	struct rlimit saved;
+	int fds[256], n;
+	struct h_res r;
+
+	n = fds_exhaust(&saved, fds, 256);
+	ask(cl, "GET /one HTTP/1.1\r\nhost: api\r\n\r\n", &r);
+	fds_back(&saved, fds, n);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(r.mesh_error, "overloaded");
+	assert_int_equal(app->accepted, 0);
+	assert_int_equal(h_stat(STAT_OVERLOADED) - o0, 1);
+	assert_int_equal(h_stat(STAT_RETRIES) - r0, 0);
+	assert_int_equal(h_stat(STAT_BREAKER_OPENED) - b0, 0);
+
+	ask(cl, "GET /two HTTP/1.1\r\nhost: api\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.body, "/two");
+
+	all_gone(cl, app, held);
+}
+
 int
 main(void)
 {
@@ -431,6 +505,7 @@ main(void)
 		cmocka_unit_test_teardown(test_inbound_app_not_ready, h_after),
 		cmocka_unit_test_teardown(test_peer_app_not_ready, h_after),
 		cmocka_unit_test_teardown(test_tcp_connect_refused, h_after),
+		cmocka_unit_test_teardown(test_connect_no_descriptors, h_after),
 	};
 
 	return cmocka_run_group_tests(tests, h_setup, h_teardown);

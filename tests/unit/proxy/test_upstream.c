@@ -7,15 +7,22 @@
  * pooled, one released as not reusable or with unread bytes, and one
  * past the pool's bound are closed instead; the idle timeout closes a
  * pooled connection; a stale destination's idle connections go on sweep;
- * a closed upconn is not lent again before upstream_reap.
+ * a closed upconn is not lent again before upstream_reap.  At most
+ * UPSTREAM_OPENING_MAX connections open at once (a transport that is not
+ * established yet keeps one opening); past that acquire says EBUSY, and
+ * waiters are woken in order as connections go back to the pool or finish
+ * opening; a newcomer does not overtake them; a connect whose timer and
+ * completion come in the same loop iteration is a connect, not a timeout.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mesh/buf.h"
 #include "mesh/upstream.h"
@@ -528,6 +535,206 @@ test_busy_io_notifies_owner(void **state)
 	close(lfd);
 }
 
+/* A transport that is plain TCP but not established until told: its
+ * connections stay "opening" after the connect (a TLS handshake). */
+static int fake_up;
+static struct transport fake_tls;
+
+static int
+fake_established(const struct tconn *c)
+{
+	(void)c;
+	return fake_up;
+}
+
+static const struct transport *
+slow_transport(void)
+{
+	fake_tls = transport_plain;
+	fake_tls.name = "slow";
+	fake_tls.established = fake_established;
+	fake_up = 0;
+	return &fake_tls;
+}
+
+struct waiter {
+	struct upwait      w;
+	struct upstream   *up;
+	struct upconn     *uc;     /* what upstream_acquire gave at the wake */
+	int                err;
+	int                order;  /* 1 + how many were woken before */
+	struct owner       o;
+};
+
+static int woken;
+
+static void
+waiter_wake(struct upwait *w)
+{
+	struct waiter *x = (struct waiter *)(void *)w;   /* w is the first member */
+
+	assert_null(w->up);
+	x->order = ++woken;
+	errno = 0;
+	x->uc = upstream_acquire(x->up, x->w.fresh, notify, &x->o);
+	x->err = errno;
+}
+
+static void
+wait_on(struct upstream *up, struct waiter *x, int fresh)
+{
+	memset(x, 0, sizeof(*x));
+	x->up = up;
+	x->w.wake = waiter_wake;
+	upstream_wait(up, &x->w, fresh);
+	assert_ptr_equal(x->w.up, up);
+}
+
+static int
+was_woken(void *arg)
+{
+	return ((struct waiter *)arg)->order != 0;
+}
+
+/* The bound, the queue in order, and the pool handing a connection to the
+ * first waiter. */
+static void
+test_opening_bound(void **state)
+{
+	static struct upconn *open_[UPSTREAM_OPENING_MAX];
+	struct owner w = { 0 };
+	struct waiter a, b;
+	uint16_t port;
+	int lfd = sock_listen(&port), i, srv[UPSTREAM_OPENING_MAX];
+	const struct transport *t = slow_transport();
+	struct upstream *up = upstream_get(port, t);
+
+	for (i = 0; i < UPSTREAM_OPENING_MAX; i++) {
+		open_[i] = lend(up, 0, &w);
+		srv[i] = server_end(lfd);
+		assert_true(open_[i]->opening);
+	}
+	assert_int_equal(up->nopening, UPSTREAM_OPENING_MAX);
+	errno = 0;
+	assert_null(upstream_acquire(up, 0, notify, &w));
+	assert_int_equal(errno, EBUSY);
+
+	woken = 0;
+	wait_on(up, &a, 0);
+	wait_on(up, &b, 0);
+	assert_int_equal(up->nwait, 2);
+	loop_settle(EV_DEFAULT, 0.05);
+	assert_int_equal(woken, 0);                 /* nothing freed up */
+
+	/* the first one finishes its handshake and its exchange: pooled,
+	 * then lent to the first waiter (the same socket) */
+	fake_up = 1;
+	upstream_release(open_[0], 1);
+	assert_int_equal(up->nopening, UPSTREAM_OPENING_MAX - 1);
+	assert_true(loop_until(EV_DEFAULT, was_woken, &b, 2));
+	assert_int_equal(a.order, 1);
+	assert_ptr_equal(a.uc, open_[0]);
+	assert_true(a.uc->reused);
+	/* the second had the slot the first one left: a new connection */
+	assert_int_equal(b.order, 2);
+	assert_non_null(b.uc);
+	assert_false(b.uc->reused);
+	assert_int_equal(up->nwait, 0);
+	if (b.uc->state == UC_CONNECTING)
+		assert_true(loop_until(EV_DEFAULT, not_connecting, b.uc, 2));
+	assert_false(b.uc->opening);                /* established at once now */
+
+	upstream_close(a.uc);
+	upstream_close(b.uc);
+	for (i = 1; i < UPSTREAM_OPENING_MAX; i++)
+		upstream_close(open_[i]);
+	assert_int_equal(up->nopening, 0);
+	upstream_reap();
+	for (i = 0; i < UPSTREAM_OPENING_MAX; i++)
+		close(srv[i]);
+	close(lfd);
+}
+
+/* A closed opening connection frees its slot; a newcomer does not take it
+ * ahead of the waiter; a waiter that leaves is not woken. */
+static void
+test_opening_close_and_unwait(void **state)
+{
+	static struct upconn *open_[UPSTREAM_OPENING_MAX];
+	struct owner w = { 0 };
+	struct waiter a, b;
+	uint16_t port;
+	int lfd = sock_listen(&port), i, srv[UPSTREAM_OPENING_MAX];
+	struct upstream *up = upstream_get(port, slow_transport());
+
+	for (i = 0; i < UPSTREAM_OPENING_MAX; i++) {
+		open_[i] = lend(up, 0, &w);
+		srv[i] = server_end(lfd);
+	}
+	woken = 0;
+	wait_on(up, &a, 0);
+	wait_on(up, &b, 0);
+	upstream_unwait(&a.w);
+	assert_null(a.w.up);
+	assert_int_equal(up->nwait, 1);
+	upstream_unwait(&a.w);                      /* twice: a no-op */
+
+	upstream_close(open_[0]);
+	assert_int_equal(up->nopening, UPSTREAM_OPENING_MAX - 1);
+	/* before the loop runs, the slot is the waiter's */
+	errno = 0;
+	assert_null(upstream_acquire(up, 0, notify, &w));
+	assert_int_equal(errno, EBUSY);
+	assert_true(loop_until(EV_DEFAULT, was_woken, &b, 2));
+	assert_int_equal(a.order, 0);
+	assert_int_equal(b.order, 1);
+	assert_non_null(b.uc);
+	assert_int_equal(up->nopening, UPSTREAM_OPENING_MAX);
+
+	upstream_close(b.uc);
+	for (i = 1; i < UPSTREAM_OPENING_MAX; i++)
+		upstream_close(open_[i]);
+	assert_int_equal(up->nopening, 0);
+	assert_int_equal(up->nbusy, 0);
+	upstream_reap();
+	for (i = 0; i < UPSTREAM_OPENING_MAX; i++)
+		close(srv[i]);
+	close(lfd);
+}
+
+/* The connect finished, but the loop was busy past the connect timeout:
+ * the timer and the socket's writability come in the same iteration, the
+ * timer first.  That is a connect. */
+static void
+test_connect_late_loop(void **state)
+{
+	struct owner w = { 0 };
+	uint16_t port;
+	int lfd = sock_listen(&port), srv;
+	struct upstream *up = upstream_get(port, &transport_plain);
+	struct upconn *uc;
+	struct pollfd p;
+
+	upstream_set_timeouts(0.001, POOL_IDLE);
+	ev_now_update(EV_DEFAULT);
+	uc = upstream_acquire(up, 0, notify, &w);
+	assert_non_null(uc);
+	if (uc->state == UC_CONNECTING) {
+		p.fd = uc->s.tc.fd;
+		p.events = POLLOUT;
+		assert_int_equal(poll(&p, 1, 1000), 1);   /* connected... */
+		usleep(20000);                             /* ...and the timer is past */
+		assert_true(loop_until(EV_DEFAULT, not_connecting, uc, 2));
+	}
+	assert_int_equal(w.n[UC_EV_TIMEOUT], 0);
+	assert_int_equal(uc->state, UC_BUSY);
+	srv = server_end(lfd);
+	upstream_close(uc);
+	upstream_reap();
+	close(srv);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -544,6 +751,9 @@ main(void)
 		cmocka_unit_test_teardown(test_closed_kept_until_reap, teardown),
 		cmocka_unit_test_teardown(test_connect_refused, teardown),
 		cmocka_unit_test_teardown(test_busy_io_notifies_owner, teardown),
+		cmocka_unit_test_teardown(test_opening_bound, teardown),
+		cmocka_unit_test_teardown(test_opening_close_and_unwait, teardown),
+		cmocka_unit_test_teardown(test_connect_late_loop, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
