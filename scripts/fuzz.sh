@@ -88,6 +88,14 @@ for bin in "$@"; do
 done
 wait
 
+# a target that crashed could not remove its scratch dir (fuzz_NAME.PID)
+for d in /dev/shm/fuzz_* /tmp/fuzz_*; do
+	[ -d "$d" ] || continue
+	pid=${d##*.}
+	case $pid in ''|*[!0-9]*) continue ;; esac
+	kill -0 "$pid" 2>/dev/null || rm -rf "$d"
+done
+
 pass=0 fail=0
 for bin in "$@"; do
 	n=$(basename "$bin")

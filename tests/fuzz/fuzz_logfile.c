@@ -17,7 +17,8 @@
  * and logfile_match() accept kept.  logfile_tail() must give the last
  * `max` of those of both files, and logfile_follow_poll() those that came
  * after.  Every line that parses must also format back to its own bytes
- * (logfile_format()).  Anything else aborts.
+ * (logfile_format()).  Anything else aborts.  The files live in
+ * /dev/shm/fuzz_logfile.PID (or /tmp's), removed at exit.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -36,6 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_NEXT_TRUNC  2
 
 static char dir[64], cur_path[96], old_path[96];
+
+static void
+fuzz_cleanup(void)
+{
+	(void)unlink(cur_path);
+	(void)unlink(old_path);
+	(void)rmdir(dir);
+}
 
 /* What a reader gave, or what the model says it must: a count and an
  * FNV-1a hash over (ms, name, text) of each line in order. */
@@ -216,11 +225,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long rc;
 
 	if (dir[0] == '\0') {
-		snprintf(dir, sizeof(dir), "/tmp/fuzz_logfile.%ld", (long)getpid());
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "%s/fuzz_logfile.%ld",
+		    stat("/dev/shm", &st) == 0 ? "/dev/shm" : "/tmp", (long)getpid());
 		if (mkdir(dir, 0700) == -1)
 			abort();
 		snprintf(cur_path, sizeof(cur_path), "%s/" LOGFILE_NAME, dir);
 		snprintf(old_path, sizeof(old_path), "%s/" LOGFILE_OLD, dir);
+		atexit(fuzz_cleanup);
 	}
 	if (size < 10)
 		return 0;
