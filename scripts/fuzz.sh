@@ -88,10 +88,12 @@ for bin in "$@"; do
 done
 wait
 
-# a target that crashed could not remove its scratch dir (fuzz_NAME.PID)
+# a target that crashed could not remove its scratch files: directories
+# fuzz_NAME.PID, files fuzz_NAME.PID.work, of processes now gone
 for d in /dev/shm/fuzz_* /tmp/fuzz_*; do
-	[ -d "$d" ] || continue
-	pid=${d##*.}
+	[ -e "$d" ] || continue
+	pid=${d%.work}
+	pid=${pid##*.}
 	case $pid in ''|*[!0-9]*) continue ;; esac
 	kill -0 "$pid" 2>/dev/null || rm -rf "$d"
 done
