@@ -6,6 +6,7 @@
 #   make demo                 install what is missing, build, run the demo mesh
 #   make bench                side by side with an HAProxy pair (docs/performance.md)
 #   make SANITIZE=address,undefined check
+#   make fuzz | fuzz-ci       the libFuzzer targets of tests/fuzz/ (clang), below
 #   make install PREFIX=/usr/local DESTDIR=
 #   make security-compare     smuggling cases vs HAProxy and nginx (docs/security.md)
 #
@@ -149,19 +150,52 @@ bench:
 soak: all apps
 	@BUILD=$(BUILD) scripts/soak.sh
 
-# Fuzz targets need clang's libFuzzer: make fuzz FUZZ_TIME=60
-FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
-FUZZ_TIME ?= 30
-fuzz: $(FUZZ_SRCS)
+# ---- fuzzing: clang's libFuzzer, one target per parser (tests/fuzz/) -------
+#   make fuzz [FUZZ_TIME=60]       each target FUZZ_TIME s, from its seeds and
+#                                  what earlier runs kept (build/fuzz/NAME.corpus/)
+#   make fuzz-ci [FUZZ_CI_TIME=10] each target FUZZ_CI_TIME s from its seeds
+#                                  alone (CI: .ci/run); one pass or fail a target
+#   FUZZ_JOBS=2                    targets run at once
+# Both end with "N passed, N failed".  A crash leaves build/fuzz/NAME.crash-*
+# and the command that replays it; fixed, the input joins tests/fuzz/NAME.seeds/
+# as a regression seed.  The library is built once, instrumented, for all.
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build/fuzz
+FUZZ_TIME    ?= 30
+FUZZ_CI_TIME ?= 10
+FUZZ_JOBS    ?= 2
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang's -Wcast-align flags every char * to T * cast, aligned or not
+# (config_table.c's offsetof table); gcc's only where alignment is strict
+FUZZ_CFLAGS  := -std=c11 -g -O1 $(filter-out -Wcast-align,$(WARN)) $(FUZZ_SAN)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(LIB_SRCS) src/proxy/stats_write.c)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(MESH_CPPFLAGS) -I$(dir $<) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+		-MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libmesh.a: $(FUZZ_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmesh.a
+	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-MMD -MP -o $@ $< $(FUZZ_DIR)/libmesh.a $(LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
 	@scripts/deps.sh fuzz
-	@mkdir -p build/fuzz
-	@set -e; for f in $(FUZZ_SRCS); do \
-		n=$$(basename $$f .c); \
-		clang $(MESH_CPPFLAGS) -Isrc -Isrc/lib -g -O1 -fsanitize=fuzzer,address,undefined \
-			-o build/fuzz/$$n $$f $(LIB_SRCS) src/proxy/stats_write.c $(LIBS); \
-		mkdir -p build/fuzz/$$n.corpus; \
-		build/fuzz/$$n -max_total_time=$(FUZZ_TIME) build/fuzz/$$n.corpus tests/fuzz/$$n.seeds; \
-	done
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh long $(FUZZ_TIME) $(FUZZ_JOBS) $(FUZZ_BINS)
+
+fuzz-ci:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh ci $(FUZZ_CI_TIME) $(FUZZ_JOBS) $(FUZZ_BINS)
 
 # The smuggling cases of tests/integ/sec_smuggle.sh against HAProxy and
 # nginx too (installs both; docs/security.md); not part of check.
@@ -219,6 +253,7 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: release all tests apps deps deps-test check demo bench soak fuzz security-compare install clean
+.PHONY: release all tests apps deps deps-test check demo bench soak fuzz fuzz-ci fuzz-build security-compare install clean
 
 -include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))
+-include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

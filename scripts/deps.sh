@@ -8,7 +8,7 @@ what=${1:-build}
 pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev"
 case "$what" in
 	build|demo) ;;
-	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus" ;;
+	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx

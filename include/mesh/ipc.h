@@ -87,4 +87,23 @@ int  ipc_reader_next(struct ipc_reader *r, uint16_t *type, char **payload,
  * NUL-terminated).  0 ok, -1 error or EOF. */
 int ipc_recv(int fd, uint16_t *type, char **payload, size_t *len);
 
+/*
+ * The IPC_IDENT payload (src/lib/ipc_ident.c): "leaf SERIAL roots
+ * SERIAL...", words separated by blanks; SERIAL is 2..64 lower-case hex
+ * digits (a pki_certinfo serial); the leaf's may be "-" (none yet); 0 to
+ * IPC_IDENT_ROOTS_MAX (PKI_BUNDLE_MAX) roots.
+ */
+#define IPC_IDENT_SERIAL_MAX 65   /* 64 hex digits and the NUL */
+#define IPC_IDENT_ROOTS_MAX  4
+
+struct ipc_ident {
+	char   leaf[IPC_IDENT_SERIAL_MAX];    /* "": "-", no leaf */
+	char   roots[IPC_IDENT_ROOTS_MAX][IPC_IDENT_SERIAL_MAX];
+	size_t nroots;
+};
+
+/* p[0..len) (no NUL needed) into *out.  0, or -1 if malformed (*out
+ * untouched). */
+int ipc_ident_parse(const char *p, size_t len, struct ipc_ident *out);
+
 #endif

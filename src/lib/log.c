@@ -117,6 +117,9 @@ log_journal_send(enum log_level lvl, const char *ident, const char *service,
 	return log_sendv(iov, n);
 }
 
+static void log_emit(enum log_level lvl, int err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 log_emit(enum log_level lvl, int err, const char *fmt, va_list ap)
 {

@@ -11,16 +11,15 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "mesh/ipc.h"
 #include "mesh/pki.h"
 
 #define MCERT_SERIAL_MAX sizeof(((struct pki_certinfo *)0)->serial)
 
 /* What a sidecar last said it holds (IPC_IDENT) since it said HELLO. */
 struct mcert_rep {
-	int  ok;                                     /* a report came */
-	char leaf[MCERT_SERIAL_MAX];                 /* "" : none */
-	char roots[PKI_BUNDLE_MAX][MCERT_SERIAL_MAX];
-	size_t nroots;
+	int              ok;       /* a report came */
+	struct ipc_ident id;       /* id.leaf "": none */
 };
 
 struct mcert_state {

@@ -146,58 +146,14 @@ mcert_ident_reset(const struct meshd *m, const struct inst *in)
 		memset(&mc.rep[i], 0, sizeof(mc.rep[i]));
 }
 
-/* One serial: 2..64 lower-case hex digits, or "-" for the leaf. */
-static int
-mcert_serial_ok(const char *s, size_t n, int dash)
-{
-	size_t i;
-
-	if (dash && n == 1 && s[0] == '-')
-		return 1;
-	if (n < 2 || n >= MCERT_SERIAL_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 int
 mcert_ident_report(const struct meshd *m, const struct inst *in, const char *p, size_t len)
 {
-	size_t i = (size_t)(in - m->insts), k = 0, n;
+	size_t i = (size_t)(in - m->insts);
 	struct mcert_rep r;
-	const char *w, *end = p + len;
-	int field = 0;
 
-	if (i >= mc.ninst)
+	if (i >= mc.ninst || ipc_ident_parse(p, len, &r.id) == -1)
 		return -1;
-	memset(&r, 0, sizeof(r));
-	/* words: "leaf" SERIAL "roots" SERIAL... */
-	for (w = p; w < end; w += n) {
-		while (w < end && *w == ' ')
-			w++;
-		if (w >= end)
-			break;
-		for (n = 0; w + n < end && w[n] != ' '; n++)
-			;
-		if (field == 0 && n == 4 && memcmp(w, "leaf", 4) == 0) {
-			field = 1;
-		} else if (field == 1 && mcert_serial_ok(w, n, 1)) {
-			if (w[0] != '-')
-				memcpy(r.leaf, w, n);
-			field = 2;
-		} else if (field == 2 && n == 5 && memcmp(w, "roots", 5) == 0) {
-			field = 3;
-		} else if (field == 3 && k < PKI_BUNDLE_MAX && mcert_serial_ok(w, n, 0)) {
-			memcpy(r.roots[k++], w, n);
-		} else {
-			return -1;
-		}
-	}
-	if (field != 3)
-		return -1;
-	r.nroots = k;
 	r.ok = 1;
 	mc.rep[i] = r;
 	return 0;
@@ -208,8 +164,8 @@ mcert_rep_trusts(const struct mcert_rep *r, const char *serial)
 {
 	size_t k;
 
-	for (k = 0; k < r->nroots; k++)
-		if (strcmp(r->roots[k], serial) == 0)
+	for (k = 0; k < r->id.nroots; k++)
+		if (strcmp(r->id.roots[k], serial) == 0)
 			return 1;
 	return 0;
 }
@@ -234,7 +190,7 @@ mcert_inst_waits(const struct meshd *m, size_t i, const void *arg)
 		return 1;
 	if (mc.roll.phase == PKI_ROLL_TRUST)
 		return !(mcert_rep_trusts(r, sr->ca) && mcert_rep_trusts(r, sr->next));
-	return !(mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0);
+	return !(mc.has[i] && mc.from_next[i] && strcmp(r->id.leaf, mc.info[i].serial) == 0);
 }
 
 size_t
@@ -260,8 +216,8 @@ mcert_roll_stale(const struct meshd *m, const struct inst *in)
 	if (mc.roll.phase != PKI_ROLL_SIGN || i >= mc.ninst)
 		return 0;
 	r = &mc.rep[i];
-	return r->ok && r->leaf[0] != '\0' &&
-	    !(mc.has[i] && mc.from_next[i] && strcmp(r->leaf, mc.info[i].serial) == 0);
+	return r->ok && r->id.leaf[0] != '\0' &&
+	    !(mc.has[i] && mc.from_next[i] && strcmp(r->id.leaf, mc.info[i].serial) == 0);
 }
 
 static enum mcert_step

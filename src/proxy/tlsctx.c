@@ -170,6 +170,11 @@ tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
 	what = "key exchange groups";
 	if (wolfSSL_CTX_set_groups(c, groups, 2) != WOLFSSL_SUCCESS)
 		goto fail;
+	/* set_groups rules TLS 1.3 only: without this a TLS 1.2 server does
+	 * ECDHE on whatever curve the client names first (secp256k1,
+	 * brainpool, P-521...), and a 1.2 client offers them all. */
+	if (wolfSSL_CTX_set1_curves_list(c, "X25519:P-256") != WOLFSSL_SUCCESS)
+		goto fail;
 	what = "CA certificate";
 	if (t->trust.n == 0 && wolfSSL_CTX_load_verify_buffer(c, id->ca, (long)id->calen,
 	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)

@@ -25,6 +25,12 @@ static size_t         base_len;
 static char           work[64];
 
 static void
+fuzz_cleanup(void)
+{
+	(void)unlink(work);
+}
+
+static void
 fuzz_base(void)
 {
 	struct stats_span_rec s;
@@ -34,6 +40,7 @@ fuzz_base(void)
 
 	snprintf(path, sizeof(path), "/tmp/fuzz_stats.%ld.base", (long)getpid());
 	snprintf(work, sizeof(work), "/tmp/fuzz_stats.%ld.work", (long)getpid());
+	atexit(fuzz_cleanup);
 	if (stats_open(path) == -1)
 		abort();
 	stats_identity("web", "v1", "web@v1.0");
