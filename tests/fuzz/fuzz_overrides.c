@@ -168,14 +168,7 @@ fuzz_free(struct fuzz_state *s)
 	config_free(&s->cfg);
 }
 
-static const char *differs;
-
-#define SAME(cond, what) do { \
-	if (!(cond)) { \
-		differs = (what); \
-		return 0; \
-	} \
-} while (0)
+#include "fuzz_same.h"
 
 /* What a fault does (the line numbers it came from aside). */
 static int

@@ -18,14 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *differs;
-
-#define SAME(cond, what) do { \
-	if (!(cond)) { \
-		differs = (what); \
-		return 0; \
-	} \
-} while (0)
+#include "fuzz_same.h"
 
 /* A fault's meaning: nothing when it injects nothing; a share's value
  * only with a share. */
