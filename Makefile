@@ -46,7 +46,7 @@ MESH_CPPFLAGS += -D_FILE_OFFSET_BITS=64
 MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 # --as-needed: a program links only the libraries it calls (mesh-proxy never
 # needs libsystemd and the six libraries that come with it: 1.5 MB of RSS).
-LIBS          := -Wl,--as-needed -lev -lwolfssl -linih -lsystemd -lm -lncursesw
+LIBS          := -Wl,--as-needed -lev -lwolfssl -lnghttp2 -linih -lsystemd -lm -lncursesw
 
 # The folders are the architecture (docs/architecture.md): libmesh.a is
 # src/lib alone; each program links its own folder and the library, never

@@ -42,7 +42,7 @@ arch_setup() { # ARCH: the per-architecture names every step uses
 	HOST_PKGS="crossbuild-essential-$ARCH qemu-user build-essential curl openssl python3 procps"
 	APT_DIR=$CROSS/apt
 }
-DEV_PKGS="libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libcmocka-dev"
+DEV_PKGS="libev-dev libwolfssl-dev libnghttp2-dev libinih-dev libsystemd-dev libncurses-dev libcmocka-dev"
 
 SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
