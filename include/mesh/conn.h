@@ -41,6 +41,7 @@
 
 struct balance_ep;
 struct breaker;
+struct h2d;
 struct retry_svc;
 
 /* What a listener does with its connections. */
@@ -76,6 +77,7 @@ enum fwd_state {
 	                  the backoff (retry_at), then back to FWD_CONNECT (retry.h) */
 	FWD_DELAY,     /* routed and balanced, held by an injected delay (fault.h)
 	                  until retry_at, then FWD_CONNECT (or the injected abort) */
+	FWD_H2,        /* an HTTP/2 session (h2.h) carries the connection until it ends */
 	FWD_CLOSING,   /* finished: fwd_run() closes it before it returns */
 	FWD_CLOSED,    /* torn down; waiting for the deferred free */
 };
@@ -149,6 +151,8 @@ struct conn {
 	struct obs        obs;          /* fwd: what is observed of the exchange (obs.h) */
 	struct replay     replay;       /* fwd: the request body kept for a retry (replay.h) */
 	char              service[PCFG_NAME_MAX]; /* ro: listen roles: the upstream service */
+	struct h2d       *h2;           /* fwd: FWD_H2: the session (h2.h), else NULL */
+	uint8_t           started;      /* fwd: an HTTP/1.1 request was read: no preface now */
 	struct conn      *prev, *next;  /* private: live list / free list */
 };
 

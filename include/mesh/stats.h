@@ -161,6 +161,11 @@ enum stat_id {
 	STAT_MIRROR_ERRORS,
 	STAT_MIRROR_SKIPPED,
 	STAT_MIRROR_DURATION_US,
+	/* HTTP/2 (h2.h): sessions started (either leg), streams served to
+	 * callers, sessions ended for a flood (resets, SETTINGS, PINGs) */
+	STAT_H2_SESSIONS,
+	STAT_H2_STREAMS,
+	STAT_H2_FLOODS,
 	STAT__COUNT
 };
 

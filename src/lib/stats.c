@@ -105,6 +105,9 @@ static const char *const stats_names[STAT__COUNT] = {
 	[STAT_MIRROR_ERRORS]          = "mirror.errors",
 	[STAT_MIRROR_SKIPPED]         = "mirror.skipped",
 	[STAT_MIRROR_DURATION_US]     = "mirror.duration_us",
+	[STAT_H2_SESSIONS]            = "http2.sessions",
+	[STAT_H2_STREAMS]             = "http2.streams",
+	[STAT_H2_FLOODS]              = "http2.floods",
 };
 
 const char *

@@ -14,6 +14,7 @@
 #include "mesh/container_of.h"
 #include "mesh/conn.h"
 #include "mesh/fwd.h"
+#include "mesh/h2.h"
 #include "mesh/listener.h"
 #include "mesh/log.h"
 #include "mesh/pstate.h"
@@ -192,6 +193,10 @@ conn_drain(void)
 		next = c->next;
 		if (c->state == FWD_IDLE && (c->d.in == NULL || c->d.in->len == 0))
 			conn_close(c);
+		else if (c->state == FWD_H2) {
+			h2_drain(c);
+			fwd_run(c);
+		}
 	}
 }
 

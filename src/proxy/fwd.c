@@ -14,6 +14,7 @@
 #include "mesh/breaker.h"
 #include "mesh/fault.h"
 #include "mesh/fwd.h"
+#include "mesh/h2.h"
 #include "mesh/head.h"
 #include "mesh/log.h"
 #include "mesh/obs.h"
@@ -145,6 +146,11 @@ fwd_end(struct conn *c)
 {
 	int reuse = (c->x & (X_UP_KEEP | X_RES_DONE)) == (X_UP_KEEP | X_RES_DONE) &&
 	    !(c->x & X_REQ_ABANDON) && c->res.kind != RELAY_EOF;
+
+	if (c->h2 != NULL) {
+		h2_end(c);     /* FWD_H2 ends only with the connection */
+		return;
+	}
 
 	obs_end(&c->obs, c->tries, c->req.sent, c->res.sent);   /* aborted, if still open */
 	if (c->x & X_MIRROR)
@@ -302,6 +308,9 @@ fwd_arm(struct conn *c)
 		dr = room_d && !c->d.eof;
 		ur = u != NULL && (c->state == FWD_EXCHANGE || !c->res.done) && side_has_room(u);
 		break;
+	case FWD_H2:
+		dr = room_d && !c->d.eof;
+		break;
 	case FWD_TUNNEL:
 		dr = !c->req.done && room_d;
 		ur = u != NULL && !c->res.done && side_has_room(u);
@@ -350,6 +359,9 @@ fwd_run(struct conn *c)
 			break;
 		case FWD_DELAY:
 			fwd_fault_wait(c);
+			break;
+		case FWD_H2:
+			h2_run(c);
 			break;
 		case FWD_CONNECT:
 		case FWD_BACKOFF:
@@ -443,6 +455,9 @@ fwd_timeout(struct conn *c)
 		break;
 	case FWD_REQ_HEAD:
 		fwd_refuse(c, 408, "header timeout", 1);
+		break;
+	case FWD_H2:
+		h2_timeout(c);
 		break;
 	case FWD_CONNECT:
 		if (c->wait.up != NULL) {

@@ -8,6 +8,7 @@
 
 #include "mesh/buf.h"
 #include "mesh/grpc.h"
+#include "mesh/h2.h"
 #include "mesh/head.h"
 #include "mesh/obs.h"
 #include "mesh/pstate.h"
@@ -55,6 +56,7 @@ fwd_request(struct conn *c, const struct http_request *req, size_t hlen)
 	int code;
 
 	c->x = 0;
+	c->started = 1;
 	c->rsvc = NULL;
 	c->brk = NULL;
 	c->deadline = 0;
@@ -142,6 +144,12 @@ fwd_head(struct conn *c)
 
 	for (;;) {
 		if (c->d.in != NULL && c->d.in->len > 0) {
+			/* HTTP/2 with prior knowledge starts with its preface */
+			if (!c->started &&
+			    h2_preface(buf_head(c->d.in), c->d.in->len) == 1) {
+				h2_adopt(c);
+				return;
+			}
 			n = http_parse_request(buf_head(c->d.in), c->d.in->len, &pstate.hlim, &req);
 			if (n > 0) {
 				fwd_request(c, &req, (size_t)n);

@@ -22,6 +22,7 @@
 
 #include "mesh/conn.h"
 #include "mesh/fwd.h"
+#include "mesh/h2.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
 #include "mesh/pcfg.h"
@@ -123,6 +124,7 @@ stop_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	log_info("signal %d: stopping (in-flight requests get %.0f s)", w->signum, DRAIN_S);
 	pctl_stop();
 	pstate_close_listeners();
+	h2_close_idle();
 	upstream_close_idle();
 	conn_drain();
 	ev_timer_init(&drain_timer, drain_timeout_cb, DRAIN_S, 0.);
@@ -209,6 +211,7 @@ main(int argc, char **argv)
 	alog_close();
 	pctl_stop();
 	pstate_close_listeners();
+	h2_close_idle();
 	upstream_close_idle();
 	conn_reap();
 	pstate_free();

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * h2_queue: a stream's bytes in one direction, in pool buffers (nothing
+ * allocated per request once the pool is warm), and the header fields of
+ * one message.  A body read out is dropped at once unless `keep`: then
+ * it stays so a retry can send it again, up to keep_max bytes, after
+ * which keeping stops for good (the request cannot be replayed).
+ */
+#include <string.h>
+
+#include "h2_int.h"
+
+void
+h2q_init(struct h2q *q, uint64_t keep_max)
+{
+	memset(q, 0, sizeof(*q));
+	q->keep_max = keep_max;
+	q->keep = keep_max > 0;
+}
+
+static void
+h2q_drop_read(struct h2q *q)
+{
+	struct buf *b;
+
+	while ((b = q->first) != NULL && b != q->cur) {
+		q->first = b->next;
+		buf_put(b);
+	}
+	if (q->first == NULL) {
+		q->last = NULL;
+		q->cur = NULL;
+		q->curoff = 0;
+		return;
+	}
+	buf_consume(q->first, q->curoff);
+	q->curoff = 0;
+	if (q->first->len == 0 && q->first->next == NULL) {
+		buf_put(q->first);
+		q->first = q->last = q->cur = NULL;
+	}
+}
+
+int
+h2q_append(struct h2q *q, const uint8_t *p, size_t n)
+{
+	struct buf *b;
+	size_t k;
+
+	while (n > 0) {
+		if ((b = q->last) == NULL || buf_room(b) == 0) {
+			if ((b = buf_get()) == NULL)
+				return -1;
+			b->next = NULL;
+			if (q->last != NULL)
+				q->last->next = b;
+			else
+				q->first = b;
+			q->last = b;
+			if (q->cur == NULL) {
+				q->cur = b;
+				q->curoff = 0;
+			}
+		}
+		k = buf_append(b, p, n);
+		p += k;
+		n -= k;
+		q->total += k;
+	}
+	if (q->keep && q->total > q->keep_max)
+		h2q_stop_keeping(q);
+	return 0;
+}
+
+size_t
+h2q_read(struct h2q *q, uint8_t *dst, size_t max)
+{
+	size_t done = 0, k;
+
+	while (done < max && q->cur != NULL) {
+		k = q->cur->len - q->curoff;
+		if (k > max - done)
+			k = max - done;
+		memcpy(dst + done, buf_head(q->cur) + q->curoff, k);
+		done += k;
+		q->curoff += (uint32_t)k;
+		if (q->curoff < q->cur->len)
+			break;
+		if (q->cur->next == NULL)
+			break;       /* stay at the end of the last buffer */
+		q->cur = q->cur->next;
+		q->curoff = 0;
+	}
+	q->pos += done;
+	if (q->pos > q->high)
+		q->high = q->pos;
+	if (!q->keep)
+		h2q_drop_read(q);
+	return done;
+}
+
+uint64_t
+h2q_unread(const struct h2q *q)
+{
+	return q->total - q->pos;
+}
+
+int
+h2q_rewind(struct h2q *q)
+{
+	if (q->lost)
+		return -1;
+	q->cur = q->first;
+	q->curoff = 0;
+	q->pos = 0;
+	return 0;
+}
+
+void
+h2q_stop_keeping(struct h2q *q)
+{
+	if (!q->keep)
+		return;
+	q->keep = 0;
+	if (q->pos > 0)
+		q->lost = 1;
+	h2q_drop_read(q);
+}
+
+void
+h2q_free(struct h2q *q)
+{
+	struct buf *b;
+
+	while ((b = q->first) != NULL) {
+		q->first = b->next;
+		buf_put(b);
+	}
+	q->last = q->cur = NULL;
+	q->curoff = 0;
+	q->total = q->pos = q->high = 0;
+}
+
+int
+h2hdr_add(struct h2hdr *h, const uint8_t *name, size_t nlen, const uint8_t *value,
+          size_t vlen)
+{
+	nghttp2_nv *nv;
+	char *p;
+
+	h->bytes += (uint32_t)(nlen + vlen + 32);
+	if (h->n >= H2_NV_MAX) {
+		h->full = 1;
+		return -1;
+	}
+	if (h->b == NULL && (h->b = buf_get()) == NULL) {
+		h->full = 1;
+		return -1;
+	}
+	if (buf_room(h->b) < nlen + vlen) {
+		h->full = 1;
+		return -1;
+	}
+	p = buf_tail(h->b);
+	memcpy(p, name, nlen);
+	memcpy(p + nlen, value, vlen);
+	buf_commit(h->b, nlen + vlen);
+	nv = &h->nv[h->n++];
+	nv->name = (uint8_t *)p;
+	nv->namelen = nlen;
+	nv->value = (uint8_t *)p + nlen;
+	nv->valuelen = vlen;
+	nv->flags = NGHTTP2_NV_FLAG_NONE;
+	return 0;
+}
+
+const nghttp2_nv *
+h2hdr_find(const struct h2hdr *h, const char *name)
+{
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < h->n; i++)
+		if (h->nv[i].namelen == n && memcmp(h->nv[i].name, name, n) == 0)
+			return &h->nv[i];
+	return NULL;
+}
+
+void
+h2hdr_reset(struct h2hdr *h)
+{
+	buf_put(h->b);
+	h->b = NULL;
+	h->n = 0;
+	h->bytes = 0;
+	h->full = 0;
+}

@@ -1,0 +1,579 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * h2_stream: one HTTP/2 request and its attempts (route -> balance ->
+ * upstream), with the policy HTTP/1.1 requests get (fwd_route.c): the
+ * route's max_pending, budget and timeout (or the caller's grpc-timeout,
+ * whichever is sooner), the balanced endpoint behind its breaker, `allow`
+ * on the inbound side, and retries with backoff (retry.h), gRPC statuses
+ * among the causes.  A stream ends when its downstream stream closes;
+ * the attempt's upstream stream is cancelled then if it still runs.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "mesh/backoff.h"
+#include "mesh/balance.h"
+#include "mesh/breaker.h"
+#include "mesh/grpc.h"
+#include "mesh/ident.h"
+#include "mesh/log.h"
+#include "mesh/pstate.h"
+#include "mesh/retry.h"
+#include "mesh/route.h"
+#include "mesh/stats.h"
+#include "mesh/transport_tls.h"
+#include "h2_int.h"
+
+#define H2S_FREE_MAX 256
+
+static struct h2s *free_streams;
+static unsigned    nfree_streams;
+static struct backoff_rng h2_rng;
+
+static void h2s_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void h2s_go(struct h2s *s);
+
+static uint64_t
+h2s_now_ms(void)
+{
+	return (uint64_t)(ev_now(EV_DEFAULT) * 1000.0);
+}
+
+struct h2s *
+h2s_new(struct h2d *d, int32_t id)
+{
+	struct h2s *s;
+
+	if ((s = free_streams) != NULL) {
+		free_streams = s->next_free;
+		nfree_streams--;
+	} else if ((s = malloc(sizeof(*s))) == NULL)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->state = H2S_HEAD;
+	s->d = d;
+	s->down_id = id;
+	s->grpc_status = -1;
+	ev_init(&s->timer, h2s_timer_cb);
+	s->dnext = d->streams;
+	if (d->streams != NULL)
+		d->streams->dprev = s;
+	d->streams = s;
+	d->nstreams++;
+	return s;
+}
+
+void
+h2s_free(struct h2s *s)
+{
+	h2hdr_reset(&s->req);
+	h2hdr_reset(&s->res);
+	h2q_free(&s->reqq);
+	h2q_free(&s->resq);
+	s->state = H2S_FREE;
+	if (nfree_streams < H2S_FREE_MAX) {
+		s->next_free = free_streams;
+		free_streams = s;
+		nfree_streams++;
+	} else
+		free(s);
+}
+
+/* The value of field `name` as a NUL-free slice, or NULL. */
+static const nghttp2_nv *
+h2s_field(const struct h2hdr *h, size_t n, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < n; i++)
+		if (h->nv[i].namelen == len && memcmp(h->nv[i].name, name, len) == 0)
+			return &h->nv[i];
+	return NULL;
+}
+
+/* The request head as HTTP/1.1's parser would give it, for the modules
+ * both protocols share (route, obs).  Values point into s->req. */
+static void
+h2s_http_request(const struct h2s *s, struct http_request *r)
+{
+	const nghttp2_nv *nv;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->minor = 1;
+	for (i = 0; i < s->req_nhead; i++) {
+		nv = &s->req.nv[i];
+		if (nv->namelen == 7 && memcmp(nv->name, ":method", 7) == 0) {
+			r->method = (const char *)nv->value;
+			r->method_len = nv->valuelen;
+		} else if (nv->namelen == 5 && memcmp(nv->name, ":path", 5) == 0) {
+			r->path = r->target = (const char *)nv->value;
+			r->path_len = r->target_len = nv->valuelen;
+		} else if (nv->namelen == 10 && memcmp(nv->name, ":authority", 10) == 0) {
+			r->authority = (const char *)nv->value;
+			r->authority_len = nv->valuelen;
+		} else if (nv->name[0] != ':' && r->nheaders < HTTP_MAX_HEADERS) {
+			if (r->authority == NULL && nv->namelen == 4 &&
+			    memcmp(nv->name, "host", 4) == 0) {
+				r->authority = (const char *)nv->value;
+				r->authority_len = nv->valuelen;
+			}
+			r->headers[r->nheaders].name = (const char *)nv->name;
+			r->headers[r->nheaders].name_len = nv->namelen;
+			r->headers[r->nheaders].value = (const char *)nv->value;
+			r->headers[r->nheaders].value_len = nv->valuelen;
+			r->nheaders++;
+		}
+	}
+	if (r->authority == NULL)
+		r->authority = "";
+	if (r->method == NULL)
+		r->method = "";
+	if (r->path == NULL)
+		r->path = r->target = "";
+	r->body = s->req_end ? HTTP_BODY_NONE : HTTP_BODY_CHUNKED;
+}
+
+static void
+h2s_timer_arm(struct h2s *s, ev_tstamp at)
+{
+	ev_tstamp left = at - ev_now(EV_DEFAULT);
+
+	ev_timer_stop(EV_DEFAULT, &s->timer);
+	ev_timer_set(&s->timer, left > 0.001 ? left : 0.001, 0.);
+	ev_timer_start(EV_DEFAULT, &s->timer);
+}
+
+/* The balanced endpoint's verdict on this attempt (balance.h, breaker.h);
+ * ok: 1 success, 0 failure, -1 neither. */
+void
+h2s_outcome(struct h2s *s, int ok)
+{
+	if (s->brk != NULL) {
+		const struct pcfg_policy *p = s->rsvc != NULL ? &s->rsvc->policy : NULL;
+
+		if (ok == 1)
+			breaker_success(s->brk);
+		else if (ok == 0 && p != NULL)
+			breaker_failure(s->brk, p->breaker_failures, p->breaker_cooldown_ms,
+			    breaker_now_ms());
+		else
+			breaker_abandon(s->brk);
+		s->brk = NULL;
+	}
+	if (s->bep != NULL) {
+		balance_done(s->bep, s->bstart,
+		    ok == 1 ? BALANCE_OK : ok == 0 ? BALANCE_FAIL : BALANCE_ABANDON);
+		s->bep = NULL;
+	}
+}
+
+static void
+h2s_pending_leave(struct h2s *s)
+{
+	if (s->pending && s->rsvc != NULL && s->rsvc->pending > 0)
+		s->rsvc->pending--;
+	s->pending = 0;
+}
+
+/* The route's policy for this request (as fwd_policy_enter): 0 or 503. */
+static int
+h2s_policy(struct h2s *s, struct balance_service *bs, const struct http_request *r,
+           const char **reason)
+{
+	const struct http_header *h;
+	struct retry_svc *rs;
+	uint64_t ms;
+	size_t i;
+
+	rs = retry_svc_get(bs->svc->name, strlen(bs->svc->name), &bs->svc->policy);
+	if (rs == NULL)
+		return 0;
+	if (rs->pending >= rs->policy.max_pending) {
+		stats_inc(STAT_OVERLOADED);
+		*reason = "overloaded";
+		return 503;
+	}
+	s->rsvc = rs;
+	rs->pending++;
+	s->pending = 1;
+	budget_request(&rs->budget, h2s_now_ms());
+	if (rs->policy.timeout_ms != 0)
+		s->deadline = ev_now(EV_DEFAULT) + rs->policy.timeout_ms / 1000.0;
+	/* the caller's own deadline, when sooner */
+	for (i = 0; i < r->nheaders; i++) {
+		h = &r->headers[i];
+		if (h->name_len == 12 && memcmp(h->name, "grpc-timeout", 12) == 0 &&
+		    grpc_timeout_parse(h->value, h->value_len, &ms) == 0) {
+			ev_tstamp at = ev_now(EV_DEFAULT) + ms / 1000.0;
+
+			if (s->deadline == 0 || at < s->deadline)
+				s->deadline = at;
+		}
+	}
+	/* what a retry may resend: as fwd_tap_body */
+	s->reqq.keep_max = rs->policy.retry_buffer;
+	if (rs->policy.retries == 0 && s->reqq.keep_max > buf_pool_size())
+		s->reqq.keep_max = buf_pool_size();
+	s->reqq.keep = s->reqq.keep_max > 0;
+	return 0;
+}
+
+/* An endpoint of bs for this attempt (as fwd_balance): 0, or 503. */
+static int
+h2s_balance(struct h2s *s, struct balance_service *bs, const char **reason)
+{
+	const struct pcfg_endpoint *ep;
+
+	if ((ep = balance_pick_ep(bs, s->failed, s->nfailed, &s->bep)) == NULL) {
+		*reason = "no healthy upstream";
+		return 503;
+	}
+	obs_upstream(&s->obs, ep->version, ep->index);
+	if ((s->up = upstream_get(ep->port, transport_mesh())) == NULL) {
+		*reason = "out of memory";
+		return 503;
+	}
+	s->bstart = balance_start(s->bep);
+	if (s->rsvc != NULL) {
+		s->up->connect_s = s->rsvc->policy.connect_timeout_ms / 1000.0;
+		if ((s->brk = breaker_get(ep->port)) != NULL)
+			breaker_begin(s->brk, breaker_now_ms());
+	}
+	return 0;
+}
+
+/* Where the request goes: 0, or the refusal's code and reason. */
+static int
+h2s_pick(struct h2s *s, const struct http_request *r, const char **reason)
+{
+	struct conn *c = s->d->c;
+	struct balance_service *bs;
+	int code;
+
+	if (c->role == ROLE_INBOUND_HTTP) {
+		const char *peer = transport_tls_peer(&c->d.tc);
+
+		if (ident_enabled() && !ident_allowed(peer)) {
+			log_debug("port %u: caller %s not allowed", c->port,
+			    peer != NULL ? peer : "?");
+			*reason = "not allowed";
+			return 403;
+		}
+		if (pstate.cfg == NULL || pstate.cfg->app_port == 0) {
+			*reason = "no app";
+			return 503;
+		}
+		if (!pcfg_proto_h2(pstate.cfg->inbound_proto)) {
+			*reason = "service speaks HTTP/1.1";
+			return 505;
+		}
+		s->up = upstream_get(pstate.cfg->app_port, &transport_plain);
+		if (s->up == NULL) {
+			*reason = "out of memory";
+			return 503;
+		}
+		return 0;
+	}
+	if (c->role == ROLE_OUTBOUND)
+		bs = route_lookup(&pstate.rt, r->authority, r->authority_len);
+	else
+		bs = route_service(&pstate.rt, c->service, strlen(c->service));
+	if (bs == NULL || bs->svc->proto == PCFG_TCP) {
+		*reason = "no route";
+		return 404;
+	}
+	obs_route(&s->obs, bs->svc->name);
+	if (!pcfg_proto_h2(bs->svc->proto)) {
+		*reason = "service speaks HTTP/1.1";
+		return 505;
+	}
+	if ((code = h2s_policy(s, bs, r, reason)) != 0 ||
+	    (code = h2s_balance(s, bs, reason)) != 0)
+		return code;
+	return 0;
+}
+
+void
+h2s_request(struct h2s *s)
+{
+	struct http_request r;
+	const struct http_header *ct;
+	const char *reason = NULL;
+	struct conn *c = s->d->c;
+	int inbound = c->role == ROLE_INBOUND_HTTP, code;
+	size_t i;
+
+	h2s_http_request(s, &r);
+	stats_inc(STAT_H2_STREAMS);
+	stats_inc(inbound ? STAT_REQUESTS_IN : STAT_REQUESTS_OUT);
+	for (i = 0; i < r.nheaders; i++) {
+		ct = &r.headers[i];
+		if (ct->name_len == 12 && memcmp(ct->name, "content-type", 12) == 0 &&
+		    grpc_content_type(ct->value, ct->value_len))
+			s->grpc = 1;
+	}
+	obs_begin(&s->obs, &r, inbound, inbound ? transport_tls_peer(&c->d.tc) : NULL);
+	s->state = H2S_ROUTED;
+	if (s->req.full || s->req.bytes > pstate.hlim.header_bytes) {
+		h2s_refuse(s, 431, "request head too large", 1);
+		return;
+	}
+	if (r.method_len == 7 && memcmp(r.method, "CONNECT", 7) == 0) {
+		h2s_refuse(s, 501, "CONNECT not supported", 1);
+		return;
+	}
+	if ((code = h2s_pick(s, &r, &reason)) != 0) {
+		h2s_refuse(s, code, reason, 1);
+		return;
+	}
+	if (s->deadline != 0)
+		h2s_timer_arm(s, s->deadline);
+	h2s_go(s);
+}
+
+/* The attempt starts: a session to s->up takes the stream. */
+static void
+h2s_go(struct h2s *s)
+{
+	struct h2u *u;
+
+	if ((u = h2u_get(s->up, 0)) == NULL) {
+		stats_inc(STAT_OVERLOADED);
+		h2s_outcome(s, -1);
+		h2s_refuse(s, 503, "overloaded", 1);
+		return;
+	}
+	s->state = H2S_WAIT;
+	if (h2u_submit(u, s) == -1)
+		h2s_attempt_failed(s, RETRY_CAUSE_CONNECT, 0, "upstream connect failed");
+}
+
+void
+h2s_request_data(struct h2s *s)
+{
+	if (s->u != NULL && s->up_id > 0)
+		h2u_resume(s);
+}
+
+static void
+h2s_failed_ep(struct h2s *s)
+{
+	if (s->up == NULL)
+		return;
+	memmove(&s->failed[1], &s->failed[0], sizeof(s->failed) - sizeof(s->failed[0]));
+	s->failed[0] = s->up->port;
+	if (s->nfailed < CONN_FAILED_MAX)
+		s->nfailed++;
+}
+
+/* Whether the failed attempt goes again (as fwd_retry): 1, after the
+ * backoff (H2S_BACKOFF); 0: the caller answers. */
+static int
+h2s_retry(struct h2s *s, enum retry_cause cause, int status)
+{
+	struct retry_attempt a;
+	enum retry_verdict v;
+	const struct pcfg_policy *p;
+
+	if (s->rsvc == NULL || s->d == NULL)
+		return 0;
+	p = &s->rsvc->policy;
+	memset(&a, 0, sizeof(a));
+	a.cause = cause;
+	a.status = status;
+	a.retries_done = s->tries;
+	/* gRPC calls are POSTs; their bodies are kept whole (retry_buffer) */
+	a.idempotent = 0;
+	a.body_len = s->req_end && !s->reqq.lost ? (int64_t)s->reqq.total : -1;
+	a.replayable = !s->reqq.lost;
+	a.response_started = s->res_head;
+	a.now_ms = h2s_now_ms();
+	a.deadline_ms = s->deadline != 0 ? (uint64_t)(s->deadline * 1000.0) : 0;
+	a.delay_ms = backoff_delay_ms(&h2_rng, s->tries, p->backoff_base_ms, p->backoff_cap_ms);
+	v = retry_decide(p, &a, &s->rsvc->budget);
+	if (v != RETRY_GO) {
+		if (v == RETRY_NO_BUDGET)
+			stats_inc(STAT_RETRIES_BUDGET_EXHAUSTED);
+		return 0;
+	}
+	h2s_outcome(s, 0);
+	h2s_failed_ep(s);
+	s->tries++;
+	stats_inc(STAT_RETRIES);
+	log_debug("port %u: %s: stream retry %u in %u ms", s->d->c->port, s->rsvc->name,
+	    s->tries, a.delay_ms);
+	(void)h2q_rewind(&s->reqq);
+	h2hdr_reset(&s->res);
+	s->res_nhead = 0;
+	s->res_end = 0;
+	s->res_trailers = 0;
+	s->status = 0;
+	s->grpc_status = -1;
+	h2q_free(&s->resq);
+	s->state = H2S_BACKOFF;
+	h2s_timer_arm(s, ev_now(EV_DEFAULT) + a.delay_ms / 1000.0);
+	return 1;
+}
+
+/*
+ * The attempt failed before a response went down (its upstream leg is
+ * detached already, or is detached here): again, or the refusal.  cause:
+ * enum retry_cause; a connect failure is always retried (retry.h).
+ */
+void
+h2s_attempt_failed(struct h2s *s, int cause, int status, const char *why)
+{
+	int inbound = s->d != NULL && s->d->c->role == ROLE_INBOUND_HTTP;
+
+	if (s->u != NULL)
+		h2u_detach(s, NGHTTP2_CANCEL);
+	if (s->d == NULL || s->state == H2S_DONE)
+		return;
+	if (h2s_retry(s, (enum retry_cause)cause, status))
+		return;
+	h2s_outcome(s, 0);
+	if (cause == RETRY_CAUSE_CONNECT && inbound)
+		h2s_refuse(s, 503, "app not ready", 0);
+	else if (cause == RETRY_CAUSE_CONNECT)
+		h2s_refuse(s, 502, why, 0);
+	else
+		h2s_refuse(s, 502, why, 0);
+}
+
+/*
+ * Answer with a mesh-error response of our own (ours: counted as this
+ * sidecar's refusal).  A response already under way can only be reset.
+ */
+void
+h2s_refuse(struct h2s *s, int code, const char *reason, int ours)
+{
+	log_debug("http/2 stream %d: %d %s", (int)s->down_id, code, reason);
+	h2s_outcome(s, code >= 502 ? 0 : -1);
+	h2s_pending_leave(s);
+	if (s->u != NULL)
+		h2u_detach(s, NGHTTP2_CANCEL);
+	ev_timer_stop(EV_DEFAULT, &s->timer);
+	if (s->d == NULL)
+		return;
+	s->state = H2S_RESPONDING;
+	if (s->res_head) {
+		h2r_rst(s, NGHTTP2_INTERNAL_ERROR);
+		return;
+	}
+	obs_refusal(&s->obs, code, reason);
+	if (s->grpc)
+		s->grpc_status = grpc_status_of_http(code);
+	if (ours)
+		stats_refusal(code);
+	stats_response(s->d->c->role == ROLE_INBOUND_HTTP, s->grpc ? 200 : code);
+	if (h2r_refusal(s, code, reason) == -1)
+		h2r_rst(s, NGHTTP2_INTERNAL_ERROR);
+}
+
+static void
+h2s_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct h2s *s = (struct h2s *)((char *)w - offsetof(struct h2s, timer));
+	const char *reason = "no route";
+	struct balance_service *bs;
+	int code = 503;
+
+	(void)loop;
+	(void)revents;
+	if (s->d == NULL || s->state == H2S_DONE)
+		return;
+	if (s->deadline != 0 && ev_now(EV_DEFAULT) >= s->deadline - 0.0005) {
+		stats_inc(STAT_TIMEOUTS);
+		s->deadline = 0;
+		if (s->res_head) {
+			h2s_outcome(s, 0);
+			if (s->u != NULL)
+				h2u_detach(s, NGHTTP2_CANCEL);
+			h2r_rst(s, NGHTTP2_CANCEL);
+		} else
+			h2s_refuse(s, 504, "timeout", 0);
+		return;
+	}
+	if (s->state == H2S_BACKOFF) {
+		bs = route_service(&pstate.rt, s->rsvc->name, strlen(s->rsvc->name));
+		if (bs == NULL || (code = h2s_balance(s, bs, &reason)) != 0) {
+			h2s_refuse(s, code, reason, 1);
+			return;
+		}
+		if (s->deadline != 0)
+			h2s_timer_arm(s, s->deadline);
+		h2s_go(s);
+	}
+}
+
+/*
+ * The attempt's response head is complete (end: and the response with
+ * it, trailers-only).  Retried when the callee's sidecar said its app is
+ * not there (a connect failure), or its gRPC status or HTTP status is in
+ * retry_on; relayed otherwise, with the endpoint's verdict: a 5xx, or
+ * gRPC UNAVAILABLE, counts against it.
+ */
+void
+h2s_response(struct h2s *s, int end)
+{
+	const nghttp2_nv *me = h2s_field(&s->res, s->res_nhead, "mesh-error");
+	int cause = -1, fail;
+
+	if (s->d == NULL)
+		return;
+	if (s->res.full) {
+		h2s_outcome(s, 0);
+		h2s_refuse(s, 502, "response head too large", 1);
+		return;
+	}
+	if (me != NULL && me->valuelen == 13 && memcmp(me->value, "app not ready", 13) == 0)
+		cause = RETRY_CAUSE_CONNECT;
+	else if (end && s->grpc_status > 0 && s->rsvc != NULL &&
+	    retry_grpc_listed(&s->rsvc->policy, s->grpc_status))
+		cause = RETRY_CAUSE_GRPC;
+	else if (s->rsvc != NULL && retry_status_listed(&s->rsvc->policy, s->status))
+		cause = RETRY_CAUSE_STATUS;
+	if (cause != -1 && h2s_retry(s, (enum retry_cause)cause,
+	    cause == RETRY_CAUSE_GRPC ? s->grpc_status : s->status)) {
+		h2u_detach(s, NGHTTP2_CANCEL);
+		return;
+	}
+	fail = s->status >= 500 || (end && s->grpc_status == GRPC_UNAVAILABLE);
+	h2s_outcome(s, fail ? 0 : 1);
+	h2s_pending_leave(s);
+	if (h2r_response(s, end) == -1)
+		h2s_refuse(s, 502, "out of memory", 1);
+}
+
+/* The downstream stream closed (done, reset, or its connection ended). */
+void
+h2s_down_closed(struct h2s *s, uint32_t code)
+{
+	struct h2d *d = s->d;
+
+	if (d == NULL)
+		return;
+	(void)code;
+	if (s->u != NULL)
+		h2u_detach(s, NGHTTP2_CANCEL);
+	h2s_outcome(s, s->res_end && s->status < 500 ? 1 : -1);
+	h2s_pending_leave(s);
+	ev_timer_stop(EV_DEFAULT, &s->timer);
+	if (s->grpc && s->grpc_status >= 0)
+		obs_grpc(&s->obs, s->grpc_status);
+	obs_end(&s->obs, s->tries, s->reqq.high, s->resq.high);
+	/* unread request bytes still count against the connection's window */
+	if (h2q_unread(&s->reqq) > 0 && s->reqq.high == s->reqq.pos)
+		nghttp2_session_consume_connection(d->io.ng, (size_t)h2q_unread(&s->reqq));
+	if (s->dprev != NULL)
+		s->dprev->dnext = s->dnext;
+	else
+		d->streams = s->dnext;
+	if (s->dnext != NULL)
+		s->dnext->dprev = s->dprev;
+	d->nstreams--;
+	s->d = NULL;
+	s->state = H2S_DONE;
+	h2_reap_stream(s);
+}
