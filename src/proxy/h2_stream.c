@@ -563,9 +563,9 @@ h2s_down_closed(struct h2s *s, uint32_t code)
 	if (s->grpc && s->grpc_status >= 0)
 		obs_grpc(&s->obs, s->grpc_status);
 	obs_end(&s->obs, s->tries, s->reqq.high, s->resq.high);
-	/* unread request bytes still count against the connection's window */
-	if (h2q_unread(&s->reqq) > 0 && s->reqq.high == s->reqq.pos)
-		nghttp2_session_consume_connection(d->io.ng, (size_t)h2q_unread(&s->reqq));
+	/* request bytes never taken upstream still hold the connection's window */
+	if (s->reqq.total > s->req_credit)
+		nghttp2_session_consume_connection(d->io.ng, (size_t)(s->reqq.total - s->req_credit));
 	if (s->dprev != NULL)
 		s->dprev->dnext = s->dnext;
 	else
