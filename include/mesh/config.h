@@ -21,7 +21,8 @@
 #define CONF_VERSION_MAX 32
 #define CONF_VALUE_MAX  4096   /* a value after ${VAR} expansion */
 
-enum conf_proto   { CONF_PROTO_HTTP, CONF_PROTO_TCP };
+/* http2 and grpc: the app listens for h2c with prior knowledge (issue 14) */
+enum conf_proto   { CONF_PROTO_HTTP, CONF_PROTO_TCP, CONF_PROTO_HTTP2, CONF_PROTO_GRPC };
 enum conf_restart { CONF_RESTART_ON_FAILURE, CONF_RESTART_ALWAYS, CONF_RESTART_NEVER };
 enum conf_lb      { CONF_LB_EWMA, CONF_LB_ROUND_ROBIN, CONF_LB_LEAST_REQUEST };
 enum conf_access  { CONF_ACCESS_OFF, CONF_ACCESS_JSON, CONF_ACCESS_PATH };
@@ -29,6 +30,12 @@ enum conf_access  { CONF_ACCESS_OFF, CONF_ACCESS_JSON, CONF_ACCESS_PATH };
 /* retry_on bits */
 #define CONF_RETRY_CONNECT_FAILURE 0x1u
 #define CONF_RETRY_RESET           0x2u
+/* gRPC status words: a response whose grpc-status is that code */
+#define CONF_RETRY_UNAVAILABLE        0x4u    /* 14 */
+#define CONF_RETRY_RESOURCE_EXHAUSTED 0x8u    /* 8 */
+#define CONF_RETRY_CANCELLED          0x10u   /* 1 */
+#define CONF_RETRY_DEADLINE_EXCEEDED  0x20u   /* 4 */
+#define CONF_RETRY_INTERNAL           0x40u   /* 13 */
 
 struct conf_upstream {
 	char     name[CONF_NAME_MAX];
@@ -188,6 +195,13 @@ void config_free(struct mesh_config *cfg);
 const struct conf_service *config_service(const struct mesh_config *cfg,
                                           const char *name, const char *version);
 const struct conf_route   *config_route(const struct mesh_config *cfg, const char *name);
+
+/* 1 for a protocol whose requests the sidecars see one by one (http,
+ * http2, grpc): routes, policy, faults, mirrors and drain apply; 0 for
+ * tcp, an opaque stream. */
+int  conf_proto_l7(enum conf_proto p);
+/* "http", "tcp", "http2", "grpc": the word mesh.ini uses. */
+const char *conf_proto_name(enum conf_proto p);
 
 /* A service's ready_timeout in us: its own, else [mesh]'s. */
 uint64_t config_ready_timeout(const struct mesh_config *cfg, const struct conf_service *svc);

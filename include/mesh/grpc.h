@@ -17,6 +17,7 @@
 #define MESH_GRPC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum grpc_code {
 	GRPC_OK = 0,
@@ -40,5 +41,17 @@ enum grpc_code grpc_status_of_http(int code);
  * %XX.  Writes at most outsz - 1 bytes and a NUL, never cutting an
  * escape; returns the length written. */
 size_t grpc_message_encode(char *out, size_t outsz, const char *msg);
+
+/*
+ * A grpc-timeout value (PROTOCOL-HTTP2: 1 to 8 ASCII digits and one unit,
+ * H M S m u n; nothing else, no blank) into *ms.  A timeout under a
+ * millisecond but above 0 rounds up to 1 ms, as any fraction does: the
+ * caller's deadline is never cut shorter than asked.  0 is a valid value
+ * (already expired).  0 ok, -1 malformed (*ms untouched).
+ */
+int grpc_timeout_parse(const char *v, size_t n, uint64_t *ms);
+/* A grpc-status value: 1 or 2 ASCII digits.  The code (0..99: codes past
+ * 16 are a peer's own and pass through), or -1 when malformed. */
+int grpc_status_parse(const char *v, size_t n);
 
 #endif

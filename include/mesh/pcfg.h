@@ -12,10 +12,13 @@
  *   instance <service> <version> <index>     who this sidecar is (required, first)
  *   limit <key> <value>                      one per limit, keys below
  *   inbound <port> <proto> <app_port>        mTLS/plain inbound listener; forwards
- *                                            to 127.0.0.1:<app_port> (proto http|tcp)
+ *                                            to 127.0.0.1:<app_port> (proto
+ *                                            http|tcp|http2|grpc: http2 and grpc
+ *                                            apps listen for h2c)
  *   outbound <port>                          HTTP proxy listener (absolute-form and Host)
  *   listen <port> <service>                  NAME:PORT listener for upstream <service>
- *   service <name> <proto>                   a service this sidecar may call
+ *   service <name> <proto>                   a service this sidecar may call (proto
+ *                                            as for inbound)
  *   endpoint <service> <version> <index> <port> <state>
  *                                            an instance's sidecar inbound port;
  *                                            state: up | down
@@ -72,7 +75,14 @@
 #define PCFG_PATH_MAX 1280  /* access_log path bytes + NUL (%XX-encoded, it still
                              * fits a document line) */
 
-enum pcfg_proto { PCFG_HTTP, PCFG_TCP };
+/* http2 and grpc: the app speaks h2c with prior knowledge (issue 14) */
+enum pcfg_proto { PCFG_HTTP, PCFG_TCP, PCFG_HTTP2, PCFG_GRPC };
+
+/* 1 when the sidecar sees the protocol's requests one by one (http, http2,
+ * grpc: routes, policy, faults, mirrors), 0 for tcp (an opaque stream). */
+int  pcfg_proto_l7(enum pcfg_proto p);
+/* "http", "tcp", "http2", "grpc": the word of the document */
+const char *pcfg_proto_name(enum pcfg_proto p);
 
 enum pcfg_access { PCFG_ACCESS_OFF, PCFG_ACCESS_JSON, PCFG_ACCESS_FILE };
 
@@ -103,12 +113,18 @@ enum pcfg_lb { PCFG_LB_EWMA, PCFG_LB_ROUND_ROBIN, PCFG_LB_LEAST_REQUEST };
 /* retry_on bits */
 #define PCFG_RETRY_CONNECT 0x1u   /* connect-failure */
 #define PCFG_RETRY_RESET   0x2u   /* reset before any response byte */
+/* gRPC: a response whose grpc-status is (retry_grpc_listed()) */
+#define PCFG_RETRY_UNAVAILABLE        0x4u    /* unavailable: 14 */
+#define PCFG_RETRY_RESOURCE_EXHAUSTED 0x8u    /* resource-exhausted: 8 */
+#define PCFG_RETRY_CANCELLED          0x10u   /* cancelled: 1 */
+#define PCFG_RETRY_DEADLINE_EXCEEDED  0x20u   /* deadline-exceeded: 4 */
+#define PCFG_RETRY_INTERNAL           0x40u   /* internal: 13 */
 
 /*
  * A route's traffic policy, from the `policy` line (all keys optional;
  * the defaults are [route.NAME]'s in mesh.ini(5)):
  *   policy <service> timeout_ms=N connect_timeout_ms=N retries=N
- *          retry_on=connect-failure,reset,502,503 backoff_ms=BASE,CAP
+ *          retry_on=connect-failure,reset,unavailable,502,503 backoff_ms=BASE,CAP
  *          budget=PERCENT,PER_SEC lb=ewma|round-robin|least-request
  *          breaker_failures=N breaker_cooldown_ms=N max_pending=N
  *          outlier_failures=N outlier_ejection_ms=N retry_buffer=BYTES
@@ -139,7 +155,9 @@ void pcfg_policy_default(struct pcfg_policy *p);
  * -1 with the reason in why.  Bounds: timeout_ms 0..3600000 (0: none),
  * *_ms 1..3600000, retries 0..10, backoff_ms BASE,CAP with
  * 1 <= BASE <= CAP <= 60000, budget PERCENT,PER_SEC (0..100, 0..100000),
- * retry_on `none` or up to 8 status codes 400..599 besides the two words,
+ * retry_on `none` or up to 8 status codes 400..599 besides the words
+ * (connect-failure reset unavailable resource-exhausted cancelled
+ * deadline-exceeded internal),
  * retry_buffer 0..1048576.
  */
 int  pcfg_policy_set(struct pcfg_policy *p, const char *kv, char *why, size_t whylen);

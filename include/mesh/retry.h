@@ -85,6 +85,10 @@ enum retry_verdict retry_decide(const struct pcfg_policy *p, const struct retry_
 const char *retry_verdict_name(enum retry_verdict v);
 int  retry_idempotent(const char *method, size_t len);
 int  retry_status_listed(const struct pcfg_policy *p, int status);
+/* 1 when retry_on lists the word of gRPC status code grpc_status:
+ * cancelled 1, deadline-exceeded 4, resource-exhausted 8, internal 13,
+ * unavailable 14; 0 for any other code (0 OK is never retried). */
+int  retry_grpc_listed(const struct pcfg_policy *p, int grpc_status);
 
 /* The state of service `name` with policy p copied in (the budget's
  * limits follow it); created on first use; NULL when the table is full. */

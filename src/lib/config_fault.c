@@ -202,7 +202,7 @@ config_fault_validate(struct conf_ctx *ctx, const struct conf_route *r)
 	const struct conf_service *svc = config_service(ctx->cfg, r->name, NULL);
 	int any = f->delay_line != 0 || f->abort_line != 0;
 
-	if (any && svc != NULL && svc->protocol != CONF_PROTO_HTTP)
+	if (any && svc != NULL && !conf_proto_l7(svc->protocol))
 		config_error(ctx, f->delay_line != 0 ? f->delay_line : f->abort_line,
 		    "fault: service %s is not http: faults need HTTP requests", r->name);
 

@@ -215,7 +215,23 @@ config_list_split(struct conf_ctx *ctx, const struct conf_key *k,
 	return conf_keep(&r->split, &r->nsplit, list, n, sizeof(list[0]), why, whysz);
 }
 
-/* retry_on = connect-failure, reset, NNN (HTTP status 400..599), ... */
+/* the words of retry_on besides status codes; the gRPC ones match a
+ * response's grpc-status (mesh.ini(5)) */
+static const struct {
+	const char *word;
+	unsigned    bit;
+} conf_retry_words[] = {
+	{ "connect-failure",    CONF_RETRY_CONNECT_FAILURE },
+	{ "reset",              CONF_RETRY_RESET },
+	{ "unavailable",        CONF_RETRY_UNAVAILABLE },
+	{ "resource-exhausted", CONF_RETRY_RESOURCE_EXHAUSTED },
+	{ "cancelled",          CONF_RETRY_CANCELLED },
+	{ "deadline-exceeded",  CONF_RETRY_DEADLINE_EXCEEDED },
+	{ "internal",           CONF_RETRY_INTERNAL },
+};
+
+/* retry_on = connect-failure, reset, unavailable, ..., NNN (HTTP status
+ * 400..599), ... */
 int
 config_list_retry_on(struct conf_ctx *ctx, const struct conf_key *k,
                      const char *v, void *obj, char *why, size_t whysz)
@@ -229,10 +245,9 @@ config_list_retry_on(struct conf_ctx *ctx, const struct conf_key *k,
 
 	while ((rc = conf_item(&v, item, sizeof(item), why, whysz)) == 1) {
 		bit = 0;
-		if (strcmp(item, "connect-failure") == 0)
-			bit = CONF_RETRY_CONNECT_FAILURE;
-		else if (strcmp(item, "reset") == 0)
-			bit = CONF_RETRY_RESET;
+		for (i = 0; i < sizeof(conf_retry_words) / sizeof(conf_retry_words[0]); i++)
+			if (strcmp(item, conf_retry_words[i].word) == 0)
+				bit = conf_retry_words[i].bit;
 		if (bit != 0) {
 			if (bits & bit) {
 				snprintf(why, whysz, "%s listed twice", item);
@@ -242,8 +257,9 @@ config_list_retry_on(struct conf_ctx *ctx, const struct conf_key *k,
 			continue;
 		}
 		if (conf_num(item, 400, 599, &code) == -1) {
-			snprintf(why, whysz, "'%s' is not connect-failure, reset or "
-			    "an HTTP status 400..599", item);
+			snprintf(why, whysz, "'%s' is not connect-failure, reset, "
+			    "unavailable, resource-exhausted, cancelled, "
+			    "deadline-exceeded, internal or an HTTP status 400..599", item);
 			return -1;
 		}
 		for (i = 0; i < n; i++)

@@ -90,7 +90,7 @@ config_mirror_validate(struct conf_ctx *ctx, const struct conf_route *r)
 		    m->service, m->version);
 		return;
 	}
-	if (svc->protocol != CONF_PROTO_HTTP)
+	if (!conf_proto_l7(svc->protocol))
 		config_error(ctx, m->line, "mirror: service %s is not http: a mirror "
 		    "copies HTTP requests", m->service);
 }

@@ -26,7 +26,8 @@
 #define S(f)            FIELD(conf_service, f)
 #define R(f)            FIELD(conf_route, f)
 
-static const char *const proto_names[]   = { "http", "tcp", NULL };
+/* in enum conf_proto's order */
+static const char *const proto_names[]   = { "http", "tcp", "http2", "grpc", NULL };
 static const char *const restart_names[] = { "on-failure", "always", "never", NULL };
 static const char *const lb_names[]      = { "ewma", "round-robin", "least-request", NULL };
 
@@ -462,6 +463,19 @@ conf_check_health(const char *v)
 		if (*v <= ' ' || *v == 0x7f)
 			return "blank or control character in path";
 	return NULL;
+}
+
+int
+conf_proto_l7(enum conf_proto p)
+{
+	return p == CONF_PROTO_HTTP || p == CONF_PROTO_HTTP2 || p == CONF_PROTO_GRPC;
+}
+
+const char *
+conf_proto_name(enum conf_proto p)
+{
+	return (unsigned)p < sizeof(proto_names) / sizeof(proto_names[0]) - 1 ?
+	    proto_names[p] : "http";
 }
 
 /* ---- the table's entry points ------------------------------------------- */

@@ -9,6 +9,10 @@
  *    typo in X would otherwise silently make a new service.
  *  - [service.X] may appear once; each (X, version) pair once.
  *  - All versions of a service speak the same protocol.
+ *  - No `health` on an http2 or grpc service: meshd's checks speak
+ *    HTTP/1.1, which an h2c-only app does not answer.  Such a service is
+ *    ready when its port accepts a connection (readiness.c), as any
+ *    service with a port and no health check.
  *  - Fixed ports are ranges: an app's port..port+instances-1, a fixed
  *    outbound likewise, each NAME:PORT upstream listener likewise (one per
  *    instance of the calling service), and the metrics port; no two
@@ -70,6 +74,12 @@ conf_check_services(struct conf_ctx *ctx)
 		if (s->health != NULL && s->port == 0)
 			config_error(ctx, s->health_line, "health = %s: service %s has "
 			    "no port to check", s->health, s->name);
+		else if (s->health != NULL && (s->protocol == CONF_PROTO_HTTP2 ||
+		    s->protocol == CONF_PROTO_GRPC))
+			config_error(ctx, s->health_line, "health = %s: service %s is "
+			    "%s and health checks speak HTTP/1.1; without one it is "
+			    "ready when its port accepts (ready_timeout)", s->health,
+			    s->name, conf_proto_name(s->protocol));
 		for (j = 0; j < s->nupstreams; j++)
 			if (!conf_known(cfg, s->upstreams[j].name))
 				config_error(ctx, s->upstreams[j].line, "upstreams: no "

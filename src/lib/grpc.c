@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * grpc: the gRPC face of the mesh's refusals (include/mesh/grpc.h).
+ * grpc: the gRPC face of the mesh's refusals, and the two gRPC header
+ * values the mesh reads (include/mesh/grpc.h).
  */
 #include <string.h>
 #include <strings.h>
@@ -62,4 +63,47 @@ grpc_message_encode(char *out, size_t outsz, const char *msg)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+int
+grpc_timeout_parse(const char *v, size_t n, uint64_t *ms)
+{
+	uint64_t val = 0, r;
+	size_t i;
+
+	if (n < 2 || n > 9)
+		return -1;
+	for (i = 0; i < n - 1; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		val = val * 10 + (uint64_t)(v[i] - '0');
+	}
+	/* 8 digits at most: 99999999 H in ms is about 3.6e14, far from overflow */
+	switch (v[n - 1]) {
+	case 'H': r = val * 3600000; break;
+	case 'M': r = val * 60000; break;
+	case 'S': r = val * 1000; break;
+	case 'm': r = val; break;
+	case 'u': r = (val + 999) / 1000; break;
+	case 'n': r = (val + 999999) / 1000000; break;
+	default:  return -1;
+	}
+	*ms = r;
+	return 0;
+}
+
+int
+grpc_status_parse(const char *v, size_t n)
+{
+	int code = 0;
+	size_t i;
+
+	if (n < 1 || n > 2)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return -1;
+		code = code * 10 + (v[i] - '0');
+	}
+	return code;
 }

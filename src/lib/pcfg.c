@@ -119,16 +119,33 @@ pcfg_port(struct pcfg_parser *p, const char *what, const char *s, uint16_t *out)
 	return 0;
 }
 
+/* in enum pcfg_proto's order */
+static const char *const pcfg_proto_names[] = { "http", "tcp", "http2", "grpc" };
+
 int
 pcfg_proto(struct pcfg_parser *p, const char *s, enum pcfg_proto *out)
 {
-	if (strcmp(s, "http") == 0)
-		*out = PCFG_HTTP;
-	else if (strcmp(s, "tcp") == 0)
-		*out = PCFG_TCP;
-	else
-		return pcfg_fail(p, "unknown protocol '%s' (http|tcp)", s);
-	return 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(pcfg_proto_names) / sizeof(pcfg_proto_names[0]); i++)
+		if (strcmp(s, pcfg_proto_names[i]) == 0) {
+			*out = (enum pcfg_proto)i;
+			return 0;
+		}
+	return pcfg_fail(p, "unknown protocol '%s' (http|tcp|http2|grpc)", s);
+}
+
+const char *
+pcfg_proto_name(enum pcfg_proto p)
+{
+	return (unsigned)p < sizeof(pcfg_proto_names) / sizeof(pcfg_proto_names[0]) ?
+	    pcfg_proto_names[p] : "http";
+}
+
+int
+pcfg_proto_l7(enum pcfg_proto p)
+{
+	return p == PCFG_HTTP || p == PCFG_HTTP2 || p == PCFG_GRPC;
 }
 
 int

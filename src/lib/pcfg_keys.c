@@ -125,12 +125,6 @@ key_limit_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 		    *key_limit((struct pcfg_limits *)(uintptr_t)&c->limits, i));
 }
 
-static const char *
-key_proto_name(enum pcfg_proto p)
-{
-	return p == PCFG_TCP ? "tcp" : "http";
-}
-
 static int
 key_inbound(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 {
@@ -148,7 +142,7 @@ key_inbound_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 {
 	if (c->inbound_port != 0)
 		fprintf(fp, "inbound %u %s %u\n", c->inbound_port,
-		    key_proto_name(c->inbound_proto), c->app_port);
+		    pcfg_proto_name(c->inbound_proto), c->app_port);
 }
 
 static int
@@ -286,7 +280,7 @@ key_service_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *unu
 	for (i = 0; i < c->nservices; i++) {
 		const struct pcfg_service *s = &c->services[i];
 
-		fprintf(fp, "service %s %s\n", s->name, key_proto_name(s->proto));
+		fprintf(fp, "service %s %s\n", s->name, pcfg_proto_name(s->proto));
 		key_service_rows(fp, c, s);
 	}
 }

@@ -36,6 +36,21 @@ pcfg_policy_default(struct pcfg_policy *p)
 	p->retry_buffer = 65536;
 }
 
+/* retry_on's words, in the order pcfg_policy_format writes them */
+static const struct {
+	const char *word;
+	unsigned    bit;
+} pcfg_retry_words[] = {
+	{ "connect-failure",    PCFG_RETRY_CONNECT },
+	{ "reset",              PCFG_RETRY_RESET },
+	{ "unavailable",        PCFG_RETRY_UNAVAILABLE },
+	{ "resource-exhausted", PCFG_RETRY_RESOURCE_EXHAUSTED },
+	{ "cancelled",          PCFG_RETRY_CANCELLED },
+	{ "deadline-exceeded",  PCFG_RETRY_DEADLINE_EXCEEDED },
+	{ "internal",           PCFG_RETRY_INTERNAL },
+};
+#define PCFG_NRETRY_WORDS (sizeof(pcfg_retry_words) / sizeof(pcfg_retry_words[0]))
+
 static const char *const pcfg_lb_names[] = {
 	[PCFG_LB_EWMA] = "ewma",
 	[PCFG_LB_ROUND_ROBIN] = "round-robin",
@@ -101,12 +116,12 @@ pcfg_policy_pair(const char *s, uint32_t hi, uint32_t *a, uint32_t *b)
 	return pcfg_policy_num(q + 1, NULL, 0, hi, b);
 }
 
-/* "none" or a comma list of connect-failure, reset, NNN (400..599). */
+/* "none" or a comma list of the words above and NNN (400..599). */
 static int
 pcfg_policy_retry_on(struct pcfg_policy *p, const char *s, char *why, size_t whylen)
 {
 	unsigned bits = 0;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	if (strcmp(s, "none") == 0) {
 		p->retry_on = 0;
@@ -117,16 +132,18 @@ pcfg_policy_retry_on(struct pcfg_policy *p, const char *s, char *why, size_t why
 		const char *comma = strchr(s, ',');
 		size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
 		uint32_t code;
-		char item[16];
+		unsigned bit = 0;
+		char item[24];
 
 		if (len == 0 || len >= sizeof(item))
 			goto bad;
 		memcpy(item, s, len);
 		item[len] = '\0';
-		if (strcmp(item, "connect-failure") == 0)
-			bits |= PCFG_RETRY_CONNECT;
-		else if (strcmp(item, "reset") == 0)
-			bits |= PCFG_RETRY_RESET;
+		for (i = 0; i < PCFG_NRETRY_WORDS; i++)
+			if (strcmp(item, pcfg_retry_words[i].word) == 0)
+				bit = pcfg_retry_words[i].bit;
+		if (bit != 0)
+			bits |= bit;
 		else if (pcfg_policy_num(item, NULL, 400, 599, &code) == 0) {
 			if (n == sizeof(p->retry_status) / sizeof(p->retry_status[0])) {
 				snprintf(why, whylen, "retry_on: more than %zu status codes",
@@ -144,7 +161,8 @@ pcfg_policy_retry_on(struct pcfg_policy *p, const char *s, char *why, size_t why
 	p->nretry_status = n;
 	return 0;
 bad:
-	snprintf(why, whylen, "retry_on: want none or connect-failure,reset,NNN (400..599)");
+	snprintf(why, whylen, "retry_on: want none or connect-failure,reset,unavailable,"
+	    "resource-exhausted,cancelled,deadline-exceeded,internal,NNN (400..599)");
 	return -1;
 }
 
@@ -258,14 +276,11 @@ pcfg_policy_format(FILE *fp, const char *service, const struct pcfg_policy *p)
 		fputs(" retry_on=", fp);
 		if (p->retry_on == 0 && p->nretry_status == 0)
 			fputs("none", fp);
-		if (p->retry_on & PCFG_RETRY_CONNECT) {
-			fputs("connect-failure", fp);
-			sep = ",";
-		}
-		if (p->retry_on & PCFG_RETRY_RESET) {
-			fprintf(fp, "%sreset", sep);
-			sep = ",";
-		}
+		for (i = 0; i < PCFG_NRETRY_WORDS; i++)
+			if (p->retry_on & pcfg_retry_words[i].bit) {
+				fprintf(fp, "%s%s", sep, pcfg_retry_words[i].word);
+				sep = ",";
+			}
 		for (i = 0; i < p->nretry_status; i++) {
 			fprintf(fp, "%s%u", sep, p->retry_status[i]);
 			sep = ",";

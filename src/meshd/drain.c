@@ -213,7 +213,7 @@ drain_tick(struct ev_loop *loop, ev_timer *w, int revents)
 		drain_enter(r, DRAIN_FLIGHT);
 		/* FALLTHROUGH */
 	case DRAIN_FLIGHT:
-		n = in->ri->svc->protocol == CONF_PROTO_HTTP ? drain_in_flight(in) : 0;
+		n = conf_proto_l7(in->ri->svc->protocol) ? drain_in_flight(in) : 0;
 		if (n > 0 && now - r->since < DRAIN_WAIT_S) {
 			drain_arm(r, DRAIN_POLL_S);
 			return;

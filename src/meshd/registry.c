@@ -116,7 +116,13 @@ registry_calls(const struct reg_instance *ri, const char *service)
 static enum pcfg_proto
 registry_proto(enum conf_proto p)
 {
-	return p == CONF_PROTO_TCP ? PCFG_TCP : PCFG_HTTP;
+	switch (p) {
+	case CONF_PROTO_TCP:   return PCFG_TCP;
+	case CONF_PROTO_HTTP2: return PCFG_HTTP2;
+	case CONF_PROTO_GRPC:  return PCFG_GRPC;
+	case CONF_PROTO_HTTP:  break;
+	}
+	return PCFG_HTTP;
 }
 
 static uint32_t
@@ -169,7 +175,12 @@ registry_policy(const struct conf_route *rt, struct pcfg_policy *p)
 	p->connect_timeout_ms = registry_ms(rt->connect_timeout_us);
 	p->retries = rt->retries;
 	p->retry_on = (rt->retry_on & CONF_RETRY_CONNECT_FAILURE ? PCFG_RETRY_CONNECT : 0) |
-	    (rt->retry_on & CONF_RETRY_RESET ? PCFG_RETRY_RESET : 0);
+	    (rt->retry_on & CONF_RETRY_RESET ? PCFG_RETRY_RESET : 0) |
+	    (rt->retry_on & CONF_RETRY_UNAVAILABLE ? PCFG_RETRY_UNAVAILABLE : 0) |
+	    (rt->retry_on & CONF_RETRY_RESOURCE_EXHAUSTED ? PCFG_RETRY_RESOURCE_EXHAUSTED : 0) |
+	    (rt->retry_on & CONF_RETRY_CANCELLED ? PCFG_RETRY_CANCELLED : 0) |
+	    (rt->retry_on & CONF_RETRY_DEADLINE_EXCEEDED ? PCFG_RETRY_DEADLINE_EXCEEDED : 0) |
+	    (rt->retry_on & CONF_RETRY_INTERNAL ? PCFG_RETRY_INTERNAL : 0);
 	p->nretry_status = rt->nretry_status;
 	memcpy(p->retry_status, rt->retry_status, rt->nretry_status * sizeof(p->retry_status[0]));
 	p->backoff_base_ms = registry_ms(rt->backoff_base_us);

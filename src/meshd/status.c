@@ -393,7 +393,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		fputs(",\"version\":", f);
 		json_esc_file(f, sv->version);
 		fprintf(f, ",\"protocol\":\"%s\",\"instances\":[",
-		    sv->protocol == CONF_PROTO_TCP ? "tcp" : "http");
+		    conf_proto_name(sv->protocol));
 		for (i = 0; i < m->ninst; i++) {
 			if (m->insts[i].ri->svc != sv)
 				continue;

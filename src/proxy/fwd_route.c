@@ -251,7 +251,7 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		break;
 	case ROLE_OUTBOUND:
 		bs = route_lookup(&pstate.rt, req->authority, req->authority_len);
-		if (bs == NULL || bs->svc->proto != PCFG_HTTP) {
+		if (bs == NULL || !pcfg_proto_l7(bs->svc->proto)) {
 			*reason = "no route";
 			return 404;
 		}

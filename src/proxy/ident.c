@@ -49,8 +49,9 @@ ident_expect(uint16_t port, void *arg)
 }
 
 /* The tcp inbound refuses a caller at the handshake: there is no request
- * to answer 403 to.  The HTTP inbound lets every identity of the trust
- * domain finish the handshake and answers per request (ident_allowed). */
+ * to answer 403 to.  The HTTP inbound (http, http2, grpc) lets every
+ * identity of the trust domain finish the handshake and answers per
+ * request (ident_allowed). */
 static int
 ident_handshake_allow(const struct pcfg *cfg)
 {
@@ -58,7 +59,7 @@ ident_handshake_allow(const struct pcfg *cfg)
 	size_t i, n = 0;
 	int rc;
 
-	if (cfg->inbound_port != 0 && cfg->inbound_proto == PCFG_TCP && cfg->nallow > 0) {
+	if (cfg->inbound_port != 0 && !pcfg_proto_l7(cfg->inbound_proto) && cfg->nallow > 0) {
 		if ((names = calloc(cfg->nallow, sizeof(*names))) == NULL)
 			return -1;
 		for (i = 0; i < cfg->nallow; i++)

@@ -34,7 +34,8 @@ pstate_wanted(const struct pcfg *cfg, struct want *w, size_t max)
 
 	if (cfg->inbound_port != 0 && n < max) {
 		w[n] = (struct want){ cfg->inbound_port,
-		    cfg->inbound_proto == PCFG_TCP ? ROLE_INBOUND_TCP : ROLE_INBOUND_HTTP, NULL, "" };
+		    pcfg_proto_l7(cfg->inbound_proto) ? ROLE_INBOUND_HTTP : ROLE_INBOUND_TCP,
+		    NULL, "" };
 		snprintf(w[n].what, sizeof(w[n].what), "inbound %s", cfg->service);
 		n++;
 	}
@@ -51,7 +52,7 @@ pstate_wanted(const struct pcfg *cfg, struct want *w, size_t max)
 			if (strcmp(cfg->services[k].name, ls->service) == 0)
 				s = &cfg->services[k];
 		w[n] = (struct want){ ls->port,
-		    s != NULL && s->proto == PCFG_TCP ? ROLE_LISTEN_TCP : ROLE_LISTEN_HTTP,
+		    s != NULL && !pcfg_proto_l7(s->proto) ? ROLE_LISTEN_TCP : ROLE_LISTEN_HTTP,
 		    ls->service, "" };
 		snprintf(w[n].what, sizeof(w[n].what), "upstream %s", ls->service);
 		n++;

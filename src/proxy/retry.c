@@ -33,6 +33,22 @@ retry_status_listed(const struct pcfg_policy *p, int status)
 	return 0;
 }
 
+int
+retry_grpc_listed(const struct pcfg_policy *p, int grpc_status)
+{
+	unsigned bit;
+
+	switch (grpc_status) {
+	case 1:  bit = PCFG_RETRY_CANCELLED; break;
+	case 4:  bit = PCFG_RETRY_DEADLINE_EXCEEDED; break;
+	case 8:  bit = PCFG_RETRY_RESOURCE_EXHAUSTED; break;
+	case 13: bit = PCFG_RETRY_INTERNAL; break;
+	case 14: bit = PCFG_RETRY_UNAVAILABLE; break;
+	default: return 0;
+	}
+	return (p->retry_on & bit) != 0;
+}
+
 static int
 retry_cause_on(const struct pcfg_policy *p, const struct retry_attempt *a)
 {

@@ -374,6 +374,44 @@ test_route_keys(void **state)
 	tload_done(&t);
 }
 
+/* http2 and grpc: parsed, L7 like http, named back; gRPC retry_on words */
+static void
+test_proto_h2_grpc(void **state)
+{
+	struct mesh_config cfg;
+	struct tload t = { 0 };
+	const struct conf_route *r;
+
+	assert_int_equal(tload(&t,
+	    "[service.pay]\nport = 50051\nprotocol = grpc\n"
+	    "[service.pay@v2]\nport = 50052\nprotocol = grpc\n"
+	    "[service.web]\nport = 8080\nprotocol = http2\nupstreams = pay\n"
+	    "[route.pay]\nsplit = v1:90, v2:10\nretries = 2\n"
+	    "retry_on = unavailable, resource-exhausted, cancelled, "
+	    "deadline-exceeded, internal, reset, 503\n", &cfg), 0);
+	assert_int_equal(config_service(&cfg, "pay", NULL)->protocol, CONF_PROTO_GRPC);
+	assert_int_equal(config_service(&cfg, "pay", "v2")->protocol, CONF_PROTO_GRPC);
+	assert_int_equal(config_service(&cfg, "web", NULL)->protocol, CONF_PROTO_HTTP2);
+	assert_int_equal(config_service(&cfg, "web", NULL)->protocol_line, 9);
+	r = config_route(&cfg, "pay");
+	assert_int_equal(r->retry_on, CONF_RETRY_UNAVAILABLE | CONF_RETRY_RESOURCE_EXHAUSTED |
+	    CONF_RETRY_CANCELLED | CONF_RETRY_DEADLINE_EXCEEDED | CONF_RETRY_INTERNAL |
+	    CONF_RETRY_RESET);
+	assert_int_equal(r->nretry_status, 1);
+	assert_int_equal(r->retry_status[0], 503);
+	config_free(&cfg);
+	tload_done(&t);
+
+	assert_true(conf_proto_l7(CONF_PROTO_HTTP));
+	assert_true(conf_proto_l7(CONF_PROTO_HTTP2));
+	assert_true(conf_proto_l7(CONF_PROTO_GRPC));
+	assert_false(conf_proto_l7(CONF_PROTO_TCP));
+	assert_string_equal(conf_proto_name(CONF_PROTO_HTTP), "http");
+	assert_string_equal(conf_proto_name(CONF_PROTO_TCP), "tcp");
+	assert_string_equal(conf_proto_name(CONF_PROTO_HTTP2), "http2");
+	assert_string_equal(conf_proto_name(CONF_PROTO_GRPC), "grpc");
+}
+
 /* ---- the reader in front of inih ---------------------------------------- */
 
 static void
@@ -491,6 +529,7 @@ main(void)
 		cmocka_unit_test(test_relative_path),
 		cmocka_unit_test(test_service_version_key),
 		cmocka_unit_test(test_route_keys),
+		cmocka_unit_test(test_proto_h2_grpc),
 		cmocka_unit_test(test_reader_comments_and_blanks),
 		cmocka_unit_test(test_reader_long_line),
 		cmocka_unit_test(test_reader_nul_byte),

@@ -97,6 +97,16 @@ static const struct ecase cases[] = {
 	  "2: [service.api]: version v1 is declared twice (first at line 1)\n" },
 	{ "[service.api]\nversion = v2\n[service.api]\n",
 	  "3: [service.api]: duplicate section (first at line 1)\n" },
+	{ "[service.api]\nport = 80\nprotocol = grpc\nhealth = /healthz\n",
+	  "4: health = /healthz: service api is grpc and health checks speak HTTP/1.1; "
+	  "without one it is ready when its port accepts (ready_timeout)\n" },
+	{ "[service.api]\nhealth = /h\nport = 80\nprotocol = http2\n",
+	  "2: health = /h: service api is http2 and health checks speak HTTP/1.1; "
+	  "without one it is ready when its port accepts (ready_timeout)\n" },
+	{ "[service.api]\nprotocol = grpc\n[service.api@v2]\nprotocol = http2\n",
+	  "4: [service.api@v2]: protocol differs from version v1's (line 1); all versions of a service speak one protocol\n" },
+	{ "[service.api]\nprotocol = GRPC\n",
+	  "2: protocol = GRPC: want one of http, tcp, http2, grpc\n" },
 	{ "[service.api]\n[service.api@v2]\nprotocol = tcp\n",
 	  "3: [service.api@v2]: protocol differs from version v1's (line 1); all versions of a service speak one protocol\n" },
 	/* [route.*] */
@@ -108,6 +118,12 @@ static const struct ecase cases[] = {
 	  "4: [route.api]: duplicate section (first at line 2)\n" },
 	{ "[service.api]\n[route.api]\nretry_on = 500, 501, 502, 503, 504, 505, 506, 507, 508\n",
 	  "3: retry_on = 500, 501, 502, 503, 504, 505, 506, 507, 508: more than 8 status codes\n" },
+	{ "[service.api]\n[route.api]\nretry_on = unavailable, 503, unavailable\n",
+	  "3: retry_on = unavailable, 503, unavailable: unavailable listed twice\n" },
+	{ "[service.api]\n[route.api]\nretry_on = UNAVAILABLE\n",
+	  "3: retry_on = UNAVAILABLE: 'UNAVAILABLE' is not connect-failure, reset, "
+	  "unavailable, resource-exhausted, cancelled, deadline-exceeded, internal "
+	  "or an HTTP status 400..599\n" },
 	{ "[service.api]\n[route.api]\nretry_on = 503, 503\n",
 	  "3: retry_on = 503, 503: 503 listed twice\n" },
 	{ "[service.api]\n[route.api]\nbackoff = 25ms, 2m\n",

@@ -113,6 +113,13 @@ test_cross_checks(void **state)
 	    "protocol = tcp\n[route.db]\nfault.abort = 5% 503\n", &cfg), 1);
 	assert_non_null(strstr(t.errs, ":6: fault: service db is not http"));
 	tload_done(&t);
+	/* http2 and grpc carry requests one by one: faults apply */
+	assert_int_equal(tload(&t, "[service.pay]\ncommand = /bin/true\nport = 18080\n"
+	    "protocol = grpc\n[route.pay]\nfault.abort = 5% 503\n"
+	    "[service.web]\nport = 18090\nprotocol = http2\n[route.web]\n"
+	    "fault.delay = 1% 10ms\n", &cfg), 0);
+	config_free(&cfg);
+	tload_done(&t);
 }
 
 int

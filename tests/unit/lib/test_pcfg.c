@@ -375,6 +375,121 @@ test_policy(void **state)
 	}
 }
 
+/* http2 and grpc on inbound and service lines: parsed, L7, written back. */
+static void
+test_proto_h2(void **state)
+{
+	static const char doc[] =
+		"instance api v1 0\n"
+		"inbound 21000 grpc 50051\n"
+		"listen 5433 pay\n"
+		"service pay grpc\n"
+		"endpoint pay v1 0 21002 up\n"
+		"service web http2\n"
+		"service db tcp\n"
+		"service auth http\n"
+		"end\n";
+	struct pcfg c, d;
+	char err[256], buf[128], *out, *out2;
+	size_t len, len2;
+
+	(void)state;
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	assert_int_equal(c.inbound_proto, PCFG_GRPC);
+	assert_int_equal(pcfg_service_find(&c, "pay", 3)->proto, PCFG_GRPC);
+	assert_int_equal(pcfg_service_find(&c, "web", 3)->proto, PCFG_HTTP2);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	assert_non_null(strstr(out, "inbound 21000 grpc 50051\n"));
+	assert_non_null(strstr(out, "service pay grpc\n"));
+	assert_non_null(strstr(out, "service web http2\n"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.inbound_proto, PCFG_GRPC);
+	assert_int_equal(pcfg_format(&d, &out2, &len2), 0);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	pcfg_free(&d);
+	pcfg_free(&c);
+
+	assert_true(pcfg_proto_l7(PCFG_HTTP));
+	assert_true(pcfg_proto_l7(PCFG_HTTP2));
+	assert_true(pcfg_proto_l7(PCFG_GRPC));
+	assert_false(pcfg_proto_l7(PCFG_TCP));
+	assert_string_equal(pcfg_proto_name(PCFG_HTTP2), "http2");
+	assert_string_equal(pcfg_proto_name(PCFG_GRPC), "grpc");
+
+	/* the words are exact: no case folding, no h2 or grpc-web */
+	snprintf(buf, sizeof(buf), "instance a v1 0\nservice db GRPC\nend\n");
+	assert_int_equal(pcfg_parse(buf, strlen(buf), &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 2: unknown protocol 'GRPC' (http|tcp|http2|grpc)"));
+	snprintf(buf, sizeof(buf), "instance a v1 0\ninbound 1 h2 2\nend\n");
+	assert_int_equal(pcfg_parse(buf, strlen(buf), &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 2: unknown protocol 'h2'"));
+}
+
+/* retry_on's gRPC words: each bit, a mix with status codes, round trip. */
+static void
+test_policy_grpc_retry(void **state)
+{
+	static const struct { const char *word; unsigned bit; } w[] = {
+		{ "unavailable", PCFG_RETRY_UNAVAILABLE },
+		{ "resource-exhausted", PCFG_RETRY_RESOURCE_EXHAUSTED },
+		{ "cancelled", PCFG_RETRY_CANCELLED },
+		{ "deadline-exceeded", PCFG_RETRY_DEADLINE_EXCEEDED },
+		{ "internal", PCFG_RETRY_INTERNAL },
+	};
+	static const char doc[] =
+		"instance web v1 0\n"
+		"service pay grpc\n"
+		"policy pay retries=2 retry_on=internal,unavailable,503,"
+		"deadline-exceeded,reset,cancelled,resource-exhausted\n"
+		"end\n";
+	struct pcfg_policy p;
+	struct pcfg c, d;
+	char why[256], kv[64], err[256], *out, *out2;
+	size_t len, len2, i;
+
+	(void)state;
+	assert_int_equal(PCFG_RETRY_UNAVAILABLE, 0x4);
+	assert_int_equal(PCFG_RETRY_RESOURCE_EXHAUSTED, 0x8);
+	assert_int_equal(PCFG_RETRY_CANCELLED, 0x10);
+	assert_int_equal(PCFG_RETRY_DEADLINE_EXCEEDED, 0x20);
+	assert_int_equal(PCFG_RETRY_INTERNAL, 0x40);
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		pcfg_policy_default(&p);
+		snprintf(kv, sizeof(kv), "retry_on=%s", w[i].word);
+		assert_int_equal(pcfg_policy_set(&p, kv, why, sizeof(why)), 0);
+		assert_int_equal(p.retry_on, w[i].bit);
+		assert_int_equal(p.nretry_status, 0);
+	}
+	pcfg_policy_default(&p);
+	assert_int_equal(pcfg_policy_set(&p, "retry_on=unavailablex", why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "deadline-exceeded"));
+	assert_int_equal(pcfg_policy_set(&p, "retry_on=Unavailable", why, sizeof(why)), -1);
+	assert_int_equal(pcfg_policy_set(&p, "retry_on=resource-exhausted-and-more",
+	    why, sizeof(why)), -1);
+
+	assert_int_equal(pcfg_parse(doc, strlen(doc), &c, err, sizeof(err)), 0);
+	p = c.services[0].policy;
+	assert_int_equal(p.retry_on, PCFG_RETRY_RESET | PCFG_RETRY_UNAVAILABLE |
+	    PCFG_RETRY_RESOURCE_EXHAUSTED | PCFG_RETRY_CANCELLED |
+	    PCFG_RETRY_DEADLINE_EXCEEDED | PCFG_RETRY_INTERNAL);
+	assert_int_equal(p.nretry_status, 1);
+	assert_int_equal(p.retry_status[0], 503);
+	assert_int_equal(pcfg_format(&c, &out, &len), 0);
+	/* written in the table's order, the codes last */
+	assert_non_null(strstr(out, " retry_on=reset,unavailable,resource-exhausted,"
+	    "cancelled,deadline-exceeded,internal,503\n"));
+	assert_int_equal(pcfg_parse(out, len, &d, err, sizeof(err)), 0);
+	assert_memory_equal(&d.services[0].policy, &c.services[0].policy, sizeof(p));
+	assert_int_equal(pcfg_format(&d, &out2, &len2), 0);
+	assert_string_equal(out, out2);
+	free(out);
+	free(out2);
+	pcfg_free(&d);
+	pcfg_free(&c);
+}
+
 /* fault: none without a line, every key, round trip, errors. */
 static void
 test_fault(void **state)
@@ -615,6 +730,8 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_identity_lines),
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_proto_h2),
+		cmocka_unit_test(test_policy_grpc_retry),
 		cmocka_unit_test(test_fault),
 		cmocka_unit_test(test_mirror),
 	};

@@ -253,6 +253,77 @@ test_document_client(void **state)
 	pcfg_free(&c);
 }
 
+/* http2 and grpc reach the documents: the inbound line of a grpc app,
+ * the service line its callers get, and retry_on's gRPC words. */
+static void
+test_document_grpc(void **state)
+{
+	static const char h2ini[] =
+		"[mesh]\n"
+		"port_base = 21550\n"
+		"[service.web]\n"
+		"port = 21500\n"
+		"protocol = http2\n"
+		"upstreams = pay:21520\n"
+		"[service.pay]\n"
+		"port = 21510\n"
+		"protocol = grpc\n"
+		"[route.pay]\n"
+		"retries = 3\n"
+		"retry_on = unavailable, resource-exhausted, cancelled, "
+		"deadline-exceeded, internal\n";
+	char path[] = "/tmp/test_registry.XXXXXX";
+	struct mesh_config cfg;
+	struct ports_fixed *fixed;
+	struct ports_alloc a;
+	struct registry reg;
+	struct pcfg c;
+	const struct pcfg_service *s;
+	char *doc, err[128];
+	size_t n, len;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd != -1);
+	assert_true(write(fd, h2ini, strlen(h2ini)) == (ssize_t)strlen(h2ini));
+	close(fd);
+	assert_int_equal(config_load(path, &cfg, stderr), 0);
+	unlink(path);
+	assert_int_equal(ports_fixed_collect(&cfg, &fixed, &n), 0);
+	ports_alloc_init(&a, cfg.mesh.port_base, fixed, n, all_free, NULL);
+	assert_int_equal(registry_init(&reg, &cfg, &a, stderr), 0);
+
+	assert_int_equal(registry_document(&reg, &reg.inst[0], &doc, &len), 0);
+	assert_non_null(strstr(doc, " http2 21500\n"));
+	assert_non_null(strstr(doc, "\nservice pay grpc\n"));
+	assert_non_null(strstr(doc, " retry_on=unavailable,resource-exhausted,cancelled,"
+	    "deadline-exceeded,internal"));
+	assert_int_equal(pcfg_parse(doc, len, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.inbound_proto, PCFG_HTTP2);
+	s = pcfg_service_find(&c, "pay", 3);
+	assert_non_null(s);
+	assert_int_equal(s->proto, PCFG_GRPC);
+	assert_int_equal(s->policy.retries, 3);
+	assert_int_equal(s->policy.retry_on, PCFG_RETRY_UNAVAILABLE |
+	    PCFG_RETRY_RESOURCE_EXHAUSTED | PCFG_RETRY_CANCELLED |
+	    PCFG_RETRY_DEADLINE_EXCEEDED | PCFG_RETRY_INTERNAL);
+	assert_int_equal(c.nlistens, 1);
+	assert_int_equal(c.listens[0].port, 21520);
+	free(doc);
+	pcfg_free(&c);
+
+	assert_int_equal(registry_document(&reg, &reg.inst[1], &doc, &len), 0);
+	assert_non_null(strstr(doc, " grpc 21510\n"));
+	assert_int_equal(pcfg_parse(doc, len, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.inbound_proto, PCFG_GRPC);
+	free(doc);
+	pcfg_free(&c);
+
+	registry_free(&reg);
+	free(fixed);
+	config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -260,6 +331,7 @@ main(void)
 		cmocka_unit_test(test_names_and_ports),
 		cmocka_unit_test(test_document_web),
 		cmocka_unit_test(test_document_client),
+		cmocka_unit_test(test_document_grpc),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -143,6 +143,9 @@ static const char ini[] =
 	"port = 21462\n"
 	"[service.api@v2]\n"
 	"port = 21463\n"
+	"[service.pay]\n"
+	"port = 21464\n"
+	"protocol = grpc\n"
 	"[route.api]\n"
 	"split = v1:75, v2:25\n"
 	"mirror = api@v2 12.5%\n";
@@ -230,6 +233,8 @@ test_json(void **state)
 	    "\"summary\":{\"instances_up\":0,\"instances_total\":1,\"rps\":0.00,"
 	    "\"success_rate\":null,\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null,"
 	    "\"requests\":0,\"source\":\"inbound\"}}"));
+	/* the protocol as mesh.ini says it */
+	assert_non_null(strstr(out, "{\"name\":\"pay\",\"version\":\"v1\",\"protocol\":\"grpc\","));
 	assert_non_null(strstr(out, "\"service_totals\":[{\"name\":\"web\",\"versions\":1,"
 	    "\"summary\":{"));
 	assert_non_null(strstr(out, "{\"name\":\"api\",\"versions\":2,\"summary\":"

@@ -199,6 +199,45 @@ test_methods(void **state)
 	assert_false(retry_status_listed(&pol, 500));
 }
 
+/* retry_on's gRPC words against grpc-status codes: each word its own code,
+ * nothing else ever (0 OK, 2 UNKNOWN, out-of-range values). */
+static void
+test_grpc_listed(void **state)
+{
+	static const struct { unsigned bit; int code; } t[] = {
+		{ PCFG_RETRY_CANCELLED, 1 }, { PCFG_RETRY_DEADLINE_EXCEEDED, 4 },
+		{ PCFG_RETRY_RESOURCE_EXHAUSTED, 8 }, { PCFG_RETRY_INTERNAL, 13 },
+		{ PCFG_RETRY_UNAVAILABLE, 14 },
+	};
+	struct pcfg_policy p;
+	size_t i, j;
+	int code;
+
+	(void)state;
+	pcfg_policy_default(&p);
+	for (code = -1; code <= 100; code++)
+		assert_false(retry_grpc_listed(&p, code));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		p.retry_on = t[i].bit;
+		for (j = 0; j < sizeof(t) / sizeof(t[0]); j++)
+			assert_int_equal(retry_grpc_listed(&p, t[j].code), i == j);
+		assert_false(retry_grpc_listed(&p, 0));
+		assert_false(retry_grpc_listed(&p, 2));
+	}
+	/* every word, and the HTTP words alongside, still none for OK */
+	p.retry_on = PCFG_RETRY_CONNECT | PCFG_RETRY_RESET | PCFG_RETRY_UNAVAILABLE |
+	    PCFG_RETRY_RESOURCE_EXHAUSTED | PCFG_RETRY_CANCELLED |
+	    PCFG_RETRY_DEADLINE_EXCEEDED | PCFG_RETRY_INTERNAL;
+	assert_true(retry_grpc_listed(&p, 14));
+	assert_false(retry_grpc_listed(&p, 0));
+	assert_false(retry_grpc_listed(&p, 7));
+	/* an HTTP status code in retry_on is not a gRPC one */
+	pcfg_policy_default(&p);
+	p.retry_status[0] = 14;   /* never written by a parser, but keep apart */
+	p.nretry_status = 1;
+	assert_false(retry_grpc_listed(&p, 14));
+}
+
 static void
 test_svc_table(void **state)
 {
@@ -232,6 +271,7 @@ main(void)
 		cmocka_unit_test(test_budget_last),
 		cmocka_unit_test(test_budget_connect),
 		cmocka_unit_test(test_methods),
+		cmocka_unit_test(test_grpc_listed),
 		cmocka_unit_test(test_svc_table),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);

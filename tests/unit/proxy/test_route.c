@@ -84,6 +84,34 @@ test_lookup_table(void **state)
 	route_table_free(&rt);
 }
 
+/* http2 and grpc balance per request with the route's lb, as http does;
+ * only tcp rotates per connection (round robin whatever lb says). */
+static void
+test_balancer_by_proto(void **state)
+{
+	struct pcfg_service svcs[4] = {
+		{ .name = "web", .proto = PCFG_HTTP },
+		{ .name = "db", .proto = PCFG_TCP },
+		{ .name = "h2", .proto = PCFG_HTTP2 },
+		{ .name = "pay", .proto = PCFG_GRPC },
+	};
+	struct pcfg cfg = { .services = svcs, .nservices = 4 };
+	struct route_table rt;
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		pcfg_policy_default(&svcs[i].policy);
+		svcs[i].policy.lb = PCFG_LB_LEAST_REQUEST;
+	}
+	assert_int_equal(route_table_init(&rt, &cfg), 0);
+	assert_ptr_equal(route_service(&rt, "web", 3)->ops, balance_ops(PCFG_LB_LEAST_REQUEST));
+	assert_ptr_equal(route_service(&rt, "db", 2)->ops, &balance_rr);
+	assert_ptr_equal(route_service(&rt, "h2", 2)->ops, balance_ops(PCFG_LB_LEAST_REQUEST));
+	assert_ptr_equal(route_service(&rt, "pay", 3)->ops, balance_ops(PCFG_LB_LEAST_REQUEST));
+	assert_non_null(route_lookup(&rt, "pay.mesh", 8));
+	route_table_free(&rt);
+}
+
 int
 main(void)
 {
@@ -91,6 +119,7 @@ main(void)
 		cmocka_unit_test(test_mesh_names),
 		cmocka_unit_test(test_not_mesh_names),
 		cmocka_unit_test(test_lookup_table),
+		cmocka_unit_test(test_balancer_by_proto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
