@@ -81,6 +81,8 @@ enum pcfg_proto { PCFG_HTTP, PCFG_TCP, PCFG_HTTP2, PCFG_GRPC };
 /* 1 when the sidecar sees the protocol's requests one by one (http, http2,
  * grpc: routes, policy, faults, mirrors), 0 for tcp (an opaque stream). */
 int  pcfg_proto_l7(enum pcfg_proto p);
+/* The app speaks HTTP/2 (h2c): http2 and grpc (h2.h). */
+int  pcfg_proto_h2(enum pcfg_proto p);
 /* "http", "tcp", "http2", "grpc": the word of the document */
 const char *pcfg_proto_name(enum pcfg_proto p);
 

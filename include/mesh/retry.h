@@ -45,7 +45,10 @@
 #define RETRY_SERVICES_MAX 256
 #define RETRY_CONNECT_MIN  2     /* connect-failure retries allowed even with retries = 0 */
 
-enum retry_cause { RETRY_CAUSE_CONNECT, RETRY_CAUSE_RESET, RETRY_CAUSE_STATUS };
+/* RETRY_CAUSE_GRPC: a trailers-only answer whose grpc-status (in
+ * `status`) retry_on lists (retry_grpc_listed) */
+enum retry_cause { RETRY_CAUSE_CONNECT, RETRY_CAUSE_RESET, RETRY_CAUSE_STATUS,
+                   RETRY_CAUSE_GRPC };
 
 enum retry_verdict {
 	RETRY_GO,
@@ -60,7 +63,7 @@ enum retry_verdict {
 
 struct retry_attempt {
 	enum retry_cause cause;
-	int              status;           /* RETRY_CAUSE_STATUS: the code */
+	int              status;           /* RETRY_CAUSE_STATUS: the code; _GRPC: grpc-status */
 	unsigned         retries_done;     /* retries already made */
 	int              idempotent;       /* retry_idempotent() of the method */
 	int64_t          body_len;         /* request body bytes; -1: unknown */

@@ -149,6 +149,12 @@ pcfg_proto_l7(enum pcfg_proto p)
 }
 
 int
+pcfg_proto_h2(enum pcfg_proto p)
+{
+	return p == PCFG_HTTP2 || p == PCFG_GRPC;
+}
+
+int
 pcfg_path_escaped(unsigned char ch)
 {
 	return ch <= 0x20 || ch == 0x7f || ch == '#' || ch == '%';

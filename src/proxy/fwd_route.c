@@ -255,6 +255,10 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 			*reason = "no route";
 			return 404;
 		}
+		if (pcfg_proto_h2(bs->svc->proto)) {
+			*reason = "service speaks HTTP/2";   /* no translation (h2.h) */
+			return 505;
+		}
 		break;
 	case ROLE_LISTEN_HTTP:
 	case ROLE_LISTEN_TCP:

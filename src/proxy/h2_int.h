@@ -23,7 +23,6 @@
 #define MESH_H2_INT_H
 
 #include <stdint.h>
-#include <stdlib.h>
 
 #include <ev.h>
 #include <nghttp2/nghttp2.h>
@@ -223,15 +222,5 @@ void h2r_rst(struct h2s *s, uint32_t code);       /* reset the downstream stream
 void h2d_consumed(struct h2s *s, size_t n);
 void h2d_resume(struct h2s *s);
 int  h2d_inbound(const struct h2d *d);
-
-/* H2_TEMP: until the config and obs branches land */
-#define PCFG_HTTP2 100
-#define PCFG_GRPC 101
-static inline int pcfg_proto_h2(int p) { return p == PCFG_HTTP2 || p == PCFG_GRPC || getenv("H2TEST") != NULL; }
-#define RETRY_CAUSE_GRPC RETRY_CAUSE_STATUS
-static inline int retry_grpc_listed(const void *p, int g) { (void)p; return g == 14; }
-static inline int grpc_status_parse(const char *v, size_t n) { return n ? atoi(v) : -1; }
-static inline int grpc_timeout_parse(const char *v, size_t n, uint64_t *ms) { (void)v; (void)n; *ms = 0; return -1; }
-#define obs_grpc(o, g) ((void)0)
 
 #endif

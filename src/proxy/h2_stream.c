@@ -243,6 +243,21 @@ h2s_balance(struct h2s *s, struct balance_service *bs, const char **reason)
 	return 0;
 }
 
+/* The authority without its port: a gRPC client names the port its
+ * server would listen on (`api:50051`), which says nothing to the mesh. */
+static size_t
+h2s_authority_len(const struct http_request *r)
+{
+	size_t i = r->authority_len;
+
+	while (i > 0 && r->authority[i - 1] >= '0' && r->authority[i - 1] <= '9')
+		i--;
+	if (i > 0 && i < r->authority_len && r->authority_len - i <= 5 &&
+	    r->authority[i - 1] == ':')
+		return i - 1;
+	return r->authority_len;
+}
+
 /* Where the request goes: 0, or the refusal's code and reason. */
 static int
 h2s_pick(struct h2s *s, const struct http_request *r, const char **reason)
@@ -276,7 +291,7 @@ h2s_pick(struct h2s *s, const struct http_request *r, const char **reason)
 		return 0;
 	}
 	if (c->role == ROLE_OUTBOUND)
-		bs = route_lookup(&pstate.rt, r->authority, r->authority_len);
+		bs = route_lookup(&pstate.rt, r->authority, h2s_authority_len(r));
 	else
 		bs = route_service(&pstate.rt, c->service, strlen(c->service));
 	if (bs == NULL || bs->svc->proto == PCFG_TCP) {
@@ -560,8 +575,7 @@ h2s_down_closed(struct h2s *s, uint32_t code)
 	h2s_outcome(s, s->res_end && s->status < 500 ? 1 : -1);
 	h2s_pending_leave(s);
 	ev_timer_stop(EV_DEFAULT, &s->timer);
-	if (s->grpc && s->grpc_status >= 0)
-		obs_grpc(&s->obs, s->grpc_status);
+	/* OBS_GRPC: obs_grpc() lands with the h2obs branch */
 	obs_end(&s->obs, s->tries, s->reqq.high, s->resq.high);
 	/* request bytes never taken upstream still hold the connection's window */
 	if (s->reqq.total > s->req_credit)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "mesh/container_of.h"
+#include "mesh/grpc.h"
 #include "mesh/log.h"
 #include "mesh/retry.h"
 #include "mesh/stats.h"

@@ -59,6 +59,8 @@ retry_cause_on(const struct pcfg_policy *p, const struct retry_attempt *a)
 		return (p->retry_on & PCFG_RETRY_RESET) != 0;
 	case RETRY_CAUSE_STATUS:
 		return retry_status_listed(p, a->status);
+	case RETRY_CAUSE_GRPC:
+		return retry_grpc_listed(p, a->status);
 	}
 	return 0;
 }
