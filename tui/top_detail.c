@@ -63,12 +63,55 @@ top_detail_chaos(const struct top_ui *ui, const struct top_model *m, const struc
 	attroff(top_pair(ui, CP_YELLOW));
 }
 
+/* ok of calls (> 0) as "97.5%", never rounded up to 100%. */
+static void
+top_grpc_pct(char *buf, size_t size, uint64_t ok, uint64_t calls)
+{
+	if (ok >= calls)
+		snprintf(buf, size, "100%%");
+	else
+		snprintf(buf, size, "%.1f%%", (double)(ok * 1000 / calls) / 10);
+}
+
+/*
+ * The gRPC calls of the service (the rows its latency comes from): over
+ * the last TOP_WIN_S s, or since its sidecars started when none came in
+ * that window; no line for a service that never had one.  Red under 99%.
+ */
+static void
+top_detail_grpc(const struct top_ui *ui, const struct top_svc *s, int *y)
+{
+	char line[160], pct[16];
+	uint64_t ok, calls;
+	attr_t a;
+
+	if (s->grpc_total == 0)
+		return;
+	if (s->grpc_calls > 0) {
+		calls = s->grpc_calls;
+		ok = s->grpc_ok;
+		top_grpc_pct(pct, sizeof(pct), ok, calls);
+		snprintf(line, sizeof(line), "GRPC   %s OK of %llu calls in the last %d s",
+		    pct, (unsigned long long)calls, TOP_WIN_S);
+	} else {
+		calls = s->grpc_total;
+		ok = s->grpc_total_ok;
+		top_grpc_pct(pct, sizeof(pct), ok, calls);
+		snprintf(line, sizeof(line), "GRPC   no call in the last %d s; %s OK of %llu "
+		    "since start", TOP_WIN_S, pct, (unsigned long long)calls);
+	}
+	a = ok * 100 < calls * 99 ? top_pair(ui, CP_RED) : A_NORMAL;
+	attron(a);
+	mvaddnstr((*y)++, 0, line, COLS);
+	attroff(a);
+}
+
 void
 top_detail(struct top_ui *ui, const struct top_model *m)
 {
 	const struct top_svc *s = NULL;
 	struct top_span spans[TOP_SPANS_MAX];
-	char line[512], ew[24], dur[24];
+	char line[512], ew[24], dur[24], grpc[24];
 	size_t i, k, n;
 	int y = 1;
 
@@ -112,6 +155,7 @@ top_detail(struct top_ui *ui, const struct top_model *m)
 		y++;
 	}
 	top_detail_chaos(ui, m, s, &y);
+	top_detail_grpc(ui, s, &y);
 	y++;
 	attron(A_BOLD);
 	mvaddnstr(y++, 0, "ROUTES (this service, then each upstream it calls)", COLS);
@@ -138,10 +182,14 @@ top_detail(struct top_ui *ui, const struct top_model *m)
 		mvaddnstr(y++, 2, "none recorded", COLS - 2);
 	for (i = 0; i < n && y < LINES - 2; i++, y++) {
 		top_fmt_us(dur, sizeof(dur), spans[i].duration_us, 1);
-		snprintf(line, sizeof(line), "%-12.12s %8s %3u %-6s %-28.28s %-10.10s %s%s%s",
+		if (spans[i].grpc >= 0)
+			snprintf(grpc, sizeof(grpc), "grpc=%d ", spans[i].grpc);
+		else
+			grpc[0] = '\0';
+		snprintf(line, sizeof(line), "%-12.12s %8s %3u %-6s %-28.28s %-10.10s %s%s%s%s",
 		    spans[i].instance, dur, spans[i].status, spans[i].method, spans[i].path,
 		    spans[i].peer, spans[i].flags & 0x3f ? "flags " : "",
-		    spans[i].retries ? "retried " : "", spans[i].trace);
+		    spans[i].retries ? "retried " : "", grpc, spans[i].trace);
 		attron(spans[i].status >= 500 ? top_pair(ui, CP_RED) : A_NORMAL);
 		mvaddnstr(y, 2, line, COLS - 2);
 		attroff(spans[i].status >= 500 ? top_pair(ui, CP_RED) : A_NORMAL);

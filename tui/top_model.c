@@ -100,6 +100,9 @@ top_model_svc(struct top_model *m, struct top_svc *svcs, size_t *n, size_t cap,
 		s->p95 = m->svc[i].p95;
 		s->p99 = m->svc[i].p99;
 		s->have_lat = m->svc[i].have_lat;
+		memcpy(s->grpc_win, m->svc[i].grpc_win, sizeof(s->grpc_win));
+		s->grpc_calls = m->svc[i].grpc_calls;
+		s->grpc_ok = m->svc[i].grpc_ok;
 		m->svc[i].win = m->svc[i].sum = NULL;
 		m->svc[i].seen = 1;
 		break;

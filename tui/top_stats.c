@@ -46,10 +46,11 @@ top_stats_ep_inst(struct top_model *m, const struct stats_ep_rec *e)
 	return NULL;
 }
 
-/* Inbound rows into sum; a sidecar nobody calls (a gateway) gives its
- * outbound rows instead, which is the latency its clients see. */
+/* Inbound rows into sum (and the gRPC calls into s); a sidecar nobody
+ * calls (a gateway) gives its outbound rows instead, which is the
+ * latency its clients see. */
 static void
-top_stats_hist(const struct stats_view *v, uint64_t *sum)
+top_stats_hist(const struct stats_view *v, uint64_t *sum, struct top_svc *s)
 {
 	size_t p, b;
 	int in = 0;
@@ -58,10 +59,16 @@ top_stats_hist(const struct stats_view *v, uint64_t *sum)
 		if (v->peers[p].dir == STATS_IN && v->peers[p].requests > 0)
 			in = 1;
 	for (p = 0; p < v->npeers; p++) {
-		if (v->peers[p].dir > STATS_IN || (v->peers[p].dir == STATS_IN) != in)
+		const struct stats_peer_rec *r = &v->peers[p];
+
+		if (r->dir > STATS_IN || (r->dir == STATS_IN) != in)
 			continue;   /* mirror rows are nobody's traffic */
-		for (b = 0; b < B; b++)
-			sum[b] += v->peers[p].hist[b];
+		if (sum != NULL)
+			for (b = 0; b < B; b++)
+				sum[b] += r->hist[b];
+		for (b = 0; b < STATS_GRPC_CODES; b++)
+			s->grpc_total += r->grpc[b];
+		s->grpc_total_ok += r->grpc[0];
 	}
 }
 
@@ -77,8 +84,7 @@ top_stats_view(struct top_model *m, struct top_inst *in, struct top_svc *s,
 	/* chaos, counted apart from the real errors (rps/eps count them too) */
 	in->faults = v->snap.v[STAT_FAULTS_ABORT] + v->snap.v[STAT_FAULTS_DELAY];
 	in->mirrored = v->snap.v[STAT_MIRROR_REQUESTS];
-	if (s->sum != NULL)
-		top_stats_hist(v, s->sum);
+	top_stats_hist(v, s->sum, s);
 	/* what this sidecar thinks of the endpoints it calls */
 	for (e = 0; e < v->neps; e++) {
 		const struct stats_ep_rec *ep = &v->eps[e];
@@ -111,6 +117,23 @@ top_stats_delta(const uint64_t *sum, const uint64_t *base, uint64_t *delta)
 	return total;
 }
 
+/* The gRPC calls since the oldest sum kept (slot `oldest`; none kept
+ * yet: since the start), then this second's sum into slot whead.  A
+ * restart that sent the totals down counts as none in the window. */
+static void
+top_stats_grpc_window(struct top_svc *s, unsigned oldest)
+{
+	const uint64_t *o = s->nwin > 0 ? s->grpc_win[oldest] : NULL;
+	uint64_t calls, ok;
+
+	calls = o == NULL ? s->grpc_total : s->grpc_total > o[0] ? s->grpc_total - o[0] : 0;
+	ok = o == NULL ? s->grpc_total_ok : s->grpc_total_ok > o[1] ? s->grpc_total_ok - o[1] : 0;
+	s->grpc_calls = calls;
+	s->grpc_ok = ok < calls ? ok : calls;
+	s->grpc_win[s->whead][0] = s->grpc_total;
+	s->grpc_win[s->whead][1] = s->grpc_total_ok;
+}
+
 /* Once per wall-clock second: keep the cumulative sum, move the window
  * and the sparkline. */
 static void
@@ -136,6 +159,7 @@ top_stats_sample(struct top_svc *s)
 	s->p95 = s->have_lat ? stats_hist_quantile(delta, 0.95) : 0;
 	s->p99 = s->have_lat ? stats_hist_quantile(delta, 0.99) : 0;
 	memcpy(s->win + (size_t)s->whead * B, s->sum, B * sizeof(uint64_t));
+	top_stats_grpc_window(s, s->nwin == slots ? s->whead : 0);
 	s->whead = (s->whead + 1) % slots;
 	if (s->nwin < slots)
 		s->nwin++;
@@ -167,6 +191,7 @@ top_stats_update(struct top_model *m, uint64_t now_ns)
 			s->win = calloc((size_t)(TOP_WIN_S + 1) * B, sizeof(uint64_t));
 		if (s->sum != NULL)
 			memset(s->sum, 0, B * sizeof(uint64_t));
+		s->grpc_total = s->grpc_total_ok = 0;
 	}
 	for (i = 0; i < m->nsvc; i++) {
 		struct top_svc *s = &m->svc[i];
@@ -242,11 +267,27 @@ top_span_keep(const struct top_inst *in, const struct stats_span_rec *r,
 	t->status = r->status;
 	t->flags = r->flags;
 	t->retries = r->retries;
+	t->grpc = r->flags & STATS_SF_GRPC ? (int)r->grpc_status : -1;
 	snprintf(t->method, sizeof(t->method), "%.*s", (int)sizeof(r->method), r->method);
 	snprintf(t->path, sizeof(t->path), "%.*s", (int)sizeof(r->path), r->path);
 	snprintf(t->peer, sizeof(t->peer), "%.*s", (int)sizeof(r->peer), r->peer);
 	trace_hex(t->trace, r->trace_id, sizeof(r->trace_id));
 	return n + 1;
+}
+
+/* A gRPC call that ended with a status a server sends when it failed
+ * (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE,
+ * DATA_LOSS): a failed request, whatever its HTTP status. */
+static int
+top_span_grpc_failed(const struct stats_span_rec *r)
+{
+	if (!(r->flags & STATS_SF_GRPC))
+		return 0;
+	switch (r->grpc_status) {
+	case 2: case 4: case 12: case 13: case 14: case 15:
+		return 1;
+	}
+	return 0;
 }
 
 size_t
@@ -274,7 +315,8 @@ top_stats_spans(const struct top_model *m, const struct top_svc *s,
 		if (got > 0)   /* records a tap left in the ring are no traces */
 			got = (long)stats_spans_traced(buf, (size_t)got);
 		for (j = 0; j < got; j++)
-			if (buf[j].status >= 500 || (buf[j].flags & ~STATS_SF_SAMPLED) != 0)
+			if (buf[j].status >= 500 || (buf[j].flags & ~(STATS_SF_SAMPLED |
+			    STATS_SF_GRPC)) != 0 || top_span_grpc_failed(&buf[j]))
 				n = top_span_keep(in, &buf[j], out, n, max);
 	}
 	free(buf);

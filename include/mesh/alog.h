@@ -9,7 +9,8 @@
  *   {"time":"2025-01-31T12:00:00.123456Z","service":"api","instance":"api@v1.0",
  *    "direction":"inbound","method":"GET","authority":"api","path":"/users?id=1",
  *    "status":200,"duration_us":1532,"upstream":"","retries":0,"flags":"-",
- *    "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","bytes_in":0,"bytes_out":512}
+ *    "trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","bytes_in":0,"bytes_out":512,
+ *    "grpc_status":null}
  *
  *   time       the request's start (span start_ns, CLOCK_REALTIME), RFC 3339
  *              UTC with microseconds
@@ -22,6 +23,8 @@
  *              comma-separated in the order UH,UF,UO,UT,NR,UR; "-" for none
  *   trace_id   32 lower-case hex digits, "" when the id is all zero
  *   bytes_in / bytes_out   body bytes of the request / of the response
+ *   grpc_status  a gRPC call's grpc-status (0..16, obs_grpc()); null when
+ *              the exchange was no gRPC call
  *
  * Strings come from fixed-size span fields (truncated there, never here).
  * Escaping: '"' and '\' are escaped; \n \r \t as such; other bytes below

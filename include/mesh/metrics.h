@@ -13,9 +13,12 @@
  *
  * The families (labels: mesh, service, version, instance = the instance id
  * "api@v1.0", direction = inbound|outbound, peer = the other service or
- * "unknown", peer_version on outbound rows, code = 2xx..5xx):
+ * "unknown", peer_version on outbound rows, code = 2xx..5xx,
+ * grpc_status = a gRPC status code in decimal):
  *
  *   mesh_requests_total              counter  per peer row and code
+ *   mesh_grpc_requests_total         counter  per peer row and grpc_status
+ *                                    ("0".."16"), a series per status seen
  *   mesh_request_duration_seconds    histogram per peer row; le 0.0005 .. 60
  *                                    and +Inf (= _count = every observation)
  *   mesh_retries_total               counter  per peer row

@@ -14,6 +14,7 @@
  *   obs_upstream  an attempt goes to endpoint <version>.<index>
  *   obs_status    the final status going downstream (an upstream's, or
  *                 a refusal's, whose reason sets a flag: obs_refusal)
+ *   obs_grpc      a gRPC call: the grpc-status it ended with (see below)
  *   obs_end       the exchange is over (complete or aborted): counts it,
  *                 records the span, writes the access-log line
  *
@@ -25,6 +26,14 @@
  * `trace` draw says so, and unsampled (flags 00) otherwise — so the hops
  * after it follow that decision instead of starting traces of their own
  * in the middle of the request.  With `trace 0` nothing is added.
+ *
+ * gRPC.  An exchange is a gRPC call when obs_grpc() was called between
+ * obs_begin and obs_end; obs_begin forgets any earlier one.  obs_end then
+ * counts the call in its peer row by status (stats_peer_grpc(): 0..16, any
+ * other value as 2 UNKNOWN), sets STATS_SF_GRPC and grpc_status in the
+ * span/tap record, and the access-log line has "grpc_status":N (null for
+ * an exchange that is not a gRPC call).  The HTTP status is counted as
+ * always, beside it (a gRPC call usually ends 200 whatever its status).
  *
  * Tap (src/proxy/ptap_int.h).  While `meshctl tap` holds a lease on this
  * sidecar's service, every exchange keeps its details and obs_end writes
@@ -45,6 +54,7 @@ struct obs {
 	uint64_t start_real_ns;     /* CLOCK_REALTIME (the span's start) */
 	uint32_t flags;             /* STATS_SF_* */
 	uint16_t status;            /* final status sent downstream; 0: none */
+	int8_t   grpc;              /* gRPC status 0..16; OBS_GRPC_NONE: no gRPC call */
 	uint8_t  active;            /* between obs_begin and obs_end */
 	uint8_t  inbound;
 	uint8_t  record;            /* a span is recorded */
@@ -73,6 +83,17 @@ void obs_route(struct obs *o, const char *service);
 void obs_upstream(struct obs *o, const char *version, unsigned index);
 void obs_status(struct obs *o, int status);
 void obs_refusal(struct obs *o, int status, const char *reason);
+/*
+ * The exchange is a gRPC call that ended with grpc-status grpc_status:
+ * the value of the grpc-status trailer (or of the header of a
+ * trailers-only response, the mesh's own refusals included) sent
+ * downstream.  0..16 are kept as they are; anything else (negative, or
+ * past 16) is recorded as 2 UNKNOWN, as a gRPC client reads a status it
+ * does not know.  The last call before obs_end wins; a no-op outside
+ * obs_begin .. obs_end.  Not calling it: the exchange is no gRPC call.
+ */
+#define OBS_GRPC_NONE (-1)
+void obs_grpc(struct obs *o, int grpc_status);
 /* The value for the upstream's traceparent header, or NULL: leave it. */
 const char *obs_traceparent(const struct obs *o);
 /* retries: attempts after the first; bytes: request/response body bytes. */

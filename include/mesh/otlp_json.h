@@ -35,8 +35,11 @@ void otlp_buf_free(struct otlp_buf *b);
  * http.request.method, http.response.status_code, url.path, url.query
  * (when there is one), server.address (the authority), mesh.peer,
  * mesh.upstream, mesh.retries, mesh.flags ("UH,UF": Envoy-like flags,
- * absent when none); a string attribute that is empty is left out;
- * status code 2 (ERROR) for a 5xx or no status, else no status.  Text
+ * absent when none), and for a gRPC call (STATS_SF_GRPC) rpc.system
+ * "grpc" and rpc.grpc.status_code; a string attribute that is empty is
+ * left out; status code 2 (ERROR) for a 5xx or no status, and for a gRPC
+ * call as OpenTelemetry's gRPC conventions say (a client span: any status
+ * but 0; a server span: 2, 4, 12, 13, 14, 15), else no status.  Text
  * from requests is escaped and made valid UTF-8 (U+FFFD for bad bytes).
  * 0, or -1 when out of memory.
  */

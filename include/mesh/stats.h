@@ -10,7 +10,7 @@
  * finds the file from the instance id alone (stats_path()).  With
  * `-c FILE` there is no file unless `--stats PATH` is given.
  *
- * File layout, version 2 (host byte order, every u64 naturally aligned;
+ * File layout, version 3 (host byte order, every u64 naturally aligned;
  * byte offsets).  The header:
  *
  *    0  char[8]  magic          "MESHSTAT" (no NUL)
@@ -33,9 +33,10 @@
  * Sections.
  *  - peers: one row per (direction, peer service, peer version) seen,
  *    added on first use and never removed while the sidecar lives:
- *    requests, responses by status class, retries, timeouts, and a
+ *    requests, responses by status class, retries, timeouts, a
  *    log-linear latency histogram (stats_hist_*) of the time from the
- *    request head to the end of the response.  Inbound rows name the
+ *    request head to the end of the response, and (v3) the gRPC calls
+ *    among them by grpc-status.  Inbound rows name the
  *    calling service (from its SPIFFE identity; "" when plain/unknown)
  *    and have no version; outbound rows name the upstream service and
  *    the version the split picked.
@@ -78,6 +79,14 @@
  *    (release); a reader keeps a slot only if `second` read the same
  *    before and after its counts.
  *
+ * Versions.  A change of a record's size or meaning bumps STATS_VERSION;
+ * the header and the sections' places stay, and records only ever grow
+ * at their end, so a reader takes the older versions it knows with their
+ * smaller records, the missing tail read as 0.  Version 3 added the gRPC
+ * counts at the end of a peer row (grpc[]) and the gRPC status at the end
+ * of a span record (grpc_status, valid with STATS_SF_GRPC); a version 2
+ * file reads as one that saw no gRPC call.
+ *
  * Consistency.  Only the owning sidecar writes, from its one thread, with
  * relaxed __atomic_store_n on naturally aligned u64s; readers use
  * __atomic_load_n, so a value is never torn (counters are not a
@@ -96,7 +105,8 @@
 
 #define STATS_MAGIC     "MESHSTAT"
 #define STATS_MAGIC_LEN 8
-#define STATS_VERSION   2u
+#define STATS_VERSION   3u
+#define STATS_VERSION_MIN 2u  /* the oldest a reader still reads */
 #define STATS_HDR_SIZE  128u
 #define STATS_MAX_COUNTERS 4096u  /* a reader's bound on ncounters */
 
@@ -255,6 +265,7 @@ uint64_t stats_hist_le(const uint64_t *counts, uint64_t us);
 /* --- sections: records -------------------------------------------------- */
 
 #define STATS_NAME_LEN   48u   /* service, version, instance: NUL-padded */
+#define STATS_GRPC_CODES 17u   /* gRPC status codes 0 OK .. 16 UNAUTHENTICATED */
 #define STATS_PEERS_MAX  64u
 #define STATS_EPS_MAX    128u
 #define STATS_SPANS_MAX  256u
@@ -285,6 +296,10 @@ struct stats_peer_rec {
 	uint64_t timeouts;
 	uint64_t duration_sum_us;
 	uint64_t hist[STATS_HIST_BUCKETS];
+	/* v3: gRPC calls that ended with grpc-status i (obs_grpc(); a code
+	 * past 16 counts as 2 UNKNOWN).  Their sum is the row's gRPC calls,
+	 * a subset of `requests`; 0 everywhere for a row with none. */
+	uint64_t grpc[STATS_GRPC_CODES];
 };
 
 enum stats_ep_state {
@@ -317,6 +332,7 @@ enum stats_span_kind { STATS_SPAN_CLIENT = 1, STATS_SPAN_SERVER = 2 };
 #define STATS_SF_UR 0x20u   /* upstream reset */
 #define STATS_SF_FI 0x40u   /* fault injected: an abort (fault.h) */
 #define STATS_SF_DI 0x100u  /* delay injected (fault.h) */
+#define STATS_SF_GRPC 0x200u /* a gRPC call: grpc_status holds its status */
 /*
  * STATS_SF_SAMPLED: the span belongs to a sampled trace (the traceparent
  * flag).  A record without it is tap-only: the sidecar wrote it because
@@ -346,6 +362,8 @@ struct stats_span_rec {
 	char     method[16];
 	char     authority[64];
 	char     path[128];                 /* truncated, query included */
+	uint32_t grpc_status;               /* v3: 0..16 with STATS_SF_GRPC, else 0 */
+	uint32_t reserved;                  /* 0 */
 };
 
 struct stats_rate_rec {
@@ -366,6 +384,11 @@ struct stats_peer_rec *stats_peer(enum stats_dir dir, const char *service, const
  * duration, retries taken, timed out.  Also feeds the rate ring. */
 void stats_peer_done(struct stats_peer_rec *p, int status, uint64_t duration_us,
                      unsigned retries, int timed_out);
+/* One finished gRPC call on row p (may be NULL) with grpc-status code
+ * (outside 0..16: 2 UNKNOWN); besides its stats_peer_done(). */
+void stats_peer_grpc(struct stats_peer_rec *p, int code);
+/* The code a status is counted under: code itself if 0..16, else 2. */
+unsigned stats_grpc_code(int code);
 /* An upstream endpoint's row (found or taken from the free ones); NULL
  * when full.  stats_ep_free() when it leaves the config. */
 struct stats_ep_rec *stats_ep(const char *service, const char *version,

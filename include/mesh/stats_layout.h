@@ -29,6 +29,13 @@
 #define STATS_SH_VERSION   (STATS_SH_SERVICE + STATS_NAME_LEN)
 #define STATS_SH_INSTANCE  (STATS_SH_VERSION + STATS_NAME_LEN)
 
+/* Record sizes of version 2 files: the v3 records without their tail
+ * (stats.h, "Versions"). */
+#define STATS_V2_PEER_REC (offsetof(struct stats_peer_rec, grpc))
+#define STATS_V2_SPAN_REC (offsetof(struct stats_span_rec, grpc_status))
+
+_Static_assert(STATS_V2_PEER_REC == 7088, "a v2 peer row is 7088 bytes");
+_Static_assert(STATS_V2_SPAN_REC == 520, "a v2 span record is 520 bytes");
 _Static_assert(sizeof(struct stats_peer_rec) % 8 == 0, "peer rows are u64-aligned");
 _Static_assert(sizeof(struct stats_ep_rec) % 8 == 0, "endpoint rows are u64-aligned");
 _Static_assert(sizeof(struct stats_span_rec) % 8 == 0, "span records are u64-aligned");
@@ -44,6 +51,7 @@ struct stats_layout {
 	uint32_t rate_off, rate_cap;
 	uint32_t ncounters;
 	uint32_t size;
+	uint32_t peer_rec, span_rec;   /* record sizes of the file's version */
 };
 
 /* The writer's mapping (stats.c owns it; NULL while no file is open). */

@@ -28,6 +28,9 @@
  * each of the last TOP_SPARK seconds.  A service's breaker state is the
  * worst state any caller's sidecar has for any of its endpoints
  * (endpoint rows of every stats file), an instance's likewise.
+ * gRPC: calls and the share with grpc-status 0 come from the same peer
+ * rows as the quantiles, over the same window (the detail view's GRPC
+ * line; a service with no gRPC call has none).
  *
  * Canary: a service's last-declared version (status lists versions in
  * file order).  `+` moves 5 points to it from the other versions (the
@@ -111,6 +114,11 @@ struct top_svc {
 	uint64_t *win;                   /* private: [TOP_WIN_S+1][STATS_HIST_BUCKETS] */
 	unsigned nwin, whead;            /* private: sums kept, next slot */
 	uint64_t *sum;                   /* private: [STATS_HIST_BUCKETS] this frame */
+	/* gRPC calls of the same rows: since the sidecars started, and over
+	 * the last TOP_WIN_S s (the window of the quantiles) */
+	uint64_t grpc_total, grpc_total_ok;
+	uint64_t grpc_calls, grpc_ok;
+	uint64_t grpc_win[TOP_WIN_S + 1][2]; /* private: {calls, ok} per sum kept */
 };
 
 /* One recent span for the detail view. */
@@ -118,6 +126,7 @@ struct top_span {
 	char     instance[TOP_NAME_MAX];
 	uint64_t start_ns, duration_us;
 	unsigned status, flags, retries;
+	int      grpc;                   /* grpc-status; -1: no gRPC call */
 	char     method[17], path[129], peer[STATS_NAME_LEN + 1], trace[33];
 };
 #define TOP_SPANS_MAX 32

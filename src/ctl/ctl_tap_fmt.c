@@ -127,6 +127,8 @@ ctl_tap_line_text(struct ctl_tap_out *o, const struct stats_span_rec *s, const c
 		ctl_tap_put(o, "  %u", s->status);
 	else
 		ctl_tap_put(o, "  ---");
+	if (s->flags & STATS_SF_GRPC)
+		ctl_tap_put(o, "  grpc=%u", s->grpc_status);
 	ctl_tap_put(o, "  %s  retries=%u  trace=%s", lat, s->retries, tid);
 	otlp_json_flags(flags, sizeof(flags), s->flags);
 	if (flags[0] != '\0')
@@ -174,7 +176,10 @@ ctl_tap_line_json(struct ctl_tap_out *o, const struct stats_span_rec *s, const c
 			;
 		ctl_tap_put(o, "%s\"%.*s\"", i == 0 ? "" : ",", (int)(k - i), flags + i);
 	}
-	ctl_tap_put(o, "]}");
+	if (s->flags & STATS_SF_GRPC)
+		ctl_tap_put(o, "],\"grpc_status\":%u}", s->grpc_status);
+	else
+		ctl_tap_put(o, "],\"grpc_status\":null}");
 }
 
 size_t

@@ -308,6 +308,8 @@ ctl_traces_print_node(FILE *out, const struct ctl_traces_node *nd)
 		    s->status, s->status >= 500 ? ctl_term_esc(out, CTL_RESET) : "");
 	else
 		fprintf(out, "  ---");
+	if (s->flags & STATS_SF_GRPC)
+		fprintf(out, "  grpc=%u", s->grpc_status);
 	fprintf(out, "  %" PRIu64 ".%03u ms", s->duration_us / 1000u,
 	    (unsigned)(s->duration_us % 1000u));
 	if (s->retries != 0)
@@ -386,7 +388,11 @@ ctl_traces_json_node(FILE *out, const struct ctl_traces_node *nd, int first)
 			fprintf(out, "%s\"%s\"", any ? "," : "", fl[i].name);
 			any = 1;
 		}
-	fprintf(out, "],\"sampled\":%s}", s->flags & STATS_SF_SAMPLED ? "true" : "false");
+	fprintf(out, "],\"sampled\":%s", s->flags & STATS_SF_SAMPLED ? "true" : "false");
+	if (s->flags & STATS_SF_GRPC)
+		fprintf(out, ",\"grpc_status\":%u}", s->grpc_status);
+	else
+		fputs(",\"grpc_status\":null}", out);
 }
 
 static void

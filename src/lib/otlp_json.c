@@ -209,7 +209,31 @@ otlp_span_attrs(struct otlp_buf *b, const struct stats_span_rec *s)
 	otlp_attr_int(b, &first, "mesh.retries", s->retries);
 	otlp_json_flags(flags, sizeof(flags), s->flags);
 	otlp_attr_str(b, &first, "mesh.flags", flags, sizeof(flags));
+	if (s->flags & STATS_SF_GRPC) {
+		otlp_attr_str(b, &first, "rpc.system", "grpc", sizeof("grpc"));
+		otlp_attr_int(b, &first, "rpc.grpc.status_code", s->grpc_status);
+	}
 	otlp_puts(b, "]");
+}
+
+/* An error span: no status or a 5xx; a gRPC call's status as OpenTelemetry
+ * reads it (a client any status but OK; a server only those that say the
+ * server failed: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+ * UNAVAILABLE, DATA_LOSS). */
+static int
+otlp_span_error(const struct stats_span_rec *s)
+{
+	if (s->status == 0 || s->status >= 500)
+		return 1;
+	if (!(s->flags & STATS_SF_GRPC) || s->grpc_status == 0)
+		return 0;
+	if (s->kind == STATS_SPAN_CLIENT)
+		return 1;
+	switch (s->grpc_status) {
+	case 2: case 4: case 12: case 13: case 14: case 15:
+		return 1;
+	}
+	return 0;
 }
 
 static void
@@ -231,7 +255,7 @@ otlp_span(struct otlp_buf *b, const struct stats_span_rec *s)
 	otlp_printf(b, ",\"endTimeUnixNano\":\"%" PRIu64 "\"",
 	    s->start_ns + s->duration_us * 1000u);
 	otlp_span_attrs(b, s);
-	if (s->status == 0 || s->status >= 500)
+	if (otlp_span_error(s))
 		otlp_printf(b, ",\"status\":{\"code\":%d}", OTLP_STATUS_ERROR);
 	otlp_puts(b, "}");
 }

@@ -59,7 +59,7 @@ stats_check(const unsigned char *h, size_t fsize)
 		return STATS_ERR_SHORT;
 	if (memcmp(h, STATS_MAGIC, STATS_MAGIC_LEN) != 0)
 		return STATS_ERR_MAGIC;
-	if (stats_get32(h + 8) != STATS_VERSION)
+	if (stats_get32(h + 8) < STATS_VERSION_MIN || stats_get32(h + 8) > STATS_VERSION)
 		return STATS_ERR_VERSION;
 	size = stats_get32(h + 12);
 	n = stats_get32(h + 32);
@@ -98,12 +98,21 @@ stats_section(const unsigned char *h, uint32_t at, uint64_t fixed, uint64_t rec,
 static int
 stats_sections(const unsigned char *h, struct stats_layout *l)
 {
-	uint64_t rec = sizeof(struct stats_span_rec);
+	uint64_t rec;
 
 	memset(l, 0, sizeof(*l));
 	l->size = stats_get32(h + 12);
 	l->ncounters = stats_get32(h + 32);
-	if (stats_section(h, STATS_H_PEERS, 0, sizeof(struct stats_peer_rec),
+	/* an older version's records are this version's without their tail */
+	if (stats_get32(h + 8) == 2) {
+		l->peer_rec = STATS_V2_PEER_REC;
+		l->span_rec = STATS_V2_SPAN_REC;
+	} else {
+		l->peer_rec = sizeof(struct stats_peer_rec);
+		l->span_rec = sizeof(struct stats_span_rec);
+	}
+	rec = l->span_rec;
+	if (stats_section(h, STATS_H_PEERS, 0, l->peer_rec,
 	    STATS_RD_PEERS_MAX, &l->peers_off, &l->peers_cap) == -1 ||
 	    stats_section(h, STATS_H_EPS, 0, sizeof(struct stats_ep_rec),
 	    STATS_RD_EPS_MAX, &l->eps_off, &l->eps_cap) == -1 ||
@@ -223,7 +232,7 @@ stats_view_peers(const unsigned char *h, const struct stats_layout *l, struct st
 	size_t i, n = 0;
 
 	for (i = 0; i < l->peers_cap; i++) {
-		row = h + l->peers_off + i * sizeof(struct stats_peer_rec);
+		row = h + l->peers_off + i * l->peer_rec;
 		n += __atomic_load_n((const uint32_t *)(const void *)row, __ATOMIC_ACQUIRE) == 1;
 	}
 	if (n == 0)
@@ -231,10 +240,11 @@ stats_view_peers(const unsigned char *h, const struct stats_layout *l, struct st
 	if ((v->peers = calloc(n, sizeof(*v->peers))) == NULL)
 		return -1;
 	for (i = 0; i < l->peers_cap && v->npeers < n; i++) {
-		row = h + l->peers_off + i * sizeof(struct stats_peer_rec);
+		row = h + l->peers_off + i * l->peer_rec;
 		if (__atomic_load_n((const uint32_t *)(const void *)row, __ATOMIC_ACQUIRE) != 1)
 			continue;
-		stats_row_copy(&v->peers[v->npeers], row, sizeof(struct stats_peer_rec));
+		/* calloc'd: what an older record lacks stays 0 */
+		stats_row_copy(&v->peers[v->npeers], row, l->peer_rec);
 		/* names NUL-terminated whatever the file says */
 		v->peers[v->npeers].service[STATS_NAME_LEN - 1] = '\0';
 		v->peers[v->npeers].version[STATS_NAME_LEN - 1] = '\0';

@@ -16,16 +16,27 @@
 #include "mesh/stats.h"
 #include "stats_int.h"
 
-/* 1 with *out a consistent copy of rec (its seq in out->seq), else 0. */
+/* Record i of a table of records of `size` bytes (the file's version:
+ * an older one's are shorter, stats.h "Versions"). */
+static const struct stats_span_rec *
+stats_span_at(const unsigned char *t, uint32_t size, uint64_t i)
+{
+	return (const struct stats_span_rec *)(const void *)(t + i * size);
+}
+
+/* 1 with *out a consistent copy of the `size` bytes of rec (its seq in
+ * out->seq; what an older record lacks is 0), else 0. */
 static int
-stats_span_copy(const struct stats_span_rec *rec, struct stats_span_rec *out)
+stats_span_copy(const struct stats_span_rec *rec, uint32_t size, struct stats_span_rec *out)
 {
 	uint64_t s1, s2;
 
 	s1 = __atomic_load_n(&rec->seq, __ATOMIC_ACQUIRE);
 	if (s1 == 0 || (s1 & 1) != 0)
 		return 0;
-	memcpy(out, rec, sizeof(*out));
+	if (size < sizeof(*out))
+		memset((unsigned char *)out + size, 0, sizeof(*out) - size);
+	memcpy(out, rec, size < sizeof(*out) ? size : sizeof(*out));
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	s2 = __atomic_load_n(&rec->seq, __ATOMIC_RELAXED);
 	if (s1 != s2)
@@ -42,8 +53,8 @@ stats_span_copy(const struct stats_span_rec *rec, struct stats_span_rec *out)
 
 /* The slowest spans still inside the window, slowest first. */
 static long
-stats_slow_read(const struct stats_span_rec *t, uint32_t cap, struct stats_span_rec *out,
-    size_t max)
+stats_slow_read(const unsigned char *t, uint32_t size, uint32_t cap,
+    struct stats_span_rec *out, size_t max)
 {
 	struct stats_span_rec tmp;
 	uint64_t now, window = (uint64_t)STATS_SLOW_WINDOW_S * 1000000000u;
@@ -52,7 +63,8 @@ stats_slow_read(const struct stats_span_rec *t, uint32_t cap, struct stats_span_
 
 	now = clock_ns(CLOCK_REALTIME);
 	for (i = 0; i < cap; i++) {
-		if (!stats_span_copy(&t[i], &tmp) || tmp.start_ns + window < now)
+		if (!stats_span_copy(stats_span_at(t, size, i), size, &tmp) ||
+		    tmp.start_ns + window < now)
 			continue;
 		/* insertion into out[0..n), slowest first, the max slowest */
 		if (n == max && out[n - 1].duration_us >= tmp.duration_us)
@@ -70,8 +82,7 @@ long
 stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
     size_t max, uint64_t *lost, int slow)
 {
-	const unsigned char *h, *sec;
-	const struct stats_span_rec *ring;
+	const unsigned char *h, *sec, *ring;
 	struct stats_layout l;
 	uint64_t written, first, c, n;
 	size_t len, got = 0;
@@ -84,9 +95,10 @@ stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
 		return 0;
 	}
 	sec = h + l.spans_off;
-	ring = (const struct stats_span_rec *)(const void *)(sec + STATS_SPANS_HDR);
+	ring = sec + STATS_SPANS_HDR;
 	if (slow) {
-		long k = stats_slow_read(ring + l.spans_cap, l.slow_cap, out, max);
+		long k = stats_slow_read(ring + (size_t)l.spans_cap * l.span_rec, l.span_rec,
+		    l.slow_cap, out, max);
 
 		munmap((void *)(uintptr_t)h, len);
 		return k;
@@ -105,7 +117,8 @@ stats_spans_read(const char *path, uint64_t *cursor, struct stats_span_rec *out,
 		c = first;
 	}
 	for (n = c; n < written && got < max; n++) {
-		if (stats_span_copy(&ring[n % l.spans_cap], &out[got]) &&
+		if (stats_span_copy(stats_span_at(ring, l.span_rec, n % l.spans_cap), l.span_rec,
+		    &out[got]) &&
 		    out[got].seq == 2 * n + 2)
 			got++;
 		else if (lost != NULL)

@@ -146,6 +146,33 @@ metrics_requests(FILE *f, const char *mesh, const struct metrics_inst *in, size_
 		}
 }
 
+/* gRPC calls of a peer row: one series per grpc-status seen (a row with
+ * no gRPC call has none), the code as a decimal label. */
+static void
+metrics_grpc(FILE *f, const char *mesh, const struct metrics_inst *in, size_t n)
+{
+	struct metrics_fam fm = { f, "mesh_grpc_requests_total", "counter",
+	    "gRPC calls, per peer and grpc-status (codes seen only).", 0 };
+	char code[4];
+	size_t i, r;
+	unsigned c;
+
+	for (i = 0; i < n; i++)
+		for (r = 0; in[i].stats != NULL && r < in[i].stats->npeers; r++) {
+			const struct stats_peer_rec *p = &in[i].stats->peers[r];
+
+			for (c = 0; c < STATS_GRPC_CODES; c++) {
+				if (p->grpc[c] == 0)
+					continue;
+				snprintf(code, sizeof(code), "%u", c);
+				metrics_series(&fm, "");
+				metrics_peer_labels(f, mesh, &in[i], p);
+				metrics_label(f, 0, "grpc_status", code);
+				metrics_end_u64(f, p->grpc[c]);
+			}
+		}
+}
+
 static void
 metrics_histogram(FILE *f, const char *mesh, const struct metrics_inst *in, size_t n)
 {
@@ -392,6 +419,7 @@ metrics_write(FILE *f, const char *mesh, const struct metrics_inst *in, size_t n
 	size_t k;
 
 	metrics_requests(f, mesh, in, n);
+	metrics_grpc(f, mesh, in, n);
 	metrics_histogram(f, mesh, in, n);
 	metrics_peer_counter(f, mesh, in, n, "mesh_retries_total",
 	    "Retries sent (attempts after the first), per peer.",

@@ -68,6 +68,27 @@ status_json_ms(FILE *f, const char *key, uint64_t us, int any)
 		fprintf(f, ",\"%s\":null", key);
 }
 
+/* ,"grpc_calls":N,"grpc_status":{"0":n,...} of a peer row: the statuses
+ * seen only. */
+static void
+status_json_grpc(FILE *f, const struct stats_peer_rec *p)
+{
+	uint64_t calls = 0;
+	unsigned c;
+	int first = 1;
+
+	for (c = 0; c < STATS_GRPC_CODES; c++)
+		calls += p->grpc[c];
+	fprintf(f, ",\"grpc_calls\":%llu,\"grpc_status\":{", (unsigned long long)calls);
+	for (c = 0; c < STATS_GRPC_CODES; c++) {
+		if (p->grpc[c] == 0)
+			continue;
+		fprintf(f, "%s\"%u\":%llu", first ? "" : ",", c, (unsigned long long)p->grpc[c]);
+		first = 0;
+	}
+	fputc('}', f);
+}
+
 /* "peers":[...] of a stats file: one object per peer row. */
 static void
 status_json_peers(FILE *f, const struct stats_view *v)
@@ -94,6 +115,7 @@ status_json_peers(FILE *f, const struct stats_view *v)
 		status_json_ms(f, "p50_ms", stats_hist_quantile(p->hist, 0.50), any);
 		status_json_ms(f, "p95_ms", stats_hist_quantile(p->hist, 0.95), any);
 		status_json_ms(f, "p99_ms", stats_hist_quantile(p->hist, 0.99), any);
+		status_json_grpc(f, p);
 		fputc('}', f);
 	}
 	fputc(']', f);
@@ -196,8 +218,13 @@ status_json_summary(FILE *f, const struct status_summary *s)
 	status_json_ms(f, "p50_ms", s->p50_us, s->requests > 0);
 	status_json_ms(f, "p95_ms", s->p95_us, s->requests > 0);
 	status_json_ms(f, "p99_ms", s->p99_us, s->requests > 0);
-	fprintf(f, ",\"requests\":%llu,\"source\":\"%s\"}", (unsigned long long)s->requests,
-	    s->source == STATS_IN ? "inbound" : "outbound");
+	fprintf(f, ",\"requests\":%llu,\"source\":\"%s\",\"grpc_calls\":%llu,"
+	    "\"grpc_success\":", (unsigned long long)s->requests,
+	    s->source == STATS_IN ? "inbound" : "outbound", (unsigned long long)s->grpc_calls);
+	if (s->grpc_calls > 0)
+		fprintf(f, "%.4f}", s->grpc_success);
+	else
+		fputs("null}", f);
 }
 
 static void

@@ -41,6 +41,9 @@ status_summary_add(struct status_summary *s, const struct stats_view *v, uint64_
 		d->responses += p->responses[0] + p->responses[1] + p->responses[2] +
 		    p->responses[3];
 		d->errors += p->responses[3];
+		for (b = 0; b < STATS_GRPC_CODES; b++)
+			d->grpc_calls += p->grpc[b];
+		d->grpc_ok += p->grpc[0];
 		for (b = 0; b < STATS_HIST_BUCKETS; b++)
 			d->hist[b] += p->hist[b];
 	}
@@ -64,6 +67,8 @@ status_summary_merge(struct status_summary *dst, const struct status_summary *sr
 		dst->dir[d].responses += src->dir[d].responses;
 		dst->dir[d].errors += src->dir[d].errors;
 		dst->dir[d].rows += src->dir[d].rows;
+		dst->dir[d].grpc_calls += src->dir[d].grpc_calls;
+		dst->dir[d].grpc_ok += src->dir[d].grpc_ok;
 		dst->dir[d].rps += src->dir[d].rps;
 		for (b = 0; b < STATS_HIST_BUCKETS; b++)
 			dst->dir[d].hist[b] += src->dir[d].hist[b];
@@ -87,6 +92,9 @@ status_summary_done(struct status_summary *s)
 	s->p50_us = stats_hist_quantile(d->hist, 0.50);
 	s->p95_us = stats_hist_quantile(d->hist, 0.95);
 	s->p99_us = stats_hist_quantile(d->hist, 0.99);
+	s->grpc_calls = d->grpc_calls;
+	s->grpc_success = d->grpc_calls > 0 ?
+	    (double)d->grpc_ok / (double)d->grpc_calls : 0;
 }
 
 void

@@ -153,6 +153,16 @@ status_breakers(char *buf, size_t size, const struct meshd *m, const struct stat
 	}
 }
 
+/* ok of total (> 0) as "99.95%": never rounds up to 100% */
+static void
+status_pct(char *buf, size_t size, uint64_t ok, uint64_t total)
+{
+	if (ok == total)
+		snprintf(buf, size, "100%%");
+	else
+		snprintf(buf, size, "%.2f%%", (double)(ok * 10000 / total) / 100);
+}
+
 static void
 status_sum_row(struct tab *t, const struct meshd *m, const struct status_views *vs,
     const char *name, const struct conf_service *svc, const struct status_summary *s)
@@ -172,11 +182,8 @@ status_sum_row(struct tab *t, const struct meshd *m, const struct status_views *
 	ok = s->dir[s->source].responses - s->dir[s->source].errors;
 	if (!s->has_traffic)
 		snprintf(row[4], TAB_CELL, "-");
-	else if (ok == s->dir[s->source].responses)
-		snprintf(row[4], TAB_CELL, "100%%");
-	else   /* never rounds up to 100% */
-		snprintf(row[4], TAB_CELL, "%.2f%%",
-		    (double)(ok * 10000 / s->dir[s->source].responses) / 100);
+	else
+		status_pct(row[4], TAB_CELL, ok, s->dir[s->source].responses);
 	status_ms(row[5], TAB_CELL, s->p50_us, s->requests > 0);
 	status_ms(row[6], TAB_CELL, s->p95_us, s->requests > 0);
 	status_ms(row[7], TAB_CELL, s->p99_us, s->requests > 0);
@@ -226,6 +233,29 @@ status_text_summary(FILE *f, const struct meshd *m, const struct status_views *v
 	}
 	tab_print(f, &t);
 	free(t.cell);
+	free(s);
+	return 0;
+}
+
+/* A line per service version with gRPC calls: the share that ended OK. */
+static int
+status_text_grpc(FILE *f, const struct meshd *m, const struct status_views *vs)
+{
+	const struct mesh_config *cfg = &m->cfg;
+	struct status_summary *s;
+	char pct[16];
+	size_t i;
+
+	if ((s = malloc(sizeof(*s))) == NULL)
+		return -1;
+	for (i = 0; i < cfg->nservices; i++) {
+		status_service_summary(m, vs, &cfg->services[i], s);
+		if (s->grpc_calls == 0)
+			continue;
+		status_pct(pct, sizeof(pct), s->dir[s->source].grpc_ok, s->grpc_calls);
+		fprintf(f, "%s %s: GRPC %s OK of %llu calls\n", cfg->services[i].name,
+		    cfg->services[i].version, pct, (unsigned long long)s->grpc_calls);
+	}
 	free(s);
 	return 0;
 }
@@ -417,7 +447,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	fmt_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
-	if (status_text_summary(f, m, &vs) == -1)
+	if (status_text_summary(f, m, &vs) == -1 || status_text_grpc(f, m, &vs) == -1)
 		rc = -1;
 	fputc('\n', f);
 	if (status_text_insts(f, m, &vs) == -1)

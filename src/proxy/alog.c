@@ -184,6 +184,11 @@ alog_format(char *out, size_t size, const struct stats_span_rec *s,
 	alog_putu(&o, bytes_in);
 	alog_puts(&o, ",\"bytes_out\":");
 	alog_putu(&o, bytes_out);
+	alog_puts(&o, ",\"grpc_status\":");
+	if (s->flags & STATS_SF_GRPC)
+		alog_putu(&o, s->grpc_status);
+	else
+		alog_puts(&o, "null");
 	alog_puts(&o, "}\n");
 	return o.full ? 0 : o.len;
 }

@@ -569,13 +569,17 @@ h2s_down_closed(struct h2s *s, uint32_t code)
 
 	if (d == NULL)
 		return;
-	(void)code;
 	if (s->u != NULL)
 		h2u_detach(s, NGHTTP2_CANCEL);
 	h2s_outcome(s, s->res_end && s->status < 500 ? 1 : -1);
 	h2s_pending_leave(s);
 	ev_timer_stop(EV_DEFAULT, &s->timer);
-	/* OBS_GRPC: obs_grpc() lands with the h2obs branch */
+	/* a gRPC call's outcome: its grpc-status, else what the end says
+	 * (the caller cancelled it, or it was cut) */
+	if (s->grpc)
+		obs_grpc(&s->obs, s->grpc_status >= 0 ? s->grpc_status :
+		    s->res_end ? GRPC_UNKNOWN : code == NGHTTP2_CANCEL ? GRPC_CANCELLED :
+		    GRPC_UNAVAILABLE);
 	obs_end(&s->obs, s->tries, s->reqq.high, s->resq.high);
 	/* request bytes never taken upstream still hold the connection's window */
 	if (s->reqq.total > s->req_credit)

@@ -106,6 +106,7 @@ obs_begin(struct obs *o, const struct http_request *req, int inbound, const char
 	o->start_ns = clock_ns(CLOCK_MONOTONIC);
 	o->flags = 0;
 	o->status = 0;
+	o->grpc = OBS_GRPC_NONE;
 	o->active = 1;
 	o->inbound = inbound != 0;
 	if (o->inbound)
@@ -202,6 +203,14 @@ obs_refusal(struct obs *o, int status, const char *reason)
 			o->flags |= flags[i].flag;
 }
 
+void
+obs_grpc(struct obs *o, int grpc_status)
+{
+	if (!o->active)
+		return;
+	o->grpc = (int8_t)stats_grpc_code(grpc_status);
+}
+
 const char *
 obs_traceparent(const struct obs *o)
 {
@@ -225,6 +234,10 @@ obs_span(const struct obs *o, struct stats_span_rec *s, unsigned retries, uint64
 	s->status = o->status;
 	s->retries = retries;
 	s->flags = o->flags | (o->record ? STATS_SF_SAMPLED : 0);
+	if (o->grpc != OBS_GRPC_NONE) {
+		s->flags |= STATS_SF_GRPC;
+		s->grpc_status = (uint32_t)o->grpc;
+	}
 	memcpy(s->service, obs_cfg.service, sizeof(s->service));
 	memcpy(s->version, obs_cfg.version, sizeof(s->version));
 	memcpy(s->instance, obs_cfg.instance, sizeof(s->instance));
@@ -239,6 +252,7 @@ void
 obs_end(struct obs *o, unsigned retries, uint64_t bytes_in, uint64_t bytes_out)
 {
 	struct stats_span_rec s;
+	struct stats_peer_rec *p;
 	uint64_t dur_us;
 
 	if (!o->active)
@@ -247,8 +261,10 @@ obs_end(struct obs *o, unsigned retries, uint64_t bytes_in, uint64_t bytes_out)
 	if (o->inbound)
 		stats_gauge_sub(STAT_REQUESTS_IN_FLIGHT, 1);
 	dur_us = (clock_ns(CLOCK_MONOTONIC) - o->start_ns) / 1000u;
-	stats_peer_done(stats_peer(o->inbound ? STATS_IN : STATS_OUT, o->peer, o->peer_version),
-	    o->status, dur_us, retries, (o->flags & STATS_SF_UT) != 0);
+	p = stats_peer(o->inbound ? STATS_IN : STATS_OUT, o->peer, o->peer_version);
+	stats_peer_done(p, o->status, dur_us, retries, (o->flags & STATS_SF_UT) != 0);
+	if (o->grpc != OBS_GRPC_NONE)
+		stats_peer_grpc(p, o->grpc);
 	if (!o->detail)
 		return;
 	obs_span(o, &s, retries, dur_us);

@@ -187,6 +187,20 @@ stats_peer_done(struct stats_peer_rec *p, int status, uint64_t duration_us,
 		ST_ADD(&r->errors, 1);
 }
 
+unsigned
+stats_grpc_code(int code)
+{
+	return code >= 0 && code < (int)STATS_GRPC_CODES ? (unsigned)code : 2u;
+}
+
+void
+stats_peer_grpc(struct stats_peer_rec *p, int code)
+{
+	if (stats_map_ == NULL || p == NULL)
+		return;
+	ST_ADD(&p->grpc[stats_grpc_code(code)], 1);
+}
+
 /* --- endpoints -------------------------------------------------------- */
 
 struct stats_ep_rec *

@@ -65,7 +65,8 @@ is "every line arrived" "$(lines)" $want
 python3 - "$T/access.log" >"$T/py.out" 2>&1 <<'PY'
 import json, sys, collections
 keys = ["time","service","instance","direction","method","authority","path","status",
-        "duration_us","upstream","retries","flags","trace_id","bytes_in","bytes_out"]
+        "duration_us","upstream","retries","flags","trace_id","bytes_in","bytes_out",
+        "grpc_status"]
 lines = [json.loads(l) for l in open(sys.argv[1])]
 bad = [l for l in lines if list(l.keys()) != keys]
 print("keys", "ok" if not bad else "bad %r" % bad[:1])

@@ -105,6 +105,11 @@ test_format_text(void **state)
 	ctl_tap_format(b, sizeof(b), &s, 0);
 	assert_string_equal(after_time(b), "  out  api@v1.0 -> db@v2.1             GET /q  503  999us"
 	    "  retries=2  trace=-  flags=UF,UT");
+	s.flags |= STATS_SF_GRPC;
+	s.grpc_status = 14;
+	ctl_tap_format(b, sizeof(b), &s, 0);
+	assert_string_equal(after_time(b), "  out  api@v1.0 -> db@v2.1             GET /q  503  grpc=14"
+	    "  999us  retries=2  trace=-  flags=UF,UT");
 
 	/* refused before an endpoint, no such service, unknown caller */
 	s.upstream[0] = '\0';
@@ -147,13 +152,23 @@ test_format_json(void **state)
 	    "\"caller\":\"api@v1.0\",\"callee\":\"db@v2.1\",\"service\":\"api\","
 	    "\"instance\":\"api@v1.0\",\"version\":\"v1\",\"method\":\"GET\",\"authority\":\"api\","
 	    "\"path\":\"/a\\\"b\\u0001\",\"status\":502,\"duration_ms\":3.200,\"retries\":1,"
-	    "\"trace_id\":\"00000000000000000000000000000001\",\"flags\":[\"UR\"]}");
+	    "\"trace_id\":\"00000000000000000000000000000001\",\"flags\":[\"UR\"],"
+	    "\"grpc_status\":null}");
 	rec(&s, 0, "/", 0, 0);
 	s.flags = STATS_SF_UH | STATS_SF_NR;
 	ctl_tap_format(b, sizeof(b), &s, 1);
 	assert_non_null(strstr(b, "\"direction\":\"in\",\"caller\":\"web\",\"callee\":\"api@v1.0\""));
 	assert_non_null(strstr(b, "\"status\":null"));
-	assert_non_null(strstr(b, "\"trace_id\":null,\"flags\":[\"UH\",\"NR\"]}"));
+	assert_non_null(strstr(b, "\"trace_id\":null,\"flags\":[\"UH\",\"NR\"],"
+	    "\"grpc_status\":null}"));
+	/* a gRPC call: its status, 0 included */
+	s.flags |= STATS_SF_GRPC;
+	s.grpc_status = 14;
+	ctl_tap_format(b, sizeof(b), &s, 1);
+	assert_non_null(strstr(b, "\"flags\":[\"UH\",\"NR\"],\"grpc_status\":14}"));
+	s.grpc_status = 0;
+	ctl_tap_format(b, sizeof(b), &s, 1);
+	assert_non_null(strstr(b, ",\"grpc_status\":0}"));
 }
 
 /* ---- open / poll against real files ----------------------------------- */

@@ -165,6 +165,8 @@ test_report_text(void **state)
 	s[17].retries = 2;
 	s[17].flags |= STATS_SF_UF | STATS_SF_UT;
 	strcpy(s[17].path, "/bad\x01path");
+	s[17].flags |= STATS_SF_GRPC;
+	s[17].grpc_status = 14;
 	t = report(s, 18, &q, &shown);
 	assert_int_equal(shown, 3);
 	/* most recent first: trace 2, then 3, then 1 */
@@ -179,8 +181,8 @@ test_report_text(void **state)
 	    "2023-11-14 22:13:20.000 UTC  7.050 ms  8 spans\n"));
 	assert_non_null(strstr(t, "\n  gateway@v1.0  client  GET /x  -> ?  200  1.000 ms\n"
 	    "    web@v1.0  server  GET /x  <- ?  200  0.900 ms\n"));
-	assert_non_null(strstr(t, "\n  lonely@v1.0  server  GET /bad?path  <- ?  503  5.000 ms"
-	    "  retries=2  flags=UF,UT\n"));
+	assert_non_null(strstr(t, "\n  lonely@v1.0  server  GET /bad?path  <- ?  503  grpc=14  "
+	    "5.000 ms  retries=2  flags=UF,UT\n"));
 	free(t);
 
 	/* -n 1: only the newest; --service db: traces 1 and 2 only */
@@ -256,6 +258,7 @@ test_report_json(void **state)
 	(void)state;
 	chain(s, 1, 0);
 	mk(&s[8], 1, 20, 0x77, 9, 10, 0, "x\"y");
+	s[8].flags |= STATS_SF_GRPC;       /* a gRPC call that ended OK */
 	t = report(s, 9, &q, &shown);
 	assert_int_equal(shown, 1);
 	assert_true(starts(t, "{\"mesh\":\"shop\",\"running\":true,\"order\":\"recent\",\"traces\":"
@@ -266,11 +269,12 @@ test_report_json(void **state)
 	    "\"instance\":\"gateway@v1.0\",\"kind\":\"client\",\"method\":\"GET\","
 	    "\"authority\":\"\",\"path\":\"/x\",\"peer\":\"\",\"upstream\":\"\",\"status\":200,"
 	    "\"start_ns\":1700000000000000000,\"duration_us\":1000,\"retries\":0,\"flags\":[],"
-	    "\"sampled\":true}"));
+	    "\"sampled\":true,\"grpc_status\":null}"));
 	assert_non_null(strstr(t, "{\"span_id\":\"0000000000000006\",\"parent_id\":\"0000000000000005\","
 	    "\"depth\":5,\"orphan\":false,\"service\":\"db\""));
 	assert_non_null(strstr(t, "\"parent_id\":\"0000000000000077\",\"depth\":0,\"orphan\":true,"
 	    "\"service\":\"x\\\"y\""));
+	assert_non_null(strstr(t, "\"flags\":[],\"sampled\":true,\"grpc_status\":0}]}"));
 	assert_true(strlen(t) > 6);
 	assert_string_equal(t + strlen(t) - 6, "}]}]}\n");
 	free(t);

@@ -3,7 +3,8 @@
  * metrics: the renderer (metrics_write) on hand-made states — golden text
  * for a small mesh; label escaping; histogram buckets cumulative with
  * +Inf == _count == observations and exact counts away from the edges;
- * HELP/TYPE once per family across instances; an empty mesh; extras.
+ * HELP/TYPE once per family across instances; gRPC calls by status; an
+ * empty mesh; extras.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -325,6 +326,67 @@ test_histogram(void **state)
 
 /* Two instances, one without a stats file: one header per family, and the
  * one without a file has only meshd's series. */
+/* mesh_grpc_requests_total: a series per grpc-status a row saw, with
+ * the labels of mesh_requests_total and grpc_status in decimal; rows
+ * without gRPC calls, and a mesh without any, have none. */
+static void
+test_grpc(void **state)
+{
+	static struct stats_peer_rec peers[3];
+	struct stats_view v;
+	struct metrics_inst in;
+	char *text;
+
+	(void)state;
+	memset(peers, 0, sizeof(peers));
+	peers[0].used = peers[1].used = peers[2].used = 1;
+	peers[0].dir = STATS_IN;
+	strcpy(peers[0].service, "web");
+	observe(&peers[0], 200, 1000);
+	peers[1].dir = STATS_OUT;
+	strcpy(peers[1].service, "cart");
+	strcpy(peers[1].version, "v2");
+	observe(&peers[1], 200, 1000);
+	peers[2].dir = STATS_OUT;
+	strcpy(peers[2].service, "db");
+	strcpy(peers[2].version, "v1");
+	observe(&peers[2], 200, 1000);
+	one_peer(&in, &v, peers, "api", "v1", "api@v1.0");
+	text = render(&in, 1, 0);
+	assert_null(strstr(text, "mesh_grpc_requests_total"));
+	free(text);
+
+	peers[0].grpc[0] = 5;
+	peers[0].grpc[14] = 2;
+	peers[1].grpc[4] = 1;
+	peers[1].grpc[16] = 9;
+	v.npeers = 3;
+	text = render(&in, 1, 0);
+	assert_int_equal(count(text, "# HELP mesh_grpc_requests_total gRPC calls, per peer and "
+	    "grpc-status (codes seen only).\n# TYPE mesh_grpc_requests_total counter\n"), 1);
+	assert_int_equal(count(text, "\nmesh_grpc_requests_total{"), 4);
+	assert_int_equal(value_of(text, "mesh_grpc_requests_total{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",direction=\"inbound\",peer=\"web\","
+	    "grpc_status=\"0\"}"), 5);
+	assert_int_equal(value_of(text, "mesh_grpc_requests_total{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",direction=\"inbound\",peer=\"web\","
+	    "grpc_status=\"14\"}"), 2);
+	assert_int_equal(value_of(text, "mesh_grpc_requests_total{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",direction=\"outbound\",peer=\"cart\","
+	    "peer_version=\"v2\",grpc_status=\"4\"}"), 1);
+	assert_int_equal(value_of(text, "mesh_grpc_requests_total{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",direction=\"outbound\",peer=\"cart\","
+	    "peer_version=\"v2\",grpc_status=\"16\"}"), 9);
+	assert_null(strstr(text, "mesh_grpc_requests_total{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",direction=\"outbound\",peer=\"db\""));
+	/* right after mesh_requests_total, as the family list says */
+	assert_true(strstr(text, "# HELP mesh_grpc_requests_total") >
+	    strstr(text, "# HELP mesh_requests_total"));
+	assert_true(strstr(text, "# HELP mesh_grpc_requests_total") <
+	    strstr(text, "# HELP mesh_request_duration_seconds"));
+	free(text);
+}
+
 static void
 test_families_once(void **state)
 {
@@ -424,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_families_once),
+		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_empty_and_extras),
 		cmocka_unit_test(test_rss),
 	};

@@ -3,7 +3,8 @@
  * otlp: the JSON body of two spans of two instances, byte for byte (a
  * golden string, also parsed by nothing but our eyes: keep it readable);
  * escaping and UTF-8 repair of request text; a full-width field with no
- * NUL; the flags list; the bounded queue (wrap-around, full, peek order).
+ * NUL; the flags list; a gRPC call's attributes and error status; the
+ * bounded queue (wrap-around, full, peek order).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,6 +195,53 @@ test_full_fields(void **state)
 	otlp_buf_free(&b);
 }
 
+/* A gRPC call: rpc.system and rpc.grpc.status_code after mesh.flags;
+ * ERROR as OpenTelemetry's gRPC conventions say (client: any status but
+ * OK; server: only the statuses that say the server failed). */
+static void
+test_grpc(void **state)
+{
+	static const struct { uint32_t kind, code; int error; } cases[] = {
+		{ STATS_SPAN_CLIENT, 0, 0 }, { STATS_SPAN_CLIENT, 5, 1 },
+		{ STATS_SPAN_CLIENT, 14, 1 }, { STATS_SPAN_SERVER, 0, 0 },
+		{ STATS_SPAN_SERVER, 5, 0 }, { STATS_SPAN_SERVER, 7, 0 },
+		{ STATS_SPAN_SERVER, 16, 0 }, { STATS_SPAN_SERVER, 2, 1 },
+		{ STATS_SPAN_SERVER, 4, 1 }, { STATS_SPAN_SERVER, 12, 1 },
+		{ STATS_SPAN_SERVER, 13, 1 }, { STATS_SPAN_SERVER, 14, 1 },
+		{ STATS_SPAN_SERVER, 15, 1 },
+	};
+	struct otlp_buf b = { 0 };
+	struct stats_span_rec s;
+	const struct stats_span_rec *p = &s;
+	char want[128];
+	size_t i;
+
+	(void)state;
+	server_span(&s);
+	assert_int_equal(otlp_json_encode(&b, &p, 1, NULL), 0);
+	assert_null(strstr(b.p, "rpc."));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		server_span(&s);
+		s.kind = cases[i].kind;
+		s.flags |= STATS_SF_GRPC;
+		s.grpc_status = cases[i].code;
+		assert_int_equal(otlp_json_encode(&b, &p, 1, NULL), 0);
+		snprintf(want, sizeof(want), "{\"key\":\"rpc.system\",\"value\":"
+		    "{\"stringValue\":\"grpc\"}},{\"key\":\"rpc.grpc.status_code\","
+		    "\"value\":{\"intValue\":\"%u\"}}]", cases[i].code);
+		if (strstr(b.p, want) == NULL)
+			fail_msg("case %zu: no %s in %s", i, want, b.p);
+		if ((strstr(b.p, "\"status\":{\"code\":2}") != NULL) != cases[i].error)
+			fail_msg("case %zu: error should be %d: %s", i, cases[i].error, b.p);
+	}
+	/* a 5xx is an error whatever the gRPC status */
+	s.status = 503;
+	s.grpc_status = 0;
+	assert_int_equal(otlp_json_encode(&b, &p, 1, NULL), 0);
+	assert_non_null(strstr(b.p, "\"status\":{\"code\":2}"));
+	otlp_buf_free(&b);
+}
+
 static void
 test_flags(void **state)
 {
@@ -284,6 +332,7 @@ main(void)
 		cmocka_unit_test(test_empty_and_no_namespace),
 		cmocka_unit_test(test_full_fields),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_queue),
 		cmocka_unit_test(test_queue_room),
 	};

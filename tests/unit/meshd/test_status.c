@@ -232,7 +232,7 @@ test_json(void **state)
 	    "\"breaker\":{\"state\":null,\"callers\":[]},\"ejected\":false}],"
 	    "\"summary\":{\"instances_up\":0,\"instances_total\":1,\"rps\":0.00,"
 	    "\"success_rate\":null,\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null,"
-	    "\"requests\":0,\"source\":\"inbound\"}}"));
+	    "\"requests\":0,\"source\":\"inbound\",\"grpc_calls\":0,\"grpc_success\":null}}"));
 	/* the protocol as mesh.ini says it */
 	assert_non_null(strstr(out, "{\"name\":\"pay\",\"version\":\"v1\",\"protocol\":\"grpc\","));
 	assert_non_null(strstr(out, "\"service_totals\":[{\"name\":\"web\",\"versions\":1,"
@@ -269,6 +269,16 @@ test_json(void **state)
 		free(out);
 		rt->fault = saved;
 	}
+}
+
+static size_t
+count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, needle)) != NULL; text++)
+		n++;
+	return n;
 }
 
 /* The widest line of a text, the header line (a path) left out. */
@@ -343,6 +353,63 @@ test_stats(void **state)
 	m.cfg.mesh.state_dir = saved;
 }
 
+/* gRPC calls: per peer row by status, per summary the OK share; the
+ * text's GRPC line, within 80 columns. */
+static void
+test_grpc(void **state)
+{
+	char dir[] = "/tmp/test_status_gr.XXXXXX", p[4096], *out, *saved;
+	struct stats_peer_rec *row;
+	size_t len;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	saved = m.cfg.mesh.state_dir;
+	m.cfg.mesh.state_dir = dir;
+	snprintf(p, sizeof(p), "%s/run", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	assert_int_equal(stats_path(p, sizeof(p), dir, "api@v1.0"), 0);
+	assert_int_equal(stats_open(p), 0);
+	row = stats_peer(STATS_IN, "web", "");
+	for (i = 0; i < 400; i++) {
+		stats_peer_done(row, 200, 1000, 0, 0);
+		stats_peer_grpc(row, i < 390 ? 0 : i < 399 ? 14 : 4);
+	}
+	stats_peer_done(stats_peer(STATS_IN, "gateway", ""), 200, 1000, 0, 0);
+	stats_close();
+
+	assert_int_equal(status_json(&m, &out, &len), 0);
+	if (!json_valid(out))
+		fail_msg("invalid JSON: %s", out);
+	assert_non_null(strstr(out, "\"p99_ms\":1.000,\"grpc_calls\":400,"
+	    "\"grpc_status\":{\"0\":390,\"4\":1,\"14\":9}}"));
+	assert_non_null(strstr(out, "\"grpc_calls\":0,\"grpc_status\":{}}"));
+	assert_non_null(strstr(out, "\"requests\":401,\"source\":\"inbound\","
+	    "\"grpc_calls\":400,\"grpc_success\":0.9750}"));
+	/* api's total of v1 and v2 too; web has none */
+	assert_non_null(strstr(out, "{\"name\":\"api\",\"versions\":2,\"summary\":"));
+	assert_int_equal(count_of(out, "\"grpc_success\":0.9750}"), 2);
+	free(out);
+	assert_int_equal(status_text(&m, &out, &len), 0);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	assert_non_null(strstr(out, "\napi v1: GRPC 97.50% OK of 400 calls\n"));
+	assert_null(strstr(out, "web v1: GRPC"));
+	assert_null(strstr(out, "api v2: GRPC"));
+	assert_true(max_width(out) <= 80);
+	free(out);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/run", dir);
+	rmdir(p);
+	rmdir(dir);
+	m.cfg.mesh.state_dir = saved;
+}
+
 /* The breaker an instance's callers hold and its service's summary, in
  * both documents. */
 static void
@@ -390,7 +457,8 @@ test_callers(void **state)
 	    "\"instances_total\":1,\"rps\":"));
 	/* (RPS counts whole seconds before now: test_status_sum checks it) */
 	assert_non_null(strstr(out, "\"success_rate\":0.9091,\"p50_ms\":2.528,\"p95_ms\":2.976,"
-	    "\"p99_ms\":2.976,\"requests\":11,\"source\":\"inbound\"}}"));
+	    "\"p99_ms\":2.976,\"requests\":11,\"source\":\"inbound\","
+	    "\"grpc_calls\":0,\"grpc_success\":null}}"));
 	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"closed\",\"callers\":"
 	    "[{\"caller\":\"web.0\",\"state\":\"closed\",\"ejected\":false,"
 	    "\"ewma_ms\":null}]},\"ejected\":false}]"));
@@ -401,7 +469,7 @@ test_callers(void **state)
 	assert_non_null(strstr(out, "\"peers\":[{\"direction\":\"outbound\",\"service\":\"api\","
 	    "\"version\":\"v1\",\"requests\":1,"));
 	/* web is nobody's upstream: summarised by what it sends */
-	assert_non_null(strstr(out, "\"requests\":1,\"source\":\"outbound\"}"));
+	assert_non_null(strstr(out, "\"requests\":1,\"source\":\"outbound\","));
 	free(out);
 
 	assert_int_equal(status_text(&m, &out, &len), 0);
@@ -507,6 +575,7 @@ main(void)
 		cmocka_unit_test(test_json_str),
 		cmocka_unit_test(test_json_str_long),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_callers),
 		cmocka_unit_test(test_text),
 	};

@@ -4,7 +4,7 @@
  * written through the writer API: requests, success rate (non-5xx share
  * of responses), p50/p95/p99 from the summed histograms within 2% of the
  * exact order statistics, RPS from the rate rings; a pure client is
- * summarised by what it sends; breaker states rank open > half-open >
+ * summarised by what it sends; gRPC calls and their OK share; breaker states rank open > half-open >
  * closed; endpoint rows are found by service, version and index.
  */
 #include <setjmp.h>
@@ -176,6 +176,76 @@ test_summary(void **state)
 	stats_view_free(&c);
 }
 
+/* gRPC: calls and the OK share of the same rows as the summary (inbound;
+ * outbound for a pure client), added up across instances and merges;
+ * none at all: 0 calls. */
+static void
+test_grpc(void **state)
+{
+	struct stats_view a, b, c;
+	const struct stats_view *vs[3];
+	struct status_summary s, t;
+	struct stats_peer_rec *p;
+	unsigned i;
+
+	(void)state;
+	open_file("g.0");
+	p = stats_peer(STATS_IN, "web", "");
+	for (i = 0; i < 100; i++) {
+		stats_peer_done(p, 200, 1000, 0, 0);
+		stats_peer_grpc(p, i < 97 ? 0 : 14);
+	}
+	stats_peer_done(p, 200, 1000, 0, 0);      /* an HTTP/1.1 request */
+	p = stats_peer(STATS_OUT, "db", "v1");    /* outbound: not its summary */
+	stats_peer_done(p, 200, 1000, 0, 0);
+	stats_peer_grpc(p, 13);
+	open_file("g.1");
+	p = stats_peer(STATS_IN, "web", "");
+	for (i = 0; i < 100; i++) {
+		stats_peer_done(p, 200, 1000, 0, 0);
+		stats_peer_grpc(p, i < 50 ? 0 : 4);
+	}
+	open_file("gw.0");
+	p = stats_peer(STATS_OUT, "g", "v1");
+	for (i = 0; i < 4; i++) {
+		stats_peer_done(p, 200, 1000, 0, 0);
+		stats_peer_grpc(p, i == 0 ? 8 : 0);
+	}
+	stats_close();
+	view_of("g.0", &a);
+	view_of("g.1", &b);
+	view_of("gw.0", &c);
+
+	vs[0] = &a;
+	status_summary(&s, vs, 1, 0);
+	assert_int_equal(s.requests, 101);
+	assert_int_equal(s.grpc_calls, 100);
+	assert_true(s.grpc_success > 0.97 - 1e-9 && s.grpc_success < 0.97 + 1e-9);
+	vs[1] = &b;
+	status_summary(&s, vs, 2, 0);
+	assert_int_equal(s.grpc_calls, 200);
+	assert_true(s.grpc_success > 147.0 / 200 - 1e-9 && s.grpc_success < 147.0 / 200 + 1e-9);
+	/* merged summaries of versions: the same */
+	status_summary(&t, vs, 1, 0);
+	status_summary(&s, vs + 1, 1, 0);
+	status_summary_merge(&t, &s);
+	status_summary_done(&t);
+	assert_int_equal(t.grpc_calls, 200);
+	assert_true(t.grpc_success > 147.0 / 200 - 1e-9 && t.grpc_success < 147.0 / 200 + 1e-9);
+	/* a pure client: what it sends */
+	vs[0] = &c;
+	status_summary(&s, vs, 1, 0);
+	assert_int_equal(s.source, STATS_OUT);
+	assert_int_equal(s.grpc_calls, 4);
+	assert_true(s.grpc_success > 0.75 - 1e-9 && s.grpc_success < 0.75 + 1e-9);
+	status_summary(&s, vs, 0, 0);
+	assert_int_equal(s.grpc_calls, 0);
+	assert_true(s.grpc_success == 0.0);
+	stats_view_free(&a);
+	stats_view_free(&b);
+	stats_view_free(&c);
+}
+
 static void
 test_breaker(void **state)
 {
@@ -209,6 +279,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_breaker),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -108,7 +108,7 @@ json_string(const char **p, const char *end, char *key, size_t keylen)
 static const char *const keys[] = {
 	"time", "service", "instance", "direction", "method", "authority", "path",
 	"status", "duration_us", "upstream", "retries", "flags", "trace_id",
-	"bytes_in", "bytes_out",
+	"bytes_in", "bytes_out", "grpc_status",
 };
 
 /* 0 when line[0..n) is one object with exactly `keys` in order + '\n'. */
@@ -141,6 +141,8 @@ json_check(const char *line, size_t n)
 		if (p < end && *p == '"') {
 			if (json_string(&p, end, NULL, 0) == -1)
 				return -7;
+		} else if (end - p >= 4 && memcmp(p, "null", 4) == 0) {
+			p += 4;
 		} else {
 			const char *d = p;
 
@@ -216,8 +218,19 @@ test_golden(void **state)
 	    "\"authority\":\"api:80\",\"path\":\"/users?id=1\",\"status\":200,"
 	    "\"duration_us\":1532,\"upstream\":\"v2.1\",\"retries\":2,\"flags\":\"-\","
 	    "\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"bytes_in\":17,"
-	    "\"bytes_out\":512}\n");
+	    "\"bytes_out\":512,\"grpc_status\":null}\n");
 	assert_int_equal(json_check(out, n), 0);
+
+	/* a gRPC call: its status, 0 included */
+	s.flags |= STATS_SF_GRPC;
+	s.grpc_status = 14;
+	n = fmt(out, &s, STATS_OUT);
+	assert_int_equal(json_check(out, n), 0);
+	assert_non_null(strstr(out, ",\"grpc_status\":14}\n"));
+	s.grpc_status = 0;
+	n = fmt(out, &s, STATS_OUT);
+	assert_non_null(strstr(out, ",\"grpc_status\":0}\n"));
+	s.flags &= ~STATS_SF_GRPC;
 
 	/* inbound, no trace, no upstream, every flag, status 0, epoch */
 	memset(s.trace_id, 0, sizeof(s.trace_id));

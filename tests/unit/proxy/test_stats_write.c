@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "mesh/stats.h"
+#include "mesh/stats_layout.h"
 
 #define STATS_TEST_DIR "/tmp/test_stats_sec.XXXXXX"
 #include "test_stats_util.h"
@@ -183,6 +184,168 @@ test_peers(void **state)
 	assert_int_equal(stats_view_read(path, &v), STATS_OK);
 	assert_int_equal(v.npeers, STATS_PEERS_MAX);
 	stats_view_free(&v);
+}
+
+/* gRPC calls by status on a peer row: 0..16 as such, anything else as 2
+ * UNKNOWN; a NULL row or no file is a no-op. */
+static void
+test_peers_grpc(void **state)
+{
+	struct stats_peer_rec *in, *out;
+	struct stats_view v;
+	size_t i;
+	unsigned c;
+	uint64_t sum;
+
+	(void)state;
+	stats_peer_grpc(NULL, 0);                 /* no file: nothing */
+	assert_int_equal(stats_grpc_code(0), 0);
+	assert_int_equal(stats_grpc_code(16), 16);
+	assert_int_equal(stats_grpc_code(17), 2);
+	assert_int_equal(stats_grpc_code(-1), 2);
+	assert_int_equal(stats_open(path), 0);
+	in = stats_peer(STATS_IN, "web", "");
+	out = stats_peer(STATS_OUT, "cart", "v2");
+	for (c = 0; c < STATS_GRPC_CODES; c++)
+		stats_peer_grpc(in, (int)c);
+	stats_peer_grpc(in, 0);
+	stats_peer_grpc(in, 99);
+	stats_peer_grpc(out, 14);
+	stats_peer_grpc(NULL, 14);
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.npeers, 2);
+	for (i = 0; i < v.npeers; i++) {
+		const struct stats_peer_rec *p = &v.peers[i];
+
+		for (c = 0, sum = 0; c < STATS_GRPC_CODES; c++)
+			sum += p->grpc[c];
+		if (p->dir == STATS_IN) {
+			assert_int_equal(sum, STATS_GRPC_CODES + 2);
+			assert_int_equal(p->grpc[0], 2);
+			assert_int_equal(p->grpc[2], 2);
+			assert_int_equal(p->grpc[16], 1);
+		} else {
+			assert_int_equal(sum, 1);
+			assert_int_equal(p->grpc[14], 1);
+		}
+		assert_int_equal(p->requests, 0);     /* stats_peer_done's job */
+	}
+	stats_view_free(&v);
+}
+
+/* Round up to the next multiple of 64, as the writer places sections. */
+static uint32_t
+r64(uint64_t off)
+{
+	return (uint32_t)((off + 63u) & ~(uint64_t)63u);
+}
+
+/*
+ * A version 2 file (stats.h, "Versions"): its peer rows and span records
+ * lack v3's tails, so they sit closer together; a reader takes each at
+ * its v2 place and reads the missing tail as 0.  Versions 1 and past
+ * STATS_VERSION stay refused.
+ */
+static void
+test_v2_file(void **state)
+{
+	const uint32_t pcap = 2, scap = 4, slow = 2;
+	uint32_t u, poff, soff, size, n = STAT__COUNT;
+	struct stats_span_rec rec, out[8];
+	struct stats_peer_rec prow;
+	struct stats_view v;
+	uint64_t cursor = 0, w, now;
+	unsigned char *b, *ring;
+	struct timespec ts;
+	FILE *f;
+	long got;
+
+	(void)state;
+	poff = r64(STATS_HDR_SIZE + (uint64_t)n * 8);
+	soff = r64(poff + (uint64_t)pcap * STATS_V2_PEER_REC);
+	size = r64(soff + STATS_SPANS_HDR + (uint64_t)(scap + slow) * STATS_V2_SPAN_REC);
+	assert_non_null(b = calloc(1, size));
+	memcpy(b, STATS_MAGIC, STATS_MAGIC_LEN);
+	u = 2;
+	memcpy(b + 8, &u, 4);
+	memcpy(b + 12, &size, 4);
+	memcpy(b + 32, &n, 4);
+	u = STATS_HDR_SIZE;
+	memcpy(b + 36, &u, 4);
+	memcpy(b + 40, &poff, 4);
+	memcpy(b + 44, &pcap, 4);
+	memcpy(b + 56, &soff, 4);
+	memcpy(b + 60, &scap, 4);
+	memcpy(b + soff + 8, &slow, 4);
+	/* two peer rows, 7088 bytes apart */
+	memset(&prow, 0, sizeof(prow));
+	prow.used = 1;
+	prow.dir = STATS_IN;
+	strcpy(prow.service, "web");
+	prow.requests = 3;
+	memcpy(b + poff, &prow, STATS_V2_PEER_REC);
+	prow.dir = STATS_OUT;
+	strcpy(prow.service, "db");
+	strcpy(prow.version, "v1");
+	prow.requests = 5;
+	memcpy(b + poff + STATS_V2_PEER_REC, &prow, STATS_V2_PEER_REC);
+	/* two spans in the ring, one in the slow table, 520 bytes apart */
+	w = 2;
+	memcpy(b + soff, &w, 8);
+	ring = b + soff + STATS_SPANS_HDR;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	span_of(11, &rec);
+	rec.seq = 2;
+	memcpy(ring, &rec, STATS_V2_SPAN_REC);
+	span_of(22, &rec);
+	rec.seq = 4;
+	memcpy(ring + STATS_V2_SPAN_REC, &rec, STATS_V2_SPAN_REC);
+	span_of(33, &rec);
+	rec.seq = 6;
+	rec.start_ns = now;
+	memcpy(ring + (size_t)scap * STATS_V2_SPAN_REC, &rec, STATS_V2_SPAN_REC);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fwrite(b, 1, size, f), size);
+	fclose(f);
+
+	assert_int_equal(stats_view_read(path, &v), STATS_OK);
+	assert_int_equal(v.snap.version, 2);
+	assert_int_equal(v.npeers, 2);
+	assert_string_equal(v.peers[0].service, "web");
+	assert_int_equal(v.peers[0].requests, 3);
+	assert_string_equal(v.peers[1].service, "db");
+	assert_string_equal(v.peers[1].version, "v1");
+	assert_int_equal(v.peers[1].requests, 5);
+	for (u = 0; u < STATS_GRPC_CODES; u++)
+		assert_int_equal(v.peers[0].grpc[u] + v.peers[1].grpc[u], 0);
+	assert_int_equal(v.spans_written, 2);
+	stats_view_free(&v);
+	memset(out, 0xff, sizeof(out));
+	got = stats_spans_read(path, &cursor, out, 8, NULL, 0);
+	assert_int_equal(got, 2);
+	assert_int_equal(out[0].duration_us, 11);
+	assert_int_equal(out[1].duration_us, 22);
+	assert_string_equal(out[1].path, "/p/22");
+	assert_false(out[1].flags & STATS_SF_GRPC);
+	assert_int_equal(out[1].grpc_status, 0);     /* not the 0xff left there */
+	assert_int_equal(out[1].reserved, 0);
+	got = stats_spans_read(path, NULL, out, 8, NULL, 1);
+	assert_int_equal(got, 1);
+	assert_int_equal(out[0].duration_us, 33);
+	assert_int_equal(out[0].grpc_status, 0);
+
+	u = 1;
+	poke(8, &u, 4);
+	assert_int_equal(stats_view_read(path, &v), STATS_ERR_VERSION);
+	u = STATS_VERSION + 1;
+	poke(8, &u, 4);
+	assert_int_equal(stats_view_read(path, &v), STATS_ERR_VERSION);
+	/* read as v3, the span section is too short for its records */
+	u = STATS_VERSION;
+	poke(8, &u, 4);
+	assert_int_equal(stats_view_read(path, &v), STATS_ERR_LAYOUT);
+	free(b);
 }
 
 /* A sidecar with no inbound traffic: its ring counts what it sends. */
@@ -626,6 +789,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_noop),
 		cmocka_unit_test_setup_teardown(test_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peers_grpc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rate_outbound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mirror_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_endpoints, setup, teardown),

@@ -4,7 +4,7 @@
  * a `status --json` document into services, versions, instances and
  * weights; the canary arithmetic of + and -; the live numbers from real
  * stats files (rate, quantiles, breaker state seen by a caller, the
- * sparkline); which columns fit 80 and 120 columns; rows, expansion,
+ * sparkline, gRPC calls and the detail's GRPC line); which columns fit 80 and 120 columns; rows, expansion,
  * search, sort and the confirm prompt.
  */
 #include <stdarg.h>
@@ -230,6 +230,140 @@ test_stats(void **state)
 	top_model_free(&m);
 }
 
+/* Write api@v1.0's stats file: n inbound gRPC calls, the first ok of
+ * them with status 0, the others 14 UNAVAILABLE (a new file each time:
+ * the totals are the file's, as after a restart of the sidecar). */
+static void
+write_grpc(unsigned n, unsigned ok)
+{
+	char path[512];
+	struct stats_peer_rec *p;
+	unsigned i;
+
+	assert_int_equal(stats_path(path, sizeof(path), dir, "api@v1.0"), 0);
+	assert_int_equal(stats_open(path), 0);
+	stats_identity("api", "v1", "api@v1.0");
+	p = stats_peer(STATS_IN, "web", "");
+	for (i = 0; i < n; i++) {
+		stats_peer_done(p, 200, 1000, 0, 0);
+		stats_peer_grpc(p, i < ok ? 0 : 14);
+	}
+	stats_peer_done(p, 200, 1000, 0, 0);     /* an HTTP/1.1 request */
+	stats_close();
+}
+
+/* Row y of the screen as text. */
+static const char *
+screen_row(int y)
+{
+	static char buf[512];
+	int n = COLS < (int)sizeof(buf) - 1 ? COLS : (int)sizeof(buf) - 1;
+
+	buf[0] = '\0';
+	mvinnstr(y, 0, buf, n);
+	return buf;
+}
+
+/* The first screen row that has s, or NULL. */
+static const char *
+screen_find(const char *s)
+{
+	int y;
+
+	for (y = 0; y < LINES; y++)
+		if (strstr(screen_row(y), s) != NULL)
+			return screen_row(y);
+	return NULL;
+}
+
+/*
+ * gRPC calls of a service: totals, and over the window the quantiles
+ * use; the detail view's GRPC line (the window's, else the totals), at
+ * 80 columns; none for a service without gRPC calls.
+ */
+static void
+test_grpc(void **state)
+{
+	FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+	struct top_model m;
+	struct top_ui ui;
+	struct timespec ts;
+	const struct top_svc *api, *web;
+	const char *line;
+	char sd[512];
+	SCREEN *scr;
+	uint64_t now;
+	int i;
+
+	(void)state;
+	snprintf(sd, sizeof(sd), "%s/run", dir);
+	mkdir(sd, 0700);
+	snprintf(sd, sizeof(sd), "%s/run/stats", dir);
+	mkdir(sd, 0700);
+	write_stats("web@v1.0", "web", 0, 0, 0);
+	write_grpc(100, 97);
+	top_model_init(&m);
+	assert_int_equal(top_model_status(&m, status_doc(), strlen(status_doc())), 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u;
+	top_stats_update(&m, now + 1000000000u);
+	api = top_model_find(&m, "api");
+	web = top_model_find(&m, "web");
+	assert_int_equal(api->grpc_total, 100);
+	assert_int_equal(api->grpc_total_ok, 97);
+	assert_int_equal(api->grpc_calls, 100);     /* the first window: since the start */
+	assert_int_equal(api->grpc_ok, 97);
+	assert_int_equal(web->grpc_total, 0);
+	/* a second later 200 more, 150 of them OK: the window starts at the
+	 * first sum kept (second 1), as the quantiles' does */
+	write_grpc(300, 247);
+	top_stats_update(&m, now + 2000000000u);
+	api = top_model_find(&m, "api");
+	assert_int_equal(api->grpc_total, 300);
+	assert_int_equal(api->grpc_total_ok, 247);
+	assert_int_equal(api->grpc_calls, 200);
+	assert_int_equal(api->grpc_ok, 150);
+	/* a new status document keeps the window */
+	assert_int_equal(top_model_status(&m, status_doc(), strlen(status_doc())), 0);
+	top_stats_update(&m, now + 3000000000u);
+	api = top_model_find(&m, "api");
+	assert_int_equal(api->grpc_calls, 200);     /* since the sum of second 1 */
+	assert_int_equal(api->grpc_ok, 150);
+
+	assert_non_null(out);
+	assert_non_null(in);
+	scr = newterm("vt100", out, in);
+	assert_non_null(scr);
+	set_term(scr);
+	resizeterm(24, 80);
+	memset(&ui, 0, sizeof(ui));
+	top_ui_rows(&ui, &m);
+	ui.view = TOP_VIEW_DETAIL;
+	snprintf(ui.sel_name, sizeof(ui.sel_name), "api");
+	top_render(&ui, &m);
+	line = screen_find("GRPC");
+	assert_non_null(line);
+	assert_non_null(strstr(line, "GRPC   75.0% OK of 200 calls in the last 10 s"));
+	/* quiet for a whole window: the totals since the start */
+	for (i = 4; i < 4 + TOP_WIN_S + 1; i++)
+		top_stats_update(&m, now + (uint64_t)i * 1000000000u);
+	api = top_model_find(&m, "api");
+	assert_int_equal(api->grpc_calls, 0);
+	top_render(&ui, &m);
+	assert_non_null(line = screen_find("GRPC"));
+	assert_non_null(strstr(line, "GRPC   no call in the last 10 s; 82.3% OK of 300 since start"));
+	/* a service without gRPC calls: no line */
+	snprintf(ui.sel_name, sizeof(ui.sel_name), "web");
+	top_render(&ui, &m);
+	assert_null(screen_find("GRPC"));
+	endwin();
+	delscreen(scr);
+	fclose(out);
+	fclose(in);
+	free(ui.rows);
+	top_model_free(&m);
+}
+
 static void
 test_columns(void **state)
 {
@@ -352,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_canary),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_keys),
 	};
