@@ -57,6 +57,8 @@ extern const struct transport transport_plain;
 /* The transport between sidecars (inbound listeners and upstream
  * connections to other sidecars). */
 const struct transport *transport_mesh(void);
+/* The same for HTTP/2 sessions (ALPN h2 over mTLS). */
+const struct transport *transport_mesh_h2(void);
 
 static inline int
 tconn_open(struct tconn *c, const struct transport *t, int fd, int server)

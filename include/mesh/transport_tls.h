@@ -34,6 +34,10 @@
 #include "mesh/transport.h"
 
 extern const struct transport transport_tls;
+/* The same, asking for ALPN "h2": HTTP/2 sessions between sidecars. */
+extern const struct transport transport_tls_h2;
+/* Whether the inbound port offers ALPN "h2" (its app speaks HTTP/2). */
+void transport_tls_offer_h2(int on);
 
 /*
  * Install the process's TLS context and, for the caller side, the

@@ -230,7 +230,7 @@ h2s_balance(struct h2s *s, struct balance_service *bs, const char **reason)
 		return 503;
 	}
 	obs_upstream(&s->obs, ep->version, ep->index);
-	if ((s->up = upstream_get(ep->port, transport_mesh())) == NULL) {
+	if ((s->up = upstream_get(ep->port, transport_mesh_h2())) == NULL) {
 		*reason = "out of memory";
 		return 503;
 	}

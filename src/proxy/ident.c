@@ -68,6 +68,7 @@ ident_handshake_allow(const struct pcfg *cfg)
 	}
 	rc = tlsctx_set_allow(ident.tls, names, n);
 	free(names);
+	transport_tls_offer_h2(cfg->inbound_port != 0 && pcfg_proto_h2(cfg->inbound_proto));
 	return rc;
 }
 

@@ -16,3 +16,9 @@ transport_mesh(void)
 {
 	return ident_enabled() ? &transport_tls : &transport_plain;
 }
+
+const struct transport *
+transport_mesh_h2(void)
+{
+	return ident_enabled() ? &transport_tls_h2 : &transport_plain;
+}

@@ -62,10 +62,39 @@ transport_tls_peer(const struct tconn *c)
 {
 	const struct tls_conn *tc;
 
-	if (c->t != &transport_tls || c->priv == NULL)
+	if ((c->t != &transport_tls && c->t != &transport_tls_h2) || c->priv == NULL)
 		return NULL;
 	tc = c->priv;
 	return tc->state == TLS_OPEN ? tc->peer : NULL;
+}
+
+/*
+ * ALPN (RFC 7301): an inbound port offers "h2" and "http/1.1"; the HTTP/2
+ * sessions between sidecars ask for "h2" (transport_tls_h2).  The proxy
+ * reads the protocol from the first bytes either way (h2.h); ALPN says it
+ * at the handshake, as RFC 9113 3.2 wants for HTTP/2 over TLS.  A peer
+ * that offers neither still connects.  "h2" is offered only when the app
+ * behind the port speaks it: a client that offers both (curl) must not
+ * be steered to HTTP/2 for an HTTP/1.1 app, which the mesh does not
+ * translate to.
+ */
+static int tls_offer_h2;
+
+void
+transport_tls_offer_h2(int on)
+{
+	tls_offer_h2 = on;
+}
+
+static void
+tls_alpn(struct tls_conn *tc, const char *list)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	if (wolfSSL_UseALPN(tc->ssl, buf, (unsigned)strlen(buf),
+	    WOLFSSL_ALPN_CONTINUE_ON_MISMATCH) != WOLFSSL_SUCCESS)
+		log_debug("tls: ALPN %s not set", list);
 }
 
 static int
@@ -91,6 +120,18 @@ tls_open(struct tconn *c, int fd, int server)
 	}
 	tc->server = (uint8_t)server;
 	c->priv = tc;
+	if (server)
+		tls_alpn(tc, tls_offer_h2 ? "h2,http/1.1" : "http/1.1");
+	return 0;
+}
+
+static int
+tls_open_h2(struct tconn *c, int fd, int server)
+{
+	if (tls_open(c, fd, server) == -1)
+		return -1;
+	if (!server)
+		tls_alpn(c->priv, "h2");
 	return 0;
 }
 
@@ -178,7 +219,7 @@ transport_tls_resumed(const struct tconn *c)
 {
 	const struct tls_conn *tc;
 
-	if (c->t != &transport_tls || c->priv == NULL)
+	if ((c->t != &transport_tls && c->t != &transport_tls_h2) || c->priv == NULL)
 		return 0;
 	tc = c->priv;
 	return !tc->server && tc->started && wolfSSL_session_reused(tc->ssl);
@@ -446,6 +487,17 @@ tls_close(struct tconn *c)
 const struct transport transport_tls = {
 	.name = "tls",
 	.open = tls_open,
+	.read = tls_read,
+	.writev = tls_writev,
+	.pending = tls_pending,
+	.established = tls_established,
+	.shutdown = tls_shutdown,
+	.close = tls_close,
+};
+
+const struct transport transport_tls_h2 = {
+	.name = "tls-h2",
+	.open = tls_open_h2,
 	.read = tls_read,
 	.writev = tls_writev,
 	.pending = tls_pending,
