@@ -51,8 +51,6 @@ void h2_timeout(struct conn *c);
 void h2_drain(struct conn *c);
 /* Teardown from fwd_end() (conn_close). */
 void h2_end(struct conn *c);
-/* Streams open on c (the idle timer runs only without any). */
-unsigned h2_streams(const struct conn *c);
 /* Close every upstream session (shutdown). */
 void h2_close_idle(void);
 

@@ -267,12 +267,6 @@ h2_drain(struct conn *c)
 	h2io_dirty(&d->io);
 }
 
-unsigned
-h2_streams(const struct conn *c)
-{
-	return c->h2 != NULL ? c->h2->nstreams : 0;
-}
-
 void
 h2_end(struct conn *c)
 {

@@ -63,7 +63,6 @@ struct h2q {
 	uint8_t     lost;           /* some read bytes were dropped: no rewind */
 };
 
-void     h2q_init(struct h2q *q, uint64_t keep_max);
 int      h2q_append(struct h2q *q, const uint8_t *p, size_t n);   /* -1: no memory */
 size_t   h2q_read(struct h2q *q, uint8_t *dst, size_t max);
 uint64_t h2q_unread(const struct h2q *q);
@@ -82,7 +81,6 @@ struct h2hdr {
 
 int  h2hdr_add(struct h2hdr *h, const uint8_t *name, size_t nlen,
                const uint8_t *value, size_t vlen);
-const nghttp2_nv *h2hdr_find(const struct h2hdr *h, const char *name);
 void h2hdr_reset(struct h2hdr *h);
 
 /* A session over one side, with its output staged. */
@@ -200,17 +198,15 @@ void h2s_request_data(struct h2s *s);      /* request body bytes or its end arri
 void h2s_down_closed(struct h2s *s, uint32_t error_code);
 void h2s_attempt_failed(struct h2s *s, int cause, int status, const char *why);
 void h2s_refuse(struct h2s *s, int code, const char *reason, int ours);
-void h2s_finish(struct h2s *s);            /* both legs are done with it */
 void h2s_response(struct h2s *s, int end);  /* the attempt's response head is in */
 void h2s_outcome(struct h2s *s, int ok);   /* the balanced endpoint's verdict */
 
 /* h2_up.c */
-struct h2u *h2u_get(struct upstream *up, int fresh);
+struct h2u *h2u_get(struct upstream *up);
 int  h2u_submit(struct h2u *u, struct h2s *s);
 void h2u_detach(struct h2s *s, uint32_t rst_code);
 void h2u_resume(struct h2s *s);
 void h2u_consumed(struct h2s *s, size_t n);
-void h2u_close_all(void);
 
 /* h2_relay.c */
 int  h2r_response(struct h2s *s, int end);        /* the head goes down */

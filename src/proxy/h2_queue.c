@@ -10,14 +10,6 @@
 
 #include "h2_int.h"
 
-void
-h2q_init(struct h2q *q, uint64_t keep_max)
-{
-	memset(q, 0, sizeof(*q));
-	q->keep_max = keep_max;
-	q->keep = keep_max > 0;
-}
-
 static void
 h2q_drop_read(struct h2q *q)
 {
@@ -172,17 +164,6 @@ h2hdr_add(struct h2hdr *h, const uint8_t *name, size_t nlen, const uint8_t *valu
 	nv->valuelen = vlen;
 	nv->flags = NGHTTP2_NV_FLAG_NONE;
 	return 0;
-}
-
-const nghttp2_nv *
-h2hdr_find(const struct h2hdr *h, const char *name)
-{
-	size_t i, n = strlen(name);
-
-	for (i = 0; i < h->n; i++)
-		if (h->nv[i].namelen == n && memcmp(h->nv[i].name, name, n) == 0)
-			return &h->nv[i];
-	return NULL;
 }
 
 void

@@ -353,7 +353,7 @@ h2s_go(struct h2s *s)
 {
 	struct h2u *u;
 
-	if ((u = h2u_get(s->up, 0)) == NULL) {
+	if ((u = h2u_get(s->up)) == NULL) {
 		stats_inc(STAT_OVERLOADED);
 		h2s_outcome(s, -1);
 		h2s_refuse(s, 503, "overloaded", 1);

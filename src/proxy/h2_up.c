@@ -435,7 +435,7 @@ h2u_open(struct upstream *up)
 }
 
 struct h2u *
-h2u_get(struct upstream *up, int fresh)
+h2u_get(struct upstream *up)
 {
 	struct h2u *u, *best = NULL;
 	unsigned n = 0;
@@ -447,7 +447,7 @@ h2u_get(struct upstream *up, int fresh)
 		if (best == NULL || u->nstreams < best->nstreams)
 			best = u;
 	}
-	if (!fresh && best != NULL &&
+	if (best != NULL &&
 	    (best->nstreams < H2_UP_STREAMS_SOFT || n >= H2_UP_PER_ENDPOINT))
 		return best;
 	if ((u = h2u_open(up)) != NULL)
@@ -503,13 +503,6 @@ h2u_free(struct h2u *u)
 {
 	h2io_free(&u->io);
 	free(u);
-}
-
-void
-h2u_close_all(void)
-{
-	while (ups != NULL)
-		h2u_fail(ups, 0);
 }
 
 void
