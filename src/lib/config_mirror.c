@@ -93,4 +93,8 @@ config_mirror_validate(struct conf_ctx *ctx, const struct conf_route *r)
 	if (!conf_proto_l7(svc->protocol))
 		config_error(ctx, m->line, "mirror: service %s is not http: a mirror "
 		    "copies HTTP requests", m->service);
+	else if (svc->protocol != CONF_PROTO_HTTP)
+		config_error(ctx, m->line, "mirror: service %s is %s: mirroring copies "
+		    "HTTP/1.1 requests only (not HTTP/2 streams yet)", m->service,
+		    conf_proto_name(svc->protocol));
 }

@@ -51,6 +51,7 @@ mirrors_parse(const struct mesh_config *cfg, const char *line, struct mirror_ovr
     char *why, size_t whylen)
 {
 	char buf[CONF_LINE_MAX + 1], *svc, *word, *eq, *save = NULL;
+	const struct conf_service *cs;
 
 	memset(out, 0, sizeof(*out));
 	if (strlen(line) > CONF_LINE_MAX) {
@@ -62,8 +63,14 @@ mirrors_parse(const struct mesh_config *cfg, const char *line, struct mirror_ovr
 		snprintf(why, whylen, "mirror: no service named");
 		return -1;
 	}
-	if (config_service(cfg, svc, NULL) == NULL) {
+	if ((cs = config_service(cfg, svc, NULL)) == NULL) {
 		snprintf(why, whylen, "mirror: no service '%.64s' in %s", svc, cfg->path);
+		return -1;
+	}
+	/* the copies are HTTP/1.1 requests (src/proxy/mirror.c) */
+	if (cs->protocol == CONF_PROTO_HTTP2 || cs->protocol == CONF_PROTO_GRPC) {
+		snprintf(why, whylen, "mirror: %s is %s: mirroring copies HTTP/1.1 requests only",
+		    svc, conf_proto_name(cs->protocol));
 		return -1;
 	}
 	snprintf(out->service, sizeof(out->service), "%s", svc);

@@ -114,7 +114,7 @@ nghttp2_option *h2io_options(void);
 int  h2io_flood(struct h2io *io, int reset);
 
 enum h2s_leg { H2S_FREE, H2S_HEAD, H2S_ROUTED, H2S_WAIT, H2S_UP, H2S_BACKOFF,
-               H2S_RESPONDING, H2S_DONE };
+               H2S_DELAY, H2S_RESPONDING, H2S_DONE };
 
 struct h2d;
 struct h2u;
@@ -155,6 +155,8 @@ struct h2s {
 	uint32_t         tries;
 	uint16_t         failed[CONN_FAILED_MAX];
 	ev_tstamp        deadline;  /* 0: none */
+	ev_tstamp        delay_end; /* H2S_DELAY: an injected delay ends (fault.h) */
+	uint16_t         fault_status;  /* an injected abort's status; 0: none */
 	ev_timer         timer;     /* deadline and backoff */
 	struct obs       obs;
 	struct h2s      *next_free;

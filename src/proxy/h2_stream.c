@@ -14,6 +14,7 @@
 #include "mesh/backoff.h"
 #include "mesh/balance.h"
 #include "mesh/breaker.h"
+#include "mesh/fault.h"
 #include "mesh/grpc.h"
 #include "mesh/ident.h"
 #include "mesh/log.h"
@@ -28,10 +29,12 @@
 
 static struct h2s *free_streams;
 static unsigned    nfree_streams;
-static struct backoff_rng h2_rng;
+static struct backoff_rng h2_rng;   /* backoff jitter and fault draws */
+static int         h2_rng_seeded;
 
 static void h2s_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void h2s_go(struct h2s *s);
+static void h2s_fault_go(struct h2s *s);
 
 static uint64_t
 h2s_now_ms(void)
@@ -49,6 +52,10 @@ h2s_new(struct h2d *d, int32_t id)
 		nfree_streams--;
 	} else if ((s = malloc(sizeof(*s))) == NULL)
 		return NULL;
+	if (!h2_rng_seeded) {
+		backoff_seed(&h2_rng, 0);
+		h2_rng_seeded = 1;
+	}
 	memset(s, 0, sizeof(*s));
 	s->state = H2S_HEAD;
 	s->d = d;
@@ -309,6 +316,65 @@ h2s_pick(struct h2s *s, const struct http_request *r, const char **reason)
 	return 0;
 }
 
+/* The injected faults of the route (fault.h, as fwd_fault.c): drawn once
+ * the endpoint is known; an abort answers at once, a delay holds the
+ * stream on its timer (the route's timeout still counts). */
+static void
+h2s_fault_abort(struct h2s *s)
+{
+	h2s_outcome(s, -1);
+	stats_inc(STAT_FAULTS_ABORT);
+	h2s_refuse(s, s->fault_status, FAULT_REASON, 0);
+}
+
+static void
+h2s_fault_go(struct h2s *s)
+{
+	if (s->fault_status != 0) {
+		h2s_fault_abort(s);
+		return;
+	}
+	if (s->bep != NULL) {
+		/* the endpoint's latency sample starts now, not at the pick */
+		balance_done(s->bep, s->bstart, BALANCE_ABANDON);
+		s->bstart = balance_start(s->bep);
+	}
+	if (s->deadline != 0)
+		h2s_timer_arm(s, s->deadline);
+	h2s_go(s);
+}
+
+/* 1: a fault took the stream (answered, or delayed); 0: it goes now. */
+static int
+h2s_fault(struct h2s *s, const struct http_request *r)
+{
+	struct balance_service *bs;
+	const struct pcfg_fault *f;
+	unsigned got;
+
+	if (s->rsvc == NULL ||
+	    (bs = route_service(&pstate.rt, s->rsvc->name, strlen(s->rsvc->name))) == NULL)
+		return 0;
+	f = &bs->svc->fault;
+	if (!fault_applies(f, s->obs.peer_version, r->headers, r->nheaders))
+		return 0;
+	if ((got = fault_draw(f, &h2_rng)) == 0)
+		return 0;
+	if (got & FAULT_ABORT)
+		s->fault_status = (uint16_t)f->abort_status;
+	if (!(got & FAULT_DELAY)) {
+		h2s_fault_abort(s);
+		return 1;
+	}
+	stats_inc(STAT_FAULTS_DELAY);
+	s->obs.flags |= STATS_SF_DI;
+	s->state = H2S_DELAY;
+	s->delay_end = ev_now(EV_DEFAULT) + f->delay_ms / 1000.0;
+	h2s_timer_arm(s, s->deadline != 0 && s->deadline < s->delay_end ?
+	    s->deadline : s->delay_end);
+	return 1;
+}
+
 void
 h2s_request(struct h2s *s)
 {
@@ -342,6 +408,8 @@ h2s_request(struct h2s *s)
 		h2s_refuse(s, code, reason, 1);
 		return;
 	}
+	if (h2s_fault(s, &r))
+		return;
 	if (s->deadline != 0)
 		h2s_timer_arm(s, s->deadline);
 	h2s_go(s);
@@ -508,6 +576,14 @@ h2s_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 			h2r_rst(s, NGHTTP2_CANCEL);
 		} else
 			h2s_refuse(s, 504, "timeout", 0);
+		return;
+	}
+	if (s->state == H2S_DELAY) {
+		if (ev_now(EV_DEFAULT) < s->delay_end - 0.0005) {
+			h2s_timer_arm(s, s->delay_end);
+			return;
+		}
+		h2s_fault_go(s);
 		return;
 	}
 	if (s->state == H2S_BACKOFF) {

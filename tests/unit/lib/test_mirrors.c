@@ -25,7 +25,7 @@ static const char ini[] =
 	"[mesh]\n"
 	"name = m\n"
 	"[service.web]\n"
-	"upstreams = api, db, tcpd\n"
+	"upstreams = api, db, tcpd, rpc\n"
 	"[service.api]\n"
 	"port = 21600\n"
 	"[service.api@v2]\n"
@@ -37,6 +37,9 @@ static const char ini[] =
 	"[service.tcpd]\n"
 	"port = 21630\n"
 	"protocol = tcp\n"
+	"[service.rpc]\n"
+	"port = 21640\n"
+	"protocol = grpc\n"
 	"[route.api]\n"
 	"mirror = api@v2 5%\n";
 
@@ -99,6 +102,8 @@ test_parse_format(void **state)
 	assert_non_null(strstr(why, "no service 'zzz'"));
 	assert_int_equal(parse(&cfg, "tcpd v1=10%", &o, why), -1);
 	assert_non_null(strstr(why, "not http"));
+	assert_int_equal(parse(&cfg, "rpc v1=10%", &o, why), -1);
+	assert_non_null(strstr(why, "rpc is grpc: mirroring copies HTTP/1.1 requests only"));
 	config_free(&cfg);
 }
 
