@@ -247,6 +247,10 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 			*reason = "no app";
 			return 503;
 		}
+		if (c->role == ROLE_INBOUND_HTTP && pcfg_proto_h2(pstate.cfg->inbound_proto)) {
+			*reason = "service speaks HTTP/2";
+			return 505;
+		}
 		c->up = upstream_get(pstate.cfg->app_port, &transport_plain);
 		break;
 	case ROLE_OUTBOUND:
@@ -254,10 +258,6 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 		if (bs == NULL || !pcfg_proto_l7(bs->svc->proto)) {
 			*reason = "no route";
 			return 404;
-		}
-		if (pcfg_proto_h2(bs->svc->proto)) {
-			*reason = "service speaks HTTP/2";   /* no translation (h2.h) */
-			return 505;
 		}
 		break;
 	case ROLE_LISTEN_HTTP:
@@ -268,6 +268,10 @@ fwd_pick(struct conn *c, const struct http_request *req, const char **reason)
 			return 404;
 		}
 		break;
+	}
+	if (bs != NULL && req != NULL && pcfg_proto_h2(bs->svc->proto)) {
+		*reason = "service speaks HTTP/2";   /* no translation (h2.h) */
+		return 505;
 	}
 	if (bs != NULL) {
 		int code;
