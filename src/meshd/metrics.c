@@ -282,6 +282,9 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	    "Faults the caller's sidecar injected into its requests (fault.* of a route).", 0 };
 	struct metrics_fam mirror = { f, "mesh_mirror_requests_total", "counter",
 	    "Copies of requests the caller's sidecar mirrored (mirror of a route), by result.", 0 };
+	struct metrics_fam h2 = { f, "mesh_http2_total", "counter",
+	    "HTTP/2 in the sidecar: sessions started, streams served, sessions "
+	    "ended for a flood of resets, SETTINGS or PINGs.", 0 };
 	size_t k;
 
 	metrics_flat(&budget, mesh, in, n, STAT_RETRIES_BUDGET_EXHAUSTED, NULL, NULL);
@@ -302,6 +305,9 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_RESP_5XX, "result", "5xx");
 	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_ERRORS, "result", "error");
 	metrics_flat(&mirror, mesh, in, n, STAT_MIRROR_SKIPPED, "result", "skipped");
+	metrics_flat(&h2, mesh, in, n, STAT_H2_SESSIONS, "what", "sessions");
+	metrics_flat(&h2, mesh, in, n, STAT_H2_STREAMS, "what", "streams");
+	metrics_flat(&h2, mesh, in, n, STAT_H2_FLOODS, "what", "floods");
 }
 
 /* mesh, service, ... then the endpoint: peer, peer_version, peer_instance. */

@@ -24,6 +24,7 @@ cat >"$T/mesh.ini" <<EOF
 [mesh]
 name = grpc-mesh
 port_base = 26625
+metrics = 127.0.0.1:26648
 
 [service.gateway]
 upstreams = api:26601, canary:26602
@@ -132,6 +133,17 @@ is "one RPC through the outbound proxy port, default_authority = api: OK" \
 	"$(jget "$T/proxy.json" name)" OK
 check "... answered by api, echoing the request" \
 	grep -Eq '"reply": "api\.[012] v1 [0-9]+\\nvia-proxy"' "$T/proxy.json"
+
+# ---- 7. seen like the rest: per-RPC statuses in status and /metrics -----
+meshctl status -f "$T/mesh.ini" >"$T/status.txt" 2>&1
+grep GRPC "$T/status.txt" | sed 's/^/# /'
+check "meshctl status: api's gRPC success rate (GRPC P% OK of N calls)" \
+	grep -Eq '^api v1: GRPC [0-9.]+% OK of [0-9]+ calls' "$T/status.txt"
+curl -s --max-time 5 http://127.0.0.1:26648/metrics >"$T/metrics.txt"
+check "/metrics: mesh_grpc_requests_total with grpc_status=\"0\" for api" \
+	grep -Eq '^mesh_grpc_requests_total\{.*service="api".*grpc_status="0".*\} [1-9]' "$T/metrics.txt"
+check "/metrics: the sidecars counted HTTP/2 streams" \
+	grep -Eq '^mesh_http2_total\{.*what="streams".*\} [1-9]' "$T/metrics.txt"
 
 mesh_down_checked "$T/mesh.ini"
 exit 0
