@@ -10,7 +10,7 @@ case "$what" in
 	build|demo) ;;
 	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client" ;;
+	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client nghttp2-server" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
 	security) pkgs="$pkgs openssl python3 haproxy nginx" ;;
 	*) echo "usage: $0 build|test|demo|fuzz|bench|security" >&2; exit 2 ;;
