@@ -134,7 +134,7 @@ deps-test:
 	@scripts/deps.sh test
 
 demo:
-	@scripts/deps.sh build
+	@scripts/deps.sh demo
 	$(MAKE) all apps
 	@BUILD=$(BUILD) examples/demo/run.sh
 
