@@ -288,10 +288,17 @@ h2u_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void *ud)
 {
 	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
 	struct h2u *u = ud;
+	uint64_t unread;
 
 	if (s == NULL)
 		return 0;
 	nghttp2_session_set_stream_user_data(ng, id, NULL);
+	/* h2u_consumed cannot reach this session once s->u is gone: what the
+	 * downstream has yet to take goes back to the connection's window now,
+	 * or each response still queued at its END_STREAM shrinks the window
+	 * for good and the connection stalls at zero */
+	if ((unread = h2q_unread(&s->resq)) > 0)
+		nghttp2_session_consume_connection(ng, (size_t)unread);
 	h2u_unlink(&u->streams, s);
 	u->nstreams--;
 	u->idle_since = ev_now(EV_DEFAULT);
