@@ -15,10 +15,11 @@
 # Runs are interleaved (direct, HAProxy, mesh, again) so that a noisy
 # neighbour hurts both sides alike.  Prints one markdown table and the
 # details behind it.  Installs haproxy, nginx, wrk, curl, openssl, h2load
-# and nghttpd when missing.  Everything lives in one temp dir; every process it starts is
-# stopped by pid on exit.  Bounded: each wrk or h2load run is 5 s under
-# `timeout`, each download under `timeout`; the whole run takes about 4
-# minutes.  BENCH_ONLY=h1 or h2 runs one half (the h2 half: under 1 minute).
+# and nghttpd when missing.  Everything lives in one temp dir; every
+# process it starts is stopped by pid on exit.  Bounded: each wrk or h2load
+# run is 5 s under `timeout`, each download under `timeout`; the whole run
+# takes about 4 minutes.  BENCH_ONLY=h1 or h2 runs one half (the h2 half:
+# under 1 minute).
 #
 #   BUILD=build BENCH_PORT=27200 BENCH_RUNS=3 BENCH_ONLY= scripts/bench.sh
 # Ports: BENCH_PORT .. BENCH_PORT+99 on 127.0.0.1 (+60 and up: HTTP/2).
@@ -54,7 +55,7 @@ for b in meshctl meshd mesh-proxy; do
 	[ -x "$BIN/$b" ] || die "$BIN/$b missing: run make all first"
 done
 
-# --- what it needs: haproxy, nginx, wrk, curl, openssl, nghttp2 -----------------------
+# --- what it needs: haproxy, nginx, wrk, curl, openssl, nghttp2 -------------
 "$ROOT/scripts/deps.sh" bench || die "scripts/deps.sh bench failed"
 PATH=$PATH:/usr/sbin:/sbin
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY
