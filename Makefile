@@ -134,12 +134,13 @@ deps-test:
 	@scripts/deps.sh test
 
 demo:
-	@scripts/deps.sh build
+	@scripts/deps.sh demo
 	$(MAKE) all apps
 	@BUILD=$(BUILD) examples/demo/run.sh
 
-# Not part of check: about 3 minutes, and it measures, it does not assert.
-# Installs haproxy, nginx and wrk when missing (scripts/bench.sh).
+# Not part of check: about 4 minutes, and it measures, it does not assert.
+# Installs haproxy, nginx, wrk and the nghttp2 tools when missing
+# (scripts/bench.sh).  BENCH_ONLY=h2 make bench: the HTTP/2 row alone.
 bench:
 	$(MAKE) all
 	@BUILD=$(BUILD) scripts/bench.sh

@@ -7,10 +7,12 @@ set -eu
 what=${1:-build}
 pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libnghttp2-dev"
 case "$what" in
-	build|demo) ;;
+	build) ;;
+	# the demo's gRPC service and its caller (examples/demo/stock.py)
+	demo)  pkgs="$pkgs python3-grpcio" ;;
 	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client" ;;
+	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client nghttp2-server" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
 	security) pkgs="$pkgs openssl python3 haproxy nginx" ;;
 	*) echo "usage: $0 build|test|demo|fuzz|bench|security" >&2; exit 2 ;;

@@ -23,8 +23,13 @@ MESH_PROXY=$build/bin/mesh-proxy
 export PATH MESH_APPS MESH_PROXY
 
 ini=$here/mesh.ini
+# stock and checkout (stock.py) need Debian's python3-grpcio
+if ! /usr/bin/python3 -c 'import grpc' 2>/dev/null; then
+	echo "demo: /usr/bin/python3 cannot import grpc (examples/demo/stock.py needs it); run scripts/deps.sh demo" >&2
+	exit 1
+fi
 # the file and the host (ports 8080, 8100-8101, 8200, 8300, 8400, 8500,
-# 8510, 9901 and 15000 up must be free)
+# 8510, 8600-8601, 8610, 9901 and 15000 up must be free)
 if ! meshctl check -f "$ini" >/dev/null; then
 	echo "demo: 'meshctl check -f $ini' found a problem (above); is another demo running?" >&2
 	exit 1
@@ -35,11 +40,13 @@ fi
 ctl=$build/bin/meshctl
 cat <<MSG
 The shop mesh: curl -> gateway 127.0.0.1:8080 -> web (x2) -> api v1 90% / v2 10% -> db (tcp)
+               checkout -> stock (gRPC, x2), five calls a second
 Starting it in the foreground; Ctrl-C stops it.  In another terminal, try:
 
   curl http://127.0.0.1:8080/whoami
   for i in \$(seq 20); do curl -s 'http://127.0.0.1:8080/call?url=http://api/whoami'; done | sort | uniq -c
   echo hello | curl -s --max-time 2 telnet://127.0.0.1:8500     # db, through api's sidecar
+  /usr/bin/python3 $here/stock.py call 3          # gRPC, through checkout's stock:8610 listener
   $ctl status -f $ini
   $ctl traces -f $ini                     # recent traces, as trees of spans
   curl -s http://127.0.0.1:9901/metrics | grep '^mesh_requests_total'
