@@ -7,7 +7,9 @@
  *   h2_queue.c   a stream's body bytes in one direction (pool buffers),
  *                kept for a retry while they fit retry_buffer
  *   h2_down.c    the downstream session (accept -> parse): streams start
- *   h2_stream.c  route -> balance -> the attempt, retries, refusals
+ *   h2_stream.c  route -> the attempt, its timer, refusals, the end
+ *   h2_policy.c  the route's policy: pending, budget, deadline, balance,
+ *                breaker verdict, injected faults, retries
  *   h2_up.c      the upstream sessions (upstream -> relay), a few per
  *                endpoint, each stream one request of the attempt
  *   h2_relay.c   the response way down: head, body, trailers
@@ -193,15 +195,29 @@ void h2_reap_up(struct h2u *u);
 void h2s_free(struct h2s *s);
 void h2u_free(struct h2u *u);
 
-/* h2_stream.c */
+/* h2_stream.c: the stream's life */
+uint64_t h2s_now_ms(void);
+const nghttp2_nv *h2s_field(const struct h2hdr *h, size_t n, const char *name);
+void h2s_timer_arm(struct h2s *s, ev_tstamp at);
+void h2s_go(struct h2s *s);                /* the attempt starts */
 struct h2s *h2s_new(struct h2d *d, int32_t id);
 void h2s_request(struct h2s *s);           /* the request head is complete */
 void h2s_request_data(struct h2s *s);      /* request body bytes or its end arrived */
 void h2s_down_closed(struct h2s *s, uint32_t error_code);
-void h2s_attempt_failed(struct h2s *s, int cause, int status, const char *why);
 void h2s_refuse(struct h2s *s, int code, const char *reason, int ours);
-void h2s_response(struct h2s *s, int end);  /* the attempt's response head is in */
+
+/* h2_policy.c: the route's policy per stream */
+struct balance_service;
+struct http_request;
 void h2s_outcome(struct h2s *s, int ok);   /* the balanced endpoint's verdict */
+void h2s_pending_leave(struct h2s *s);
+int  h2s_policy(struct h2s *s, struct balance_service *bs, const struct http_request *r,
+                const char **reason);
+int  h2s_balance(struct h2s *s, struct balance_service *bs, const char **reason);
+int  h2s_fault(struct h2s *s, const struct http_request *r);   /* 1: it took the stream */
+void h2s_fault_go(struct h2s *s);          /* an injected delay is over */
+void h2s_attempt_failed(struct h2s *s, int cause, int status, const char *why);
+void h2s_response(struct h2s *s, int end);  /* the attempt's response head is in */
 
 /* h2_up.c */
 struct h2u *h2u_get(struct upstream *up);
