@@ -8,7 +8,7 @@ what=${1:-build}
 pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libnghttp2-dev"
 case "$what" in
 	build|demo) ;;
-	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client" ;;
+	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
