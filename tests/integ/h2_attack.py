@@ -10,6 +10,9 @@
 #   rapid N          N streams opened (HEADERS) and reset (RST_STREAM CANCEL)
 #   settings N       N SETTINGS frames
 #   ping N           N PING frames
+#   paced N          N PING frames, 20 at a time every 10 ms: never more
+#                    acknowledgements owed than a well-behaved peer would
+#                    have, only too many a second
 #   continuation N   HEADERS without END_HEADERS, then N CONTINUATION frames
 #                    of about 1 KiB each (a new header field in each)
 #   streams N        N GET requests at once, never reset, once the peer's
@@ -251,6 +254,14 @@ def main():
     elif mode == "ping":
         f = frame(PING, 0, 0, b"12345678")
         sent = flood(c, [f] * n, 500)
+        c.wait(5)
+    elif mode == "paced":
+        f = frame(PING, 0, 0, b"12345678")
+        for i in range(0, n, 20):
+            if c.closed or not c.send(f * min(20, n - i)):
+                break
+            sent = min(i + 20, n)
+            time.sleep(0.01)
         c.wait(5)
     elif mode == "continuation":
         frames = [frame(HEADERS, END_STREAM, 1, request(auth))]
