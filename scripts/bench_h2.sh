@@ -54,7 +54,7 @@ wait_port "$P2_HA_B" "haproxy B2: $(tail -2 "$H2/b.log")"
 wait_port "$P2_HA_A" "haproxy A2: $(tail -2 "$H2/a.log")"
 
 # --- a second mesh: a pure client in front, web = nghttpd ---------------------------
-# Its own meshd, so that H2TEST (below) reaches only these two sidecars.
+# Its own meshd: web is an HTTP/2 service (protocol = http2).
 M2=$T/mesh2
 mkdir -p "$M2"
 # h2_ini LINE: the mesh.ini, LINE under [service.web]
@@ -73,16 +73,10 @@ $1
 EOF
 }
 h2_ini "protocol = http2"
-H2ENV=()
-if ! "$BIN/meshctl" check -f "$M2/mesh.ini" >"$M2/check.log" 2>&1; then
-	grep -q 'protocol = http2' "$M2/check.log" ||
-		die "meshctl check $M2/mesh.ini: $(cat "$M2/check.log")"
-	# H2TEST: until protocol = http2 lands (a meshctl without it)
-	h2_ini ""
-	H2ENV=(H2TEST=1)
-fi
+"$BIN/meshctl" check -f "$M2/mesh.ini" >"$M2/check.log" 2>&1 ||
+	die "meshctl check $M2/mesh.ini: $(cat "$M2/check.log")"
 MESH2_UP=1
-env "${H2ENV[@]}" timeout 60 "$BIN/meshctl" up -d -f "$M2/mesh.ini" >"$M2/up.log" 2>&1 \
+timeout 60 "$BIN/meshctl" up -d -f "$M2/mesh.ini" >"$M2/up.log" 2>&1 \
 	|| die "meshctl up (HTTP/2 mesh) failed: $(tail -5 "$M2/up.log")"
 "$BIN/meshctl" status --json -f "$M2/mesh.ini" >"$M2/status.json" 2>/dev/null
 MP2_C=$(status_field "$M2/status.json" client.0 proxy_pid)

@@ -220,12 +220,28 @@ h2_adopt(struct conn *c)
 		h2_drain(c);
 }
 
+/* nghttp2's own guards end a session at once, without GOAWAY: more
+ * acknowledgements owed (SETTINGS, PING) than max_outbound_ack, or more
+ * CONTINUATION frames than it allows (NGHTTP2_ERR_TOO_MANY_CONTINUATIONS,
+ * -905: nghttp2 1.61, backported by distributions, absent from older
+ * headers).  Those are floods too: counted as h2d_calm's are. */
+static void
+h2d_flooded(struct h2d *d)
+{
+	if (d->io.ngerr != NGHTTP2_ERR_FLOODED && d->io.ngerr != -905)
+		return;
+	stats_inc(STAT_H2_FLOODS);
+	log_warnx("port %u: http/2 client flood (%s): closing", d->c->port,
+	    nghttp2_strerror(d->io.ngerr));
+}
+
 void
 h2_run(struct conn *c)
 {
 	struct h2d *d = c->h2;
 
 	if (h2io_recv(&d->io) == -1 || h2io_send(&d->io) == -1) {
+		h2d_flooded(d);
 		c->state = FWD_CLOSING;
 		return;
 	}

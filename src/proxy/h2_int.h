@@ -94,6 +94,7 @@ struct h2io {
 	struct buf      *out;       /* staged frames */
 	uint8_t          dirty;     /* on the flush list */
 	uint8_t          failed;    /* read, write or protocol error: end it */
+	int              ngerr;     /* nghttp2's error when it failed the session */
 	void           (*kick)(struct h2io *io);   /* flush and re-arm (owner's) */
 	struct h2io     *next_dirty;
 	/* flood counters, per second */

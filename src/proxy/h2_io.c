@@ -105,6 +105,7 @@ h2io_recv(struct h2io *io)
 			    s->in->len);
 			if (n < 0) {
 				log_debug("http/2: %s", nghttp2_strerror((int)n));
+				io->ngerr = (int)n;
 				io->failed = 1;
 				return -1;
 			}

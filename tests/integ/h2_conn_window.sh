@@ -32,12 +32,6 @@ $1
 EOF
 }
 ini "protocol = http2"
-if ! meshctl check -f "$T/mesh.ini" >"$T/check.log" 2>&1 &&
-    grep -q 'protocol = http2' "$T/check.log"; then
-	# H2TEST: until protocol = http2 lands (a meshctl without it)
-	ini ""
-	export H2TEST=1
-fi
 mesh_up_or_stop "$T/mesh.ini"
 check "listener 127.0.0.1:27291 accepts" wait_port 27291 10
 
