@@ -21,7 +21,7 @@ upstreams = api:26791
 [service.api]
 protocol = grpc
 command = exec $GRPC_PY $T/grpc_app.py serve --port \$PORT --name api.\$MESH_INSTANCE --version \$MESH_VERSION
-port = 26780
+port = 26792
 instances = 3
 
 [route.api]
