@@ -335,7 +335,8 @@ test_stats(void **state)
 	    "\"breaker\":{\"opened\":0,\"open\":0},\"overloaded\":0,"
 	    "\"requests_in_flight\":0,\"faults\":{\"abort\":0,\"delay\":0},"
 	    "\"mirror\":{\"requests\":0,\"2xx\":0,\"3xx\":0,\"4xx\":0,\"5xx\":0,"
-	    "\"errors\":0,\"skipped\":0,\"duration_us\":0},\"peers\":[]}"));
+	    "\"errors\":0,\"skipped\":0,\"duration_us\":0},"
+	    "\"http2\":{\"sessions\":0,\"streams\":0,\"floods\":0},\"peers\":[]}"));
 	/* the other instances have no file */
 	assert_non_null(strstr(out, "\"stats\":null"));
 	free(out);
