@@ -102,24 +102,13 @@ static int
 h2d_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
 	struct h2d *d = ud;
+	const char *flood;
 	struct h2s *s;
 
-	switch (f->hd.type) {
-	case NGHTTP2_RST_STREAM:
-		if (h2io_flood(&d->io, 1))
-			return h2d_calm(d, "stream resets");
+	if ((flood = h2io_flood(&d->io, f)) != NULL)
+		return h2d_calm(d, flood);
+	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
 		return 0;
-	case NGHTTP2_SETTINGS:
-	case NGHTTP2_PING:
-		if (!(f->hd.flags & NGHTTP2_FLAG_ACK) && h2io_flood(&d->io, 0))
-			return h2d_calm(d, f->hd.type == NGHTTP2_PING ? "PINGs" : "SETTINGS");
-		return 0;
-	case NGHTTP2_HEADERS:
-	case NGHTTP2_DATA:
-		break;
-	default:
-		return 0;
-	}
 	if ((s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id)) == NULL)
 		return 0;
 	if (f->hd.flags & NGHTTP2_FLAG_END_STREAM)

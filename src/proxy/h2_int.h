@@ -66,11 +66,22 @@ struct h2q {
 };
 
 int      h2q_append(struct h2q *q, const uint8_t *p, size_t n);   /* -1: no memory */
+/* Empty, keeping read bytes up to keep_max (0: none) for a retry. */
+void     h2q_init(struct h2q *q, uint64_t keep_max);
 size_t   h2q_read(struct h2q *q, uint8_t *dst, size_t max);
 uint64_t h2q_unread(const struct h2q *q);
 int      h2q_rewind(struct h2q *q);    /* -1: bytes were dropped */
 void     h2q_stop_keeping(struct h2q *q);
 void     h2q_free(struct h2q *q);
+
+struct h2hdr;
+/* What a data source callback returns after reading n bytes of q: the
+ * end of the body once q is read out and the message `ended` (then the
+ * fields trailers->nv[from..] as trailers, if any), NGHTTP2_ERR_DEFERRED
+ * while nothing was read and more is to come, else n. */
+ssize_t  h2q_provided(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t n,
+                      int ended, const struct h2hdr *trailers, size_t from,
+                      uint32_t *flags);
 
 /* Header fields of one message, copied out of nghttp2's buffers. */
 struct h2hdr {
@@ -83,6 +94,8 @@ struct h2hdr {
 
 int  h2hdr_add(struct h2hdr *h, const uint8_t *name, size_t nlen,
                const uint8_t *value, size_t vlen);
+/* The first of the fields h->nv[0..n) named `name`, or NULL. */
+const nghttp2_nv *h2hdr_find(const struct h2hdr *h, size_t n, const char *name);
 void h2hdr_reset(struct h2hdr *h);
 
 /* A session over one side, with its output staged. */
@@ -112,9 +125,10 @@ int  h2io_done(const struct h2io *io);
 void h2io_free(struct h2io *io);
 /* The common options (limits), callbacks set by the caller. */
 nghttp2_option *h2io_options(void);
-/* Count a peer's RST_STREAM (reset=1) or SETTINGS/PING frame; 1 when
- * over the rate: the caller ends the session with ENHANCE_YOUR_CALM. */
-int  h2io_flood(struct h2io *io, int reset);
+/* Count a peer's RST_STREAM, SETTINGS or PING frame f: what it floods
+ * with ("PINGs"...) when over the rate (the caller ends the session with
+ * ENHANCE_YOUR_CALM), else NULL. */
+const char *h2io_flood(struct h2io *io, const nghttp2_frame *f);
 
 enum h2s_leg { H2S_FREE, H2S_HEAD, H2S_ROUTED, H2S_WAIT, H2S_UP, H2S_BACKOFF,
                H2S_DELAY, H2S_RESPONDING, H2S_DONE };
@@ -198,7 +212,6 @@ void h2u_free(struct h2u *u);
 
 /* h2_stream.c: the stream's life */
 uint64_t h2s_now_ms(void);
-const nghttp2_nv *h2s_field(const struct h2hdr *h, size_t n, const char *name);
 void h2s_timer_arm(struct h2s *s, ev_tstamp at);
 void h2s_go(struct h2s *s);                /* the attempt starts */
 struct h2s *h2s_new(struct h2d *d, int32_t id);

@@ -216,17 +216,23 @@ h2io_options(void)
 	return opt;
 }
 
-int
-h2io_flood(struct h2io *io, int reset)
+const char *
+h2io_flood(struct h2io *io, const nghttp2_frame *f)
 {
 	ev_tstamp now = ev_now(EV_DEFAULT);
+	int reset = f->hd.type == NGHTTP2_RST_STREAM;
 
+	if (!reset && ((f->hd.type != NGHTTP2_SETTINGS && f->hd.type != NGHTTP2_PING) ||
+	    (f->hd.flags & NGHTTP2_FLAG_ACK)))
+		return NULL;
 	if (now - io->win_start >= 1.0) {
 		io->win_start = now;
 		io->resets = 0;
 		io->control = 0;
 	}
 	if (reset)
-		return ++io->resets > H2_RESETS_PER_S;
-	return ++io->control > H2_CONTROL_PER_S;
+		return ++io->resets > H2_RESETS_PER_S ? "stream resets" : NULL;
+	if (++io->control <= H2_CONTROL_PER_S)
+		return NULL;
+	return f->hd.type == NGHTTP2_PING ? "PINGs" : "SETTINGS";
 }

@@ -75,7 +75,7 @@ h2s_policy(struct h2s *s, struct balance_service *bs, const struct http_request 
 {
 	const struct http_header *h;
 	struct retry_svc *rs;
-	uint64_t ms;
+	uint64_t ms, keep;
 	size_t i;
 
 	rs = retry_svc_get(bs->svc->name, strlen(bs->svc->name), &bs->svc->policy);
@@ -104,10 +104,10 @@ h2s_policy(struct h2s *s, struct balance_service *bs, const struct http_request 
 		}
 	}
 	/* what a retry may resend: as fwd_tap_body */
-	s->reqq.keep_max = rs->policy.retry_buffer;
-	if (rs->policy.retries == 0 && s->reqq.keep_max > buf_pool_size())
-		s->reqq.keep_max = buf_pool_size();
-	s->reqq.keep = s->reqq.keep_max > 0;
+	keep = rs->policy.retry_buffer;
+	if (rs->policy.retries == 0 && keep > buf_pool_size())
+		keep = buf_pool_size();
+	h2q_init(&s->reqq, keep);     /* no body byte has come yet */
 	return 0;
 }
 
@@ -292,7 +292,7 @@ h2s_attempt_failed(struct h2s *s, int cause, int status, const char *why)
 void
 h2s_response(struct h2s *s, int end)
 {
-	const nghttp2_nv *me = h2s_field(&s->res, s->res_nhead, "mesh-error");
+	const nghttp2_nv *me = h2hdr_find(&s->res, s->res_nhead, "mesh-error");
 	int cause = -1, fail;
 
 	if (s->d == NULL)

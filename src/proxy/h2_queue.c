@@ -10,6 +10,14 @@
 
 #include "h2_int.h"
 
+void
+h2q_init(struct h2q *q, uint64_t keep_max)
+{
+	memset(q, 0, sizeof(*q));
+	q->keep_max = keep_max;
+	q->keep = keep_max > 0;
+}
+
 static void
 h2q_drop_read(struct h2q *q)
 {
@@ -119,6 +127,21 @@ h2q_stop_keeping(struct h2q *q)
 	h2q_drop_read(q);
 }
 
+ssize_t
+h2q_provided(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t n, int ended,
+             const struct h2hdr *trailers, size_t from, uint32_t *flags)
+{
+	if (h2q_unread(q) == 0 && ended) {
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+		if (trailers != NULL && trailers->n > from) {
+			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+			nghttp2_submit_trailer(ng, id, &trailers->nv[from], trailers->n - from);
+		}
+	} else if (n == 0)
+		return NGHTTP2_ERR_DEFERRED;
+	return (ssize_t)n;
+}
+
 void
 h2q_free(struct h2q *q)
 {
@@ -164,6 +187,17 @@ h2hdr_add(struct h2hdr *h, const uint8_t *name, size_t nlen, const uint8_t *valu
 	nv->valuelen = vlen;
 	nv->flags = NGHTTP2_NV_FLAG_NONE;
 	return 0;
+}
+
+const nghttp2_nv *
+h2hdr_find(const struct h2hdr *h, size_t n, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < n && i < h->n; i++)
+		if (h->nv[i].namelen == len && memcmp(h->nv[i].name, name, len) == 0)
+			return &h->nv[i];
+	return NULL;
 }
 
 void

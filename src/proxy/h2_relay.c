@@ -31,16 +31,8 @@ h2r_read_res(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t
 		if (s->d != NULL)
 			s->d->c->active = ev_now(EV_DEFAULT);
 	}
-	if (h2q_unread(&s->resq) == 0 && s->res_end) {
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-		if (s->res_trailers && s->res.n > s->res_nhead) {
-			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-			nghttp2_submit_trailer(ng, id, &s->res.nv[s->res_nhead],
-			    s->res.n - s->res_nhead);
-		}
-	} else if (n == 0)
-		return NGHTTP2_ERR_DEFERRED;
-	return (ssize_t)n;
+	return h2q_provided(ng, id, &s->resq, n, s->res_end,
+	    s->res_trailers ? &s->res : NULL, s->res_nhead, flags);
 }
 
 static int

@@ -75,18 +75,6 @@ h2s_free(struct h2s *s)
 		free(s);
 }
 
-/* The value of field `name` as a NUL-free slice, or NULL. */
-const nghttp2_nv *
-h2s_field(const struct h2hdr *h, size_t n, const char *name)
-{
-	size_t i, len = strlen(name);
-
-	for (i = 0; i < n; i++)
-		if (h->nv[i].namelen == len && memcmp(h->nv[i].name, name, len) == 0)
-			return &h->nv[i];
-	return NULL;
-}
-
 /* The request head as HTTP/1.1's parser would give it, for the modules
  * both protocols share (route, obs).  Values point into s->req. */
 static void

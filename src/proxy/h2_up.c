@@ -76,16 +76,8 @@ h2u_read_req(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t
 		h2d_consumed(s, (size_t)(s->reqq.high - s->req_credit));
 		s->req_credit = s->reqq.high;
 	}
-	if (h2q_unread(&s->reqq) == 0 && s->req_end) {
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-		if (s->req_trailers && s->req.n > s->req_nhead) {
-			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-			nghttp2_submit_trailer(ng, id, &s->req.nv[s->req_nhead],
-			    s->req.n - s->req_nhead);
-		}
-	} else if (n == 0)
-		return NGHTTP2_ERR_DEFERRED;
-	return (ssize_t)n;
+	return h2q_provided(ng, id, &s->reqq, n, s->req_end,
+	    s->req_trailers ? &s->req : NULL, s->req_nhead, flags);
 }
 
 /* The request goes: its head (traceparent of this hop), its body. */
@@ -222,27 +214,19 @@ static int
 h2u_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 {
 	struct h2u *u = ud;
+	const char *flood;
 	struct h2s *s;
 
-	switch (f->hd.type) {
-	case NGHTTP2_GOAWAY:
-		u->closing = 1;     /* nghttp2 refuses the streams past its last id */
-		return 0;
-	case NGHTTP2_RST_STREAM:
-		if (h2io_flood(&u->io, 1))
-			goto calm;
-		return 0;
-	case NGHTTP2_SETTINGS:
-	case NGHTTP2_PING:
-		if (!(f->hd.flags & NGHTTP2_FLAG_ACK) && h2io_flood(&u->io, 0))
-			goto calm;
-		return 0;
-	case NGHTTP2_HEADERS:
-	case NGHTTP2_DATA:
-		break;
-	default:
+	if ((flood = h2io_flood(&u->io, f)) != NULL) {
+		stats_inc(STAT_H2_FLOODS);
+		log_warnx("http/2 from 127.0.0.1:%u: too many %s: closing", u->up->port, flood);
+		nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
 		return 0;
 	}
+	if (f->hd.type == NGHTTP2_GOAWAY)
+		u->closing = 1;     /* nghttp2 refuses the streams past its last id */
+	if (f->hd.type != NGHTTP2_HEADERS && f->hd.type != NGHTTP2_DATA)
+		return 0;
 	if ((s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id)) == NULL)
 		return 0;
 	if (f->hd.type == NGHTTP2_HEADERS && s->status >= 100 && s->status < 200) {
@@ -259,11 +243,6 @@ h2u_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 	if (f->hd.type == NGHTTP2_HEADERS)
 		s->res_trailers = 1;
 	h2r_data(s);
-	return 0;
-calm:
-	stats_inc(STAT_H2_FLOODS);
-	log_warnx("http/2 from 127.0.0.1:%u: too many control frames: closing", u->up->port);
-	nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
 	return 0;
 }
 

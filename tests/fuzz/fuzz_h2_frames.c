@@ -90,7 +90,7 @@ hdr_check(const struct h2hdr *h)
 		    memchr(h->nv[0].name, 0, h->nv[0].namelen) == NULL) {
 			memcpy(name, h->nv[0].name, h->nv[0].namelen);
 			name[h->nv[0].namelen] = '\0';
-			f = h2hdr_find(h, name);
+			f = h2hdr_find(h, h->n, name);
 			CHECK(f == &h->nv[0]);
 		}
 	}
