@@ -2,6 +2,7 @@
 /*
  * h2_int.h: what the h2_*.c files share (include/mesh/h2.h is the
  * module's contract).  One file per step of the HTTP/2 data path:
+ *   h2_opts.c    the limits nghttp2 enforces on every session
  *   h2_io.c      a session over one connected side: frames in, frames
  *                out, the flush of every session touched, deferred frees
  *   h2_queue.c   a stream's body bytes in one direction (pool buffers),
@@ -123,7 +124,7 @@ int  h2io_send(struct h2io *io);
 /* Nothing to send and nothing expected: the session may end. */
 int  h2io_done(const struct h2io *io);
 void h2io_free(struct h2io *io);
-/* The common options (limits), callbacks set by the caller. */
+/* h2_opts.c: the session options (limits) every session uses */
 nghttp2_option *h2io_options(void);
 /* Count a peer's RST_STREAM, SETTINGS or PING frame f: what it floods
  * with ("PINGs"...) when over the rate (the caller ends the session with

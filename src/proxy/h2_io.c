@@ -200,22 +200,6 @@ h2io_free(struct h2io *io)
 	io->pendlen = 0;
 }
 
-nghttp2_option *
-h2io_options(void)
-{
-	static nghttp2_option *opt;
-
-	if (opt == NULL && nghttp2_option_new(&opt) == 0) {
-		/* windows go back only as the other leg takes the bytes */
-		nghttp2_option_set_no_auto_window_update(opt, 1);
-		nghttp2_option_set_max_deflate_dynamic_table_size(opt, H2_HPACK_TABLE);
-		nghttp2_option_set_max_outbound_ack(opt, 100);
-		nghttp2_option_set_max_send_header_block_length(opt, 64 * 1024);
-		nghttp2_option_set_max_settings(opt, 32);
-	}
-	return opt;
-}
-
 const char *
 h2io_flood(struct h2io *io, const nghttp2_frame *f)
 {

@@ -4,7 +4,7 @@
  * may send.  The input is what a downstream client writes (a seed starts
  * with the connection preface); it goes to an nghttp2 server session with
  * the settings and options the sidecar uses (h2_down.c's h2_adopt,
- * h2_io.c's h2io_options), whose callbacks do what h2_down.c's do: header
+ * h2_opts.c's h2io_options), whose callbacks do what h2_down.c's do: header
  * fields into a struct h2hdr, DATA into a struct h2q (h2_queue.c), at
  * most H2_MAX_STREAMS streams.  Each message is then read back out, as
  * the upstream leg would, and checked:
@@ -305,22 +305,6 @@ callbacks(void)
 	return cb;
 }
 
-/* The same calls as h2_io.c's h2io_options(): keep them in step. */
-static nghttp2_option *
-options(void)
-{
-	static nghttp2_option *opt;
-
-	if (opt == NULL && nghttp2_option_new(&opt) == 0) {
-		nghttp2_option_set_no_auto_window_update(opt, 1);
-		nghttp2_option_set_max_deflate_dynamic_table_size(opt, H2_HPACK_TABLE);
-		nghttp2_option_set_max_outbound_ack(opt, 100);
-		nghttp2_option_set_max_send_header_block_length(opt, 64 * 1024);
-		nghttp2_option_set_max_settings(opt, 32);
-	}
-	return opt;
-}
-
 /* Everything nghttp2 has to send, as h2io_send stages it. */
 static void
 drain(nghttp2_session *ng)
@@ -357,11 +341,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		buf_pool_init(POOL_BUF, 256);
-		CHECK(callbacks() != NULL && options() != NULL);
+		CHECK(callbacks() != NULL && h2io_options() != NULL);
 		ready = 1;
 	}
 	memset(&fs, 0, sizeof(fs));
-	if (nghttp2_session_server_new2(&fs.ng, callbacks(), &fs, options()) != 0)
+	if (nghttp2_session_server_new2(&fs.ng, callbacks(), &fs, h2io_options()) != 0)
 		return 0;
 	CHECK(nghttp2_submit_settings(fs.ng, NGHTTP2_FLAG_NONE, iv,
 	    sizeof(iv) / sizeof(iv[0])) == 0);
