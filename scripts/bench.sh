@@ -137,6 +137,22 @@ defaults
 EOF
 }
 
+# ha_pair DIR LABEL PORT_A PORT_B: check DIR/a.cfg and DIR/b.cfg, start B
+# then A, wait for their ports; their pids in HA_PAIR_A and HA_PAIR_B
+ha_pair() {
+	local d=$1 l=$2 f
+	for f in a b; do
+		haproxy -c -q -f "$d/$f.cfg" >"$d/check.log" 2>&1 ||
+			die "haproxy ${f^^}$l config: $(cat "$d/check.log")"
+	done
+	haproxy -db -f "$d/b.cfg" >"$d/b.log" 2>&1 &
+	HA_PAIR_B=$!; PIDS+=("$HA_PAIR_B")
+	haproxy -db -f "$d/a.cfg" >"$d/a.log" 2>&1 &
+	HA_PAIR_A=$!; PIDS+=("$HA_PAIR_A")
+	wait_port "$4" "haproxy B$l: $(tail -2 "$d/b.log")"
+	wait_port "$3" "haproxy A$l: $(tail -2 "$d/a.log")"
+}
+
 # --- measuring helpers -----------------------------------------------------------
 HZ=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }

@@ -66,14 +66,8 @@ backend b_out
 	server nginx 127.0.0.1:$P_NGINX
 EOF
 } >"$H/b.cfg"
-haproxy -c -q -f "$H/a.cfg" >"$H/check.log" 2>&1 || die "haproxy A config: $(cat "$H/check.log")"
-haproxy -c -q -f "$H/b.cfg" >"$H/check.log" 2>&1 || die "haproxy B config: $(cat "$H/check.log")"
-haproxy -db -f "$H/b.cfg" >"$H/b.log" 2>&1 &
-HA_B=$!; PIDS+=("$HA_B")
-haproxy -db -f "$H/a.cfg" >"$H/a.log" 2>&1 &
-HA_A=$!; PIDS+=("$HA_A")
-wait_port "$P_HA_B" "haproxy B: $(tail -2 "$H/b.log")"
-wait_port "$P_HA_A" "haproxy A: $(tail -2 "$H/a.log")"
+ha_pair "$H" "" "$P_HA_A" "$P_HA_B"
+HA_A=$HA_PAIR_A HA_B=$HA_PAIR_B
 
 # --- the mesh pair: a pure client in front, web = the same nginx ----------------
 M=$T/mesh

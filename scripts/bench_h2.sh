@@ -44,14 +44,8 @@ backend b2_out
 	server app 127.0.0.1:$P2_APP proto h2
 EOF
 } >"$H2/b.cfg"
-haproxy -c -q -f "$H2/a.cfg" >"$H2/check.log" 2>&1 || die "haproxy A2 config: $(cat "$H2/check.log")"
-haproxy -c -q -f "$H2/b.cfg" >"$H2/check.log" 2>&1 || die "haproxy B2 config: $(cat "$H2/check.log")"
-haproxy -db -f "$H2/b.cfg" >"$H2/b.log" 2>&1 &
-HA2_B=$!; PIDS+=("$HA2_B")
-haproxy -db -f "$H2/a.cfg" >"$H2/a.log" 2>&1 &
-HA2_A=$!; PIDS+=("$HA2_A")
-wait_port "$P2_HA_B" "haproxy B2: $(tail -2 "$H2/b.log")"
-wait_port "$P2_HA_A" "haproxy A2: $(tail -2 "$H2/a.log")"
+ha_pair "$H2" 2 "$P2_HA_A" "$P2_HA_B"
+HA2_A=$HA_PAIR_A HA2_B=$HA_PAIR_B
 
 # --- a second mesh: a pure client in front, web = nghttpd ---------------------------
 # Its own meshd: web is an HTTP/2 service (protocol = http2).
