@@ -115,6 +115,6 @@ _cleanup() {
 	for p in "${_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	# last resort: anything still running from this test's directory
 	for p in $(leftovers "$T"); do kill -9 "$p" 2>/dev/null || true; done
-	rm -rf "$T"
+	[ -n "${MESH_KEEP:-}" ] && echo "# kept $T" || rm -rf "$T"
 }
 trap _cleanup EXIT

@@ -129,7 +129,8 @@ def one(c, port, path, close):
                 count["ok"] += 1
             else:
                 count["bad"] += 1
-                print("status %d on %d at %.2f" % (r.status, port, time.time()), file=sys.stderr)
+                print("status %d on %d at %.2f mesh-error: %s" % (r.status, port, time.time(),
+                      r.getheader("mesh-error")), file=sys.stderr)
         return not (close or r.will_close)
     except Exception as e:
         with lock:
@@ -171,6 +172,12 @@ b.join()
 with open(out, "w") as f:
     f.write("%d %d %d %d\n" % (count["ok"], count["bad"], count["err"], count["conns"]))
 PY
+# what the sidecars warned of, when a request failed: the first lines of
+# each kind (the meshd log holds every sidecar's stderr)
+sidecar_warnings() {
+	grep -h 'proxy *| .*warning' "$T/state/run/meshd.log" 2>/dev/null |
+	    grep -v 'meshd.sock' | cut -c1-200 | sort | uniq -c | sort -rn | head -8
+}
 python3 "$T/load.py" "$T/stop" "$T/counts" 2>"$T/load.err" &
 LOAD=$!
 _pids+=($LOAD)
@@ -192,7 +199,7 @@ echo "# requests: $((n_ok + n_bad + n_err)) ok: $n_ok non-2xx: $n_bad connection
 check "the load ran ($n_ok requests answered)" test "$n_ok" -gt 100
 is "zero non-2xx through the rollover" "$n_bad" 0
 is "zero connection errors through the rollover" "$n_err" 0
-[ "$n_bad$n_err" != 00 ] && head -5 "$T/load.err" | sed 's/^/#   /'
+[ "$n_bad$n_err" != 00 ] && { head -5 "$T/load.err"; sidecar_warnings; } | sed 's/^/#   /'
 read -r h2_ok h2_bad <<<"$(handshakes)"
 echo "# mTLS handshakes at web and api: $h0_ok before, $h1_ok at retirement, $h2_ok after; failed: $h0_bad, $h1_bad, $h2_bad"
 check "new mTLS connections after the retirement ($h1_ok -> $h2_ok)" test "$h2_ok" -gt "$h1_ok"
@@ -287,7 +294,7 @@ read -r n_ok n_bad n_err n_conns <"$T/counts" 2>/dev/null || n_ok=0 n_bad=-1 n_e
 echo "# across SIGKILL + up -d + resumed rollover: requests: $((n_ok + n_bad + n_err)) ok: $n_ok non-2xx: $n_bad connection errors: $n_err"
 check "the load ran ($n_ok requests answered)" test "$n_ok" -gt 100
 is "zero failed requests across the SIGKILL and the resumed rollover" "$((n_bad + n_err))" 0
-[ "$n_bad$n_err" != 00 ] && head -5 "$T/load2.err" | sed 's/^/#   /'
+[ "$n_bad$n_err" != 00 ] && { head -5 "$T/load2.err"; sidecar_warnings; } | sed 's/^/#   /'
 is "every app and sidecar kept its pid (adopted, not restarted)" "$(apps_and_sidecars)" "$PROCS"
 check "no next.key, next.crt or rollover file left" \
 	sh -c "! ls '$CA/next.key' '$CA/next.crt' '$CA/rollover' 2>/dev/null | grep -q ."
