@@ -191,7 +191,8 @@ h2_adopt(struct conn *c)
 
 	if ((d = calloc(1, sizeof(*d))) == NULL || h2d_callbacks() == NULL ||
 	    h2io_options() == NULL ||
-	    nghttp2_session_server_new2(&d->io.ng, h2d_callbacks(), d, h2io_options()) != 0) {
+	    nghttp2_session_server_new3(&d->io.ng, h2d_callbacks(), d, h2io_options(),
+	    h2mem()) != 0) {
 		log_warnx("port %u: out of memory for an http/2 session", c->port);
 		free(d);
 		c->state = FWD_CLOSING;

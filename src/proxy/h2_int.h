@@ -3,6 +3,8 @@
  * h2_int.h: what the h2_*.c files share (include/mesh/h2.h is the
  * module's contract).  One file per step of the HTTP/2 data path:
  *   h2_opts.c    the limits nghttp2 enforces on every session
+ *   h2_mem.c     the allocator of every session: free lists for the
+ *                small blocks nghttp2 takes per stream
  *   h2_io.c      a session over one connected side: frames in, frames
  *                out, the flush of every session touched, deferred frees
  *   h2_queue.c   a stream's body bytes in one direction (pool buffers),
@@ -52,6 +54,9 @@
  * frames we owe (PING/SETTINGS acknowledgements). */
 #define H2_RESETS_PER_S     200
 #define H2_CONTROL_PER_S    1000
+/* What the free lists of h2_mem.c keep at most, in bytes, once the
+ * blocks of a burst of streams come back; more goes back to malloc. */
+#define H2_MEM_KEEP         (1u << 20)
 
 /* A stream's body in one direction. */
 struct h2q {
@@ -124,6 +129,20 @@ int  h2io_send(struct h2io *io);
 /* Nothing to send and nothing expected: the session may end. */
 int  h2io_done(const struct h2io *io);
 void h2io_free(struct h2io *io);
+/* h2_mem.c: the allocator to give nghttp2_session_*_new3.  Blocks up to
+ * about 1 KiB come from free lists (at most H2_MEM_KEEP bytes kept), the
+ * rest from malloc. */
+struct h2mem_stats {
+	size_t   kept;              /* bytes on the free lists */
+	uint64_t fresh;             /* small blocks malloc'd (the lists were empty) */
+	uint64_t reused;            /* small blocks taken from a free list */
+	uint64_t released;          /* small blocks freed past H2_MEM_KEEP */
+	uint64_t large;             /* blocks too large for a class: malloc'd */
+};
+nghttp2_mem *h2mem(void);
+void h2mem_stats(struct h2mem_stats *out);
+/* Free what the lists keep (tests; an idle sidecar need not). */
+void h2mem_trim(void);
 /* h2_opts.c: the session options (limits) every session uses */
 nghttp2_option *h2io_options(void);
 /* Count a peer's RST_STREAM, SETTINGS or PING frame f: what it floods

@@ -390,7 +390,8 @@ h2u_open(struct upstream *up)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL || h2u_callbacks() == NULL ||
 	    h2io_options() == NULL ||
-	    nghttp2_session_client_new2(&u->io.ng, h2u_callbacks(), u, h2io_options()) != 0) {
+	    nghttp2_session_client_new3(&u->io.ng, h2u_callbacks(), u, h2io_options(),
+	    h2mem()) != 0) {
 		free(u);
 		return NULL;
 	}
