@@ -166,6 +166,7 @@ h2d_callbacks(void)
 		nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2d_frame_recv);
 		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2d_data);
 		nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2d_stream_close);
+		nghttp2_session_callbacks_set_send_data_callback(cb, h2r_send_data);
 	}
 	return cb;
 }
