@@ -3,8 +3,8 @@
  * h2_mem: the allocator every nghttp2 session of the sidecar uses.
  * nghttp2 allocates per stream (its stream, the outbound items of the
  * HEADERS and DATA frames, a copy of the header fields we submit): about
- * eight blocks per request across a server and a client session, from 55
- * to about 400 bytes (tests/unit/proxy/test_h2_mem.c counts them).  Those
+ * eight blocks per request across a server and a client session, of 57
+ * to 405 bytes (the census in tests/unit/proxy/test_h2_mem.c).  Those
  * come from free lists of a few size classes, so a warm sidecar calls
  * malloc for none of them; anything larger (header blocks, the HPACK
  * tables, the session itself) goes to malloc as before.  The free lists
