@@ -187,9 +187,9 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DIR)/libmesh.a
 		-MMD -MP -o $@ $< $(FUZZ_DIR)/libmesh.a $(LIBS)
 
 # fuzz_h2_frames drives src/proxy's HTTP/2 frame path under nghttp2: the
-# files it needs of it (h2_queue.c, h2_opts.c, buf.c; no libev) are built in,
+# files it needs of it (h2_queue.c, h2_opts.c, h2_mem.c, buf.c; no libev) are built in,
 # instrumented, beside the library; the target is given src/proxy's headers
-FUZZ_H2_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/proxy/h2_queue.c src/proxy/h2_opts.c src/proxy/buf.c)
+FUZZ_H2_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/proxy/h2_queue.c src/proxy/h2_opts.c src/proxy/h2_mem.c src/proxy/buf.c)
 
 $(FUZZ_DIR)/fuzz_h2_frames: tests/fuzz/fuzz_h2_frames.c $(FUZZ_H2_OBJS) $(FUZZ_DIR)/libmesh.a
 	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/proxy $(FUZZ_CFLAGS) -fsanitize=fuzzer \

@@ -166,6 +166,7 @@ h2d_callbacks(void)
 		nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2d_frame_recv);
 		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2d_data);
 		nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2d_stream_close);
+		nghttp2_session_callbacks_set_send_data_callback(cb, h2r_send_data);
 	}
 	return cb;
 }
@@ -191,7 +192,8 @@ h2_adopt(struct conn *c)
 
 	if ((d = calloc(1, sizeof(*d))) == NULL || h2d_callbacks() == NULL ||
 	    h2io_options() == NULL ||
-	    nghttp2_session_server_new2(&d->io.ng, h2d_callbacks(), d, h2io_options()) != 0) {
+	    nghttp2_session_server_new3(&d->io.ng, h2d_callbacks(), d, h2io_options(),
+	    h2mem()) != 0) {
 		log_warnx("port %u: out of memory for an http/2 session", c->port);
 		free(d);
 		c->state = FWD_CLOSING;

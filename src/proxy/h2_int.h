@@ -3,6 +3,8 @@
  * h2_int.h: what the h2_*.c files share (include/mesh/h2.h is the
  * module's contract).  One file per step of the HTTP/2 data path:
  *   h2_opts.c    the limits nghttp2 enforces on every session
+ *   h2_mem.c     the allocator of every session: free lists for the
+ *                small blocks nghttp2 takes per stream
  *   h2_io.c      a session over one connected side: frames in, frames
  *                out, the flush of every session touched, deferred frees
  *   h2_queue.c   a stream's body bytes in one direction (pool buffers),
@@ -44,6 +46,7 @@
 #define H2_HPACK_TABLE      4096        /* SETTINGS_HEADER_TABLE_SIZE, and the
                                            most we let a peer make us keep */
 #define H2_NV_MAX           64          /* header fields kept per message */
+#define H2_FRAME_HDLEN      9           /* a frame's header (RFC 9113 4.1) */
 #define H2_UP_PER_ENDPOINT  4           /* sessions to one endpoint at most */
 #define H2_UP_STREAMS_SOFT  64          /* a new session once each has this many */
 /* Rapid reset (CVE-2023-44487) and other floods: a peer's resets,
@@ -52,6 +55,9 @@
  * frames we owe (PING/SETTINGS acknowledgements). */
 #define H2_RESETS_PER_S     200
 #define H2_CONTROL_PER_S    1000
+/* What the free lists of h2_mem.c keep at most, in bytes, once the
+ * blocks of a burst of streams come back; more goes back to malloc. */
+#define H2_MEM_KEEP         (1u << 20)
 
 /* A stream's body in one direction. */
 struct h2q {
@@ -76,13 +82,22 @@ void     h2q_stop_keeping(struct h2q *q);
 void     h2q_free(struct h2q *q);
 
 struct h2hdr;
-/* What a data source callback returns after reading n bytes of q: the
- * end of the body once q is read out and the message `ended` (then the
- * fields trailers->nv[from..] as trailers, if any), NGHTTP2_ERR_DEFERRED
- * while nothing was read and more is to come, else n. */
-ssize_t  h2q_provided(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t n,
-                      int ended, const struct h2hdr *trailers, size_t from,
-                      uint32_t *flags);
+/* What a data source callback returns for a DATA frame of at most len
+ * bytes of q: how many (at most what one pool buffer holds with the
+ * frame header) with NGHTTP2_DATA_FLAG_NO_COPY, the bytes staying in q
+ * until h2q_frame writes the frame; the end of the body when that reads
+ * q out and the message `ended` (then the fields trailers->nv[from..] as
+ * trailers, if any); NGHTTP2_ERR_DEFERRED while nothing is to send and
+ * more is to come. */
+ssize_t  h2q_provide(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t len,
+                     int ended, const struct h2hdr *trailers, size_t from,
+                     uint32_t *flags);
+/* Write a DATA frame into out: nghttp2's 9-byte header, the Pad Length
+ * byte when padlen > 0 (nghttp2's frame->data.padlen, which counts it),
+ * n bytes read from q, the zero padding.  0; -1: out has not the room
+ * (nothing written); -2: q had fewer than n bytes unread. */
+int      h2q_frame(struct h2q *q, struct buf *out, const uint8_t *framehd, size_t n,
+                   size_t padlen);
 
 /* Header fields of one message, copied out of nghttp2's buffers. */
 struct h2hdr {
@@ -121,9 +136,28 @@ void h2io_dirty(struct h2io *io);
 int  h2io_recv(struct h2io *io);
 /* Write what nghttp2 has to send.  -1: failed (s->err, or nghttp2's). */
 int  h2io_send(struct h2io *io);
+/* nghttp2's send_data_callback for a DATA frame of q (h2q_provide): 0
+ * once written to io->out, NGHTTP2_ERR_WOULDBLOCK while io->out must be
+ * written first, or the error that resets the stream. */
+int  h2io_data(struct h2io *io, struct h2q *q, const nghttp2_frame *f,
+               const uint8_t *framehd, size_t n);
 /* Nothing to send and nothing expected: the session may end. */
 int  h2io_done(const struct h2io *io);
 void h2io_free(struct h2io *io);
+/* h2_mem.c: the allocator to give nghttp2_session_*_new3.  Blocks up to
+ * about 1 KiB come from free lists (at most H2_MEM_KEEP bytes kept), the
+ * rest from malloc. */
+struct h2mem_stats {
+	size_t   kept;              /* bytes on the free lists */
+	uint64_t fresh;             /* small blocks malloc'd (the lists were empty) */
+	uint64_t reused;            /* small blocks taken from a free list */
+	uint64_t released;          /* small blocks freed past H2_MEM_KEEP */
+	uint64_t large;             /* blocks too large for a class: malloc'd */
+};
+nghttp2_mem *h2mem(void);
+void h2mem_stats(struct h2mem_stats *out);
+/* Free what the lists keep (tests; an idle sidecar need not). */
+void h2mem_trim(void);
 /* h2_opts.c: the session options (limits) every session uses */
 nghttp2_option *h2io_options(void);
 /* Count a peer's RST_STREAM, SETTINGS or PING frame f: what it floods
@@ -242,6 +276,8 @@ void h2u_resume(struct h2s *s);
 void h2u_consumed(struct h2s *s, size_t n);
 
 /* h2_relay.c */
+int  h2r_send_data(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *framehd,
+                   size_t n, nghttp2_data_source *src, void *ud);   /* the body's frames */
 int  h2r_response(struct h2s *s, int end);        /* the head goes down */
 void h2r_data(struct h2s *s);                     /* body bytes or trailers arrived */
 int  h2r_refusal(struct h2s *s, int code, const char *reason);

@@ -2,7 +2,8 @@
 /*
  * h2_io: one nghttp2 session over one side.  Frames read are fed to
  * nghttp2 from the side's pool buffer; frames nghttp2 produces are staged
- * in a pool buffer and written with one writev.  A session touched by a
+ * in a pool buffer and written with one writev, DATA frames copied there
+ * straight from their stream's queue (h2io_data).  A session touched by a
  * callback (a window given back, a response submitted on the other leg)
  * is put on the flush list; the prepare watcher flushes every session on
  * it before the loop blocks, then frees the streams and sessions that
@@ -172,6 +173,24 @@ h2io_send(struct h2io *io)
 	buf_put(io->out);
 	io->out = NULL;
 	return 0;
+}
+
+int
+h2io_data(struct h2io *io, struct h2q *q, const nghttp2_frame *f, const uint8_t *framehd,
+          size_t n)
+{
+	/* called from nghttp2_session_mem_send in h2io_send: io->out exists,
+	 * and every byte nghttp2 gave before this frame is staged in it */
+	switch (h2q_frame(q, io->out, framehd, n, f->data.padlen)) {
+	case 0:
+		return 0;
+	case -1:
+		/* an empty buffer holds any frame h2q_provide allowed, unless
+		 * padded (we set no padding callback): never, but no loop */
+		return io->out->len > 0 ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
+	default:
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	}
 }
 
 int

@@ -4,7 +4,9 @@
  * allocated per request once the pool is warm), and the header fields of
  * one message.  A body read out is dropped at once unless `keep`: then
  * it stays so a retry can send it again, up to keep_max bytes, after
- * which keeping stops for good (the request cannot be replayed).
+ * which keeping stops for good (the request cannot be replayed).  DATA
+ * frames take their payload straight from the queue into the session's
+ * output (h2q_provide, h2q_frame): nghttp2 never holds a copy.
  */
 #include <string.h>
 
@@ -128,10 +130,19 @@ h2q_stop_keeping(struct h2q *q)
 }
 
 ssize_t
-h2q_provided(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t n, int ended,
-             const struct h2hdr *trailers, size_t from, uint32_t *flags)
+h2q_provide(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t len, int ended,
+            const struct h2hdr *trailers, size_t from, uint32_t *flags)
 {
-	if (h2q_unread(q) == 0 && ended) {
+	uint64_t unread = h2q_unread(q);
+	size_t n = buf_pool_size() - H2_FRAME_HDLEN;   /* one buffer holds the frame */
+
+	if (n > len)
+		n = len;
+	if (n > unread)
+		n = (size_t)unread;
+	if (n > 0)
+		*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	if (unread == n && ended) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		if (trailers != NULL && trailers->n > from) {
 			*flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
@@ -140,6 +151,30 @@ h2q_provided(nghttp2_session *ng, int32_t id, const struct h2q *q, size_t n, int
 	} else if (n == 0)
 		return NGHTTP2_ERR_DEFERRED;
 	return (ssize_t)n;
+}
+
+int
+h2q_frame(struct h2q *q, struct buf *out, const uint8_t *framehd, size_t n, size_t padlen)
+{
+	size_t need = H2_FRAME_HDLEN + n + padlen;
+	uint8_t *p;
+
+	if (buf_free_total(out) < need)
+		return -1;
+	if (buf_room(out) < need)
+		buf_compact(out);
+	p = (uint8_t *)buf_tail(out);
+	memcpy(p, framehd, H2_FRAME_HDLEN);
+	p += H2_FRAME_HDLEN;
+	if (padlen > 0)
+		*p++ = (uint8_t)(padlen - 1);   /* Pad Length; padlen counts this byte */
+	if (h2q_read(q, p, n) != n)
+		return -2;
+	p += n;
+	if (padlen > 1)
+		memset(p, 0, padlen - 1);
+	buf_commit(out, need);
+	return 0;
 }
 
 void

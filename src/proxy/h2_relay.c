@@ -19,20 +19,37 @@ h2r_read_res(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t
              nghttp2_data_source *src, void *ud)
 {
 	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
-	size_t n;
 
+	(void)buf;
 	(void)src;
 	(void)ud;
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	n = h2q_read(&s->resq, buf, len);
+	return h2q_provide(ng, id, &s->resq, len, s->res_end,
+	    s->res_trailers ? &s->res : NULL, s->res_nhead, flags);
+}
+
+/* The frame h2r_read_res sized goes out; the upstream's window opens
+ * by what the downstream took. */
+int
+h2r_send_data(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *framehd, size_t n,
+              nghttp2_data_source *src, void *ud)
+{
+	struct h2s *s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	struct h2d *d = ud;
+	int r;
+
+	(void)src;
+	if (s == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if ((r = h2io_data(&d->io, &s->resq, f, framehd, n)) != 0)
+		return r;
 	if (n > 0) {
 		h2u_consumed(s, n);
 		if (s->d != NULL)
 			s->d->c->active = ev_now(EV_DEFAULT);
 	}
-	return h2q_provided(ng, id, &s->resq, n, s->res_end,
-	    s->res_trailers ? &s->res : NULL, s->res_nhead, flags);
+	return 0;
 }
 
 static int

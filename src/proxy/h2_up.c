@@ -65,19 +65,36 @@ h2u_read_req(nghttp2_session *ng, int32_t id, uint8_t *buf, size_t len, uint32_t
              nghttp2_data_source *src, void *ud)
 {
 	struct h2s *s = nghttp2_session_get_stream_user_data(ng, id);
-	size_t n;
 
+	(void)buf;
 	(void)src;
 	(void)ud;
 	if (s == NULL)
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-	n = h2q_read(&s->reqq, buf, len);
+	return h2q_provide(ng, id, &s->reqq, len, s->req_end,
+	    s->req_trailers ? &s->req : NULL, s->req_nhead, flags);
+}
+
+/* The frame h2u_read_req sized goes out; downstream's window opens by
+ * the bytes never sent before (a retry resends kept ones). */
+static int
+h2u_send_req(nghttp2_session *ng, nghttp2_frame *f, const uint8_t *framehd, size_t n,
+             nghttp2_data_source *src, void *ud)
+{
+	struct h2s *s = nghttp2_session_get_stream_user_data(ng, f->hd.stream_id);
+	struct h2u *u = ud;
+	int r;
+
+	(void)src;
+	if (s == NULL)
+		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	if ((r = h2io_data(&u->io, &s->reqq, f, framehd, n)) != 0)
+		return r;
 	if (s->reqq.high > s->req_credit) {
 		h2d_consumed(s, (size_t)(s->reqq.high - s->req_credit));
 		s->req_credit = s->reqq.high;
 	}
-	return h2q_provided(ng, id, &s->reqq, n, s->req_end,
-	    s->req_trailers ? &s->req : NULL, s->req_nhead, flags);
+	return 0;
 }
 
 /* The request goes: its head (traceparent of this hop), its body. */
@@ -306,6 +323,7 @@ h2u_callbacks(void)
 		nghttp2_session_callbacks_set_on_frame_recv_callback(cb, h2u_frame_recv);
 		nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, h2u_data);
 		nghttp2_session_callbacks_set_on_stream_close_callback(cb, h2u_stream_close);
+		nghttp2_session_callbacks_set_send_data_callback(cb, h2u_send_req);
 	}
 	return cb;
 }
@@ -390,7 +408,8 @@ h2u_open(struct upstream *up)
 
 	if ((u = calloc(1, sizeof(*u))) == NULL || h2u_callbacks() == NULL ||
 	    h2io_options() == NULL ||
-	    nghttp2_session_client_new2(&u->io.ng, h2u_callbacks(), u, h2io_options()) != 0) {
+	    nghttp2_session_client_new3(&u->io.ng, h2u_callbacks(), u, h2io_options(),
+	    h2mem()) != 0) {
 		free(u);
 		return NULL;
 	}

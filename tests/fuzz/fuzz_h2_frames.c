@@ -4,7 +4,7 @@
  * may send.  The input is what a downstream client writes (a seed starts
  * with the connection preface); it goes to an nghttp2 server session with
  * the settings and options the sidecar uses (h2_down.c's h2_adopt,
- * h2_opts.c's h2io_options), whose callbacks do what h2_down.c's do: header
+ * h2_opts.c's h2io_options, h2_mem.c's allocator), whose callbacks do what h2_down.c's do: header
  * fields into a struct h2hdr, DATA into a struct h2q (h2_queue.c), at
  * most H2_MAX_STREAMS streams.  Each message is then read back out, as
  * the upstream leg would, and checked:
@@ -345,7 +345,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ready = 1;
 	}
 	memset(&fs, 0, sizeof(fs));
-	if (nghttp2_session_server_new2(&fs.ng, callbacks(), &fs, h2io_options()) != 0)
+	if (nghttp2_session_server_new3(&fs.ng, callbacks(), &fs, h2io_options(), h2mem()) != 0)
 		return 0;
 	CHECK(nghttp2_submit_settings(fs.ng, NGHTTP2_FLAG_NONE, iv,
 	    sizeof(iv) / sizeof(iv[0])) == 0);

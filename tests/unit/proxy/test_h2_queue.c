@@ -2,8 +2,9 @@
 /*
  * test_h2_queue: a stream's bytes cross pool buffers intact, are dropped
  * as they are read unless kept, are given back whole on a rewind while
- * kept, and keeping stops for good past keep_max; header fields stay
- * within their bounds; the preface is told from HTTP/1.1.
+ * kept, and keeping stops for good past keep_max; a DATA frame goes from
+ * the queue to the output whole (NO_COPY); header fields stay within
+ * their bounds; the preface is told from HTTP/1.1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,6 +93,64 @@ test_keep_and_rewind(void **state)
 	h2q_free(&q);
 }
 
+/* A DATA frame is sized by h2q_provide (NO_COPY, at most a buffer with
+ * its header) and written by h2q_frame from the queue: header, Pad
+ * Length, payload, padding; refused whole when the output lacks room. */
+static void
+test_frame_no_copy(void **state)
+{
+	static uint8_t in[BUFSZ + 100];
+	static const uint8_t hd[H2_FRAME_HDLEN] = { 0, 0, 10, 0, 0x8, 0, 0, 0, 1 };
+	struct buf *out = buf_get();
+	uint32_t flags = 0;
+	struct h2q q;
+	uint8_t *p;
+
+	(void)state;
+	assert_non_null(out);
+	memset(&q, 0, sizeof(q));
+	pattern(in, sizeof(in), 5);
+	/* nothing queued, more to come: deferred; ended: an empty last frame */
+	assert_int_equal(h2q_provide(NULL, 1, &q, 16384, 0, NULL, 0, &flags),
+	    NGHTTP2_ERR_DEFERRED);
+	assert_int_equal(h2q_provide(NULL, 1, &q, 16384, 1, NULL, 0, &flags), 0);
+	assert_int_equal(flags, NGHTTP2_DATA_FLAG_EOF);
+	assert_int_equal(h2q_append(&q, in, sizeof(in)), 0);
+	flags = 0;
+	assert_int_equal(h2q_provide(NULL, 1, &q, 16384, 1, NULL, 0, &flags),
+	    BUFSZ - H2_FRAME_HDLEN);
+	assert_int_equal(flags, NGHTTP2_DATA_FLAG_NO_COPY);   /* not the end yet */
+	flags = 0;
+	assert_int_equal(h2q_provide(NULL, 1, &q, 100, 0, NULL, 0, &flags), 100);
+	/* 10 bytes with 3 of padding (Pad Length byte and 2 zeros) */
+	assert_int_equal(h2q_frame(&q, out, hd, 10, 3), 0);
+	assert_int_equal(out->len, H2_FRAME_HDLEN + 13);
+	p = (uint8_t *)buf_head(out);
+	assert_memory_equal(p, hd, H2_FRAME_HDLEN);
+	assert_int_equal(p[H2_FRAME_HDLEN], 2);
+	assert_memory_equal(p + H2_FRAME_HDLEN + 1, in, 10);
+	assert_int_equal(p[H2_FRAME_HDLEN + 11], 0);
+	assert_int_equal(p[H2_FRAME_HDLEN + 12], 0);
+	assert_int_equal(h2q_unread(&q), sizeof(in) - 10);
+	/* no room for a full frame: nothing written, nothing read */
+	assert_int_equal(h2q_frame(&q, out, hd, BUFSZ - H2_FRAME_HDLEN, 0), -1);
+	assert_int_equal(out->len, H2_FRAME_HDLEN + 13);
+	assert_int_equal(h2q_unread(&q), sizeof(in) - 10);
+	buf_consume(out, out->len);
+	assert_int_equal(h2q_frame(&q, out, hd, BUFSZ - H2_FRAME_HDLEN, 0), 0);
+	assert_memory_equal(buf_head(out) + H2_FRAME_HDLEN, in + 10, BUFSZ - H2_FRAME_HDLEN);
+	buf_consume(out, out->len);
+	/* the rest, and the end of the body with it */
+	flags = 0;
+	assert_int_equal(h2q_provide(NULL, 1, &q, 16384, 1, NULL, 0, &flags),
+	    sizeof(in) - 10 - (BUFSZ - H2_FRAME_HDLEN));
+	assert_int_equal(flags, NGHTTP2_DATA_FLAG_NO_COPY | NGHTTP2_DATA_FLAG_EOF);
+	/* a queue shorter than the frame nghttp2 was promised */
+	assert_int_equal(h2q_frame(&q, out, hd, BUFSZ - H2_FRAME_HDLEN, 0), -2);
+	h2q_free(&q);
+	buf_put(out);
+}
+
 static void
 test_stop_before_read(void **state)
 {
@@ -158,6 +217,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_across_buffers),
 		cmocka_unit_test(test_keep_and_rewind),
+		cmocka_unit_test(test_frame_no_copy),
 		cmocka_unit_test(test_stop_before_read),
 		cmocka_unit_test(test_header_bounds),
 		cmocka_unit_test(test_preface),
