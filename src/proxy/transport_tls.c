@@ -338,30 +338,6 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 	return 1;
 }
 
-static ssize_t tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len);
-
-/*
- * Reads take from the socket all it holds in one readv(); what wolfSSL
- * has not consumed when the call returns waits in a pool buffer, and
- * tls_pending() tells the relay to read again before it waits for the
- * socket (tls_rahead.h).
- */
-static ssize_t
-tls_read(struct tconn *c, void *buf, size_t len)
-{
-	struct tls_conn *tc = c->priv;
-	ssize_t n;
-	int e;
-
-	tc->ra.greedy = 1;
-	n = tls_read_step(c, tc, buf, len);
-	tc->ra.greedy = 0;
-	e = errno;
-	(void)tls_rahead_park(&tc->ra);   /* a lost park fails the next read */
-	errno = e;
-	return n;
-}
-
 static ssize_t
 tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 {
@@ -390,6 +366,28 @@ tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 	n = tls_error(c, tc, n, &c->rwant, "read");
 	if (tc->state == TLS_FAILED)
 		tls_drop_unproven(tc);
+	return n;
+}
+
+/*
+ * Reads take from the socket all it holds in one readv(); what wolfSSL
+ * has not consumed when the call returns waits in a pool buffer, and
+ * tls_pending() tells the relay to read again before it waits for the
+ * socket (tls_rahead.h).
+ */
+static ssize_t
+tls_read(struct tconn *c, void *buf, size_t len)
+{
+	struct tls_conn *tc = c->priv;
+	ssize_t n;
+	int e;
+
+	tc->ra.greedy = 1;
+	n = tls_read_step(c, tc, buf, len);
+	tc->ra.greedy = 0;
+	e = errno;
+	(void)tls_rahead_park(&tc->ra);   /* a lost park fails the next read */
+	errno = e;
 	return n;
 }
 
