@@ -19,9 +19,11 @@
  * them.  tls_rahead_pending() says whether they hold a whole record (a
  * read would progress without the socket); the transport reports that
  * through transport.h's pending(), which the relay checks before it
- * waits for the socket.  Only read calls are greedy: a handshake driven
- * by a write reads exactly what wolfSSL asks, so nothing it reads can
- * wait unseen while the caller waits to write.
+ * waits for the socket.  Only reads of a verified connection are greedy:
+ * a handshake reads exactly what wolfSSL asks, so nothing read by a
+ * handshake step driven by a write can wait unseen while the caller
+ * waits to write, and a peer not yet verified cannot make us hold a
+ * buffer for the bytes it sends ahead.
  *
  * Errors follow wolfSSL's CallbackIORecv convention, with errno as
  * readv() left it: WOLFSSL_CBIO_ERR_WANT_READ (EAGAIN), _CONN_CLOSE (end

@@ -346,6 +346,9 @@ tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 
 	if (tls_ready(c, tc, &c->rwant) != 1)
 		return -1;
+	/* Not before: a peer that has not proven who it is cannot make us
+	 * hold a buffer for the bytes it sends ahead. */
+	tc->ra.greedy = 1;
 	if (tc->shut_pending && wolfSSL_shutdown(tc->ssl) != WOLFSSL_FATAL_ERROR)
 		tc->shut_pending = 0;
 	n = wolfSSL_read(tc->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -370,10 +373,11 @@ tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 }
 
 /*
- * Reads take from the socket all it holds in one readv(); what wolfSSL
- * has not consumed when the call returns waits in a pool buffer, and
- * tls_pending() tells the relay to read again before it waits for the
- * socket (tls_rahead.h).
+ * Once the peer is verified, reads take from the socket all it holds in
+ * one readv(); what wolfSSL has not consumed when the call returns waits
+ * in a pool buffer, and tls_pending() tells the relay to read again
+ * before it waits for the socket (tls_rahead.h).  Handshake steps read
+ * what wolfSSL asks, no more.
  */
 static ssize_t
 tls_read(struct tconn *c, void *buf, size_t len)
@@ -382,7 +386,6 @@ tls_read(struct tconn *c, void *buf, size_t len)
 	ssize_t n;
 	int e;
 
-	tc->ra.greedy = 1;
 	n = tls_read_step(c, tc, buf, len);
 	tc->ra.greedy = 0;
 	e = errno;
