@@ -16,8 +16,10 @@
  *    the events in rwant (for a read) or wwant (for a write) fires".  A TLS
  *    transport may need EV_WRITE to finish a read (renegotiation, the
  *    handshake) and says so there; plain leaves EV_READ / EV_WRITE.
- *  - pending() is the number of bytes a read would return without the
- *    socket becoming readable (TLS records already decrypted).
+ *  - pending() is nonzero when a read would progress without the socket
+ *    becoming readable (TLS records already decrypted, or whole records
+ *    read ahead off the socket: epoll cannot see those); a caller must
+ *    not wait for readability while it is.
  *  - established() is 1 once the connection carries the caller's bytes:
  *    at once for plain, after the handshake and the peer check for TLS.
  *  - shutdown() ends our direction (FIN / close_notify); close() releases

@@ -20,6 +20,7 @@
 #include "mesh/log.h"
 #include "mesh/pki.h"
 #include "mesh/stats.h"
+#include "mesh/tls_rahead.h"
 #include "mesh/tlsctx.h"
 #include "mesh/transport_tls.h"
 
@@ -47,6 +48,7 @@ struct tls_conn {
 	size_t          inflight;     /* bytes handed to a wolfSSL_write that said WANT_WRITE */
 	uint16_t        port;         /* the callee's port (caller) / ours (callee), for logs */
 	char            peer[SPIFFE_SVC_MAX + 1];
+	struct tls_rahead ra;         /* wolfSSL's receive path (tls_rahead.h) */
 };
 
 void
@@ -119,6 +121,8 @@ tls_open(struct tconn *c, int fd, int server)
 		return -1;
 	}
 	tc->server = (uint8_t)server;
+	tls_rahead_init(&tc->ra, fd);
+	tls_rahead_attach(&tc->ra, tc->ssl);
 	c->priv = tc;
 	if (server)
 		tls_alpn(tc, tls_offer_h2 ? "h2,http/1.1" : "http/1.1");
@@ -335,14 +339,16 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 }
 
 static ssize_t
-tls_read(struct tconn *c, void *buf, size_t len)
+tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 {
-	struct tls_conn *tc = c->priv;
 	char ep[32];
 	int n;
 
 	if (tls_ready(c, tc, &c->rwant) != 1)
 		return -1;
+	/* Not before: a peer that has not proven who it is cannot make us
+	 * hold a buffer for the bytes it sends ahead. */
+	tc->ra.greedy = 1;
 	if (tc->shut_pending && wolfSSL_shutdown(tc->ssl) != WOLFSSL_FATAL_ERROR)
 		tc->shut_pending = 0;
 	n = wolfSSL_read(tc->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
@@ -363,6 +369,28 @@ tls_read(struct tconn *c, void *buf, size_t len)
 	n = tls_error(c, tc, n, &c->rwant, "read");
 	if (tc->state == TLS_FAILED)
 		tls_drop_unproven(tc);
+	return n;
+}
+
+/*
+ * Once the peer is verified, reads take from the socket all it holds in
+ * one readv(); what wolfSSL has not consumed when the call returns waits
+ * in a pool buffer, and tls_pending() tells the relay to read again
+ * before it waits for the socket (tls_rahead.h).  Handshake steps read
+ * what wolfSSL asks, no more.
+ */
+static ssize_t
+tls_read(struct tconn *c, void *buf, size_t len)
+{
+	struct tls_conn *tc = c->priv;
+	ssize_t n;
+	int e;
+
+	n = tls_read_step(c, tc, buf, len);
+	tc->ra.greedy = 0;
+	e = errno;
+	(void)tls_rahead_park(&tc->ra);   /* a lost park fails the next read */
+	errno = e;
 	return n;
 }
 
@@ -428,7 +456,10 @@ tls_pending(const struct tconn *c)
 	if (n > 0)
 		return (size_t)n;
 	/* undecrypted bytes already off the socket: worth one more read */
-	return wolfSSL_has_pending(tc->ssl) ? 1 : 0;
+	if (wolfSSL_has_pending(tc->ssl))
+		return 1;
+	/* a whole record read ahead: epoll will not say so */
+	return tls_rahead_pending(&tc->ra);
 }
 
 static int
@@ -476,6 +507,7 @@ tls_close(struct tconn *c)
 		if (tc->state == TLS_OPEN && tc->inflight == 0 && !tc->shut_pending)
 			(void)wolfSSL_shutdown(tc->ssl);
 		wolfSSL_free(tc->ssl);
+		tls_rahead_release(&tc->ra);
 		free(tc);
 		c->priv = NULL;
 	}

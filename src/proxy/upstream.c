@@ -340,7 +340,10 @@ upstream_release(struct upconn *uc, int reusable)
 		upconn_opened(uc);
 	/* the pool may hold one more per waiter: they take them next */
 	if (!reusable || up->stale || up->nidle >= UPSTREAM_POOL_MAX + up->nwait ||
-	    uc->opening || uc->s.eof || uc->s.err || (uc->s.in != NULL && uc->s.in->len > 0))
+	    uc->opening || uc->s.eof || uc->s.err || (uc->s.in != NULL && uc->s.in->len > 0) ||
+	    tconn_pending(&uc->s.tc) > 0)
+		/* bytes past the response (read ahead by TLS, where the idle
+		 * watcher cannot see them) are a peer closing or misbehaving */
 		return upstream_close(uc);
 	up->nbusy--;
 	side_trim(&uc->s);

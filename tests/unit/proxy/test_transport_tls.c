@@ -3,7 +3,8 @@
  * test_transport_tls: the mTLS transport through the transport.h vtable,
  * non-blocking over a socketpair (and loopback TCP for resumption keyed
  * by port): handshake driven by read/writev with EAGAIN + rwant/wwant,
- * peer identity, refusals, coalesced and interrupted writes, half-close,
+ * peer identity, refusals, coalesced and interrupted writes, records read
+ * ahead and reported by pending(), half-close,
  * truncation, a refused resumption forgotten.
  */
 #include <setjmp.h>
@@ -204,6 +205,71 @@ test_pending(void **state)
 	assert_int_equal(tconn_pending(&s), 12);
 	assert_int_equal(side_read(&s, 1, out, 32), 12);
 	assert_int_equal(tconn_pending(&s), 0);
+	tconn_close(&c);
+	tconn_close(&s);
+}
+
+static int
+readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * Three records in the socket: the first read takes them all
+ * (read-ahead), each later one is served while the socket stays quiet,
+ * with pending() saying so; then a record and a close_notify.  The relay relies
+ * on this: epoll cannot see bytes already read.
+ */
+static void
+test_read_ahead(void **state)
+{
+	const unsigned char msg[] = "ping";
+	unsigned char out[64];
+	struct tconn c, s;
+	struct iovec iov = { (void *)"one", 3 };
+	int sv[2], err, i;
+
+	pair_open(&c, &s, sv);
+	assert_int_equal(shuttle(&c, 0, &s, 1, msg, 4, 4, out, &err), 0);
+	assert_int_equal(tconn_pending(&s), 0);
+	assert_int_equal(side_writev(&c, 0, &iov, 1), 3);
+	iov = (struct iovec){ (void *)"two", 3 };
+	assert_int_equal(side_writev(&c, 0, &iov, 1), 3);
+	iov = (struct iovec){ (void *)"three", 5 };
+	assert_int_equal(side_writev(&c, 0, &iov, 1), 5);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 3);
+	assert_memory_equal(out, "one", 3);
+	assert_false(readable(s.fd));              /* all of it is in user space */
+	assert_true(tconn_pending(&s) > 0);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 3);
+	assert_memory_equal(out, "two", 3);
+	assert_true(tconn_pending(&s) > 0);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 5);
+	assert_memory_equal(out, "three", 5);
+	assert_int_equal(tconn_pending(&s), 0);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* a record and the close_notify behind it, read at once */
+	iov = (struct iovec){ (void *)"four", 4 };
+	assert_int_equal(side_writev(&c, 0, &iov, 1), 4);
+	assert_int_equal(tconn_shutdown(&c), 0);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 4);
+	assert_true(tconn_pending(&s) > 0);
+	assert_int_equal(side_read(&s, 1, out, sizeof(out)), 0);
+	/* and the other way, a reply split over many small writes */
+	for (i = 0; i < 20; i++) {
+		iov = (struct iovec){ (void *)"x", 1 };
+		assert_int_equal(side_writev(&s, 1, &iov, 1), 1);
+	}
+	for (i = 0; i < 20; i++) {
+		assert_int_equal(side_read(&c, 0, out, sizeof(out)), 1);
+		assert_int_equal(tconn_pending(&c) > 0, i < 19);
+	}
+	assert_int_equal(side_read(&c, 0, out, sizeof(out)), -1);
+	assert_int_equal(errno, EAGAIN);
 	tconn_close(&c);
 	tconn_close(&s);
 }
@@ -456,6 +522,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_read_ahead),
 		cmocka_unit_test(test_wrong_callee),
 		cmocka_unit_test(test_caller_not_allowed),
 		cmocka_unit_test(test_half_close_and_truncation),
