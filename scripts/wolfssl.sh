@@ -12,6 +12,7 @@
 # debian/rules, so every wolfSSL call of src/ is there: certificate and CSR
 # generation, key generation, extension parsing, PKCS#11) plus:
 #   amd64  --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
+#          (--enable-intelasm only when this CPU has AVX: see below)
 #   arm64  --enable-sp --enable-sp-asm
 #   other  the C code as Debian has it, with --enable-sp (portable C)
 # The Makefile links build/wolfssl/prefix's library when that file exists;
@@ -27,10 +28,13 @@
 # One exception: Poly1305 (poly1305.c) takes AVX2 when there, else the AVX1
 # code with no further check, so TLS_CHACHA20_POLY1305 would stop on an
 # x86_64 without AVX at all (before Sandy Bridge; Atom/Celeron Goldmont).
-# Such a CPU rarely lacks AES-NI too, and AES-GCM is what the proxy
-# prefers when AES-NI is there (src/proxy/tlsctx.c); on such a machine
-# build with `make WOLFSSL=system`.  -maes is the only -m flag wolfSSL adds
-# for C code, and the compiler emits AES instructions only for intrinsics.
+# Such CPUs mostly have AES-NI, and AES-GCM is what the proxy prefers
+# then (src/proxy/tlsctx.c), so only a peer offering ChaCha20 alone would
+# hit it.  When the building CPU has no AVX we leave --enable-intelasm out
+# (AES-NI and SP asm stay); a binary built elsewhere for such a CPU: build
+# it there, or with `make WOLFSSL=system`.
+# -maes is the only -m flag wolfSSL adds for C code, and the compiler emits
+# AES instructions only for intrinsics, which sit behind haveAESNI.
 # arm64: --enable-armasm compiles everything with -mcpu=generic+crypto and
 # 5.5.4 has no run-time check for the ARMv8 crypto extension, which e.g. the
 # Raspberry Pi 4 lacks; so only the SP assembly (plain ARMv8) is used there.
@@ -114,7 +118,9 @@ rm -rf "$PREFIX"
 flags="--enable-distro --enable-pkcs11 --disable-examples"
 flags="$flags --enable-static --disable-shared --disable-crypttests --disable-benchmark"
 case "$arch" in
-amd64) flags="$flags --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm" ;;
+amd64)	flags="$flags --enable-aesni --enable-sp --enable-sp-asm"
+	# intelasm's Poly1305 needs AVX (above): without it here, AES-NI alone
+	grep -q -w avx /proc/cpuinfo && flags="$flags --enable-intelasm" ;;
 arm64) flags="$flags --enable-sp --enable-sp-asm" ;;
 *)     flags="$flags --enable-sp" ;;
 esac
