@@ -136,6 +136,9 @@ cross_env() {
 	echo "BUILD=$BUILD_DIR"
 	echo "CPPFLAGS=$inc"
 	echo "LDFLAGS=-L$SYSROOT/usr/lib/$TRIPLET -L$SYSROOT/lib/$TRIPLET -Wl,-rpath-link,$lib"
+	# build/wolfssl/ (scripts/wolfssl.sh) is the host's: the board gets
+	# the sysroot's Debian libwolfssl
+	echo "WOLFSSL=system"
 }
 
 cross_make() { # make targets...

@@ -2,15 +2,19 @@
 # SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
 #   scripts/deps.sh build|test|demo|fuzz|bench|security
+# build and test then build wolfSSL with the CPU's assembly once
+# (scripts/wolfssl.sh; the Makefile links it); WOLFSSL=system skips that.
 set -eu
 
 what=${1:-build}
 pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libnghttp2-dev"
+# scripts/wolfssl.sh: Debian's source package, autoreconf'd
+wolfpkgs="dpkg-dev autoconf automake libtool"
 case "$what" in
-	build) ;;
+	build) pkgs="$pkgs $wolfpkgs" ;;
 	# the demo's gRPC service and its caller (examples/demo/stock.py)
 	demo)  pkgs="$pkgs python3-grpcio" ;;
-	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
+	test)  pkgs="$pkgs $wolfpkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client nghttp2-server" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
@@ -18,12 +22,22 @@ case "$what" in
 	*) echo "usage: $0 build|test|demo|fuzz|bench|security" >&2; exit 2 ;;
 esac
 
+# After the packages: the static wolfSSL (a no-op once built).
+wolfssl() {
+	case "$what" in
+	build|test) [ "${WOLFSSL:-}" = system ] || "$(dirname "$0")/wolfssl.sh" ;;
+	esac
+}
+
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
 		|| missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	wolfssl
+	exit 0
+fi
 
 echo "deps: installing:$missing" >&2
 SUDO=
@@ -58,3 +72,4 @@ for svc in haproxy nginx; do
 		echo "deps: $svc is for make bench and make security-compare only: its service is stopped" >&2 ;;
 	esac
 done
+wolfssl

@@ -14,11 +14,14 @@
  *    Extensions via AT_HWCAP/AT_HWCAP2) AND the linked wolfSSL was built
  *    to use them (WOLFSSL_AESNI / WOLFSSL_ARMASM in its options.h).
  *    Otherwise ChaCha20-Poly1305 first: software AES is slower than
- *    ChaCha20 and its table lookups leak timing.  Debian's libwolfssl is
- *    built without WOLFSSL_AESNI, so there ChaCha20 comes first even on
- *    AES-NI machines (measured with that build on an AES-NI x86-64:
- *    AES-128-GCM 48 MB/s, ChaCha20-Poly1305 139 MB/s, 16 KiB records).  Both ends of a connection run on one host and
- *    compute the same order; the server's order decides.
+ *    ChaCha20 and its table lookups leak timing.  Debian's shared
+ *    libwolfssl (make WOLFSSL=system) is built without WOLFSSL_AESNI, so
+ *    there ChaCha20 comes first even on AES-NI machines (measured with that
+ *    build on an AES-NI x86-64: AES-128-GCM 48 MB/s, ChaCha20-Poly1305
+ *    139 MB/s, 16 KiB records); scripts/wolfssl.sh's static build has it
+ *    on amd64, so AES-128-GCM comes first there.  Both ends of a
+ *    connection run on one host and compute the same order; the server's
+ *    order decides.
  *  - Both sides present a certificate and verify the peer's against our
  *    CA alone (VERIFY_PEER | FAIL_IF_NO_PEER_CERT); then, new handshake or
  *    resumed, tlsctx_verify_peer() checks the SPIFFE ID (spiffe.h), the

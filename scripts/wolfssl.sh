@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Build wolfSSL with the CPU's assembly, statically, for meshctl's programs.
+#
+#   scripts/wolfssl.sh      build once into build/wolfssl/ARCH-VERSION/
+#                           (include/, lib/libwolfssl.a); a no-op when built
+#
+# Why: Debian's libwolfssl is built without assembly (no AES-NI, no AVX,
+# no SP-math asm): bulk mTLS through two sidecars moved about half the
+# bytes of HAProxy+OpenSSL (docs/performance.md).  We build Debian's own
+# source package (its patches, its security fixes, its configure flags from
+# debian/rules, so every wolfSSL call of src/ is there: certificate and CSR
+# generation, key generation, extension parsing, PKCS#11) plus:
+#   amd64  --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
+#          (--enable-intelasm only when this CPU has AVX: see below)
+#   arm64  --enable-sp --enable-sp-asm
+#   other  the C code as Debian has it, with --enable-sp (portable C)
+# The Makefile links build/wolfssl/prefix's library when that file exists;
+# `make WOLFSSL=system` links Debian's shared library as before.
+#
+# Is the amd64 build safe on an older CPU?  What wolfSSL 5.5.4 checks at
+# run time (cpuid.c: cpuid_get_flags() reads leaves 1 and 7 once):
+#   AES and AES-GCM (aes.c): AES-NI only if the CPU has it (haveAESNI),
+#     then AVX2, AVX1 or plain AES-NI for GCM, else the C code;
+#   SHA-256/512 (sha256.c, sha512.c): AVX2, AVX1, else the C code;
+#   ChaCha20 (chacha.c): AVX2, AVX1, else plain x86_64 assembly;
+#   SP ECC/RSA (sp_x86_64.c): the BMI2+ADX code only when the CPU has both.
+# One exception: Poly1305 (poly1305.c) takes AVX2 when there, else the AVX1
+# code with no further check, so TLS_CHACHA20_POLY1305 would stop on an
+# x86_64 without AVX at all (before Sandy Bridge; Atom/Celeron Goldmont).
+# Such CPUs mostly have AES-NI, and AES-GCM is what the proxy prefers
+# then (src/proxy/tlsctx.c), so only a peer offering ChaCha20 alone would
+# hit it.  When the building CPU has no AVX we leave --enable-intelasm out
+# (AES-NI and SP asm stay); a binary built elsewhere for such a CPU: build
+# it there, or with `make WOLFSSL=system`.
+# -maes is the only -m flag wolfSSL adds for C code, and the compiler emits
+# AES instructions only for intrinsics, which sit behind haveAESNI.
+# arm64: --enable-armasm compiles everything with -mcpu=generic+crypto and
+# 5.5.4 has no run-time check for the ARMv8 crypto extension, which e.g. the
+# Raspberry Pi 4 lacks; so only the SP assembly (plain ARMv8) is used there.
+#
+# Needs dpkg-dev, autoconf, automake, libtool (scripts/deps.sh build
+# installs them) and the network once.  Each step is bounded in time, and a
+# failure names the step and its log under build/wolfssl/.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TOP=$ROOT/build/wolfssl
+mkdir -p "$TOP"
+
+fail() {
+	echo "wolfssl.sh: $*" >&2
+	exit 1
+}
+
+for c in apt-get dpkg-source dpkg-buildflags autoreconf libtoolize make; do
+	command -v "$c" >/dev/null 2>&1 || fail "$c is missing (scripts/deps.sh build installs it)"
+done
+
+arch=$(dpkg --print-architecture)
+# The version whose headers the system build uses: rebuild when a Debian
+# update installs a newer one.
+have=$(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null || true)
+
+# No-op when what build/wolfssl/prefix names was built for this arch and
+# at least the installed version.
+if [ -f "$TOP/prefix" ]; then
+	p=$(cat "$TOP/prefix")
+	built=${p##*/"$arch"-}
+	if [ -f "$ROOT/$p/.stamp" ] && [ "$built" != "$p" ] &&
+	   { [ -z "$have" ] || dpkg --compare-versions "$built" ge "$have"; }; then
+		exit 0
+	fi
+fi
+
+t0=$(date +%s)
+# A private apt state that lists Debian's sources: the host's own apt
+# sources file with deb changed to deb-src; nothing of the host's apt is
+# written.
+APT=$TOP/apt
+rm -rf "$APT"
+mkdir -p "$APT/parts" "$APT/lists/partial" "$APT/src"
+sys=/etc/apt/sources.list.d/debian.sources
+if [ -f "$sys" ]; then
+	sed 's/^Types:.*/Types: deb-src/' "$sys" >"$APT/parts/debian.sources"
+elif [ -f /etc/apt/sources.list ]; then
+	sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list >"$APT/parts/debian.list"
+else
+	fail "no apt sources: neither $sys nor /etc/apt/sources.list"
+fi
+aptp() {
+	timeout 300 apt-get -q -o Dir::Etc::SourceList=/dev/null \
+		-o Dir::Etc::SourceParts="$APT/parts" \
+		-o Dir::State::Lists="$APT/lists" "$@"
+}
+aptp update >"$TOP/apt.log" 2>&1 ||
+	fail "apt-get update of the deb-src lists failed (log: $TOP/apt.log)"
+cd "$APT/src"
+# The installed version first; Debian's security archive keeps only the
+# newest, so take that when the installed one is gone.
+if ! { [ -n "$have" ] && aptp source --download-only "wolfssl=$have" >>"$TOP/apt.log" 2>&1; }; then
+	aptp source --download-only wolfssl >>"$TOP/apt.log" 2>&1 ||
+		fail "apt-get source wolfssl failed (log: $TOP/apt.log)"
+fi
+dsc=$(ls wolfssl_*.dsc 2>/dev/null | head -1)
+[ -n "$dsc" ] || fail "no wolfssl .dsc in $APT/src (log: $TOP/apt.log)"
+ver=${dsc#wolfssl_}
+ver=${ver%.dsc}
+timeout 120 dpkg-source -x "$dsc" tree >"$TOP/unpack.log" 2>&1 ||
+	fail "dpkg-source -x $dsc failed (log: $TOP/unpack.log)"
+
+rel=build/wolfssl/$arch-$ver
+PREFIX=$ROOT/$rel
+rm -rf "$PREFIX"
+
+# Debian's flags (debian/rules), less the shared library and the parts
+# nobody links (examples, tests, benchmark), plus the assembly.
+flags="--enable-distro --enable-pkcs11 --disable-examples"
+flags="$flags --enable-static --disable-shared --disable-crypttests --disable-benchmark"
+case "$arch" in
+amd64)	flags="$flags --enable-aesni --enable-sp --enable-sp-asm"
+	# intelasm's Poly1305 needs AVX (above): without it here, AES-NI alone
+	grep -q -w avx /proc/cpuinfo && flags="$flags --enable-intelasm" ;;
+arm64) flags="$flags --enable-sp --enable-sp-asm" ;;
+*)     flags="$flags --enable-sp" ;;
+esac
+grep -q -e '--enable-distro' tree/debian/rules ||
+	fail "$APT/src/tree/debian/rules no longer says --enable-distro: check the flags above"
+cflags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) -O2"
+cppflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)
+
+cd tree
+timeout 300 autoreconf -fi >"$TOP/autoreconf.log" 2>&1 ||
+	fail "autoreconf in $APT/src/tree failed (log: $TOP/autoreconf.log)"
+# shellcheck disable=SC2086
+timeout 300 ./configure --prefix="$PREFIX" $flags CFLAGS="$cflags" CPPFLAGS="$cppflags" \
+	>"$TOP/configure.log" 2>&1 ||
+	fail "configure failed (log: $TOP/configure.log, $APT/src/tree/config.log)"
+timeout 1200 make -j"$(nproc)" >"$TOP/make.log" 2>&1 ||
+	fail "make failed (log: $TOP/make.log)"
+timeout 300 make install >"$TOP/install.log" 2>&1 ||
+	fail "make install into $PREFIX failed (log: $TOP/install.log)"
+# A distro build does not install options.h (wolfssl/include.am); Debian's
+# libwolfssl-dev.install copies it, and so do we: it holds the defines the
+# library was built with, which every includer must see first.
+cp wolfssl/options.h "$PREFIX/include/wolfssl/options.h" ||
+	fail "cannot copy wolfssl/options.h into $PREFIX/include/wolfssl"
+# --enable-distro turns the shared library back on: drop it, so that
+# nothing links it by mistake.
+rm -rf "$PREFIX/bin" "$PREFIX/share" "$PREFIX"/lib/libwolfssl.so* "$PREFIX/lib/libwolfssl.la"
+[ -f "$PREFIX/lib/libwolfssl.a" ] || fail "$PREFIX has no lib/libwolfssl.a (log: $TOP/install.log)"
+
+echo "$flags" >"$PREFIX/.stamp"
+echo "$rel" >"$TOP/prefix.new"
+mv "$TOP/prefix.new" "$TOP/prefix"
+cd "$ROOT"
+rm -rf "$APT"
+echo "wolfssl.sh: wolfSSL $ver for $arch in $rel ($(($(date +%s) - t0)) s)" >&2
