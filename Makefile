@@ -47,8 +47,9 @@ MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 
 # wolfSSL: scripts/wolfssl.sh's static build of Debian's source with the
 # CPU's assembly (AES-NI, AVX, SP math; about 2x the bulk TLS throughput)
-# when build/wolfssl/prefix names one (scripts/deps.sh build|test makes it),
-# else Debian's shared library.  make WOLFSSL=system: Debian's always.
+# when build/wolfssl/prefix names one (`make wolfssl` makes it; opt-in until
+# its idle RSS cost is cut: docs/performance.md), else Debian's shared
+# library.  make WOLFSSL=system: Debian's always.
 # Its headers come first: options.h holds the defines the library was built
 # with.  $(BUILD)/wolfssl.use records which one the objects were compiled
 # against, so that a switch rebuilds them.
@@ -154,6 +155,11 @@ check: deps-test
 
 deps-test:
 	@scripts/deps.sh test
+
+# wolfSSL with the CPU's assembly, static (scripts/wolfssl.sh); every make
+# after it links that one
+wolfssl:
+	@scripts/deps.sh wolfssl
 
 demo:
 	@scripts/deps.sh demo
@@ -285,7 +291,7 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: release all tests apps deps deps-test check demo bench soak fuzz fuzz-ci fuzz-build security-compare install clean
+.PHONY: release all tests apps deps deps-test wolfssl check demo bench soak fuzz fuzz-ci fuzz-build security-compare install clean
 
 -include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

@@ -39,7 +39,7 @@
 # 5.5.4 has no run-time check for the ARMv8 crypto extension, which e.g. the
 # Raspberry Pi 4 lacks; so only the SP assembly (plain ARMv8) is used there.
 #
-# Needs dpkg-dev, autoconf, automake, libtool (scripts/deps.sh build
+# Needs dpkg-dev, autoconf, automake, libtool (make wolfssl
 # installs them) and the network once.  Each step is bounded in time, and a
 # failure names the step and its log under build/wolfssl/.
 set -eu
@@ -54,7 +54,7 @@ fail() {
 }
 
 for c in apt-get dpkg-source dpkg-buildflags autoreconf libtoolize make; do
-	command -v "$c" >/dev/null 2>&1 || fail "$c is missing (scripts/deps.sh build installs it)"
+	command -v "$c" >/dev/null 2>&1 || fail "$c is missing (make wolfssl installs it)"
 done
 
 arch=$(dpkg --print-architecture)
