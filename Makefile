@@ -47,8 +47,8 @@ MESH_CFLAGS   := -std=c11 $(WARN) $(SANFLAGS) -MMD -MP
 
 # wolfSSL: scripts/wolfssl.sh's static build of Debian's source with the
 # CPU's assembly (AES-NI, AVX, SP math; about 2x the bulk TLS throughput)
-# when build/wolfssl/prefix names one (`make wolfssl` makes it; opt-in until
-# its idle RSS cost is cut: docs/performance.md), else Debian's shared
+# when build/wolfssl/prefix names one (scripts/deps.sh build|test, so make
+# deps and make check, or make wolfssl, make it), else Debian's shared
 # library.  make WOLFSSL=system: Debian's always.
 # Its headers come first: options.h holds the defines the library was built
 # with.  $(BUILD)/wolfssl.use records which one the objects were compiled

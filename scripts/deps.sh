@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: ISC
 # Install the Debian packages a task needs; quiet when all are present.
 #   scripts/deps.sh build|test|demo|fuzz|bench|security|wolfssl
-# wolfssl (make wolfssl): what scripts/wolfssl.sh needs, then that script:
-# wolfSSL with the CPU's assembly, linked statically by every later make
-# (opt-in for now: README, "wolfSSL with assembly").
+# build, test and wolfssl (make wolfssl) also install what scripts/wolfssl.sh
+# needs and run it: wolfSSL with the CPU's assembly, built once, linked
+# statically by every make after it.  WOLFSSL=system skips that.
 set -eu
 
 what=${1:-build}
@@ -12,10 +12,10 @@ pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd
 # scripts/wolfssl.sh: Debian's source package, autoreconf'd
 wolfpkgs="dpkg-dev autoconf automake libtool"
 case "$what" in
-	build) ;;
+	build) pkgs="$pkgs $wolfpkgs" ;;
 	# the demo's gRPC service and its caller (examples/demo/stock.py)
 	demo)  pkgs="$pkgs python3-grpcio" ;;
-	test)  pkgs="$pkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
+	test)  pkgs="$pkgs $wolfpkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client nghttp2-server" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
@@ -24,11 +24,14 @@ case "$what" in
 	*) echo "usage: $0 build|test|demo|fuzz|bench|security|wolfssl" >&2; exit 2 ;;
 esac
 
-# After the packages: the static wolfSSL, when asked for (a no-op once built).
+# After the packages: the static wolfSSL (a no-op once built).
 wolfssl() {
-	if [ "$what" = wolfssl ]; then
-		"$(dirname "$0")/wolfssl.sh"
-	fi
+	case "$what" in
+	build|test|wolfssl)
+		if [ "${WOLFSSL:-}" != system ]; then
+			"$(dirname "$0")/wolfssl.sh"
+		fi ;;
+	esac
 }
 
 missing=
