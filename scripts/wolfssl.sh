@@ -8,13 +8,18 @@
 # Why: Debian's libwolfssl is built without assembly (no AES-NI, no AVX,
 # no SP-math asm): bulk mTLS through two sidecars moved about half the
 # bytes of HAProxy+OpenSSL (docs/performance.md).  We build Debian's own
-# source package (its patches, its security fixes, its configure flags from
-# debian/rules, so every wolfSSL call of src/ is there: certificate and CSR
-# generation, key generation, extension parsing, PKCS#11) plus:
-#   amd64  --enable-aesni --enable-intelasm --enable-sp --enable-sp-asm
+# source package (its patches and security fixes) with only what the
+# mesh uses (TLS 1.3 with a TLS 1.2 floor, P-256 and X25519, AES-GCM and
+# ChaCha20-Poly1305, SHA-2, session tickets, certificate and CSR
+# generation; the list is `flags` below), in sections the linker can drop,
+# plus the assembly:
+#   amd64  --enable-aesni --enable-intelasm --enable-sp-asm
 #          (--enable-intelasm only when this CPU has AVX: see below)
-#   arm64  --enable-sp --enable-sp-asm
-#   other  the C code as Debian has it, with --enable-sp (portable C)
+#   arm64  --enable-sp-asm
+#   other  the portable C code
+# Debian's build (--enable-distro) has everything else too: 3.9 MB of code
+# against 1.1 MB, and an idle sidecar maps most of what it links (the
+# kernel maps a program's pages 64 KiB at a time).
 # The Makefile links build/wolfssl/prefix's library when that file exists;
 # `make WOLFSSL=system` links Debian's shared library as before.
 #
@@ -64,7 +69,7 @@ have=$(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null || true)
 
 # The recipe's number: raise it when the flags below change, so that a
 # tree built by an older recipe is built again.
-RECIPE=2
+RECIPE=3
 
 # No-op when what build/wolfssl/prefix names was built for this arch, by
 # this recipe, and of at least the installed version.
@@ -118,10 +123,20 @@ rel=build/wolfssl/$arch-$ver
 PREFIX=$ROOT/$rel
 rm -rf "$PREFIX"
 
-# Debian's flags (debian/rules), less the shared library and the parts
-# nobody links (examples, tests, benchmark), plus the assembly.
-flags="--enable-distro --enable-pkcs11 --disable-examples"
-flags="$flags --enable-static --disable-shared --disable-crypttests --disable-benchmark"
+# What the mesh uses, and nothing else; the shared library and the
+# programs (examples, tests, benchmark) are not built.
+flags="--enable-static --disable-shared --disable-examples --disable-crypttests --disable-benchmark"
+# TLS 1.3, and 1.2 as the floor (tlsctx.c): no SSL 3.0, TLS 1.0 or 1.1.
+flags="$flags --enable-tls13 --disable-oldtls --enable-session-ticket --enable-sessioncerts"
+flags="$flags --enable-alpn --enable-sni --enable-supportedcurves"
+# P-256 (ECDSA keys, ECDHE) and X25519; no finite-field DH.  The curves
+# are the only ones compiled in (ECC_USER_CURVES, below), which is what
+# keeps a TLS 1.2 peer to them without the OpenSSL layer (tlsctx.c).
+flags="$flags --enable-ecc --enable-curve25519 --disable-dh --enable-sp=ec256"
+flags="$flags --enable-aesgcm --enable-chacha --enable-poly1305"
+flags="$flags --enable-sha384 --enable-sha512 --disable-sha3"
+# meshd's CA and the sidecars' CSRs (pki*.c, csr.c).
+flags="$flags --enable-certgen --enable-certreq --enable-certext --enable-keygen"
 # Every program of ours runs one thread.  Without this the SP code's point
 # caches are thread-local: 1.4 MB of TLS block that the loader zeroes, so
 # touches, in every process at start (an idle sidecar's own memory 0.5 ->
@@ -130,16 +145,21 @@ flags="$flags --enable-static --disable-shared --disable-crypttests --disable-be
 # nothing until used.
 flags="$flags --enable-singlethreaded ac_cv_tls=none"
 case "$arch" in
-amd64)	flags="$flags --enable-aesni --enable-sp --enable-sp-asm"
+amd64)	flags="$flags --enable-aesni --enable-sp-asm"
 	# intelasm's Poly1305 needs AVX (above): without it here, AES-NI alone
 	grep -q -w avx /proc/cpuinfo && flags="$flags --enable-intelasm" ;;
-arm64) flags="$flags --enable-sp --enable-sp-asm" ;;
-*)     flags="$flags --enable-sp" ;;
+arm64) flags="$flags --enable-sp-asm" ;;
 esac
-grep -q -e '--enable-distro' tree/debian/rules ||
-	fail "$APT/src/tree/debian/rules no longer says --enable-distro: check the flags above"
+# No configure switch turns these on: subject alternative names in the
+# certificates meshd makes (pki_issue.c); only the curves asked for
+# (ECC_USER_CURVES); a server finding a resumed TLS 1.3 session in its
+# cache by the ticket's ID, with the peer's chain that tlsctx_verify_peer
+# checks again (WOLFSSL_TICKET_HAVE_ID, KEEP_PEER_CERT: Debian's build has
+# them through --enable-distro).  They reach options.h.  Function and data sections let
+# --gc-sections drop what no program calls.
+extra="-DWOLFSSL_ALT_NAMES -DECC_USER_CURVES -DWOLFSSL_TICKET_HAVE_ID -DKEEP_PEER_CERT -ffunction-sections -fdata-sections"
 cflags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) -O2"
-cppflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS)
+cppflags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS) $extra"
 
 cd tree
 timeout 300 autoreconf -fi >"$TOP/autoreconf.log" 2>&1 ||
@@ -152,13 +172,12 @@ timeout 1200 make -j"$(nproc)" >"$TOP/make.log" 2>&1 ||
 	fail "make failed (log: $TOP/make.log)"
 timeout 300 make install >"$TOP/install.log" 2>&1 ||
 	fail "make install into $PREFIX failed (log: $TOP/install.log)"
-# A distro build does not install options.h (wolfssl/include.am); Debian's
-# libwolfssl-dev.install copies it, and so do we: it holds the defines the
-# library was built with, which every includer must see first.
+# options.h holds the defines the library was built with, which every
+# includer must see first; make install may leave it out (Debian's
+# libwolfssl-dev.install copies it too).
 cp wolfssl/options.h "$PREFIX/include/wolfssl/options.h" ||
 	fail "cannot copy wolfssl/options.h into $PREFIX/include/wolfssl"
-# --enable-distro turns the shared library back on: drop it, so that
-# nothing links it by mistake.
+# Nothing but the static library: nothing links a shared one by mistake.
 rm -rf "$PREFIX/bin" "$PREFIX/share" "$PREFIX"/lib/libwolfssl.so* "$PREFIX/lib/libwolfssl.la"
 [ -f "$PREFIX/lib/libwolfssl.a" ] || fail "$PREFIX has no lib/libwolfssl.a (log: $TOP/install.log)"
 ! grep -q 'define HAVE_THREAD_LS' "$PREFIX/include/wolfssl/options.h" ||

@@ -227,6 +227,11 @@ pki_issue(struct pki_ca *ca, const unsigned char *csr, size_t csrlen,
 	/* VERIFY checks the CSR's self-signature: the sidecar holds the key. */
 	wc_InitDecodedCert(&dc, csr, (word32)csrlen, NULL);
 	n = wc_ParseCert(&dc, CERTREQ_TYPE, VERIFY, NULL);
+	if (n == ECC_CURVE_OID_E) {
+		/* a curve this wolfSSL does not know (it may know P-256 alone) */
+		pki_err(err, errlen, "service %s: CSR key is not ECDSA P-256", svc);
+		goto out;
+	}
 	if (n != 0) {
 		pki_err(err, errlen, "service %s: CSR rejected: %s", svc, wc_GetErrorString(n));
 		goto out;

@@ -172,9 +172,18 @@ tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
 		goto fail;
 	/* set_groups rules TLS 1.3 only: without this a TLS 1.2 server does
 	 * ECDHE on whatever curve the client names first (secp256k1,
-	 * brainpool, P-521...), and a 1.2 client offers them all. */
+	 * brainpool, P-521...), and a 1.2 client offers them all.  The
+	 * trimmed static wolfSSL (scripts/wolfssl.sh) has no OpenSSL layer:
+	 * built with ECC_USER_CURVES and P-256 alone, it knows no other
+	 * curve to pick or offer. */
+#if defined(OPENSSL_EXTRA)
 	if (wolfSSL_CTX_set1_curves_list(c, "X25519:P-256") != WOLFSSL_SUCCESS)
 		goto fail;
+#elif !defined(ECC_USER_CURVES) || defined(HAVE_ECC192) || defined(HAVE_ECC224) || \
+    defined(HAVE_ECC384) || defined(HAVE_ECC521) || defined(HAVE_ECC_BRAINPOOL) || \
+    defined(HAVE_ECC_KOBLITZ) || defined(HAVE_CURVE448)
+#error "wolfSSL without OPENSSL_EXTRA must be built with ECC_USER_CURVES and P-256 only"
+#endif
 	what = "CA certificate";
 	if (t->trust.n == 0 && wolfSSL_CTX_load_verify_buffer(c, id->ca, (long)id->calen,
 	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)

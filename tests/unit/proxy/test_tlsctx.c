@@ -309,9 +309,12 @@ test_tls12_groups(void **state)
 		    (long)ti.keylen, WOLFSSL_FILETYPE_ASN1), WOLFSSL_SUCCESS);
 		assert_int_equal(wolfSSL_CTX_load_verify_buffer(old, ti.ca,
 		    (long)ti.calen, WOLFSSL_FILETYPE_ASN1), WOLFSSL_SUCCESS);
+		/* A curve this wolfSSL lacks (the static build has P-256 and
+		 * X25519 alone) can be neither offered nor picked. */
 		for (j = 0; offers[i][j] != 0; j++)
-			assert_int_equal(wolfSSL_CTX_UseSupportedCurve(old, offers[i][j]),
-			    WOLFSSL_SUCCESS);
+			if (wolfSSL_CTX_UseSupportedCurve(old, offers[i][j]) != WOLFSSL_SUCCESS)
+				assert_true(offers[i][j] != WOLFSSL_ECC_SECP256R1 &&
+				    offers[i][j] != WOLFSSL_ECC_X25519);
 		assert_int_equal(tpair(c.sv), 0);
 		c.cli = wolfSSL_new(old);
 		wolfSSL_set_fd(c.cli, c.sv[0]);
