@@ -205,7 +205,13 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 ver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
 echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPU(s) online"
 echo "         kernel $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo "?")"
-echo "         wolfSSL $(ver libwolfssl-dev), libev $(ver libev-dev), libnghttp2 $(ver libnghttp2-dev), HAProxy $(ver haproxy), nginx $(ver nginx), wrk $(ver wrk), nghttp2 tools $(ver nghttp2-client), OpenSSL $(ver openssl)"
+# which wolfSSL the programs link: the Makefile records it in $BUILD/wolfssl.use
+wolf="Debian's shared $(ver libwolfssl-dev)"
+case "$(cat "$ROOT/$BUILD/wolfssl.use" 2>/dev/null)" in
+build/wolfssl/*) wolf="static $(sed -n 1p "$ROOT/$(cut -d' ' -f1 "$ROOT/$BUILD/wolfssl.use")/.stamp") of $(ver libwolfssl-dev)" ;;
+esac
+readelf -d "$BIN/mesh-proxy" 2>/dev/null | grep -q NEEDED || wolf="$wolf, mesh-proxy static"
+echo "         wolfSSL $wolf, libev $(ver libev-dev), libnghttp2 $(ver libnghttp2-dev), HAProxy $(ver haproxy), nginx $(ver nginx), wrk $(ver wrk), nghttp2 tools $(ver nghttp2-client), OpenSSL $(ver openssl)"
 echo "         load average before the run: $LOAD0"
 echo
 echo "| measure | meshctl | HAProxy pair | ratio | goal |"
