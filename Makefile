@@ -141,6 +141,11 @@ $(BUILD)/apps/%: tests/apps/%.c $(LIBMESH) $(WOLFSSL_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESH) $(LIBS)
 
+# etcdtool drives meshd's etcd client (src/meshd/etcd*.c): it links meshd's folder too
+$(BUILD)/apps/etcdtool: tests/apps/etcdtool.c $(LIBMESHD) $(LIBMESH) $(WOLFSSL_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESHD) $(LIBMESH) $(LIBS)
+
 tests: $(UNIT_TESTS) $(APPS)
 
 # The test apps alone (the demo runs them; no cmocka needed).
