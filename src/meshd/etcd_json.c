@@ -289,8 +289,11 @@ etcd_json_kvs(const struct json_doc *d, int arr, int events, char *scratch,
 		}
 		kl = etcd_json_b64tok(d, json_scan_key(d, kvt, "key"), scratch, ETCD_KEY_MAX);
 		if (kl <= 0) {
-			snprintf(err, errlen, "a key %s", kl == 0 ? "missing" :
-			    "not base64 or over " "ETCD_KEY_MAX bytes");
+			if (kl == 0)
+				snprintf(err, errlen, "a kv without a key");
+			else
+				snprintf(err, errlen, "a key not base64 or over %d bytes",
+				    ETCD_KEY_MAX);
 			return -1;
 		}
 		vl = etcd_json_b64tok(d, json_scan_key(d, kvt, "value"), scratch + kl + 1,
