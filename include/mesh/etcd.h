@@ -39,8 +39,14 @@
  * Bounds: ETCD_ENDPOINTS_MAX endpoints, ETCD_OWN_MAX own keys,
  * ETCD_KEY_MAX / ETCD_VALUE_MAX bytes per key / value, ETCD_WATCH_KEYS_MAX
  * keys in a snapshot (more is an error: DOWN), ETCD_RESP_MAX bytes in one
- * response (one JSON object of a stream).  Every error message names the
- * endpoint URL and the request that failed.
+ * response (one JSON object of a stream; a snapshot is one response, so
+ * the whole prefix must fit).  Every error message names the endpoint URL
+ * and the request that failed ("http://10.0.0.5:2379: POST
+ * /v3/lease/keepalive: no response within 3 s").
+ *
+ * Liveness: a stopped etcd that keeps its connections open is noticed by
+ * the next keepalive's deadline (TTL/3 + ETCD_REQUEST_TIMEOUT_S at most);
+ * the watch stream itself has no deadline once open.
  *
  * TLS (https:// endpoints) needs ca (the server's certificate is verified
  * against it and its name or IP); cert and key, when given, are the

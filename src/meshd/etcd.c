@@ -4,9 +4,12 @@
  * failover between endpoints.
  *
  * Two connections to the current endpoint: `unary` carries one request
- * at a time, chosen by etcd_kick() from what is wanted (a lease, a lease
- * check after a reconnect, dirty own keys, deletes, a snapshot, the
- * periodic keepalive); `watch` carries the watch stream.  Any failure of
+ * at a time, chosen by etcd_kick() from what is wanted, in this order: a
+ * lease, a lease check after a reconnect, the periodic keepalive, dirty
+ * own keys, deletes, a snapshot; `watch` carries the watch stream.  The
+ * gateway's keepalive is a stream too, but one request gets one answer
+ * and the stream ends, so a keepalive is a unary call here (a new POST
+ * every TTL/3 on the kept connection).  Any failure of
  * either (connect, timeout, a status other than 200 that is not "lease not
  * found", the stream ending) is etcd_down(): both closed, the next
  * endpoint, backoff after a whole round.
@@ -65,7 +68,10 @@ struct etcd {
 	int              ka_due;
 	int64_t          rev;          /* last revision delivered; 0: snapshot needed */
 	int              watching;
-	int              closing, dead, depth;
+	int              closing;      /* etcd_close(c, 1): no callback but CLOSED */
+	int              revoking;     /* ... and the revoke was sent */
+	int              dead;         /* no callback at all; freed from the loop */
+	int              depth;        /* callbacks of ours on the stack */
 
 	struct etcd_http unary, watch;
 	enum etcd_op     op;
@@ -92,7 +98,7 @@ static void etcd_free(struct etcd *c);
 static void
 etcd_set_state(struct etcd *c, enum etcd_state st, const char *why)
 {
-	if (c->state == st || c->dead)
+	if (c->state == st || c->dead || c->closing)
 		return;
 	c->state = st;
 	if (c->on_state != NULL)
@@ -105,7 +111,7 @@ etcd_deliver(struct etcd *c, enum etcd_ev_type type, const char *key, size_t kle
 {
 	struct etcd_event ev;
 
-	if (c->on_event == NULL || c->dead)
+	if (c->on_event == NULL || c->dead || c->closing)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
@@ -301,7 +307,7 @@ etcd_unary_msg(struct etcd_http *h, int status, const char *json, size_t len)
 	struct json_doc d;
 	char err[128];
 
-	if (c->op_ok || c->op_err[0] != '\0')
+	if (c->dead || c->op_ok || c->op_err[0] != '\0')
 		return;    /* one object per unary answer; more is ignored */
 	if (json_scan_parse(&d, json, len, ETCD_TOKENS_MAX, err, sizeof(err)) == -1) {
 		snprintf(c->op_err, sizeof(c->op_err), "bad JSON: %s", err);
@@ -326,6 +332,8 @@ etcd_unary_end(struct etcd *c, const char *err)
 		etcd_closed(c);
 		return;
 	}
+	if (c->closing)
+		return;    /* a request from before etcd_close(): the revoke comes next */
 	if (err == NULL && !c->op_ok && c->op_err[0] == '\0')
 		snprintf(c->op_err, sizeof(c->op_err), "an empty response");
 	if (err != NULL || !c->op_ok) {
@@ -339,7 +347,7 @@ etcd_unary_end(struct etcd *c, const char *err)
 	}
 	if ((op == OP_GRANT || op == OP_CHECK) && c->lease != 0)
 		etcd_up(c);
-	if (op == OP_KEEPALIVE && c->lease != 0)
+	if (op == OP_KEEPALIVE)
 		c->ka_due = 0;
 	etcd_kick(c);
 }
@@ -365,7 +373,7 @@ etcd_watch_kv(void *arg, const struct etcd_kv *kv)
 		return 0;
 	etcd_deliver(c, kv->del ? ETCD_EV_DELETE : ETCD_EV_PUT, kv->key + c->plen,
 	    kv->key_len - c->plen, kv->value, kv->value_len, kv->mod_rev);
-	return c->dead;
+	return c->dead || c->closing || !c->watching;   /* the caller closed, or DOWN */
 }
 
 static void
@@ -393,7 +401,7 @@ etcd_watch_judge(struct etcd *c, const struct json_doc *d, int status, char *why
 		return;
 	}
 	if (etcd_json_kvs(d, json_scan_key(d, r, "events"), 1, c->scratch, etcd_watch_kv,
-	    c, err, sizeof(err)) == -1 && !c->dead)
+	    c, err, sizeof(err)) == -1 && !c->dead && !c->closing && c->watching)
 		snprintf(why, wlen, "%s", err);
 }
 
@@ -404,7 +412,7 @@ etcd_watch_msg(struct etcd_http *h, int status, const char *json, size_t len)
 	struct json_doc d;
 	char err[128], why[384];
 
-	if (c->dead)
+	if (c->dead || c->closing)
 		return;
 	why[0] = '\0';
 	c->depth++;
@@ -414,7 +422,7 @@ etcd_watch_msg(struct etcd_http *h, int status, const char *json, size_t len)
 		etcd_watch_judge(c, &d, status, why, sizeof(why));
 		json_scan_free(&d);
 	}
-	if (why[0] != '\0' && !c->dead) {
+	if (why[0] != '\0' && !c->dead && !c->closing && c->watching) {
 		char msg[sizeof(c->reason)];
 
 		snprintf(msg, sizeof(msg), "%s: POST /v3/watch: %s", c->eps[c->cur].url, why);
@@ -429,7 +437,7 @@ etcd_watch_done(struct etcd_http *h, const char *err)
 	struct etcd *c = h->arg;
 	char msg[sizeof(c->reason)];
 
-	if (c->dead)
+	if (c->dead || c->closing)
 		return;
 	snprintf(msg, sizeof(msg), "%s", err != NULL ? err : "");
 	if (err == NULL)
@@ -497,6 +505,11 @@ etcd_kick(struct etcd *c)
 		etcd_start_watch(c);
 	if (c->dead || ev_is_active(&c->retry))
 		return;
+	/* before the puts: a caller that keeps putting must not starve it */
+	if (c->ka_due) {
+		etcd_send(c, OP_KEEPALIVE, etcd_json_lease(c->body, ETCD_BODY_MAX, c->lease));
+		return;
+	}
 	for (i = 0; i < c->nown; i++) {
 		if (!c->own[i].dirty)
 			continue;
@@ -518,8 +531,6 @@ etcd_kick(struct etcd *c)
 		    c->plen, ETCD_WATCH_KEYS_MAX + 1));
 		return;
 	}
-	if (c->ka_due)
-		etcd_send(c, OP_KEEPALIVE, etcd_json_lease(c->body, ETCD_BODY_MAX, c->lease));
 }
 
 /* ---- timers --------------------------------------------------------- */
@@ -545,11 +556,34 @@ etcd_ka_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	c->depth--;
 }
 
+/* The revoke of a graceful close, from the loop. */
+static void
+etcd_revoke(struct etcd *c)
+{
+	int len = etcd_json_lease(c->body, ETCD_BODY_MAX, c->lease);
+
+	c->revoking = 1;
+	etcd_http_reset(&c->unary);
+	etcd_http_reset(&c->watch);
+	ev_timer_set(&c->end, ETCD_CLOSE_S, 0.);
+	ev_timer_start(c->loop, &c->end);
+	c->op = OP_REVOKE;
+	c->op_ok = 0;
+	c->op_err[0] = '\0';
+	if (c->lease == 0 || len < 0 || etcd_http_post(&c->unary, &c->eps[c->cur],
+	    etcd_paths[OP_REVOKE], c->body, (size_t)len, 0) == -1)
+		etcd_closed(c);
+}
+
 static void
 etcd_end_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct etcd *c = container_of(w, struct etcd, end);
 
+	if (c->closing && !c->dead && !c->revoking) {
+		etcd_revoke(c);
+		return;
+	}
 	/* graceful: revoked, or the revoke did not come back in time */
 	if (c->closing) {
 		c->state = ETCD_CLOSED;
@@ -705,8 +739,8 @@ etcd_free(struct etcd *c)
 {
 	size_t i;
 
-	etcd_http_reset(&c->unary);
-	etcd_http_reset(&c->watch);
+	etcd_http_free(&c->unary);
+	etcd_http_free(&c->watch);
 	ev_timer_stop(c->loop, &c->retry);
 	ev_timer_stop(c->loop, &c->ka);
 	ev_timer_stop(c->loop, &c->end);
@@ -729,29 +763,17 @@ etcd_close(struct etcd *c, int graceful)
 		return;
 	ev_timer_stop(c->loop, &c->retry);
 	ev_timer_stop(c->loop, &c->ka);
-	etcd_http_reset(&c->watch);
-	c->watching = 0;
-	if (!graceful) {
-		c->dead = 1;
-		etcd_http_reset(&c->unary);
-		if (c->depth == 0) {
-			etcd_free(c);
-		} else {
-			ev_timer_set(&c->end, 0., 0.);
-			ev_timer_start(c->loop, &c->end);
-		}
+	if (!graceful && c->depth == 0) {
+		etcd_free(c);
 		return;
 	}
-	c->closing = 1;
-	ev_timer_set(&c->end, c->lease != 0 ? ETCD_CLOSE_S : 0., 0.);
+	/* the rest from the loop: a callback of ours may be on the stack,
+	 * reading a response that a reset or a new request would free */
+	if (graceful)
+		c->closing = 1;
+	else
+		c->dead = 1;
+	ev_timer_stop(c->loop, &c->end);
+	ev_timer_set(&c->end, 0., 0.);
 	ev_timer_start(c->loop, &c->end);
-	if (c->lease == 0)
-		return;
-	etcd_http_reset(&c->unary);
-	c->op = OP_REVOKE;
-	c->op_ok = 0;
-	c->op_err[0] = '\0';
-	if (etcd_http_post(&c->unary, &c->eps[c->cur], etcd_paths[OP_REVOKE], c->body,
-	    (size_t)etcd_json_lease(c->body, ETCD_BODY_MAX, c->lease), 0) == -1)
-		c->op = OP_NONE;
 }

@@ -52,9 +52,17 @@ etcd_http_reset(struct etcd_http *h)
 	h->fd = -1;
 	free(h->req);
 	h->req = NULL;
-	etcd_frame_free(&h->fr);
+	/* not the frame's buffer: a msg() callback may still be reading the
+	 * object in it (freed by the next post, or etcd_http_free) */
 	h->state = ETCD_HTTP_IDLE;
 	h->gen++;
+}
+
+void
+etcd_http_free(struct etcd_http *h)
+{
+	etcd_http_reset(h);
+	etcd_frame_free(&h->fr);
 }
 
 int

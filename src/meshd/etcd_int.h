@@ -169,7 +169,9 @@ void etcd_http_init(struct etcd_http *h, struct ev_loop *loop);
 int  etcd_http_post(struct etcd_http *h, const struct etcd_ep *ep, const char *path,
                     const char *body, size_t len, int stream);
 int  etcd_http_busy(const struct etcd_http *h);
-/* Close the connection, no callback. */
+/* Close the connection, no callback (may be called from msg()). */
 void etcd_http_reset(struct etcd_http *h);
+/* Reset, and free what the last response left. */
+void etcd_http_free(struct etcd_http *h);
 
 #endif

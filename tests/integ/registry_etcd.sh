@@ -215,6 +215,8 @@ if command -v openssl >/dev/null; then
 	check "https with a CA that did not sign etcd's certificate: down" \
 		wait_for 10 has f "^state down $S.*TLS"
 	is "... and never up" "$(count f '^state up')" 0
+	send e "exit"
+	check "a client that never came up closes at once" wait_for 3 has e '^state closed'
 	send d "exit"
 	check "https: a graceful close" wait_for 5 has d '^state closed'
 	is "https: its key is gone" "$(tctl get --print-value-only "${P}svc/d" 2>/dev/null)" ""
