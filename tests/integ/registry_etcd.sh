@@ -189,7 +189,7 @@ if command -v openssl >/dev/null; then
 	) >"$T/openssl.log" 2>&1 || not_ok "openssl makes the certificates" "$(tail -5 "$T/openssl.log")"
 	S=https://127.0.0.1:23793
 	spawn etcdtls "$ETCD" --name tls --data-dir "$T/etcd-tls.data" \
-		--listen-client-urls "$S" --advertise-client-urls "$S" \
+		--listen-client-urls "$S,https://127.0.0.2:23793" --advertise-client-urls "$S" \
 		--listen-peer-urls http://127.0.0.1:23803 \
 		--initial-advertise-peer-urls http://127.0.0.1:23803 \
 		--initial-cluster tls=http://127.0.0.1:23803 \
@@ -217,6 +217,15 @@ if command -v openssl >/dev/null; then
 	is "... and never up" "$(count f '^state up')" 0
 	send e "exit"
 	check "a client that never came up closes at once" wait_for 3 has e '^state closed'
+	driver g --endpoints https://127.0.0.2:23793 --prefix "$P" --ttl 5 --ca "$K/ca.pem" \
+		--cert "$K/client.pem" --key "$K/client.key" --no-watch
+	check "https to an address the certificate does not name: down" \
+		wait_for 10 has g '^state down https://127.0.0.2:23793.*TLS'
+	driver h --endpoints https://localhost:23793 --prefix "$P" --ttl 5 --ca "$K/ca.pem" \
+		--cert "$K/client.pem" --key "$K/client.key" --no-watch
+	check "https to a name the certificate has (localhost): up" wait_for 10 has h '^state up '
+	send h "exit"
+	wait_for 5 has h '^state closed' || not_ok "the localhost client closes"
 	send d "exit"
 	check "https: a graceful close" wait_for 5 has d '^state closed'
 	is "https: its key is gone" "$(tctl get --print-value-only "${P}svc/d" 2>/dev/null)" ""
@@ -224,7 +233,7 @@ else
 	ok "# SKIP https: no openssl"
 fi
 
-for n in a b c d e f; do
+for n in a b c d e f g h; do
 	[ -f "$T/$n.log" ] || continue
 	if grep -qE 'Sanitizer|runtime error:' "$T/$n.log"; then
 		not_ok "no sanitizer report from client $n" "$(grep -m5 -E 'Sanitizer|runtime error:' "$T/$n.log")"
