@@ -14,8 +14,9 @@
  *     forgets an own key and deletes it.  Both return at once: the client
  *     sends them when it is connected, in order, one request at a time.
  *   - The watch (when on_event is given) delivers first a snapshot (RESET,
- *     one PUT per key, SYNCED with the revision), then PUT/DELETE events as
- *     they happen, in revision order.
+ *     one PUT per key, SYNCED with the revision, all from one response and
+ *     in one go), then PUT/DELETE events as they happen, in revision order.
+ *     The client's own puts come back through the watch like any other.
  *
  * States (on_state is called on every change, with a reason for DOWN):
  *
@@ -24,6 +25,9 @@
  *   DOWN --backoff--> CONNECTING (not reported: still DOWN to the caller
  *                                 until UP)
  *   any --etcd_close(c, 1)--> CLOSED (after the lease is revoked, or 1 s)
+ *
+ * DOWN is reported once per outage, with its first reason; etcd_reason()
+ * has the latest failure while the client keeps trying.
  *
  * Reconnection: on a failure both connections are closed and the next
  * endpoint of the list is tried at once; after a whole round of failures

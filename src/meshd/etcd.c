@@ -214,6 +214,14 @@ etcd_full(const struct etcd *c, const char *key, char *out)
 /* ---- responses ------------------------------------------------------ */
 
 static int
+etcd_snap_check(void *arg, const struct etcd_kv *kv)
+{
+	(void)arg;
+	(void)kv;
+	return 0;
+}
+
+static int
 etcd_snap_kv(void *arg, const struct etcd_kv *kv)
 {
 	struct etcd *c = arg;
@@ -240,6 +248,10 @@ etcd_snapshot(struct etcd *c, const struct json_doc *d)
 		    ETCD_WATCH_KEYS_MAX, c->prefix);
 		return;
 	}
+	/* every kv decodes, or the caller sees nothing of this snapshot */
+	if (etcd_json_kvs(d, kvs, 0, c->scratch, etcd_snap_check, c, c->op_err,
+	    sizeof(c->op_err)) == -1)
+		return;
 	etcd_deliver(c, ETCD_EV_RESET, NULL, 0, NULL, 0, rev);
 	if (etcd_json_kvs(d, kvs, 0, c->scratch, etcd_snap_kv, c, c->op_err,
 	    sizeof(c->op_err)) == -1)
