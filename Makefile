@@ -228,6 +228,14 @@ $(FUZZ_DIR)/fuzz_h2_frames: tests/fuzz/fuzz_h2_frames.c $(FUZZ_H2_OBJS) $(FUZZ_D
 	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/proxy $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-MMD -MP -o $@ $< $(FUZZ_H2_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
 
+# fuzz_etcd_frame reads responses as meshd's etcd client does: its two
+# files of src/meshd are built in, instrumented, beside the library
+FUZZ_ETCD_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/meshd/etcd_frame.c src/meshd/etcd_json.c)
+
+$(FUZZ_DIR)/fuzz_etcd_frame: tests/fuzz/fuzz_etcd_frame.c $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a
+	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/meshd $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-MMD -MP -o $@ $< $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz:
