@@ -15,7 +15,7 @@
 # build/etcd/).
 . "$(dirname "$0")/lib.sh"
 
-ETCD= ETCDCTL=
+ETCD='' ETCDCTL=''
 for d in "$ROOT/build/etcd/usr/bin" /usr/bin; do
 	if [ -x "$d/etcd" ] && [ -x "$d/etcdctl" ]; then
 		ETCD=$d/etcd ETCDCTL=$d/etcdctl
