@@ -67,6 +67,7 @@ struct etcd {
 	int              checked;      /* the lease is known alive on this connection */
 	int              ka_due;
 	int64_t          rev;          /* last revision delivered; 0: snapshot needed */
+	char             cluster[24];  /* etcd's cluster_id, as last seen */
 	int              watching;
 	int              closing;      /* etcd_close(c, 1): no callback but CLOSED */
 	int              revoking;     /* ... and the revoke was sent */
@@ -213,6 +214,30 @@ etcd_full(const struct etcd *c, const char *key, char *out)
 
 /* ---- responses ------------------------------------------------------ */
 
+/*
+ * The cluster_id of a response's header (hdr: "header" or
+ * "result.header").  Another one than before is another store (etcd
+ * restored from a backup gets a new one): the revisions we saw mean
+ * nothing there, so a new snapshot.
+ */
+static void
+etcd_cluster(struct etcd *c, const struct json_doc *d, const char *hdr)
+{
+	char path[40], id[sizeof(c->cluster)];
+
+	snprintf(path, sizeof(path), "%s.cluster_id", hdr);
+	if (json_scan_str(d, json_scan_path(d, 0, path), id, sizeof(id)) <= 0)
+		return;
+	if (c->cluster[0] != '\0' && strcmp(c->cluster, id) != 0) {
+		c->rev = 0;
+		if (c->watching) {
+			c->watching = 0;
+			etcd_http_reset(&c->watch);
+		}
+	}
+	memcpy(c->cluster, id, sizeof(id));
+}
+
 static int
 etcd_snap_check(void *arg, const struct etcd_kv *kv)
 {
@@ -326,6 +351,7 @@ etcd_unary_msg(struct etcd_http *h, int status, const char *json, size_t len)
 		return;
 	}
 	c->depth++;
+	etcd_cluster(c, &d, "header");
 	etcd_judge(c, &d, status);
 	c->depth--;
 	json_scan_free(&d);
@@ -399,6 +425,21 @@ etcd_watch_judge(struct etcd *c, const struct json_doc *d, int status, char *why
 		snprintf(why, wlen, "status %d: %s", status, code != 0 ? msg : "no result");
 		return;
 	}
+	etcd_cluster(c, d, "result.header");
+	if (!c->watching) {
+		etcd_kick(c);    /* another store: a new snapshot */
+		return;
+	}
+	if (json_scan_bool(d, json_scan_key(d, r, "created"), 0) &&
+	    etcd_json_i64(d, json_scan_path(d, r, "header.revision"), c->rev) < c->rev) {
+		/* etcd is behind what we saw (restored from a backup): a watch
+		 * from our revision would wait in silence; a new snapshot */
+		c->rev = 0;
+		c->watching = 0;
+		etcd_http_reset(&c->watch);
+		etcd_kick(c);
+		return;
+	}
 	if (json_scan_bool(d, json_scan_key(d, r, "canceled"), 0)) {
 		if (etcd_json_i64(d, json_scan_key(d, r, "compact_revision"), 0) > 0) {
 			/* what we missed is gone: a new snapshot, then watch again */
@@ -408,6 +449,9 @@ etcd_watch_judge(struct etcd *c, const struct json_doc *d, int status, char *why
 			etcd_kick(c);
 			return;
 		}
+		/* another reason (a revision etcd has not reached: restored from
+		 * an older backup): after the backoff, a new snapshot */
+		c->rev = 0;
 		json_scan_str(d, json_scan_key(d, r, "cancel_reason"), msg, sizeof(msg));
 		snprintf(why, wlen, "the watch was canceled: %s", msg[0] ? msg : "no reason");
 		return;

@@ -148,6 +148,22 @@ check "... that has the key changed meanwhile" wait_for 5 has a '^put w3 last '
 is "... and not the compacted value" "$(count a 'put w3 compacted-away')" 0
 check "... and ends synced" wait_for 5 at_least a '^synced ' 2
 
+# ---- etcd restored from a backup: behind the client, another cluster id ---
+check "etcdctl saves a backup" ctl snapshot save "$T/backup.db"
+ctl put "${P}after-backup" lost >/dev/null
+check "the client sees a put made after the backup" wait_for 5 has a '^put after-backup lost '
+etcd_stop
+rm -rf "$T/etcd.data"
+check "etcdctl restores the backup" "$ETCDCTL" snapshot restore "$T/backup.db" --name itest \
+	--data-dir "$T/etcd.data" --initial-cluster itest=http://127.0.0.1:23801 \
+	--initial-advertise-peer-urls http://127.0.0.1:23801
+check "etcd back from the backup" etcd_run etcd6 "$C,$C2"
+check "the client takes a new snapshot of the restored etcd" wait_for 15 at_least a '^reset ' 3
+check "... which ends synced" wait_for 5 at_least a '^synced ' 3
+is "... and has no key written after the backup" \
+	"$(sed -n '/^reset /h; /^reset /!H; ${x; p}' "$T/a.log" | grep -c '^put after-backup ')" 0
+check "its own key is there" wait_for 5 val_is svc/a '10.0.0.1:8080 v1'
+
 # ---- failover: the first endpoint is dead ---------------------------------
 driver c --endpoints "http://127.0.0.1:23792, $C" --prefix "$P" --ttl 5 --no-watch
 send c "put svc/c via-second"
