@@ -36,8 +36,9 @@
  * UP, the client first asks whether its lease is still alive: if it is,
  * nothing else happens; if it expired, a new lease is granted and every
  * own key is put again.  The watch resumes from the last revision it
- * delivered; when etcd has compacted that revision away, a new snapshot
- * (RESET ... SYNCED) is delivered instead.  Puts and deletes asked for
+ * delivered; when etcd has compacted that revision away, or is another
+ * store (a new cluster id, or behind that revision: restored from a
+ * backup), a new snapshot (RESET ... SYNCED) is delivered instead.  Puts and deletes asked for
  * while DOWN are sent once UP (the latest value of each key wins).
  *
  * Bounds: ETCD_ENDPOINTS_MAX endpoints, ETCD_OWN_MAX own keys,
