@@ -162,6 +162,11 @@ $(BUILD)/apps/%: tests/apps/%.c $(LIBMESH) $(WOLFSSL_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESH) $(LIBS)
 
+# etcdtool drives meshd's etcd client (src/meshd/etcd*.c): it links meshd's folder too
+$(BUILD)/apps/etcdtool: tests/apps/etcdtool.c $(LIBMESHD) $(LIBMESH) $(WOLFSSL_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESHD) $(LIBMESH) $(LIBS)
+
 tests: $(UNIT_TESTS) $(APPS)
 
 # The test apps alone (the demo runs them; no cmocka needed).
@@ -243,6 +248,14 @@ FUZZ_H2_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/proxy/h2_queue.c src/prox
 $(FUZZ_DIR)/fuzz_h2_frames: tests/fuzz/fuzz_h2_frames.c $(FUZZ_H2_OBJS) $(FUZZ_DIR)/libmesh.a
 	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/proxy $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-MMD -MP -o $@ $< $(FUZZ_H2_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
+
+# fuzz_etcd_frame reads responses as meshd's etcd client does: its two
+# files of src/meshd are built in, instrumented, beside the library
+FUZZ_ETCD_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/meshd/etcd_frame.c src/meshd/etcd_json.c)
+
+$(FUZZ_DIR)/fuzz_etcd_frame: tests/fuzz/fuzz_etcd_frame.c $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a
+	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/meshd $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+		-MMD -MP -o $@ $< $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -41,6 +41,27 @@ wolfssl() {
 	esac
 }
 
+# test: etcd and etcdctl for tests/integ/registry_etcd.sh, which runs its
+# own etcd on test ports.  The packages are not installed (that would start
+# a system-wide etcd on 2379 on a systemd host): they are downloaded and
+# unpacked into build/etcd/ once.  Skipped when the system has etcd; a
+# failure is a warning (the scenario then skips).
+etcd_bins() {
+	[ "$what" = test ] || return 0
+	[ -x /usr/bin/etcd ] && [ -x /usr/bin/etcdctl ] && return 0
+	dir="$(cd "$(dirname "$0")/.." && pwd)/build/etcd"
+	[ -x "$dir/usr/bin/etcd" ] && [ -x "$dir/usr/bin/etcdctl" ] && return 0
+	tmp=$(mktemp -d)
+	if (cd "$tmp" && apt-get download -q etcd-server etcd-client >/dev/null 2>&1); then
+		mkdir -p "$dir"
+		for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+		echo "deps: etcd-server and etcd-client unpacked into build/etcd/ (not installed)" >&2
+	else
+		echo "deps: warning: apt-get download etcd-server etcd-client failed; registry_etcd will skip" >&2
+	fi
+	rm -rf "$tmp"
+}
+
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' \
@@ -48,6 +69,7 @@ for p in $pkgs; do
 done
 if [ -z "$missing" ]; then
 	wolfssl
+	etcd_bins
 	exit 0
 fi
 
@@ -85,3 +107,4 @@ for svc in haproxy nginx; do
 	esac
 done
 wolfssl
+etcd_bins
