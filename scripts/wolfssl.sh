@@ -69,7 +69,7 @@ have=$(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null || true)
 
 # The recipe's number: raise it when the flags below change, so that a
 # tree built by an older recipe is built again.
-RECIPE=3
+RECIPE=4
 
 # No-op when what build/wolfssl/prefix names was built for this arch, by
 # this recipe, and of at least the installed version.
@@ -129,6 +129,8 @@ flags="--enable-static --disable-shared --disable-examples --disable-crypttests 
 # TLS 1.3, and 1.2 as the floor (tlsctx.c): no SSL 3.0, TLS 1.0 or 1.1.
 flags="$flags --enable-tls13 --disable-oldtls --enable-session-ticket --enable-sessioncerts"
 flags="$flags --enable-alpn --enable-sni --enable-supportedcurves"
+# meshd's etcd client checks an https://ADDRESS endpoint's IP SAN (etcd_tls.c).
+flags="$flags --enable-ip-alt-name"
 # P-256 (ECDSA keys, ECDHE) and X25519; no finite-field DH.  The curves
 # are the only ones compiled in (ECC_USER_CURVES, below), which is what
 # keeps a TLS 1.2 peer to them without the OpenSSL layer (tlsctx.c).
