@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mesh/http.h"
@@ -212,7 +213,7 @@ etcd_http_io(struct etcd_http *h, int wr, void *buf, size_t n)
 	long r;
 
 	if (h->ssl == NULL)
-		return wr ? (long)write(h->fd, buf, n) : (long)read(h->fd, buf, n);
+		return wr ? (long)send(h->fd, buf, n, MSG_NOSIGNAL) : (long)read(h->fd, buf, n);
 	r = wr ? etcd_tls_write(h->ssl, buf, n, &ev, h->err, sizeof(h->err)) :
 	    etcd_tls_read(h->ssl, buf, n, &ev, h->err, sizeof(h->err));
 	if (r == -1 && errno == EAGAIN)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
@@ -93,6 +94,9 @@ etcd_tls_session(struct etcd_tls *t, int fd, const char *host)
 		wolfSSL_free(ssl);
 		return NULL;
 	}
+	/* etcd closing on us (a refused client certificate) is an error to
+	 * report, not a SIGPIPE */
+	wolfSSL_SetIOWriteFlags(ssl, MSG_NOSIGNAL);
 	/* SNI for names only (RFC 6066: not for addresses) */
 	if (inet_pton(AF_INET, host, a) != 1 && inet_pton(AF_INET6, host, a) != 1)
 		(void)wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, host, (unsigned short)strlen(host));
