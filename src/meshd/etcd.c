@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * etcd: the client (etcd.h) — its lease, its own keys, its watch, and
- * failover between endpoints.
+ * etcd: the client (etcd.h) — its lease, its own keys, and failover
+ * between endpoints; the snapshot and the watch stream are etcd_watch.c.
  *
  * Two connections to the current endpoint: `unary` carries one request
  * at a time, chosen by etcd_kick() from what is wanted, in this order: a
@@ -25,13 +25,8 @@
 #include "mesh/container_of.h"
 #include "etcd_int.h"
 
-#define ETCD_BODY_MAX  ((ETCD_KEY_MAX + ETCD_VALUE_MAX) / 3 * 4 + 512)
-#define ETCD_TOKENS_MAX (ETCD_WATCH_KEYS_MAX * 16u + 64u)
 #define ETCD_CLOSE_S   1.0
 #define ETCD_NOT_FOUND 5           /* gRPC NotFound: "requested lease not found" */
-
-enum etcd_op { OP_NONE, OP_GRANT, OP_CHECK, OP_KEEPALIVE, OP_PUT, OP_DEL,
-	OP_RANGE, OP_REVOKE };
 
 static const char *const etcd_paths[] = {
 	[OP_GRANT] = "/v3/lease/grant", [OP_CHECK] = "/v3/lease/keepalive",
@@ -40,60 +35,6 @@ static const char *const etcd_paths[] = {
 	[OP_REVOKE] = "/v3/lease/revoke",
 };
 
-struct etcd_key {
-	char    *key;        /* relative, NUL-terminated */
-	char    *val;        /* put only */
-	size_t   vlen;
-	int      dirty;      /* put: not yet acknowledged */
-	unsigned seq;        /* put: bumped by every etcd_put() */
-};
-
-struct etcd {
-	struct ev_loop  *loop;
-	struct etcd_ep   eps[ETCD_ENDPOINTS_MAX];
-	size_t           nep, cur;
-	unsigned         fails;        /* failed attempts since the last UP */
-	struct etcd_tls *tls;
-	char             prefix[ETCD_KEY_MAX];
-	size_t           plen;
-	unsigned         ttl;
-	etcd_state_fn   *on_state;
-	etcd_event_fn   *on_event;
-	void            *arg;
-
-	enum etcd_state  state;        /* as reported */
-	char             reason[768];
-	int64_t          lease;        /* 0: none */
-	int              checked;      /* the lease is known alive on this connection */
-	int              ka_due;
-	int64_t          rev;          /* last revision delivered; 0: snapshot needed */
-	char             cluster[24];  /* etcd's cluster_id, as last seen */
-	int              watching;
-	int              closing;      /* etcd_close(c, 1): no callback but CLOSED */
-	int              revoking;     /* ... and the revoke was sent */
-	int              dead;         /* no callback at all; freed from the loop */
-	int              depth;        /* callbacks of ours on the stack */
-
-	struct etcd_http unary, watch;
-	enum etcd_op     op;
-	char             op_key[ETCD_KEY_MAX];
-	unsigned         op_seq;
-	int              op_ok;        /* the response was read and judged */
-	char             op_err[384];
-
-	struct etcd_key  own[ETCD_OWN_MAX];
-	size_t           nown;
-	struct etcd_key  dels[ETCD_OWN_MAX];
-	size_t           ndel;
-
-	ev_timer         retry;        /* backoff, and the first attempt */
-	ev_timer         ka;           /* every ttl / 3 */
-	ev_timer         end;          /* graceful close: the deadline; deferred free */
-	char            *scratch;      /* decoded key and value */
-	char            *body;         /* a request body */
-};
-
-static void etcd_kick(struct etcd *c);
 static void etcd_free(struct etcd *c);
 
 static void
@@ -106,7 +47,7 @@ etcd_set_state(struct etcd *c, enum etcd_state st, const char *why)
 		c->on_state(c->arg, st, why);
 }
 
-static void
+void
 etcd_deliver(struct etcd *c, enum etcd_ev_type type, const char *key, size_t klen,
     const char *val, size_t vlen, int64_t rev)
 {
@@ -137,7 +78,7 @@ etcd_closed(struct etcd *c)
 	ev_timer_start(c->loop, &c->end);
 }
 
-static void
+void
 etcd_down(struct etcd *c, const char *why)
 {
 	double delay = 0;
@@ -179,112 +120,8 @@ etcd_up(struct etcd *c)
 	etcd_set_state(c, ETCD_UP, NULL);
 }
 
-static struct etcd_key *
-etcd_find(struct etcd_key *set, size_t n, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(set[i].key, key) == 0)
-			return &set[i];
-	return NULL;
-}
-
-static void
-etcd_drop(struct etcd_key *set, size_t *n, struct etcd_key *k)
-{
-	free(k->key);
-	free(k->val);
-	*k = set[--*n];
-	memset(&set[*n], 0, sizeof(set[*n]));
-}
-
 /* prefix + key into out (ETCD_KEY_MAX); its length or 0 when too long. */
-static size_t
-etcd_full(const struct etcd *c, const char *key, char *out)
-{
-	size_t kl = strlen(key);
-
-	if (c->plen + kl >= ETCD_KEY_MAX)
-		return 0;
-	memcpy(out, c->prefix, c->plen);
-	memcpy(out + c->plen, key, kl + 1);
-	return c->plen + kl;
-}
-
 /* ---- responses ------------------------------------------------------ */
-
-/*
- * The cluster_id of a response's header (hdr: "header" or
- * "result.header").  Another one than before is another store (etcd
- * restored from a backup gets a new one): the revisions we saw mean
- * nothing there, so a new snapshot.
- */
-static void
-etcd_cluster(struct etcd *c, const struct json_doc *d, const char *hdr)
-{
-	char path[40], id[sizeof(c->cluster)];
-
-	snprintf(path, sizeof(path), "%s.cluster_id", hdr);
-	if (json_scan_str(d, json_scan_path(d, 0, path), id, sizeof(id)) <= 0)
-		return;
-	if (c->cluster[0] != '\0' && strcmp(c->cluster, id) != 0) {
-		c->rev = 0;
-		if (c->watching) {
-			c->watching = 0;
-			etcd_http_reset(&c->watch);
-		}
-	}
-	memcpy(c->cluster, id, sizeof(id));
-}
-
-static int
-etcd_snap_check(void *arg, const struct etcd_kv *kv)
-{
-	(void)arg;
-	(void)kv;
-	return 0;
-}
-
-static int
-etcd_snap_kv(void *arg, const struct etcd_kv *kv)
-{
-	struct etcd *c = arg;
-
-	if (kv->key_len < c->plen || memcmp(kv->key, c->prefix, c->plen) != 0)
-		return 0;
-	etcd_deliver(c, ETCD_EV_PUT, kv->key + c->plen, kv->key_len - c->plen,
-	    kv->value, kv->value_len, kv->mod_rev);
-	return 0;
-}
-
-static void
-etcd_snapshot(struct etcd *c, const struct json_doc *d)
-{
-	int64_t rev = etcd_json_i64(d, json_scan_path(d, 0, "header.revision"), 0);
-	int kvs = json_scan_key(d, 0, "kvs");
-
-	if (rev <= 0) {
-		snprintf(c->op_err, sizeof(c->op_err), "no revision in the range response");
-		return;
-	}
-	if (json_scan_type(d, kvs) == JSON_ARRAY && d->t[kvs].n > ETCD_WATCH_KEYS_MAX) {
-		snprintf(c->op_err, sizeof(c->op_err), "more than %d keys under %.256s",
-		    ETCD_WATCH_KEYS_MAX, c->prefix);
-		return;
-	}
-	/* every kv decodes, or the caller sees nothing of this snapshot */
-	if (etcd_json_kvs(d, kvs, 0, c->scratch, etcd_snap_check, c, c->op_err,
-	    sizeof(c->op_err)) == -1)
-		return;
-	etcd_deliver(c, ETCD_EV_RESET, NULL, 0, NULL, 0, rev);
-	if (etcd_json_kvs(d, kvs, 0, c->scratch, etcd_snap_kv, c, c->op_err,
-	    sizeof(c->op_err)) == -1)
-		return;
-	etcd_deliver(c, ETCD_EV_SYNCED, NULL, 0, NULL, 0, rev);
-	c->rev = rev;
-	c->op_ok = 1;
-}
 
 static void
 etcd_judge(struct etcd *c, const struct json_doc *d, int status)
@@ -400,110 +237,6 @@ etcd_unary_done(struct etcd_http *h, const char *err)
 	c->depth--;
 }
 
-static int
-etcd_watch_kv(void *arg, const struct etcd_kv *kv)
-{
-	struct etcd *c = arg;
-
-	if (kv->mod_rev > c->rev)
-		c->rev = kv->mod_rev;
-	if (kv->key_len < c->plen || memcmp(kv->key, c->prefix, c->plen) != 0)
-		return 0;
-	etcd_deliver(c, kv->del ? ETCD_EV_DELETE : ETCD_EV_PUT, kv->key + c->plen,
-	    kv->key_len - c->plen, kv->value, kv->value_len, kv->mod_rev);
-	return c->dead || c->closing || !c->watching;   /* the caller closed, or DOWN */
-}
-
-static void
-etcd_watch_judge(struct etcd *c, const struct json_doc *d, int status, char *why,
-    size_t wlen)
-{
-	char msg[256], err[256];
-	int r = json_scan_key(d, 0, "result"), code;
-
-	if ((code = etcd_json_error(d, msg, sizeof(msg))) != 0 || status != 200 || r == -1) {
-		snprintf(why, wlen, "status %d: %s", status, code != 0 ? msg : "no result");
-		return;
-	}
-	etcd_cluster(c, d, "result.header");
-	if (!c->watching) {
-		etcd_kick(c);    /* another store: a new snapshot */
-		return;
-	}
-	if (json_scan_bool(d, json_scan_key(d, r, "created"), 0) &&
-	    etcd_json_i64(d, json_scan_path(d, r, "header.revision"), c->rev) < c->rev) {
-		/* etcd is behind what we saw (restored from a backup): a watch
-		 * from our revision would wait in silence; a new snapshot */
-		c->rev = 0;
-		c->watching = 0;
-		etcd_http_reset(&c->watch);
-		etcd_kick(c);
-		return;
-	}
-	if (json_scan_bool(d, json_scan_key(d, r, "canceled"), 0)) {
-		if (etcd_json_i64(d, json_scan_key(d, r, "compact_revision"), 0) > 0) {
-			/* what we missed is gone: a new snapshot, then watch again */
-			c->rev = 0;
-			c->watching = 0;
-			etcd_http_reset(&c->watch);
-			etcd_kick(c);
-			return;
-		}
-		/* another reason (a revision etcd has not reached: restored from
-		 * an older backup): after the backoff, a new snapshot */
-		c->rev = 0;
-		json_scan_str(d, json_scan_key(d, r, "cancel_reason"), msg, sizeof(msg));
-		snprintf(why, wlen, "the watch was canceled: %s", msg[0] ? msg : "no reason");
-		return;
-	}
-	if (etcd_json_kvs(d, json_scan_key(d, r, "events"), 1, c->scratch, etcd_watch_kv,
-	    c, err, sizeof(err)) == -1 && !c->dead && !c->closing && c->watching)
-		snprintf(why, wlen, "%s", err);
-}
-
-static void
-etcd_watch_msg(struct etcd_http *h, int status, const char *json, size_t len)
-{
-	struct etcd *c = h->arg;
-	struct json_doc d;
-	char err[128], why[384];
-
-	if (c->dead || c->closing)
-		return;
-	why[0] = '\0';
-	c->depth++;
-	if (json_scan_parse(&d, json, len, ETCD_TOKENS_MAX, err, sizeof(err)) == -1) {
-		snprintf(why, sizeof(why), "bad JSON: %s", err);
-	} else {
-		etcd_watch_judge(c, &d, status, why, sizeof(why));
-		json_scan_free(&d);
-	}
-	if (why[0] != '\0' && !c->dead && !c->closing && c->watching) {
-		char msg[sizeof(c->reason)];
-
-		snprintf(msg, sizeof(msg), "%s: POST /v3/watch: %s", c->eps[c->cur].url, why);
-		etcd_down(c, msg);
-	}
-	c->depth--;
-}
-
-static void
-etcd_watch_done(struct etcd_http *h, const char *err)
-{
-	struct etcd *c = h->arg;
-	char msg[sizeof(c->reason)];
-
-	if (c->dead || c->closing)
-		return;
-	snprintf(msg, sizeof(msg), "%s", err != NULL ? err : "");
-	if (err == NULL)
-		snprintf(msg, sizeof(msg), "%s: POST /v3/watch: the stream ended",
-		    c->eps[c->cur].url);
-	c->depth++;
-	etcd_down(c, msg);
-	c->depth--;
-}
-
 /* ---- requests ------------------------------------------------------- */
 
 static void
@@ -523,25 +256,8 @@ etcd_send(struct etcd *c, enum etcd_op op, int len)
 	}
 }
 
-static void
-etcd_start_watch(struct etcd *c)
-{
-	int len = etcd_json_watch(c->body, ETCD_BODY_MAX, c->prefix, c->plen, c->rev + 1);
-
-	if (len < 0 || etcd_http_post(&c->watch, &c->eps[c->cur], "/v3/watch", c->body,
-	    (size_t)len, 1) == -1) {
-		char why[sizeof(c->reason)];
-
-		snprintf(why, sizeof(why), "%s: POST /v3/watch: cannot make the request",
-		    c->eps[c->cur].url);
-		etcd_down(c, why);
-		return;
-	}
-	c->watching = 1;
-}
-
 /* The next unary request, if any is wanted and none is in flight. */
-static void
+void
 etcd_kick(struct etcd *c)
 {
 	char full[ETCD_KEY_MAX];
@@ -713,63 +429,6 @@ fail:
 	}
 	free(c);
 	return NULL;
-}
-
-int
-etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen)
-{
-	struct etcd_key *k;
-	char full[ETCD_KEY_MAX], *v;
-
-	if (c->dead || c->closing || *key == '\0' || etcd_full(c, key, full) == 0 ||
-	    vlen > ETCD_VALUE_MAX)
-		return -1;
-	if ((k = etcd_find(c->own, c->nown, key)) == NULL) {
-		if (c->nown == ETCD_OWN_MAX)
-			return -1;
-		k = &c->own[c->nown];
-		if ((k->key = strdup(key)) == NULL)
-			return -1;
-		c->nown++;
-	}
-	if ((v = malloc(vlen + 1)) == NULL)
-		return -1;
-	memcpy(v, value, vlen);
-	v[vlen] = '\0';
-	free(k->val);
-	k->val = v;
-	k->vlen = vlen;
-	k->dirty = 1;
-	k->seq++;
-	if ((k = etcd_find(c->dels, c->ndel, key)) != NULL)
-		etcd_drop(c->dels, &c->ndel, k);
-	c->depth++;
-	etcd_kick(c);
-	c->depth--;
-	return 0;
-}
-
-int
-etcd_del(struct etcd *c, const char *key)
-{
-	struct etcd_key *k;
-	char full[ETCD_KEY_MAX];
-
-	if (c->dead || c->closing || *key == '\0' || etcd_full(c, key, full) == 0)
-		return -1;
-	if (etcd_find(c->dels, c->ndel, key) == NULL) {
-		if (c->ndel == ETCD_OWN_MAX)
-			return -1;
-		if ((c->dels[c->ndel].key = strdup(key)) == NULL)
-			return -1;
-		c->ndel++;
-	}
-	if ((k = etcd_find(c->own, c->nown, key)) != NULL)
-		etcd_drop(c->own, &c->nown, k);
-	c->depth++;
-	etcd_kick(c);
-	c->depth--;
-	return 0;
 }
 
 enum etcd_state

@@ -174,4 +174,83 @@ void etcd_http_reset(struct etcd_http *h);
 /* Reset, and free what the last response left. */
 void etcd_http_free(struct etcd_http *h);
 
+/* ---- the client's state (etcd.c, etcd_keys.c, etcd_watch.c) ---------- */
+
+#define ETCD_BODY_MAX  ((ETCD_KEY_MAX + ETCD_VALUE_MAX) / 3 * 4 + 512)
+#define ETCD_TOKENS_MAX (ETCD_WATCH_KEYS_MAX * 16u + 64u)
+
+enum etcd_op { OP_NONE, OP_GRANT, OP_CHECK, OP_KEEPALIVE, OP_PUT, OP_DEL,
+	OP_RANGE, OP_REVOKE };
+
+struct etcd_key {
+	char    *key;        /* relative, NUL-terminated */
+	char    *val;        /* put only */
+	size_t   vlen;
+	int      dirty;      /* put: not yet acknowledged */
+	unsigned seq;        /* put: bumped by every etcd_put() */
+};
+
+struct etcd {
+	struct ev_loop  *loop;
+	struct etcd_ep   eps[ETCD_ENDPOINTS_MAX];
+	size_t           nep, cur;
+	unsigned         fails;        /* failed attempts since the last UP */
+	struct etcd_tls *tls;
+	char             prefix[ETCD_KEY_MAX];
+	size_t           plen;
+	unsigned         ttl;
+	etcd_state_fn   *on_state;
+	etcd_event_fn   *on_event;
+	void            *arg;
+
+	enum etcd_state  state;        /* as reported */
+	char             reason[768];
+	int64_t          lease;        /* 0: none */
+	int              checked;      /* the lease is known alive on this connection */
+	int              ka_due;
+	int64_t          rev;          /* last revision delivered; 0: snapshot needed */
+	char             cluster[24];  /* etcd's cluster_id, as last seen */
+	int              watching;
+	int              closing;      /* etcd_close(c, 1): no callback but CLOSED */
+	int              revoking;     /* ... and the revoke was sent */
+	int              dead;         /* no callback at all; freed from the loop */
+	int              depth;        /* callbacks of ours on the stack */
+
+	struct etcd_http unary, watch;
+	enum etcd_op     op;
+	char             op_key[ETCD_KEY_MAX];
+	unsigned         op_seq;
+	int              op_ok;        /* the response was read and judged */
+	char             op_err[384];
+
+	struct etcd_key  own[ETCD_OWN_MAX];
+	size_t           nown;
+	struct etcd_key  dels[ETCD_OWN_MAX];
+	size_t           ndel;
+
+	ev_timer         retry;        /* backoff, and the first attempt */
+	ev_timer         ka;           /* every ttl / 3 */
+	ev_timer         end;          /* graceful close: the deadline; deferred free */
+	char            *scratch;      /* decoded key and value */
+	char            *body;         /* a request body */
+};
+
+/* etcd.c */
+void etcd_deliver(struct etcd *c, enum etcd_ev_type type, const char *key, size_t klen,
+                  const char *val, size_t vlen, int64_t rev);
+void etcd_down(struct etcd *c, const char *why);
+/* The next unary request, if any is wanted and none is in flight. */
+void etcd_kick(struct etcd *c);
+/* etcd_keys.c */
+struct etcd_key *etcd_find(struct etcd_key *set, size_t n, const char *key);
+void   etcd_drop(struct etcd_key *set, size_t *n, struct etcd_key *k);
+/* prefix + key into out (ETCD_KEY_MAX); its length or 0 when too long. */
+size_t etcd_full(const struct etcd *c, const char *key, char *out);
+/* etcd_watch.c */
+void etcd_cluster(struct etcd *c, const struct json_doc *d, const char *hdr);
+void etcd_snapshot(struct etcd *c, const struct json_doc *d);
+void etcd_start_watch(struct etcd *c);
+void etcd_watch_msg(struct etcd_http *h, int status, const char *json, size_t len);
+void etcd_watch_done(struct etcd_http *h, const char *err);
+
 #endif
