@@ -10,6 +10,7 @@
  *   config_mirror.c    the mirror key of a [route.NAME]
  *   config_expand.c    ${VAR} and ${VAR:-default}
  *   config_validate.c  cross-checks once the whole file is read
+ *   config_registry.c  the [mesh] keys of several hosts (registry = etcd)
  */
 #ifndef MESH_CONFIG_INT_H
 #define MESH_CONFIG_INT_H
@@ -122,6 +123,10 @@ void config_fault_validate(struct conf_ctx *ctx, const struct conf_route *r);
 /* mirror = SERVICE@VERSION P% (config_mirror.c), and its cross-checks */
 conf_parse_fn config_mirror_key;
 void config_mirror_validate(struct conf_ctx *ctx, const struct conf_route *r);
+/* etcd, host_address, host_name (config_registry.c), and the cross-checks
+ * of the registry keys once the file is read (default host_name too) */
+conf_parse_fn config_registry_etcd, config_registry_address, config_registry_host_name;
+void config_registry_validate(struct conf_ctx *ctx);
 /* env.NAME = value in a service section (config_list.c) */
 void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 

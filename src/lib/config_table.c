@@ -30,6 +30,7 @@
 static const char *const proto_names[]   = { "http", "tcp", "http2", "grpc", NULL };
 static const char *const restart_names[] = { "on-failure", "always", "never", NULL };
 static const char *const lb_names[]      = { "ewma", "round-robin", "least-request", NULL };
+static const char *const registry_names[] = { "none", "etcd", NULL };
 
 static conf_parse_fn conf_mesh_name, conf_access_log, conf_metrics, conf_version;
 static const char *conf_check_domain(const char *v);
@@ -58,6 +59,22 @@ static const struct conf_key conf_keys[] = {
 	{ "idle_timeout",  CONF_KIND_MESH, CONF_T_DURATION, US_S, 24 * US_H, "60s", M(idle_timeout_us), 0, NULL, NULL, NULL },
 	{ "max_connections", CONF_KIND_MESH, CONF_T_UINT, 1, 1000000, "1024", M(max_connections), 0, NULL, NULL, NULL },
 	{ "ready_timeout", CONF_KIND_MESH, CONF_T_DURATION, 100 * US_MS, 24 * US_H, "60s", M(ready_timeout_us), 0, NULL, NULL, NULL },
+	/* several hosts (config_registry.c) */
+	{ "registry",      CONF_KIND_MESH, CONF_T_ENUM, 0, 0, "none", M(registry),
+	  offsetof(struct conf_mesh, registry_line), registry_names, NULL, NULL },
+	{ "etcd",          CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(etcd),
+	  offsetof(struct conf_mesh, etcd_line), NULL, config_registry_etcd, NULL },
+	{ "etcd_ca",       CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_ca),
+	  offsetof(struct conf_mesh, etcd_ca_line), NULL, NULL, NULL },
+	{ "etcd_cert",     CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_cert),
+	  offsetof(struct conf_mesh, etcd_cert_line), NULL, NULL, NULL },
+	{ "etcd_key",      CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_key),
+	  offsetof(struct conf_mesh, etcd_key_line), NULL, NULL, NULL },
+	{ "host_address",  CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(host_address),
+	  offsetof(struct conf_mesh, host_address_line), NULL, config_registry_address, NULL },
+	{ "host_name",     CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(host_name),
+	  offsetof(struct conf_mesh, host_name_line), NULL, config_registry_host_name, NULL },
+	{ "registry_ttl",  CONF_KIND_MESH, CONF_T_DURATION, 2 * US_S, 300 * US_S, "10s", M(registry_ttl_us), 0, NULL, NULL, NULL },
 
 	/* [service.NAME] and [service.NAME@VERSION]; env.NAME is handled apart */
 	{ "version",       CONF_KIND_SERVICE, CONF_T_CUSTOM, 0, 0, NULL, S(version),
@@ -575,6 +592,10 @@ config_table_free(enum conf_kind kind, void *obj)
 		free(m->metrics);
 		free(m->traces);
 		free(m->access_log_path);
+		free(m->etcd);
+		free(m->etcd_ca);
+		free(m->etcd_cert);
+		free(m->etcd_key);
 		break;
 	case CONF_KIND_SERVICE:
 		free(s->command);
