@@ -5,6 +5,7 @@
  *   config.c           load/free, the line reader in front of inih, errors
  *   config_section.c   section headers and the name syntax
  *   config_table.c     the key table: one row per key, and the value parsers
+ *   config_duration.c  durations ("250ms") to microseconds and back
  *   config_list.c      list-valued keys and env.NAME
  *   config_fault.c     the fault.* keys of a [route.NAME]
  *   config_mirror.c    the mirror key of a [route.NAME]
@@ -130,7 +131,8 @@ void config_registry_validate(struct conf_ctx *ctx);
 /* env.NAME = value in a service section (config_list.c) */
 void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 
-/* "250ms"-style text for a duration in us (largest exact unit). */
+/* "250ms"-style text for a duration in us (largest exact unit);
+ * config_duration.c. */
 void config_fmt_duration(uint64_t us, char *buf, size_t sz);
 
 /*
