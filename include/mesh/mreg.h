@@ -89,7 +89,7 @@ void mreg_close(struct meshd *m);
 const struct mreg *mreg_get(const struct meshd *m);
 /* "connecting", "up", "down", "closed". */
 const char *mreg_state(const struct mreg *r);
-/* The client's latest failure ("" none). */
+/* The client's latest failure while not up ("" when up or none). */
 const char *mreg_reason(const struct mreg *r);
 /* The other hosts' instances, sorted by service, version, host, index. */
 const struct mreg_remote *mreg_remotes(const struct mreg *r, size_t *n);

@@ -26,6 +26,7 @@ struct mreg {
 	struct mreg_remote *rem;        /* [MREG_REMOTE_MAX], sorted */
 	size_t              nrem;
 	int                 full_said;  /* "table full" logged since the last RESET */
+	int                 in_snapshot;/* between RESET and SYNCED: sort at SYNCED */
 	char               *bad[MREG_BAD_MAX];
 	size_t              nbad;
 	uint64_t            gen;        /* bumped on every change of the view */
@@ -201,7 +202,8 @@ mreg_on_put(struct mreg *r, const char *key, const char *host, const char *id,
 		}
 		snprintf(e->id, sizeof(e->id), "%s", id);
 		e->rec = rec;
-		qsort(r->rem, r->nrem, sizeof(*r->rem), mreg_rem_cmp);
+		if (!r->in_snapshot)
+			qsort(r->rem, r->nrem, sizeof(*r->rem), mreg_rem_cmp);
 		r->gen++;
 		return;
 	}
@@ -220,10 +222,13 @@ mreg_event_cb(void *arg, const struct etcd_event *ev)
 	case ETCD_EV_RESET:
 		r->nrem = 0;
 		r->full_said = 0;
+		r->in_snapshot = 1;
 		mreg_bad_clear(r);
 		r->gen++;
 		return;
 	case ETCD_EV_SYNCED:
+		r->in_snapshot = 0;
+		qsort(r->rem, r->nrem, sizeof(*r->rem), mreg_rem_cmp);
 		outlog_event("registry: %zu instance(s) on other hosts (etcd revision %lld)",
 		    r->nrem, (long long)ev->revision);
 		return;
@@ -393,7 +398,7 @@ mreg_state(const struct mreg *r)
 const char *
 mreg_reason(const struct mreg *r)
 {
-	return r->c != NULL ? etcd_reason(r->c) : "";
+	return r->c != NULL && r->st != ETCD_UP ? etcd_reason(r->c) : "";
 }
 
 const struct mreg_remote *

@@ -63,9 +63,8 @@ status_text_registry(FILE *f, const struct meshd *m)
 	rem = mreg_remotes(r, &n);
 	why = mreg_reason(r);
 	fprintf(f, "registry etcd: %s%s%s, host %s at %s, %zu published, "
-	    "%zu remote instance(s)\n", mreg_state(r),
-	    why[0] != '\0' && mreg_state(r)[0] == 'd' ? ": " : "",
-	    mreg_state(r)[0] == 'd' ? why : "", m->cfg.mesh.host_name,
+	    "%zu remote instance(s)\n", mreg_state(r), why[0] != '\0' ? ": " : "",
+	    why, m->cfg.mesh.host_name,
 	    m->cfg.mesh.host_address, mreg_published(r), n);
 	for (i = 0; i < n; i++)
 		fprintf(f, "  remote %s@%s.%u on %s at %s:%u\n", rem[i].rec.service,
