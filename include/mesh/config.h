@@ -26,6 +26,11 @@ enum conf_proto   { CONF_PROTO_HTTP, CONF_PROTO_TCP, CONF_PROTO_HTTP2, CONF_PROT
 enum conf_restart { CONF_RESTART_ON_FAILURE, CONF_RESTART_ALWAYS, CONF_RESTART_NEVER };
 enum conf_lb      { CONF_LB_EWMA, CONF_LB_ROUND_ROBIN, CONF_LB_LEAST_REQUEST };
 enum conf_access  { CONF_ACCESS_OFF, CONF_ACCESS_JSON, CONF_ACCESS_PATH };
+/* registry: none (one host, the default) or etcd (several hosts, issue 16) */
+enum conf_registry { CONF_REGISTRY_NONE, CONF_REGISTRY_ETCD };
+
+#define CONF_HOST_NAME_MAX 64   /* host_name: [A-Za-z0-9._-]{1,63} */
+#define CONF_HOST_ADDR_MAX 16   /* host_address: dotted IPv4 */
 
 /* retry_on bits */
 #define CONF_RETRY_CONNECT_FAILURE 0x1u
@@ -161,6 +166,15 @@ struct conf_mesh {
 	uint16_t         metrics_port;          /* the port of metrics, 0: off */
 	int              metrics_line;
 	int              state_dir_line;        /* 0: the default */
+	/* several hosts (issue 16); with registry none every other is unset */
+	enum conf_registry registry;            /* registry, default none */
+	char            *etcd;                  /* etcd = URL, ...: NULL unless set */
+	char            *etcd_ca, *etcd_cert, *etcd_key; /* absolute paths; NULL: none */
+	char             host_address[CONF_HOST_ADDR_MAX]; /* "": unset */
+	char             host_name[CONF_HOST_NAME_MAX];    /* default gethostname() */
+	uint64_t         registry_ttl_us;       /* registry_ttl, default 10s (2s..300s) */
+	int              registry_line, etcd_line, etcd_ca_line, etcd_cert_line,
+	                 etcd_key_line, host_address_line, host_name_line;
 };
 
 struct mesh_config {

@@ -21,6 +21,7 @@
 
 struct inst;
 struct control;
+struct mreg;
 
 /* meshd's own life: explicit, one direction only. */
 enum meshd_phase {
@@ -37,6 +38,7 @@ struct meshd {
 	struct inst        *insts;         /* [reg.ninst], parallel to reg.inst */
 	size_t              ninst;
 	struct control     *ctl;
+	struct mreg        *mreg;          /* registry = etcd (mreg.h); NULL: one host */
 	enum meshd_phase    phase;
 	ev_tstamp           started;       /* ev_now() at start */
 	pid_t               pid;

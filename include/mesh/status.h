@@ -40,7 +40,13 @@
  *    "routes":[{"name","split":[{"version","weight"}],
  *      "fault":{"delay_percent","delay_ms","abort_percent","abort_status",
  *               "match","version","source"} or null,
- *      "mirror":{"version","percent","source"} or null}]}
+ *      "mirror":{"version","percent","source"} or null}],
+ *    "registry":{"backend","state","reason","host","address","published",
+ *      "remote":[{"id","service","version","index","host","address","port",
+ *                 "spiffe"[,"weight"]}]}}
+ * "registry" only with registry = etcd (status_reg.c; mreg.h); the text
+ * then has a registry line after the header, and a line per remote
+ * instance.
  * A route is listed when it has a split, a fault or a mirror in force;
  * a fault's "source" is "live" for `meshctl fault` (faults.h), "file" for
  * the fault.* keys; a mirror's is "file".

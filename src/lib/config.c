@@ -385,6 +385,9 @@ config_load(const char *path, struct mesh_config *cfg, FILE *errs)
 		conf_abspath(&ctx, &cfg->mesh.state_dir);
 		if (cfg->mesh.access_log == CONF_ACCESS_PATH)
 			conf_abspath(&ctx, &cfg->mesh.access_log_path);
+		conf_abspath(&ctx, &cfg->mesh.etcd_ca);
+		conf_abspath(&ctx, &cfg->mesh.etcd_cert);
+		conf_abspath(&ctx, &cfg->mesh.etcd_key);
 	}
 	config_validate(&ctx);
 	conf_flush_errors(&ctx);

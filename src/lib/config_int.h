@@ -5,11 +5,13 @@
  *   config.c           load/free, the line reader in front of inih, errors
  *   config_section.c   section headers and the name syntax
  *   config_table.c     the key table: one row per key, and the value parsers
+ *   config_duration.c  durations ("250ms") to microseconds and back
  *   config_list.c      list-valued keys and env.NAME
  *   config_fault.c     the fault.* keys of a [route.NAME]
  *   config_mirror.c    the mirror key of a [route.NAME]
  *   config_expand.c    ${VAR} and ${VAR:-default}
  *   config_validate.c  cross-checks once the whole file is read
+ *   config_registry.c  the [mesh] keys of several hosts (registry = etcd)
  */
 #ifndef MESH_CONFIG_INT_H
 #define MESH_CONFIG_INT_H
@@ -122,10 +124,15 @@ void config_fault_validate(struct conf_ctx *ctx, const struct conf_route *r);
 /* mirror = SERVICE@VERSION P% (config_mirror.c), and its cross-checks */
 conf_parse_fn config_mirror_key;
 void config_mirror_validate(struct conf_ctx *ctx, const struct conf_route *r);
+/* etcd, host_address, host_name (config_registry.c), and the cross-checks
+ * of the registry keys once the file is read (default host_name too) */
+conf_parse_fn config_registry_etcd, config_registry_address, config_registry_host_name;
+void config_registry_validate(struct conf_ctx *ctx);
 /* env.NAME = value in a service section (config_list.c) */
 void config_list_env(struct conf_ctx *ctx, const char *name, const char *value);
 
-/* "250ms"-style text for a duration in us (largest exact unit). */
+/* "250ms"-style text for a duration in us (largest exact unit);
+ * config_duration.c. */
 void config_fmt_duration(uint64_t us, char *buf, size_t sz);
 
 /*

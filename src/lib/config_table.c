@@ -30,6 +30,7 @@
 static const char *const proto_names[]   = { "http", "tcp", "http2", "grpc", NULL };
 static const char *const restart_names[] = { "on-failure", "always", "never", NULL };
 static const char *const lb_names[]      = { "ewma", "round-robin", "least-request", NULL };
+static const char *const registry_names[] = { "none", "etcd", NULL };
 
 static conf_parse_fn conf_mesh_name, conf_access_log, conf_metrics, conf_version;
 static const char *conf_check_domain(const char *v);
@@ -58,6 +59,22 @@ static const struct conf_key conf_keys[] = {
 	{ "idle_timeout",  CONF_KIND_MESH, CONF_T_DURATION, US_S, 24 * US_H, "60s", M(idle_timeout_us), 0, NULL, NULL, NULL },
 	{ "max_connections", CONF_KIND_MESH, CONF_T_UINT, 1, 1000000, "1024", M(max_connections), 0, NULL, NULL, NULL },
 	{ "ready_timeout", CONF_KIND_MESH, CONF_T_DURATION, 100 * US_MS, 24 * US_H, "60s", M(ready_timeout_us), 0, NULL, NULL, NULL },
+	/* several hosts (config_registry.c) */
+	{ "registry",      CONF_KIND_MESH, CONF_T_ENUM, 0, 0, "none", M(registry),
+	  offsetof(struct conf_mesh, registry_line), registry_names, NULL, NULL },
+	{ "etcd",          CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(etcd),
+	  offsetof(struct conf_mesh, etcd_line), NULL, config_registry_etcd, NULL },
+	{ "etcd_ca",       CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_ca),
+	  offsetof(struct conf_mesh, etcd_ca_line), NULL, NULL, NULL },
+	{ "etcd_cert",     CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_cert),
+	  offsetof(struct conf_mesh, etcd_cert_line), NULL, NULL, NULL },
+	{ "etcd_key",      CONF_KIND_MESH, CONF_T_STRING, 1, 1024, NULL, M(etcd_key),
+	  offsetof(struct conf_mesh, etcd_key_line), NULL, NULL, NULL },
+	{ "host_address",  CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(host_address),
+	  offsetof(struct conf_mesh, host_address_line), NULL, config_registry_address, NULL },
+	{ "host_name",     CONF_KIND_MESH, CONF_T_CUSTOM, 0, 0, NULL, M(host_name),
+	  offsetof(struct conf_mesh, host_name_line), NULL, config_registry_host_name, NULL },
+	{ "registry_ttl",  CONF_KIND_MESH, CONF_T_DURATION, 2 * US_S, 300 * US_S, "10s", M(registry_ttl_us), 0, NULL, NULL, NULL },
 
 	/* [service.NAME] and [service.NAME@VERSION]; env.NAME is handled apart */
 	{ "version",       CONF_KIND_SERVICE, CONF_T_CUSTOM, 0, 0, NULL, S(version),
@@ -125,50 +142,7 @@ config_kind_name(enum conf_kind kind)
 	}
 }
 
-/* ---- scalar parsers ------------------------------------------------------ */
-
-int
-config_parse_duration(const char *s, uint64_t *us)
-{
-	static const struct { const char *unit; uint64_t mult; } units[] = {
-		{ "us", 1 }, { "ms", US_MS }, { "s", US_S }, { "m", US_M }, { "h", US_H },
-	};
-	uint64_t v = 0;
-	size_t i;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		uint64_t d = (uint64_t)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(s, units[i].unit) == 0) {
-			if (v > UINT64_MAX / units[i].mult)
-				return -1;
-			*us = v * units[i].mult;
-			return 0;
-		}
-	return -1;
-}
-
-void
-config_fmt_duration(uint64_t us, char *buf, size_t sz)
-{
-	if (us != 0 && us % US_H == 0)
-		snprintf(buf, sz, "%" PRIu64 "h", us / US_H);
-	else if (us != 0 && us % US_M == 0)
-		snprintf(buf, sz, "%" PRIu64 "m", us / US_M);
-	else if (us != 0 && us % US_S == 0)
-		snprintf(buf, sz, "%" PRIu64 "s", us / US_S);
-	else if (us != 0 && us % US_MS == 0)
-		snprintf(buf, sz, "%" PRIu64 "ms", us / US_MS);
-	else
-		snprintf(buf, sz, "%" PRIu64 "us", us);
-}
+/* ---- scalar parsers (durations: config_duration.c) ------------------------ */
 
 /* Digits only (no sign, no blanks), at most 10 of them.  0 or -1. */
 static int
@@ -575,6 +549,10 @@ config_table_free(enum conf_kind kind, void *obj)
 		free(m->metrics);
 		free(m->traces);
 		free(m->access_log_path);
+		free(m->etcd);
+		free(m->etcd_ca);
+		free(m->etcd_cert);
+		free(m->etcd_key);
 		break;
 	case CONF_KIND_SERVICE:
 		free(s->command);

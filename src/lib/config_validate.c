@@ -223,6 +223,7 @@ config_validate(struct conf_ctx *ctx)
 	conf_check_services(ctx);
 	conf_check_routes(ctx);
 	conf_check_ports(ctx);
+	config_registry_validate(ctx);
 	if (m->max_line_bytes > m->max_header_bytes)
 		config_error(ctx, ctx->mesh_line, "[mesh]: max_line_bytes %u is "
 		    "greater than max_header_bytes %u", m->max_line_bytes,

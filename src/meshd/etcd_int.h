@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * etcd_int: the pieces of the etcd client (etcd.h), one file each:
- *   etcd_url.c    the endpoint list
+ *   etcd_url.c    the endpoint list (src/lib, mesh/etcd_url.h)
  *   etcd_frame.c  a response body (Content-Length or chunked) into JSON objects
  *   etcd_json.c   request bodies, responses, base64
  *   etcd_http.c   one HTTP/1.1 exchange on the loop (a unary call or a stream)
@@ -17,27 +17,10 @@
 #include <ev.h>
 
 #include "mesh/etcd.h"
+#include "mesh/etcd_url.h"
 #include "mesh/json_scan.h"
 
-/* ---- etcd_url.c ---------------------------------------------------- */
-
-struct etcd_ep {
-	char     url[256];     /* as configured, for messages */
-	char     host[256];    /* without brackets: TLS name check, Host: */
-	char     hostport[272];/* Host: header */
-	unsigned port;
-	int      tls;          /* https:// */
-	struct sockaddr_storage addr;
-	socklen_t addr_len;
-};
-
-/* "url, url ..." (comma and/or space separated) into eps[0..*n); each
- * http[s]://host[:port][/], port 2379 by default.  Syntax only: no lookup.
- * 0, or -1 with "url: why" in err. */
-int etcd_url_parse(const char *list, struct etcd_ep *eps, size_t max, size_t *n,
-                   char *err, size_t errlen);
-/* ep->addr from ep->host (numeric or localhost without a lookup). */
-int etcd_url_resolve(struct etcd_ep *ep, char *err, size_t errlen);
+/* ---- etcd_url.c: include/mesh/etcd_url.h (libmesh: config checks it too) */
 
 /* ---- etcd_frame.c -------------------------------------------------- */
 

@@ -33,6 +33,7 @@
 #include "mesh/config.h"
 #include "mesh/control.h"
 #include "mesh/drain.h"
+#include "mesh/mreg.h"
 #include "mesh/log.h"
 #include "mesh/logwrite.h"
 #include "mesh/mcert.h"
@@ -67,6 +68,7 @@ meshd_cleanup(void)
 {
 	/* lines emitted from here on must not reach a freed control socket */
 	outlog_set_sink(NULL, NULL);
+	mreg_close(&M);
 	if (M.ctl != NULL)
 		control_close(&M);
 	metrics_srv_close(metrics);
@@ -316,6 +318,7 @@ meshd_svc_event(struct meshd *m, enum svc_event ev, struct inst *in, const struc
 			notify_stopping(m);
 		break;
 	case SVC_EV_CHANGED:
+		mreg_sync(m);
 		notify_status(m);
 		control_wait_update(m);
 		break;
@@ -444,6 +447,9 @@ main(int argc, char **argv)
 	if (control_open(&M, err, sizeof(err)) == -1)
 		start_fail("control socket: %s", err);
 	outlog_set_sink(control_line, M.ctl);
+	/* before any instance is up, so that none is missed */
+	if (mreg_open(&M, err, sizeof(err)) == -1)
+		start_fail("%s:%d: etcd: %s", M.cfg.path, M.cfg.mesh.etcd_line, err);
 	if (metrics != NULL)
 		metrics_srv_start(metrics, M.loop, metrics_render_meshd, &M);
 	/* spans to the collector: optional, so a bad one only warns */
@@ -476,6 +482,8 @@ main(int argc, char **argv)
 	ev_signal_stop(M.loop, &sigterm);
 	ev_signal_stop(M.loop, &sigint);
 	ev_signal_stop(M.loop, &sighup);
+	/* this host's keys went with its instances; now the lease */
+	mreg_close(&M);
 	notify_stop(&M);
 	meshd_cleanup();
 	return M.exit_code;

@@ -129,6 +129,13 @@ reload_mesh(const struct conf_mesh *o, const struct conf_mesh *n, char *need, si
 	if (o->access_log != n->access_log ||
 	    !reload_streq(o->access_log_path, n->access_log_path))
 		reload_need(need, size, "[mesh] access_log");
+	/* the etcd client and this host's keys are made once (mreg.h) */
+	if (o->registry != n->registry || !reload_streq(o->etcd, n->etcd) ||
+	    !reload_streq(o->etcd_ca, n->etcd_ca) || !reload_streq(o->etcd_cert, n->etcd_cert) ||
+	    !reload_streq(o->etcd_key, n->etcd_key) ||
+	    strcmp(o->host_address, n->host_address) != 0 ||
+	    strcmp(o->host_name, n->host_name) != 0 || o->registry_ttl_us != n->registry_ttl_us)
+		reload_need(need, size, "[mesh] registry");
 }
 
 static int

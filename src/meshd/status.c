@@ -455,7 +455,9 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		status_json_mirror(f, m, rt);
 		fputc('}', f);
 	}
-	fputs("]}\n", f);
+	fputc(']', f);
+	status_json_registry(f, m);
+	fputs("}\n", f);
 	free(sums);
 	status_views_free(&vs);
 	if (fclose(f) != 0) {

@@ -5,6 +5,8 @@
 #ifndef MESH_STATUS_INT_H
 #define MESH_STATUS_INT_H
 
+#include <stdio.h>
+
 #include "mesh/meshd_ctx.h"
 #include "mesh/svc.h"
 
@@ -14,5 +16,9 @@ const char        *status_phase(enum meshd_phase p);
 const struct proc *status_main_proc(const struct inst *in);
 /* Seconds p has been running, 0 when it is not. */
 long               status_uptime(const struct meshd *m, const struct proc *p);
+/* With registry = etcd (status_reg.c): ,"registry":{...} for the JSON
+ * document, and the text's registry lines; nothing for one host. */
+void               status_json_registry(FILE *f, const struct meshd *m);
+void               status_text_registry(FILE *f, const struct meshd *m);
 
 #endif

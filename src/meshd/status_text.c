@@ -447,6 +447,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	fmt_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
+	status_text_registry(f, m);
 	if (status_text_summary(f, m, &vs) == -1 || status_text_grpc(f, m, &vs) == -1)
 		rc = -1;
 	fputc('\n', f);

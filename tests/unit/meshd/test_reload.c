@@ -101,6 +101,27 @@ test_routes_and_limits(void **state)
 	free(out);
 }
 
+/* the registry keys are read once, at start */
+static void
+test_registry_needs_restart(void **state)
+{
+	char *text, *out;
+
+	(void)state;
+	text = subst(base, "name = r\n", "name = r\nregistry = etcd\n"
+	    "etcd = http://127.0.0.1:2379\nhost_address = 127.0.0.1\nhost_name = a\n");
+	put(text);
+	assert_int_equal(run(&out), 0);
+	assert_non_null(strstr(out, "restart needed for: [mesh] registry\n"));
+	assert_int_equal(m.cfg.mesh.registry, CONF_REGISTRY_NONE);
+	free(out);
+	free(text);
+	put(base);
+	assert_int_equal(run(&out), 0);
+	assert_null(strstr(out, "restart needed"));
+	free(out);
+}
+
 static void
 test_restart_needed(void **state)
 {
@@ -206,6 +227,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes_and_limits),
 		cmocka_unit_test(test_restart_needed),
+		cmocka_unit_test(test_registry_needs_restart),
 		cmocka_unit_test(test_errors_change_nothing),
 		cmocka_unit_test(test_weight_meets_reload),
 	};

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * etcd_url: the `etcd =` endpoint list, "http://10.0.0.5:2379,
- * https://[fd00::1]:2379", into endpoints (etcd_int.h).
+ * https://[fd00::1]:2379", into endpoints (mesh/etcd_url.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "etcd_int.h"
+#include "mesh/etcd_url.h"
 
 #define ETCD_DEFAULT_PORT 2379u
 
