@@ -39,6 +39,8 @@ int pcfg_name(struct pcfg_parser *p, const char *what, const char *s, char *out)
 int pcfg_uint(struct pcfg_parser *p, const char *what, const char *s,
     unsigned long lo, unsigned long hi, unsigned long *out);
 int pcfg_port(struct pcfg_parser *p, const char *what, const char *s, uint16_t *out);
+/* A strict IPv4 dotted quad into *out (host byte order). */
+int pcfg_ipv4(struct pcfg_parser *p, const char *what, const char *s, uint32_t *out);
 int pcfg_proto(struct pcfg_parser *p, const char *s, enum pcfg_proto *out);
 int pcfg_path(struct pcfg_parser *p, const char *s, char *out);
 /* An access_log path byte that the document writes as %XX. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/epaddr.h"
 #include "mesh/pcfg.h"
 #include "mesh/spiffe.h"
 #include "pcfg_int.h"
@@ -125,6 +126,31 @@ key_limit_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 		    *key_limit((struct pcfg_limits *)(uintptr_t)&c->limits, i));
 }
 
+/* An address a sidecar may connect to or bind: not 0.x, multicast or
+ * reserved (224.0.0.0 and up, broadcast included). */
+static int
+key_unicast(struct pcfg_parser *p, const char *what, const char *s, uint32_t *out)
+{
+	if (pcfg_ipv4(p, what, s, out) == -1)
+		return -1;
+	if ((*out >> 24) == 0 || (*out >> 24) >= 224)
+		return pcfg_fail(p, "%s: '%s' is not a unicast address", what, s);
+	return 0;
+}
+
+static int
+key_host(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
+{
+	return pcfg_name(p, "host", f[1], p->c->host);
+}
+
+static void
+key_host_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
+{
+	if (c->host[0] != '\0')
+		fprintf(fp, "host %s\n", c->host);
+}
+
 static int
 key_inbound(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 {
@@ -134,15 +160,25 @@ key_inbound(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 	    pcfg_proto(p, f[2], &c->inbound_proto) == -1 ||
 	    pcfg_port(p, "app port", f[3], &c->app_port) == -1)
 		return -1;
+	if (nf == 5) {
+		if (strncmp(f[4], "bind=", 5) != 0)
+			return pcfg_fail(p, "inbound: '%s' is not bind=<IPv4>", f[4]);
+		if (key_unicast(p, "inbound bind", f[4] + 5, &c->inbound_bind) == -1)
+			return -1;
+	}
 	return 0;
 }
 
 static void
 key_inbound_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 {
-	if (c->inbound_port != 0)
-		fprintf(fp, "inbound %u %s %u\n", c->inbound_port,
-		    pcfg_proto_name(c->inbound_proto), c->app_port);
+	if (c->inbound_port == 0)
+		return;
+	fprintf(fp, "inbound %u %s %u", c->inbound_port,
+	    pcfg_proto_name(c->inbound_proto), c->app_port);
+	if (c->inbound_bind != 0 && c->inbound_bind != EPADDR_LOOPBACK)
+		fprintf(fp, " bind=" EPADDR_IP_FMT, EPADDR_IP_ARGS(c->inbound_bind));
+	fputc('\n', fp);
 }
 
 static int
@@ -285,6 +321,22 @@ key_service_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *unu
 	}
 }
 
+/* [<IPv4>:]<port> */
+static int
+key_endpoint_addr(struct pcfg_parser *p, struct pcfg_endpoint *e, char *s)
+{
+	char *colon = strchr(s, ':');
+
+	e->addr = EPADDR_LOOPBACK;
+	if (colon != NULL) {
+		*colon = '\0';
+		if (key_unicast(p, "endpoint address", s, &e->addr) == -1)
+			return -1;
+		s = colon + 1;
+	}
+	return pcfg_port(p, "endpoint port", s, &e->port);
+}
+
 static int
 key_endpoint(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 {
@@ -297,7 +349,7 @@ key_endpoint(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 	    pcfg_uint(p, "index", f[3], 0, 65535, &v) == -1)
 		return -1;
 	e->index = (unsigned)v;
-	if (pcfg_port(p, "endpoint port", f[4], &e->port) == -1)
+	if (key_endpoint_addr(p, e, f[4]) == -1)
 		return -1;
 	if (strcmp(f[5], "up") == 0)
 		e->up = 1;
@@ -305,6 +357,12 @@ key_endpoint(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 		e->up = 0;
 	else
 		return pcfg_fail(p, "endpoint state '%s' (up|down)", f[5]);
+	if (nf == 7) {
+		if (strncmp(f[6], "host=", 5) != 0)
+			return pcfg_fail(p, "endpoint: '%s' is not host=<name>", f[6]);
+		if (pcfg_name(p, "endpoint host", f[6] + 5, e->host) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -313,10 +371,18 @@ key_endpoint_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 {
 	size_t j;
 
-	for (j = 0; j < s->nendpoints; j++)
-		fprintf(fp, "endpoint %s %s %u %u %s\n", s->name,
-		    s->endpoints[j].version, s->endpoints[j].index,
-		    s->endpoints[j].port, s->endpoints[j].up ? "up" : "down");
+	for (j = 0; j < s->nendpoints; j++) {
+		const struct pcfg_endpoint *e = &s->endpoints[j];
+		uint32_t ip = pcfg_endpoint_addr(e);
+
+		fprintf(fp, "endpoint %s %s %u ", s->name, e->version, e->index);
+		if (ip != EPADDR_LOOPBACK)
+			fprintf(fp, EPADDR_IP_FMT ":", EPADDR_IP_ARGS(ip));
+		fprintf(fp, "%u %s", e->port, e->up ? "up" : "down");
+		if (e->host[0] != '\0')
+			fprintf(fp, " host=%s", e->host);
+		fputc('\n', fp);
+	}
 }
 
 static int
@@ -456,7 +522,9 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_instance, NULL, 0, 0, 0, 0, key_instance_print },
 	{ "limit",        KC_DOC,     0,       3, 3, "limit <key> <value>",
 	  key_limit_set, NULL, 0, 0, 0, 0, key_limit_print },
-	{ "inbound",      KC_DOC,     KF_ONCE, 4, 4, "inbound <port> <proto> <app_port>",
+	{ "host",         KC_DOC,     KF_ONCE, 2, 2, "host <name>",
+	  key_host, NULL, 0, 0, 0, 0, key_host_print },
+	{ "inbound",      KC_DOC,     KF_ONCE, 4, 5, "inbound <port> <proto> <app_port> [bind=<IPv4>]",
 	  key_inbound, NULL, 0, 0, 0, 0, key_inbound_print },
 	{ "outbound",     KC_DOC,     KF_ONCE, 2, 2, "outbound <port>",
 	  NULL, "outbound port", 1, 65535, FIELD(outbound_port), NULL },
@@ -472,7 +540,8 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_listen, NULL, 0, 0, 0, 0, key_listen_print },
 	{ "service",      KC_DOC,     0,       3, 3, "service <name> <proto>",
 	  key_service_decl, NULL, 0, 0, 0, 0, key_service_print },
-	{ "endpoint",     KC_SERVICE, 0,       6, 6, "endpoint <service> <version> <index> <port> <state>",
+	{ "endpoint",     KC_SERVICE, 0,       6, 7,
+	  "endpoint <service> <version> <index> [<IPv4>:]<port> <state> [host=<name>]",
 	  key_endpoint, NULL, 0, 0, 0, 0, key_endpoint_print },
 	{ "split",        KC_SERVICE, 0,       3, 0, "split <service> <version>=<weight> ...",
 	  key_split, NULL, 0, 0, 0, 0, key_split_print },
