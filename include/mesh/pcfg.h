@@ -117,9 +117,9 @@ struct pcfg;
 struct pcfg_endpoint {
 	char     version[PCFG_NAME_MAX];
 	unsigned index;
-	uint32_t addr;                  /* IPv4, host byte order; 0 is 127.0.0.1 */
 	uint16_t port;
 	int      up;
+	uint32_t addr;                  /* IPv4, host byte order; 0 is 127.0.0.1 */
 	char     host[PCFG_NAME_MAX];   /* "": this sidecar's host */
 };
 
