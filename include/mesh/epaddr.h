@@ -9,6 +9,7 @@
 #ifndef MESH_EPADDR_H
 #define MESH_EPADDR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define EPADDR_LOOPBACK UINT32_C(0x7f000001)   /* 127.0.0.1, host byte order */
@@ -40,6 +41,11 @@ epaddr_eq(struct epaddr a, struct epaddr b)
 #define EPADDR_FMT "%u.%u.%u.%u:%u"
 #define EPADDR_ARGS(a) (unsigned)((a).ip >> 24), (unsigned)((a).ip >> 16 & 0xffu), \
 	(unsigned)((a).ip >> 8 & 0xffu), (unsigned)((a).ip & 0xffu), (unsigned)(a).port
+/* "a.b.c.d:port" into buf (len bytes, EPADDR_STRLEN is enough; cut short
+ * but NUL-terminated when smaller); returns buf.  For keys and messages,
+ * not for the request path. */
+char *epaddr_format(struct epaddr a, char *buf, size_t len);
+
 #define EPADDR_IP_FMT "%u.%u.%u.%u"
 #define EPADDR_IP_ARGS(ip) (unsigned)((ip) >> 24), (unsigned)((ip) >> 16 & 0xffu), \
 	(unsigned)((ip) >> 8 & 0xffu), (unsigned)((ip) & 0xffu)

@@ -66,8 +66,9 @@
  *
  * Order: `instance` first; `endpoint` and `split` after their `service`
  * line; every `listen` names a service that has a `service` line; at most
- * one host, one inbound, one outbound, one split per service, one trust_domain (lower
- * case [a-z0-9._-], 1..255 bytes), one trace, one access_log; an `allow`
+ * one host, one inbound, one outbound, one split per service, one
+ * trust_domain (lower case [a-z0-9._-], 1..255 bytes), one trace, one
+ * access_log; an `allow`
  * name is a service name and appears once.  Names and versions
  * are [A-Za-z0-9._-], shorter than PCFG_NAME_MAX; ports 1..65535; split
  * weights 0..100 with a nonzero sum (the proxy uses them as proportions).
@@ -296,9 +297,10 @@ void pcfg_free(struct pcfg *c);
 const struct pcfg_service *pcfg_service_find(const struct pcfg *c, const char *name, size_t len);
 
 /*
- * Write `c` as a document (every limit, then inbound, outbound,
+ * Write `c` as a document (every limit, then host, inbound, outbound,
  * trust_domain, allow, trace and access_log when set, listens, services
- * with their endpoints, split and policy, then "end").  *out is malloc'd
+ * with their endpoints, split and policy, then "end").  An endpoint or a
+ * bind= on 127.0.0.1 (or 0) is written in the short form (no address).  *out is malloc'd
  * (NUL-terminated, *len bytes without the NUL).  0 ok, -1 out of memory.
  * pcfg_parse(pcfg_format(c)) gives back c.
  */

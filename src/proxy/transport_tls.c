@@ -191,12 +191,6 @@ tls_addr(int fd, int peer)
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port));
 }
 
-static void
-tls_endpoint(struct epaddr at, char *buf, size_t len)
-{
-	snprintf(buf, len, EPADDR_FMT, EPADDR_ARGS(at));
-}
-
 /*
  * Caller side: a resumed connection ended before its first byte in.  The
  * callee may have accepted the ticket but lost the chain it stands for
@@ -212,7 +206,7 @@ tls_drop_unproven(struct tls_conn *tc)
 
 	if (tc->server || tc->saved || !tc->started || !wolfSSL_session_reused(tc->ssl))
 		return;
-	tls_endpoint(tc->addr, ep, sizeof(ep));
+	(void)epaddr_format(tc->addr, ep, sizeof(ep));
 	tlsctx_session_forget(tls_ctx, ep);
 }
 
@@ -313,7 +307,7 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 		tc->started = 1;
 		tc->addr = tls_addr(c->fd, !tc->server);
 		if (!tc->server) {
-			tls_endpoint(tc->addr, ep, sizeof(ep));
+			(void)epaddr_format(tc->addr, ep, sizeof(ep));
 			(void)tlsctx_session_resume(tls_ctx, tc->ssl, ep);
 		}
 	}
@@ -355,7 +349,7 @@ tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 		c->rwant = EV_READ;
 		/* By the first response the TLS 1.3 ticket has been read. */
 		if (!tc->server && !tc->saved) {
-			tls_endpoint(tc->addr, ep, sizeof(ep));
+			(void)epaddr_format(tc->addr, ep, sizeof(ep));
 			tlsctx_session_save(tls_ctx, tc->ssl, ep);
 			tc->saved = 1;
 		}
