@@ -10,14 +10,21 @@
  * instance of that version among its eligible endpoints.
  *
  * Eligible: `up` in the pcfg, not ejected as an outlier (outlier.c), and
- * allowed by the gate (the circuit breakers, balance_set_gate()).  A retry
+ * allowed by the gate (the circuit breakers, balance_set_gate()).
+ *
+ * Locality (issue 16): between the version and the instance, the set.
+ * While the chosen version has an eligible local endpoint, only its local
+ * endpoints are candidates; with none, its remote ones (another host's,
+ * pcfg_endpoint_remote()) are: traffic spills over and comes back as soon
+ * as a local endpoint is eligible again.  The balancer then picks within
+ * the set, and a retry's avoidance applies within it too.  A retry
  * names the endpoints it wants to avoid (those that just failed); they are
  * used only when nothing else of the chosen version is eligible.
  *
  * Weights: the `split` line of the pcfg; a version it does not name gets
  * weight 0.  Without a split line every version weighs 1.
  *
- * Live state.  Every endpoint port has one struct balance_ep for the life
+ * Live state.  Every endpoint address (IPv4 and port) has one struct balance_ep for the life
  * of the process (outstanding requests, peak-EWMA latency, outlier state):
  * it survives config reloads, so a conn may hold its pointer across a
  * reload.  The caller brackets every exchange with balance_start() and
@@ -35,13 +42,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mesh/epaddr.h"
 #include "mesh/pcfg.h"
 
 #define BALANCE_STATE_MAX 16   /* bytes of per-version balancer state */
 
 /* Live per-endpoint state (see above).  Written by balance.c and outlier.c. */
 struct balance_ep {
-	uint16_t port;              /* ro: the endpoint's sidecar inbound port (the key) */
+	struct epaddr addr;         /* ro: the endpoint's sidecar inbound address (the key) */
 	uint32_t outstanding;       /* exchanges in flight from this sidecar */
 	int      seen;              /* a latency sample has been taken */
 	double   ewma_us;           /* peak-EWMA latency at stamp_us */
@@ -79,6 +87,7 @@ struct balance_version {
 	struct balance_ep           **beps;     /* ro: their live state, same order */
 	struct balance_ep           **cand;     /* private: scratch, neps entries */
 	size_t                       *cidx;     /* private: cand[k] is eps[cidx[k]] */
+	uint8_t                      *remote;   /* ro: eps[i] runs on another host */
 	size_t                        neps;
 	_Alignas(8) unsigned char     state[BALANCE_STATE_MAX]; /* private */
 };
@@ -89,25 +98,32 @@ struct balance_service {
 	struct balance_version    *versions;   /* ro */
 	size_t                     nversions;
 	struct balance_ep        **all;        /* ro: every endpoint's state, svc order */
+	int                        has_remote; /* ro: some endpoint is remote */
 };
 
-/* 0, or -1 when out of memory. */
+/* 0, or -1 when out of memory.  Every endpoint is local. */
 int  balance_service_init(struct balance_service *bs, const struct pcfg_service *svc,
                           const struct balancer_ops *ops);
+/* The same, for the sidecar of cfg: an endpoint whose host is another
+ * than cfg's (pcfg_endpoint_remote()) is remote. */
+int  balance_service_init_at(struct balance_service *bs, const struct pcfg *cfg,
+                             const struct pcfg_service *svc, const struct balancer_ops *ops);
 void balance_service_free(struct balance_service *bs);
 /* The chosen endpoint, or NULL when no endpoint with weight is eligible (503). */
 const struct pcfg_endpoint *balance_pick(struct balance_service *bs);
 /*
- * The same, avoiding the endpoints on the ports avoid[0..navoid) unless
+ * The same, avoiding the endpoints at avoid[0..navoid) unless
  * they are all the chosen version has eligible (then any of them), and
  * giving its live state in *bep (for balance_start/balance_done).
  */
-const struct pcfg_endpoint *balance_pick_ep(struct balance_service *bs, const uint16_t *avoid,
+const struct pcfg_endpoint *balance_pick_ep(struct balance_service *bs, const struct epaddr *avoid,
                                             size_t navoid, struct balance_ep **bep);
 
-/* The live state of the endpoint on `port`, created on first use; NULL
+/* The live state of the endpoint at `at`, created on first use; NULL
  * when out of memory.  Never freed: pointers stay valid. */
-struct balance_ep *balance_ep_get(uint16_t port);
+struct balance_ep *balance_ep_get(struct epaddr at);
+/* The address of a pcfg endpoint (127.0.0.1 when it names none). */
+struct epaddr balance_ep_addr(const struct pcfg_endpoint *ep);
 
 enum balance_outcome {
 	BALANCE_OK,       /* a response head (< 500) came back: a latency sample */
@@ -127,7 +143,7 @@ void     balance_done(struct balance_ep *bep, uint64_t start_us, enum balance_ou
  * The gate: nonzero when an endpoint may take a request now (circuit
  * breakers install theirs; NULL: every endpoint may).
  */
-void balance_set_gate(int (*allows)(uint16_t port));
+void balance_set_gate(int (*allows)(struct epaddr at));
 
 /* Weight of the past after elapsed_us in the peak-EWMA: exp(-t/tau),
  * tau = BALANCE_TAU_US (10 s, as Linkerd and Finagle). */

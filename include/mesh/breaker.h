@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * breaker: a circuit breaker per upstream endpoint (keyed by the
- * endpoint's sidecar inbound port, like struct balance_ep), in the
+ * endpoint's sidecar inbound address and port, like struct balance_ep), in the
  * caller's sidecar.
  *
  *   CLOSED     traffic flows; `failures` counts consecutive failures.
@@ -33,12 +33,14 @@
 
 #include <stdint.h>
 
+#include "mesh/epaddr.h"
+
 #define BREAKER_MAX 1024
 
 enum breaker_state { BREAKER_CLOSED, BREAKER_OPEN, BREAKER_HALF_OPEN };
 
 struct breaker {
-	uint16_t           port;       /* ro: the key */
+	struct epaddr      addr;       /* ro: the key */
 	enum breaker_state state;      /* ro */
 	uint32_t           failures;   /* ro: consecutive, while CLOSED */
 	uint64_t           opened_ms;  /* ro: when it last opened */
@@ -61,19 +63,19 @@ int  breaker_failure(struct breaker *b, uint32_t threshold, uint32_t cooldown_ms
 void breaker_abandon(struct breaker *b);
 const char *breaker_state_name(enum breaker_state s);
 
-/* The breaker of `port`, created CLOSED on first use; NULL when the
+/* The breaker of `at`, created CLOSED on first use; NULL when the
  * table is full (then the endpoint simply has no breaker). */
-struct breaker *breaker_get(uint16_t port);
-/* The breaker of port if it exists, else NULL. */
-struct breaker *breaker_find(uint16_t port);
+struct breaker *breaker_get(struct epaddr at);
+/* The breaker of at if it exists, else NULL. */
+struct breaker *breaker_find(struct epaddr at);
 /* balance_set_gate()'s callback: breaker_allows() now, 1 without one. */
-int  breaker_gate(uint16_t port);
+int  breaker_gate(struct epaddr at);
 /* Milliseconds on the breaker's clock (CLOCK_MONOTONIC unless set). */
 uint64_t breaker_now_ms(void);
 void breaker_set_clock(uint64_t (*now_ms)(void));
-/* Close port's breaker now (`meshctl breaker-reset`): 1 when it was open
+/* Close at's breaker now (`meshctl breaker-reset`): 1 when it was open
  * or half-open, 0 when closed already or unknown. */
-int  breaker_reset(uint16_t port);
+int  breaker_reset(struct epaddr at);
 /* Forget every breaker (tests). */
 void breaker_reset_all(void);
 

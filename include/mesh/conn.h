@@ -30,6 +30,7 @@
 #include <ev.h>
 
 #include "mesh/buf.h"
+#include "mesh/epaddr.h"
 #include "mesh/pcfg.h"
 #include "mesh/obs.h"
 #include "mesh/relay.h"
@@ -144,7 +145,7 @@ struct conn {
 	uint32_t          tries;        /* fwd: retries made for the current request */
 	uint32_t          interim;      /* fwd: bytes of the 1xx heads of the exchange
 	                                   (together they get header_bytes) */
-	uint16_t          failed[CONN_FAILED_MAX]; /* fwd: endpoints of the last failed
+	struct epaddr     failed[CONN_FAILED_MAX]; /* fwd: endpoints of the last failed
 	                                   attempts, most recent first (avoided) */
 	uint8_t           nfailed;      /* fwd: entries in failed[] */
 	uint16_t          port;         /* ro: the listener's port (for logs) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * listener: the sidecar's listening sockets on 127.0.0.1.
+ * listener: the sidecar's listening sockets (127.0.0.1, or an inbound's bind=).
  *
  * Accepted sockets are non-blocking with TCP_NODELAY and go to
  * conn_new().  While the connection limit is reached every listener is
@@ -22,6 +22,7 @@
 
 struct listener {
 	int              fd;        /* ro */
+	uint32_t         addr;      /* ro: IPv4 bound, host byte order */
 	uint16_t         port;      /* ro */
 	enum conn_role   role;      /* rw: a new config may change it in place */
 	char             service[PCFG_NAME_MAX]; /* rw: listen roles */
@@ -34,13 +35,15 @@ struct listener {
 };
 
 /*
- * Bind 127.0.0.1:port and start accepting.  NULL with a message in err
- * ("cannot listen on 127.0.0.1:PORT (WHAT): REASON").
+ * Bind addr:port (IPv4, host byte order; 127.0.0.1 but for a `bind=`
+ * inbound) and start accepting.  NULL with a message in err ("cannot
+ * listen on ADDR:PORT (WHAT): REASON").
  */
-struct listener *listener_open(uint16_t port, enum conn_role role, const char *service,
-                               const char *what, char *err, size_t errlen);
+struct listener *listener_open(uint32_t addr, uint16_t port, enum conn_role role,
+                               const char *service, const char *what, char *err,
+                               size_t errlen);
 void             listener_close(struct listener *l);
-struct listener *listener_find(uint16_t port);
+struct listener *listener_find(uint32_t addr, uint16_t port);
 /* All open listeners, for iteration (l->next). */
 struct listener *listener_first(void);
 void             listener_pause_all(void);

@@ -5,23 +5,33 @@
  * is one row of src/lib/pcfg_keys.c's table.
  *
  * A line-oriented text document; '#' starts a comment; fields are
- * separated by single spaces; every address is on loopback (127.0.0.1).
+ * separated by single spaces.  Addresses are IPv4 dotted quads (strict:
+ * four decimal parts 0..255 without leading zeros, no names); a bare port
+ * means 127.0.0.1.
  * meshd resends the whole document on every change; the proxy applies the
  * difference (listeners are opened once; endpoints and splits are swapped).
  *
  *   instance <service> <version> <index>     who this sidecar is (required, first)
  *   limit <key> <value>                      one per limit, keys below
- *   inbound <port> <proto> <app_port>        mTLS/plain inbound listener; forwards
- *                                            to 127.0.0.1:<app_port> (proto
+ *   host <name>                              the host this sidecar runs on (optional;
+ *                                            absent: every endpoint is local)
+ *   inbound <port> <proto> <app_port> [bind=<IPv4>]
+ *                                            mTLS/plain inbound listener on
+ *                                            <IPv4>:<port> (absent: 127.0.0.1;
+ *                                            not 0.0.0.0); forwards to
+ *                                            127.0.0.1:<app_port> (proto
  *                                            http|tcp|http2|grpc: http2 and grpc
  *                                            apps listen for h2c)
  *   outbound <port>                          HTTP proxy listener (absolute-form and Host)
  *   listen <port> <service>                  NAME:PORT listener for upstream <service>
  *   service <name> <proto>                   a service this sidecar may call (proto
  *                                            as for inbound)
- *   endpoint <service> <version> <index> <port> <state>
- *                                            an instance's sidecar inbound port;
- *                                            state: up | down
+ *   endpoint <service> <version> <index> [<IPv4>:]<port> <state> [host=<name>]
+ *                                            an instance's sidecar inbound
+ *                                            address (no IPv4: 127.0.0.1; not
+ *                                            0.x, multicast or broadcast);
+ *                                            state: up | down; host: the host it
+ *                                            runs on (absent: this sidecar's)
  *   split <service> <version>=<weight> ...   weights by version (absent: equal)
  *   trust_domain <domain>                    SPIFFE trust domain (mTLS between sidecars)
  *   allow <service> ...                      callers allowed in (absent: every identity
@@ -50,10 +60,15 @@
  *   end                                      last line (a document without it is
  *                                            truncated and rejected)
  *
+ * Locality: an endpoint whose host is set and differs from this
+ * sidecar's `host` is remote; the balancer prefers local endpoints
+ * (include/mesh/balance.h).  Host names are names (below).
+ *
  * Order: `instance` first; `endpoint` and `split` after their `service`
  * line; every `listen` names a service that has a `service` line; at most
- * one inbound, one outbound, one split per service, one trust_domain (lower
- * case [a-z0-9._-], 1..255 bytes), one trace, one access_log; an `allow`
+ * one host, one inbound, one outbound, one split per service, one
+ * trust_domain (lower case [a-z0-9._-], 1..255 bytes), one trace, one
+ * access_log; an `allow`
  * name is a service name and appears once.  Names and versions
  * are [A-Za-z0-9._-], shorter than PCFG_NAME_MAX; ports 1..65535; split
  * weights 0..100 with a nonzero sum (the proxy uses them as proportions).
@@ -98,12 +113,22 @@ struct pcfg_limits {
 	uint32_t connect_timeout_ms;
 };
 
+struct pcfg;
+
 struct pcfg_endpoint {
 	char     version[PCFG_NAME_MAX];
 	unsigned index;
 	uint16_t port;
 	int      up;
+	uint32_t addr;                  /* IPv4, host byte order; 0 is 127.0.0.1 */
+	char     host[PCFG_NAME_MAX];   /* "": this sidecar's host */
 };
+
+/* The endpoint's address (127.0.0.1 when e->addr is 0). */
+uint32_t pcfg_endpoint_addr(const struct pcfg_endpoint *e);
+/* Does the endpoint run on another host than the sidecar of c? (never
+ * when c has no `host` line or e no host=) */
+int      pcfg_endpoint_remote(const struct pcfg *c, const struct pcfg_endpoint *e);
 
 struct pcfg_split {
 	char     version[PCFG_NAME_MAX];
@@ -237,8 +262,10 @@ struct pcfg {
 	char                version[PCFG_NAME_MAX];
 	unsigned            index;
 	struct pcfg_limits  limits;
+	char                host[PCFG_NAME_MAX];    /* "": no `host` line */
 	/* inbound: port 0 when this instance serves nothing (a pure client) */
 	uint16_t            inbound_port;
+	uint32_t            inbound_bind;           /* IPv4, host order; 0: 127.0.0.1 */
 	enum pcfg_proto     inbound_proto;
 	uint16_t            app_port;
 	uint16_t            outbound_port;          /* 0: none */
@@ -270,9 +297,10 @@ void pcfg_free(struct pcfg *c);
 const struct pcfg_service *pcfg_service_find(const struct pcfg *c, const char *name, size_t len);
 
 /*
- * Write `c` as a document (every limit, then inbound, outbound,
+ * Write `c` as a document (every limit, then host, inbound, outbound,
  * trust_domain, allow, trace and access_log when set, listens, services
- * with their endpoints, split and policy, then "end").  *out is malloc'd
+ * with their endpoints, split and policy, then "end").  An endpoint or a
+ * bind= on 127.0.0.1 (or 0) is written in the short form (no address).  *out is malloc'd
  * (NUL-terminated, *len bytes without the NUL).  0 ok, -1 out of memory.
  * pcfg_parse(pcfg_format(c)) gives back c.
  */

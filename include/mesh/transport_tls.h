@@ -10,14 +10,14 @@
  *                  no application byte moves before the peer is verified
  *   TLS_OPEN       the peer passed tlsctx_verify_peer(): callee side, the
  *                  caller's SPIFFE ID and `allow`; caller side, the callee
- *                  is the service expected at that port (see the `expect`
+ *                  is the service expected at that address (see the `expect`
  *                  callback); resumed sessions are checked the same way
  *   TLS_FAILED     handshake or check failed (logged once, naming the
- *                  port); every later call returns -1 with the same errno:
+ *                  address); every later call returns -1 with the same errno:
  *                  EACCES (identity refused), EPROTO (TLS error),
  *                  ECONNRESET (peer gone without close_notify)
  * A clean close_notify reads as end of stream (0).  Caller-side sessions
- * are cached per "127.0.0.1:<port>" and offered on the next connect; one
+ * are cached per "<IPv4>:<port>" and offered on the next connect; one
  * whose connection ends before its first byte in is forgotten.
  *
  * Which identity: the tlsctx given to transport_tls_setup(), current at
@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "mesh/tlsctx.h"
+#include "mesh/epaddr.h"
 #include "mesh/transport.h"
 
 extern const struct transport transport_tls;
@@ -41,12 +42,12 @@ void transport_tls_offer_h2(int on);
 
 /*
  * Install the process's TLS context and, for the caller side, the
- * function naming the service expected at 127.0.0.1:port (from the
- * sidecar's config: endpoint port -> service); NULL means "nobody we
+ * function naming the service expected at `at` (from the
+ * sidecar's config: endpoint address -> service); NULL means "nobody we
  * know" and the connection is refused.  Call before any open().
  */
 void transport_tls_setup(struct tlsctx *t,
-                         const char *(*expect)(uint16_t port, void *arg), void *arg);
+                         const char *(*expect)(struct epaddr at, void *arg), void *arg);
 
 /* The peer's verified service name on an open TLS connection (for the
  * access log and metrics), NULL before verification or if c is not TLS. */

@@ -4,7 +4,7 @@
  * sidecar's inbound port (mesh transport) or the local app (plain) —
  * pooled and reused with keep-alive.
  *
- * An `upstream` is one destination (127.0.0.1:port over a transport).  It
+ * An `upstream` is one destination (IPv4 address and port over a transport).  It
  * lives as long as the process (a handful per sidecar); when a config no
  * longer names it, it is marked stale: its idle connections close and
  * busy ones close instead of returning to the pool.
@@ -39,6 +39,7 @@
 
 #include <ev.h>
 
+#include "mesh/epaddr.h"
 #include "mesh/relay.h"
 #include "mesh/transport.h"
 
@@ -64,7 +65,7 @@ struct upwait {
 };
 
 struct upstream {
-	uint16_t                port;       /* ro */
+	struct epaddr           addr;       /* ro: where it connects */
 	const struct transport *t;          /* ro */
 	struct upconn          *idle;       /* private: pool, most recent first */
 	unsigned                nidle;      /* ro */
@@ -95,8 +96,10 @@ struct upconn {
 /* Timeouts in seconds for new connects and for idle pooled connections. */
 void upstream_set_timeouts(double connect_s, double pool_idle_s);
 
-/* The destination 127.0.0.1:port over t, created on first use; NULL
- * only when out of memory.  Clears `stale`. */
+/* The destination `at` over t, created on first use; NULL only when
+ * out of memory.  Clears `stale`. */
+struct upstream *upstream_get_at(struct epaddr at, const struct transport *t);
+/* The same at 127.0.0.1:port (the app leg). */
 struct upstream *upstream_get(uint16_t port, const struct transport *t);
 /* Mark every upstream stale (before a config is applied; upstream_get
  * revives the ones still named), then close idle connections of those

@@ -119,6 +119,45 @@ pcfg_port(struct pcfg_parser *p, const char *what, const char *s, uint16_t *out)
 	return 0;
 }
 
+int
+pcfg_ipv4(struct pcfg_parser *p, const char *what, const char *s, uint32_t *out)
+{
+	uint32_t ip = 0;
+	unsigned part, digits;
+	const char *q = s;
+
+	for (part = 0; part < 4; part++) {
+		unsigned v = 0;
+
+		if (part > 0 && *q++ != '.')
+			return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
+		for (digits = 0; *q >= '0' && *q <= '9'; q++, digits++) {
+			if (digits == 3 || (digits == 1 && v == 0))
+				return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
+			v = v * 10 + (unsigned)(*q - '0');
+		}
+		if (digits == 0 || v > 255)
+			return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
+		ip = ip << 8 | v;
+	}
+	if (*q != '\0')
+		return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
+	*out = ip;
+	return 0;
+}
+
+uint32_t
+pcfg_endpoint_addr(const struct pcfg_endpoint *e)
+{
+	return e->addr != 0 ? e->addr : UINT32_C(0x7f000001);
+}
+
+int
+pcfg_endpoint_remote(const struct pcfg *c, const struct pcfg_endpoint *e)
+{
+	return c->host[0] != '\0' && e->host[0] != '\0' && strcmp(c->host, e->host) != 0;
+}
+
 /* in enum pcfg_proto's order */
 static const char *const pcfg_proto_names[] = { "http", "tcp", "http2", "grpc" };
 

@@ -7,7 +7,8 @@
  * pcfg_key_line checks a line against its row in a fixed order (context,
  * arity, once, the service it names, then the handler), which is what
  * decides which error a line that is wrong twice gets; pcfg_key_format
- * prints every row in the table's order.
+ * prints every row in the table's order.  The rows that carry addresses
+ * and hosts (host, inbound, endpoint) have their handlers in pcfg_addr.c.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -51,9 +52,8 @@ pcfg_limits_default(struct pcfg_limits *l)
 		*key_limit(l, i) = pcfg_limit_keys[i].def;
 }
 
-/* Grow *arr (of *n elements of size sz) by one zeroed element. */
-static void *
-key_push(void **arr, size_t *n, size_t sz)
+void *
+pcfg_push(void **arr, size_t *n, size_t sz)
 {
 	void *na = realloc(*arr, (*n + 1) * sz);
 
@@ -126,26 +126,6 @@ key_limit_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
 }
 
 static int
-key_inbound(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
-{
-	struct pcfg *c = p->c;
-
-	if (pcfg_port(p, "inbound port", f[1], &c->inbound_port) == -1 ||
-	    pcfg_proto(p, f[2], &c->inbound_proto) == -1 ||
-	    pcfg_port(p, "app port", f[3], &c->app_port) == -1)
-		return -1;
-	return 0;
-}
-
-static void
-key_inbound_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
-{
-	if (c->inbound_port != 0)
-		fprintf(fp, "inbound %u %s %u\n", c->inbound_port,
-		    pcfg_proto_name(c->inbound_proto), c->app_port);
-}
-
-static int
 key_trust_domain(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 {
 	if (!spiffe_valid_trust_domain(f[1], strlen(f[1])))
@@ -174,7 +154,7 @@ key_allow(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 		for (k = 0; k < c->nallow; k++)
 			if (strcmp(c->allow[k], f[i]) == 0)
 				return pcfg_fail(p, "allow: '%s' twice", f[i]);
-		if ((a = key_push((void **)&c->allow, &c->nallow, sizeof(*a))) == NULL)
+		if ((a = pcfg_push((void **)&c->allow, &c->nallow, sizeof(*a))) == NULL)
 			return pcfg_fail(p, "out of memory");
 		if (pcfg_name(p, "allow", f[i], *a) == -1)
 			return -1;
@@ -235,7 +215,7 @@ key_listen(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 	struct pcfg *c = p->c;
 	struct pcfg_listen *l;
 
-	if ((l = key_push((void **)&c->listens, &c->nlistens, sizeof(*l))) == NULL)
+	if ((l = pcfg_push((void **)&c->listens, &c->nlistens, sizeof(*l))) == NULL)
 		return pcfg_fail(p, "out of memory");
 	if (pcfg_port(p, "listen port", f[1], &l->port) == -1 ||
 	    pcfg_name(p, "service", f[2], l->service) == -1)
@@ -260,7 +240,7 @@ key_service_decl(struct pcfg_parser *p, struct pcfg_service *unused, char **f, s
 
 	if (key_service(c, f[1]) != NULL)
 		return pcfg_fail(p, "duplicate service '%s'", f[1]);
-	if ((s = key_push((void **)&c->services, &c->nservices, sizeof(*s))) == NULL)
+	if ((s = pcfg_push((void **)&c->services, &c->nservices, sizeof(*s))) == NULL)
 		return pcfg_fail(p, "out of memory");
 	pcfg_policy_default(&s->policy);
 	if (pcfg_name(p, "service", f[1], s->name) == -1 ||
@@ -286,40 +266,6 @@ key_service_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *unu
 }
 
 static int
-key_endpoint(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
-{
-	struct pcfg_endpoint *e;
-	unsigned long v;
-
-	if ((e = key_push((void **)&s->endpoints, &s->nendpoints, sizeof(*e))) == NULL)
-		return pcfg_fail(p, "out of memory");
-	if (pcfg_name(p, "version", f[2], e->version) == -1 ||
-	    pcfg_uint(p, "index", f[3], 0, 65535, &v) == -1)
-		return -1;
-	e->index = (unsigned)v;
-	if (pcfg_port(p, "endpoint port", f[4], &e->port) == -1)
-		return -1;
-	if (strcmp(f[5], "up") == 0)
-		e->up = 1;
-	else if (strcmp(f[5], "down") == 0)
-		e->up = 0;
-	else
-		return pcfg_fail(p, "endpoint state '%s' (up|down)", f[5]);
-	return 0;
-}
-
-static void
-key_endpoint_print(FILE *fp, const struct pcfg *c, const struct pcfg_service *s)
-{
-	size_t j;
-
-	for (j = 0; j < s->nendpoints; j++)
-		fprintf(fp, "endpoint %s %s %u %u %s\n", s->name,
-		    s->endpoints[j].version, s->endpoints[j].index,
-		    s->endpoints[j].port, s->endpoints[j].up ? "up" : "down");
-}
-
-static int
 key_split(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 {
 	unsigned long v;
@@ -334,7 +280,7 @@ key_split(struct pcfg_parser *p, struct pcfg_service *s, char **f, size_t nf)
 		if (eq == NULL)
 			return pcfg_fail(p, "split weight '%s' is not <version>=<weight>", f[i]);
 		*eq = '\0';
-		if ((sp = key_push((void **)&s->splits, &s->nsplits, sizeof(*sp))) == NULL)
+		if ((sp = pcfg_push((void **)&s->splits, &s->nsplits, sizeof(*sp))) == NULL)
 			return pcfg_fail(p, "out of memory");
 		if (pcfg_name(p, "split version", f[i], sp->version) == -1 ||
 		    pcfg_uint(p, "split weight", eq + 1, 0, 100, &v) == -1)
@@ -456,8 +402,10 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_instance, NULL, 0, 0, 0, 0, key_instance_print },
 	{ "limit",        KC_DOC,     0,       3, 3, "limit <key> <value>",
 	  key_limit_set, NULL, 0, 0, 0, 0, key_limit_print },
-	{ "inbound",      KC_DOC,     KF_ONCE, 4, 4, "inbound <port> <proto> <app_port>",
-	  key_inbound, NULL, 0, 0, 0, 0, key_inbound_print },
+	{ "host",         KC_DOC,     KF_ONCE, 2, 2, "host <name>",
+	  pcfg_key_host, NULL, 0, 0, 0, 0, pcfg_key_host_print },
+	{ "inbound",      KC_DOC,     KF_ONCE, 4, 5, "inbound <port> <proto> <app_port> [bind=<IPv4>]",
+	  pcfg_key_inbound, NULL, 0, 0, 0, 0, pcfg_key_inbound_print },
 	{ "outbound",     KC_DOC,     KF_ONCE, 2, 2, "outbound <port>",
 	  NULL, "outbound port", 1, 65535, FIELD(outbound_port), NULL },
 	{ "trust_domain", KC_DOC,     KF_ONCE, 2, 2, "trust_domain <domain>",
@@ -472,8 +420,9 @@ static const struct pcfg_key pcfg_keys[] = {
 	  key_listen, NULL, 0, 0, 0, 0, key_listen_print },
 	{ "service",      KC_DOC,     0,       3, 3, "service <name> <proto>",
 	  key_service_decl, NULL, 0, 0, 0, 0, key_service_print },
-	{ "endpoint",     KC_SERVICE, 0,       6, 6, "endpoint <service> <version> <index> <port> <state>",
-	  key_endpoint, NULL, 0, 0, 0, 0, key_endpoint_print },
+	{ "endpoint",     KC_SERVICE, 0,       6, 7,
+	  "endpoint <service> <version> <index> [<IPv4>:]<port> <state> [host=<name>]",
+	  pcfg_key_endpoint, NULL, 0, 0, 0, 0, pcfg_key_endpoint_print },
 	{ "split",        KC_SERVICE, 0,       3, 0, "split <service> <version>=<weight> ...",
 	  key_split, NULL, 0, 0, 0, 0, key_split_print },
 	{ "policy",       KC_SERVICE, 0,       2, 0, "policy <service> <key>=<value> ...",

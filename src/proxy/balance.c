@@ -18,12 +18,12 @@
 static struct balance_ep **balance_eps;
 static size_t              balance_neps, balance_capeps;
 
-static int      (*balance_gate)(uint16_t port);
+static int      (*balance_gate)(struct epaddr at);
 static uint64_t (*balance_clock)(void);
 static uint64_t   balance_rng;     /* splitmix64 state; 0: not seeded yet */
 
 void
-balance_set_gate(int (*allows)(uint16_t port))
+balance_set_gate(int (*allows)(struct epaddr at))
 {
 	balance_gate = allows;
 }
@@ -73,14 +73,20 @@ balance_random(uint32_t bound)
 	return bound == 0 ? 0 : (uint32_t)((z >> 32) * bound >> 32);
 }
 
+struct epaddr
+balance_ep_addr(const struct pcfg_endpoint *ep)
+{
+	return epaddr_make(pcfg_endpoint_addr(ep), ep->port);
+}
+
 struct balance_ep *
-balance_ep_get(uint16_t port)
+balance_ep_get(struct epaddr at)
 {
 	struct balance_ep *e, **n;
 	size_t i;
 
 	for (i = 0; i < balance_neps; i++)
-		if (balance_eps[i]->port == port)
+		if (epaddr_eq(balance_eps[i]->addr, at))
 			return balance_eps[i];
 	if (balance_neps == balance_capeps) {
 		size_t cap = balance_capeps ? balance_capeps * 2 : 16;
@@ -92,7 +98,7 @@ balance_ep_get(uint16_t port)
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return NULL;
-	e->port = port;
+	e->addr = at;
 	balance_eps[balance_neps++] = e;
 	return e;
 }
@@ -173,6 +179,13 @@ int
 balance_service_init(struct balance_service *bs, const struct pcfg_service *svc,
                      const struct balancer_ops *ops)
 {
+	return balance_service_init_at(bs, NULL, svc, ops);
+}
+
+int
+balance_service_init_at(struct balance_service *bs, const struct pcfg *cfg,
+                        const struct pcfg_service *svc, const struct balancer_ops *ops)
+{
 	size_t i, j, n = svc->nendpoints;
 
 	memset(bs, 0, sizeof(*bs));
@@ -189,7 +202,7 @@ balance_service_init(struct balance_service *bs, const struct pcfg_service *svc,
 		const struct pcfg_endpoint *ep = &svc->endpoints[i];
 		struct balance_version *v = NULL;
 
-		if ((bs->all[i] = balance_ep_get(ep->port)) == NULL)
+		if ((bs->all[i] = balance_ep_get(balance_ep_addr(ep))) == NULL)
 			goto fail;
 		for (j = 0; j < bs->nversions; j++)
 			if (strcmp(bs->versions[j].version, ep->version) == 0)
@@ -202,10 +215,14 @@ balance_service_init(struct balance_service *bs, const struct pcfg_service *svc,
 			v->beps = calloc(n, sizeof(*v->beps));
 			v->cand = calloc(n, sizeof(*v->cand));
 			v->cidx = calloc(n, sizeof(*v->cidx));
-			if (v->eps == NULL || v->beps == NULL || v->cand == NULL || v->cidx == NULL)
+			v->remote = calloc(n, sizeof(*v->remote));
+			if (v->eps == NULL || v->beps == NULL || v->cand == NULL || v->cidx == NULL ||
+			    v->remote == NULL)
 				goto fail;
 			ops->init(v->state);
 		}
+		v->remote[v->neps] = cfg != NULL && pcfg_endpoint_remote(cfg, ep);
+		bs->has_remote |= v->remote[v->neps];
 		v->beps[v->neps] = bs->all[i];
 		v->eps[v->neps++] = ep;
 	}
@@ -225,6 +242,7 @@ balance_service_free(struct balance_service *bs)
 		free(bs->versions[i].beps);
 		free(bs->versions[i].cand);
 		free(bs->versions[i].cidx);
+		free(bs->versions[i].remote);
 	}
 	free(bs->versions);
 	free(bs->all);
@@ -237,33 +255,38 @@ static int
 balance_eligible(const struct balance_version *v, size_t i, uint64_t now)
 {
 	return v->eps[i]->up && !outlier_ejected(v->beps[i], now) &&
-	    (balance_gate == NULL || balance_gate(v->eps[i]->port));
+	    (balance_gate == NULL || balance_gate(v->beps[i]->addr));
 }
 
 static int
-balance_avoided(uint16_t port, const uint16_t *avoid, size_t navoid)
+balance_avoided(struct epaddr at, const struct epaddr *avoid, size_t navoid)
 {
 	size_t i;
 
 	for (i = 0; i < navoid; i++)
-		if (avoid[i] == port)
+		if (epaddr_eq(avoid[i], at))
 			return 1;
 	return 0;
 }
 
-/* Fill v->cand with the eligible endpoints but those in avoid; their
- * count.  *excluded is set when an eligible one was left out. */
+/* Which endpoints of a version are candidates (locality). */
+enum balance_set { BSET_ANY, BSET_LOCAL, BSET_REMOTE };
+
+/* Fill v->cand with the eligible endpoints of the set but those in avoid;
+ * their count.  *excluded is set when an eligible one was left out. */
 static size_t
-balance_candidates(struct balance_version *v, const uint16_t *avoid, size_t navoid,
-                   uint64_t now, int *excluded)
+balance_candidates(struct balance_version *v, enum balance_set set,
+                   const struct epaddr *avoid, size_t navoid, uint64_t now, int *excluded)
 {
 	size_t i, n = 0;
 
 	*excluded = 0;
 	for (i = 0; i < v->neps; i++) {
+		if ((set == BSET_LOCAL && v->remote[i]) || (set == BSET_REMOTE && !v->remote[i]))
+			continue;
 		if (!balance_eligible(v, i, now))
 			continue;
-		if (balance_avoided(v->eps[i]->port, avoid, navoid)) {
+		if (balance_avoided(v->beps[i]->addr, avoid, navoid)) {
 			*excluded = 1;
 			continue;
 		}
@@ -274,9 +297,10 @@ balance_candidates(struct balance_version *v, const uint16_t *avoid, size_t navo
 }
 
 const struct pcfg_endpoint *
-balance_pick_ep(struct balance_service *bs, const uint16_t *avoid, size_t navoid,
+balance_pick_ep(struct balance_service *bs, const struct epaddr *avoid, size_t navoid,
                 struct balance_ep **bep)
 {
+	enum balance_set set = BSET_ANY;
 	struct balance_version *best = NULL;
 	long total = 0, idx;
 	size_t i, n;
@@ -293,7 +317,7 @@ balance_pick_ep(struct balance_service *bs, const uint16_t *avoid, size_t navoid
 	for (i = 0; i < bs->nversions; i++) {
 		struct balance_version *v = &bs->versions[i];
 
-		if (v->weight == 0 || balance_candidates(v, NULL, 0, now, &excluded) == 0)
+		if (v->weight == 0 || balance_candidates(v, BSET_ANY, NULL, 0, now, &excluded) == 0)
 			continue;
 		v->current += v->weight;
 		total += v->weight;
@@ -303,11 +327,15 @@ balance_pick_ep(struct balance_service *bs, const uint16_t *avoid, size_t navoid
 	if (best == NULL)
 		return NULL;
 	best->current -= total;
+	/* Local endpoints while one is eligible, else the remote ones. */
+	if (bs->has_remote)
+		set = balance_candidates(best, BSET_LOCAL, NULL, 0, now, &excluded) > 0 ?
+		    BSET_LOCAL : BSET_REMOTE;
 	/* A retry prefers another instance, but takes one that failed
 	 * rather than none. */
-	n = balance_candidates(best, avoid, navoid, now, &excluded);
+	n = balance_candidates(best, set, avoid, navoid, now, &excluded);
 	if (n == 0 && excluded)
-		n = balance_candidates(best, NULL, 0, now, &excluded);
+		n = balance_candidates(best, set, NULL, 0, now, &excluded);
 	idx = bs->ops->pick(best->state, best->cand, n);
 	if (idx < 0 || (size_t)idx >= n)
 		return NULL;

@@ -64,7 +64,7 @@ breaker_begin(struct breaker *b, uint64_t now_ms)
 {
 	if (b->state == BREAKER_OPEN && now_ms >= b->opened_ms + b->cooldown_ms) {
 		b->state = BREAKER_HALF_OPEN;
-		log_info("breaker of 127.0.0.1:%u half-open: one probe", b->port);
+		log_info("breaker of " EPADDR_FMT " half-open: one probe", EPADDR_ARGS(b->addr));
 	}
 	if (b->state == BREAKER_HALF_OPEN)
 		b->probing = 1;
@@ -74,7 +74,7 @@ void
 breaker_success(struct breaker *b)
 {
 	if (b->state != BREAKER_CLOSED) {
-		log_info("breaker of 127.0.0.1:%u closed", b->port);
+		log_info("breaker of " EPADDR_FMT " closed", EPADDR_ARGS(b->addr));
 		stats_gauge_sub(STAT_BREAKERS_OPEN, 1);
 	}
 	b->state = BREAKER_CLOSED;
@@ -106,7 +106,7 @@ breaker_failure(struct breaker *b, uint32_t threshold, uint32_t cooldown_ms, uin
 	b->failures = 0;
 	b->opened++;
 	stats_inc(STAT_BREAKER_OPENED);
-	log_warnx("breaker of 127.0.0.1:%u open for %u ms", b->port, cooldown_ms);
+	log_warnx("breaker of " EPADDR_FMT " open for %u ms", EPADDR_ARGS(b->addr), cooldown_ms);
 	return 1;
 }
 
@@ -118,41 +118,41 @@ breaker_abandon(struct breaker *b)
 }
 
 struct breaker *
-breaker_find(uint16_t port)
+breaker_find(struct epaddr at)
 {
 	size_t i;
 
 	for (i = 0; i < nbreakers; i++)
-		if (breakers[i].port == port)
+		if (epaddr_eq(breakers[i].addr, at))
 			return &breakers[i];
 	return NULL;
 }
 
 struct breaker *
-breaker_get(uint16_t port)
+breaker_get(struct epaddr at)
 {
-	struct breaker *b = breaker_find(port);
+	struct breaker *b = breaker_find(at);
 
 	if (b != NULL || nbreakers == BREAKER_MAX)
 		return b;
 	b = &breakers[nbreakers++];
 	memset(b, 0, sizeof(*b));
-	b->port = port;
+	b->addr = at;
 	return b;
 }
 
 int
-breaker_gate(uint16_t port)
+breaker_gate(struct epaddr at)
 {
-	const struct breaker *b = breaker_find(port);
+	const struct breaker *b = breaker_find(at);
 
 	return b == NULL || breaker_allows(b, breaker_now_ms());
 }
 
 int
-breaker_reset(uint16_t port)
+breaker_reset(struct epaddr at)
 {
-	struct breaker *b = breaker_find(port);
+	struct breaker *b = breaker_find(at);
 
 	if (b == NULL)
 		return 0;

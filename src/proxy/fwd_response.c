@@ -76,8 +76,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		 * one header block's budget, then the exchange fails. */
 		c->interim += (uint32_t)n;
 		if (c->interim > pstate.hlim.header_bytes) {
-			log_warnx("port %u: upstream 127.0.0.1:%u: interim responses over %u bytes",
-			    c->port, c->up->port, pstate.hlim.header_bytes);
+			log_warnx("port %u: upstream " EPADDR_FMT ": interim responses over %u bytes",
+			    c->port, EPADDR_ARGS(c->up->addr), pstate.hlim.header_bytes);
 			fwd_refuse(c, 502, "too many interim responses", 1);
 			return;
 		}
@@ -147,8 +147,8 @@ fwd_response(struct conn *c, const struct http_response *res, size_t n)
 		 * heads went before it was parsed, fwd_res_head), so the head
 		 * is dropped and the caller gets a clean 502, not a bare close. */
 		buf_consume(b, b->len);
-		log_warnx("port %u: upstream 127.0.0.1:%u: bad response: malformed chunked body",
-		    c->port, c->up->port);
+		log_warnx("port %u: upstream " EPADDR_FMT ": bad response: malformed chunked body",
+		    c->port, EPADDR_ARGS(c->up->addr));
 		fwd_refuse(c, 502, "bad response", 1);
 		return;
 	}
@@ -196,8 +196,8 @@ fwd_res_head(struct conn *c)
 				continue;
 			}
 			if (n == HTTP_ERROR) {
-				log_warnx("port %u: upstream 127.0.0.1:%u: bad response: %s",
-				    c->port, c->up->port, res.reason != NULL ? res.reason : "?");
+				log_warnx("port %u: upstream " EPADDR_FMT ": bad response: %s",
+				    c->port, EPADDR_ARGS(c->up->addr), res.reason != NULL ? res.reason : "?");
 				fwd_refuse(c, 502, "bad response", 1);
 				return;
 			}
@@ -294,8 +294,8 @@ fwd_exchange(struct conn *c)
 		break;
 	default:
 		if (r == RELAY_SRC_EOF || r == RELAY_SRC_ERR || r == RELAY_BAD)
-			log_warnx("port %u: upstream 127.0.0.1:%u failed during the response body",
-			    c->port, c->up->port);
+			log_warnx("port %u: upstream " EPADDR_FMT " failed during the response body",
+			    c->port, EPADDR_ARGS(c->up->addr));
 		c->state = FWD_CLOSING;
 		return;
 	}

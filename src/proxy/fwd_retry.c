@@ -38,10 +38,10 @@ fwd_unsent(const struct conn *c)
 /* The endpoint of the attempt that failed goes first in the list a
  * retry avoids (the oldest one falls off). */
 static void
-fwd_failed(struct conn *c, uint16_t port)
+fwd_failed(struct conn *c, struct epaddr at)
 {
 	memmove(&c->failed[1], &c->failed[0], sizeof(c->failed) - sizeof(c->failed[0]));
-	c->failed[0] = port;
+	c->failed[0] = at;
 	if (c->nfailed < CONN_FAILED_MAX)
 		c->nfailed++;
 }
@@ -108,14 +108,14 @@ fwd_retry(struct conn *c, enum retry_cause cause, int status)
 		upstream_release(c->uc, 0);
 		c->uc = NULL;
 	}
-	fwd_failed(c, c->up->port);
+	fwd_failed(c, c->up->addr);
 	c->tries++;
 	stats_inc(STAT_RETRIES);
-	log_debug("port %u: %s: retry %u in %u ms after %s on 127.0.0.1:%u", c->port,
+	log_debug("port %u: %s: retry %u in %u ms after %s on " EPADDR_FMT, c->port,
 	    c->rsvc->name, c->tries, a.delay_ms,
 	    cause == RETRY_CAUSE_STATUS ? "a listed status" :
 	    cause == RETRY_CAUSE_RESET ? "a reset" :
-	    status != 0 ? "app not ready" : "a connect failure", c->failed[0]);
+	    status != 0 ? "app not ready" : "a connect failure", EPADDR_ARGS(c->failed[0]));
 	c->x &= ~(X_REQ_DONE | X_REQ_ABANDON | X_UP_KEEP);
 	c->retry_at = ev_now(EV_DEFAULT) + a.delay_ms / 1000.0;
 	c->state = FWD_BACKOFF;
@@ -180,7 +180,8 @@ fwd_upstream_lost(struct conn *c)
 		fwd_connect(c, 1);
 		return;
 	}
-	log_warnx("port %u: upstream 127.0.0.1:%u %s before %s", c->port, c->up->port,
+	log_warnx("port %u: upstream " EPADDR_FMT " %s before %s", c->port,
+	    EPADDR_ARGS(c->up->addr),
 	    reset ? "reset" : "closed", unsent ? "any byte of the request" : "a response");
 	if (fwd_retry(c, unsent ? RETRY_CAUSE_CONNECT : RETRY_CAUSE_RESET, 0))
 		return;

@@ -64,7 +64,7 @@ void
 fwd_connect_failed(struct conn *c, int err, int timeout)
 {
 	errno = err;
-	log_warn("port %u: connect to 127.0.0.1:%u", c->port, c->up->port);
+	log_warn("port %u: connect to " EPADDR_FMT, c->port, EPADDR_ARGS(c->up->addr));
 	if (fwd_retry(c, RETRY_CAUSE_CONNECT, 0))
 		return;
 	fwd_balanced(c, BALANCE_FAIL);
@@ -101,8 +101,9 @@ fwd_wait_expired(struct conn *c)
 {
 	upstream_unwait(&c->wait);
 	stats_inc(STAT_OVERLOADED);
-	log_debug("port %u: no connection to 127.0.0.1:%u within the connect timeout "
-	    "(%u opening, %u waiting)", c->port, c->up->port, c->up->nopening, c->up->nwait);
+	log_debug("port %u: no connection to " EPADDR_FMT " within the connect timeout "
+	    "(%u opening, %u waiting)", c->port, EPADDR_ARGS(c->up->addr), c->up->nopening,
+	    c->up->nwait);
 	fwd_balanced(c, BALANCE_ABANDON);   /* first: fwd_refuse would fail it */
 	if (fwd_tcp_role(c))
 		c->state = FWD_CLOSING;
@@ -122,9 +123,9 @@ fwd_connect_exhausted(struct conn *c, int err)
 
 	stats_inc(STAT_OVERLOADED);
 	if (ev_now(EV_DEFAULT) - warned >= 10.) {
-		log_warnx("port %u: no resources for a connection to 127.0.0.1:%u (%s): "
+		log_warnx("port %u: no resources for a connection to " EPADDR_FMT " (%s): "
 		    "answering 503 overloaded (%lu more since the last warning)",
-		    c->port, c->up->port, strerror(err), quiet);
+		    c->port, EPADDR_ARGS(c->up->addr), strerror(err), quiet);
 		warned = ev_now(EV_DEFAULT);
 		quiet = 0;
 	} else
@@ -212,14 +213,14 @@ fwd_balance(struct conn *c, struct balance_service *bs, const char **reason)
 		return 503;
 	}
 	obs_upstream(&c->obs, ep->version, ep->index);
-	if ((c->up = upstream_get(ep->port, transport_mesh())) == NULL) {
+	if ((c->up = upstream_get_at(balance_ep_addr(ep), transport_mesh())) == NULL) {
 		*reason = "out of memory";
 		return 503;
 	}
 	c->bstart = balance_start(c->bep);
 	if (c->rsvc != NULL) {
 		c->up->connect_s = c->rsvc->policy.connect_timeout_ms / 1000.0;
-		if ((c->brk = breaker_get(ep->port)) != NULL)
+		if ((c->brk = breaker_get(balance_ep_addr(ep))) != NULL)
 			breaker_begin(c->brk, breaker_now_ms());
 	}
 	return 0;

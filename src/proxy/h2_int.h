@@ -205,7 +205,7 @@ struct h2s {
 	struct breaker  *brk;
 	uint8_t          pending;   /* counted in rsvc->pending */
 	uint32_t         tries;
-	uint16_t         failed[CONN_FAILED_MAX];
+	struct epaddr    failed[CONN_FAILED_MAX];
 	ev_tstamp        deadline;  /* 0: none */
 	ev_tstamp        delay_end; /* H2S_DELAY: an injected delay ends (fault.h) */
 	uint16_t         fault_status;  /* an injected abort's status; 0: none */

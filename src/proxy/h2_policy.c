@@ -122,14 +122,14 @@ h2s_balance(struct h2s *s, struct balance_service *bs, const char **reason)
 		return 503;
 	}
 	obs_upstream(&s->obs, ep->version, ep->index);
-	if ((s->up = upstream_get(ep->port, transport_mesh_h2())) == NULL) {
+	if ((s->up = upstream_get_at(balance_ep_addr(ep), transport_mesh_h2())) == NULL) {
 		*reason = "out of memory";
 		return 503;
 	}
 	s->bstart = balance_start(s->bep);
 	if (s->rsvc != NULL) {
 		s->up->connect_s = s->rsvc->policy.connect_timeout_ms / 1000.0;
-		if ((s->brk = breaker_get(ep->port)) != NULL)
+		if ((s->brk = breaker_get(balance_ep_addr(ep))) != NULL)
 			breaker_begin(s->brk, breaker_now_ms());
 	}
 	return 0;
@@ -202,7 +202,7 @@ h2s_failed_ep(struct h2s *s)
 	if (s->up == NULL)
 		return;
 	memmove(&s->failed[1], &s->failed[0], sizeof(s->failed) - sizeof(s->failed[0]));
-	s->failed[0] = s->up->port;
+	s->failed[0] = s->up->addr;
 	if (s->nfailed < CONN_FAILED_MAX)
 		s->nfailed++;
 }

@@ -124,7 +124,8 @@ h2u_start(struct h2u *u, struct h2s *s)
 	id = nghttp2_submit_request(u->io.ng, NULL, nv, n,
 	    s->req_end && h2q_unread(&s->reqq) == 0 && !s->req_trailers ? NULL : &prd, s);
 	if (id < 0) {
-		log_warnx("http/2 to 127.0.0.1:%u: %s", u->up->port, nghttp2_strerror(id));
+		log_warnx("http/2 to " EPADDR_FMT ": %s", EPADDR_ARGS(u->up->addr),
+		    nghttp2_strerror(id));
 		return -1;
 	}
 	s->up_id = id;
@@ -236,7 +237,8 @@ h2u_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *ud)
 
 	if ((flood = h2io_flood(&u->io, f)) != NULL) {
 		stats_inc(STAT_H2_FLOODS);
-		log_warnx("http/2 from 127.0.0.1:%u: too many %s: closing", u->up->port, flood);
+		log_warnx("http/2 from " EPADDR_FMT ": too many %s: closing",
+		    EPADDR_ARGS(u->up->addr), flood);
 		nghttp2_session_terminate_session(ng, NGHTTP2_ENHANCE_YOUR_CALM);
 		return 0;
 	}
@@ -380,7 +382,7 @@ h2u_notify(void *owner, struct upconn *uc, enum upconn_event ev)
 	case UC_EV_FAILED:
 	case UC_EV_TIMEOUT:
 		errno = uc->errnum;
-		log_debug("http/2: connect to 127.0.0.1:%u failed", u->up->port);
+		log_debug("http/2: connect to " EPADDR_FMT " failed", EPADDR_ARGS(u->up->addr));
 		u->uc = NULL;       /* upstream.c closed it */
 		h2u_fail(u, 1);
 		break;

@@ -31,9 +31,9 @@ static struct pki_bundle ident_tmp;   /* an IPC_TRUST being parsed */
 int ident_enabled(void) { return ident.tls != NULL; }
 int ident_ready(void) { return ident.tls != NULL && tlsctx_ready(ident.tls); }
 
-/* Caller side: the service this sidecar's config lists at 127.0.0.1:port. */
+/* Caller side: the service this sidecar's config lists at `at`. */
 static const char *
-ident_expect(uint16_t port, void *arg)
+ident_expect(struct epaddr at, void *arg)
 {
 	const struct pcfg *c = pstate.cfg;
 	size_t i, k;
@@ -43,7 +43,8 @@ ident_expect(uint16_t port, void *arg)
 		return NULL;
 	for (i = 0; i < c->nservices; i++)
 		for (k = 0; k < c->services[i].nendpoints; k++)
-			if (c->services[i].endpoints[k].port == port)
+			if (c->services[i].endpoints[k].port == at.port &&
+			    pcfg_endpoint_addr(&c->services[i].endpoints[k]) == at.ip)
 				return c->services[i].name;
 	return NULL;
 }

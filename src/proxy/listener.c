@@ -28,19 +28,19 @@ static void listener_retry_cb(struct ev_loop *loop, ev_timer *w, int revents);
 struct listener *listener_first(void) { return listeners; }
 
 struct listener *
-listener_find(uint16_t port)
+listener_find(uint32_t addr, uint16_t port)
 {
 	struct listener *l;
 
 	for (l = listeners; l != NULL; l = l->next)
-		if (l->port == port)
+		if (l->addr == addr && l->port == port)
 			return l;
 	return NULL;
 }
 
 struct listener *
-listener_open(uint16_t port, enum conn_role role, const char *service, const char *what,
-              char *err, size_t errlen)
+listener_open(uint32_t addr, uint16_t port, enum conn_role role, const char *service,
+              const char *what, char *err, size_t errlen)
 {
 	struct sockaddr_in sin;
 	struct listener *l;
@@ -53,12 +53,13 @@ listener_open(uint16_t port, enum conn_role role, const char *service, const cha
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr.s_addr = htonl(addr);
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 || listen(fd, 511) == -1)
 		goto fail;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		goto fail;
 	l->fd = fd;
+	l->addr = addr;
 	l->port = port;
 	l->role = role;
 	snprintf(l->service, sizeof(l->service), "%s", service != NULL ? service : "");
@@ -70,7 +71,8 @@ listener_open(uint16_t port, enum conn_role role, const char *service, const cha
 	listeners = l;
 	return l;
 fail:
-	snprintf(err, errlen, "cannot listen on 127.0.0.1:%u (%s): %s", port, what, strerror(errno));
+	snprintf(err, errlen, "cannot listen on " EPADDR_FMT " (%s): %s",
+	    EPADDR_ARGS(epaddr_make(addr, port)), what, strerror(errno));
 	if (fd != -1)
 		close(fd);
 	return NULL;

@@ -44,7 +44,7 @@ struct mirror_slot {
 	ev_tstamp         start;
 	uint8_t           head_req;  /* a HEAD request: no response body */
 	uint8_t           keep;      /* the response says the leg may persist */
-	uint16_t          port;      /* for the log */
+	struct epaddr     addr;      /* for the log */
 	struct stats_peer_rec *peer; /* the (mirror, service, version) row */
 };
 
@@ -136,7 +136,7 @@ mirror_elapsed_us(const struct mirror_slot *s)
 static void
 mirror_fail(struct mirror_slot *s, const char *why, int timed_out)
 {
-	log_debug("mirror to 127.0.0.1:%u: %s", s->port, why);
+	log_debug("mirror to " EPADDR_FMT ": %s", EPADDR_ARGS(s->addr), why);
 	stats_inc(STAT_MIRROR_ERRORS);
 	if (s->state != M_BODY)
 		stats_peer_done(s->peer, 0, mirror_elapsed_us(s), 0, timed_out);
@@ -282,7 +282,7 @@ mirror_pick(const struct balance_service *bs, const char *v)
 		if (strcmp(bv->version, v) != 0)
 			continue;
 		for (j = 0; j < bv->neps && n < sizeof(ok) / sizeof(ok[0]); j++)
-			if (bv->eps[j]->up && breaker_gate(bv->eps[j]->port))
+			if (bv->eps[j]->up && breaker_gate(bv->beps[j]->addr))
 				ok[n++] = bv->eps[j];
 	}
 	return n == 0 ? NULL : ok[balance_random((uint32_t)n)];
@@ -327,13 +327,13 @@ mirror_send(const struct balance_service *bs, const struct pcfg_mirror *m,
 		if (mirror_slots[i].state == M_FREE)
 			s = &mirror_slots[i];
 	if (s == NULL || (ep = mirror_pick(bs, m->version)) == NULL ||
-	    (up = upstream_get(ep->port, transport_mesh())) == NULL) {
+	    (up = upstream_get_at(balance_ep_addr(ep), transport_mesh())) == NULL) {
 		stats_inc(STAT_MIRROR_SKIPPED);
 		return;
 	}
 	memset(s, 0, sizeof(*s));
 	s->state = M_CONNECT;
-	s->port = ep->port;
+	s->addr = up->addr;
 	s->head_req = head_req != 0;
 	s->peer = stats_peer(STATS_MIRROR, bs->svc->name, m->version);
 	mirror_nbusy++;

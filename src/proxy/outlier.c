@@ -56,7 +56,8 @@ outlier_sweep(const char *service, struct balance_ep *const *eps, size_t n,
 		if (e->ejected_until_us == 0)
 			continue;
 		if (now_us >= e->ejected_until_us) {
-			log_info("service %s: endpoint 127.0.0.1:%u back from ejection", service, e->port);
+			log_info("service %s: endpoint " EPADDR_FMT " back from ejection", service,
+			    EPADDR_ARGS(e->addr));
 			e->ejected_until_us = 0;
 			e->failures = 0;
 			e->back_us = now_us;
@@ -78,8 +79,8 @@ outlier_sweep(const char *service, struct balance_ep *const *eps, size_t n,
 		if (e->ejected_until_us == 0)
 			e->ejected_until_us = 1;
 		ejected++;
-		log_warnx("service %s: endpoint 127.0.0.1:%u ejected for %llu ms after %u "
-		    "consecutive failures", service, e->port, (unsigned long long)ms, e->failures);
+		log_warnx("service %s: endpoint " EPADDR_FMT " ejected for %llu ms after %u "
+		    "consecutive failures", service, EPADDR_ARGS(e->addr), (unsigned long long)ms, e->failures);
 		stats_inc(STAT_EJECTIONS);
 		e->ejected_total++;
 		stats_gauge_add(STAT_EJECTED, 1);

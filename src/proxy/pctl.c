@@ -13,6 +13,7 @@
 
 #include <ev.h>
 
+#include "mesh/balance.h"
 #include "mesh/breaker.h"
 #include "mesh/ident.h"
 #include "mesh/ipc.h"
@@ -290,7 +291,7 @@ pctl_breaker_reset(const char *p)
 			if (words == 2 && strcmp(vi, which) != 0)
 				continue;
 			n++;
-			closed += (size_t)breaker_reset(s->endpoints[k].port);
+			closed += (size_t)breaker_reset(balance_ep_addr(&s->endpoints[k]));
 		}
 	}
 	log_info("breaker reset asked by meshd for %s: %zu endpoint(s), %zu were open",

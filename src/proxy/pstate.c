@@ -11,6 +11,7 @@
 #include "mesh/listener.h"
 #include "mesh/log.h"
 #include "mesh/alog.h"
+#include "mesh/balance.h"
 #include "mesh/obs.h"
 #include "mesh/pstate.h"
 #include "mesh/pstats.h"
@@ -25,6 +26,7 @@ struct want {
 	enum conn_role role;
 	const char    *service;
 	char           what[PCFG_NAME_MAX + 16];
+	uint32_t       addr;      /* IPv4 to bind, host byte order */
 };
 
 static size_t
@@ -35,12 +37,13 @@ pstate_wanted(const struct pcfg *cfg, struct want *w, size_t max)
 	if (cfg->inbound_port != 0 && n < max) {
 		w[n] = (struct want){ cfg->inbound_port,
 		    pcfg_proto_l7(cfg->inbound_proto) ? ROLE_INBOUND_HTTP : ROLE_INBOUND_TCP,
-		    NULL, "" };
+		    NULL, "", cfg->inbound_bind != 0 ? cfg->inbound_bind : EPADDR_LOOPBACK };
 		snprintf(w[n].what, sizeof(w[n].what), "inbound %s", cfg->service);
 		n++;
 	}
 	if (cfg->outbound_port != 0 && n < max) {
-		w[n] = (struct want){ cfg->outbound_port, ROLE_OUTBOUND, NULL, "outbound proxy" };
+		w[n] = (struct want){ cfg->outbound_port, ROLE_OUTBOUND, NULL, "outbound proxy",
+		    EPADDR_LOOPBACK };
 		n++;
 	}
 	for (i = 0; i < cfg->nlistens && n < max; i++) {
@@ -53,7 +56,7 @@ pstate_wanted(const struct pcfg *cfg, struct want *w, size_t max)
 				s = &cfg->services[k];
 		w[n] = (struct want){ ls->port,
 		    s != NULL && !pcfg_proto_l7(s->proto) ? ROLE_LISTEN_TCP : ROLE_LISTEN_HTTP,
-		    ls->service, "" };
+		    ls->service, "", EPADDR_LOOPBACK };
 		snprintf(w[n].what, sizeof(w[n].what), "upstream %s", ls->service);
 		n++;
 	}
@@ -117,9 +120,9 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 	}
 	/* Open what is missing first, so a failure changes nothing. */
 	for (i = 0; i < n; i++) {
-		if (listener_find(want[i].port) != NULL)
+		if (listener_find(want[i].addr, want[i].port) != NULL)
 			continue;
-		l = listener_open(want[i].port, want[i].role, want[i].service,
+		l = listener_open(want[i].addr, want[i].port, want[i].role, want[i].service,
 		    want[i].what, err, errlen);
 		if (l == NULL) {
 			while (nopened > 0)
@@ -128,12 +131,13 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 			goto fail;
 		}
 		opened[nopened++] = l;
-		log_info("listening on 127.0.0.1:%u (%s)", want[i].port, want[i].what);
+		log_info("listening on " EPADDR_FMT " (%s)",
+		    EPADDR_ARGS(epaddr_make(want[i].addr, want[i].port)), want[i].what);
 	}
 	for (l = listener_first(); l != NULL; l = l->next)
 		l->mark = 1;
 	for (i = 0; i < n; i++) {
-		l = listener_find(want[i].port);
+		l = listener_find(want[i].addr, want[i].port);
 		l->role = want[i].role;
 		snprintf(l->service, sizeof(l->service), "%s",
 		    want[i].service != NULL ? want[i].service : "");
@@ -142,7 +146,8 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 	for (l = listener_first(); l != NULL; l = next) {
 		next = l->next;
 		if (l->mark) {
-			log_info("closing listener 127.0.0.1:%u", l->port);
+			log_info("closing listener " EPADDR_FMT,
+			    EPADDR_ARGS(epaddr_make(l->addr, l->port)));
 			listener_close(l);
 		}
 	}
@@ -165,7 +170,8 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 		(void)upstream_get(cfg->app_port, &transport_plain);
 	for (i = 0; i < cfg->nservices; i++)
 		for (k = 0; k < cfg->services[i].nendpoints; k++)
-			(void)upstream_get(cfg->services[i].endpoints[k].port, transport_mesh());
+			(void)upstream_get_at(balance_ep_addr(&cfg->services[i].endpoints[k]),
+			    transport_mesh());
 	upstream_sweep_stale();
 	return 0;
 fail:

@@ -17,9 +17,9 @@ static size_t               pstats_nrows;
 static ev_timer             pstats_timer;
 
 static uint32_t
-pstats_state(uint16_t port)
+pstats_state(struct epaddr at)
 {
-	const struct breaker *b = breaker_find(port);
+	const struct breaker *b = breaker_find(at);
 
 	if (b == NULL)
 		return STATS_EP_CLOSED;
@@ -34,9 +34,9 @@ pstats_state(uint16_t port)
 static void
 pstats_row(struct stats_ep_rec *r, const struct balance_ep *e, uint64_t now_us)
 {
-	const struct breaker *b = breaker_find(e->port);
+	const struct breaker *b = breaker_find(e->addr);
 
-	stats_ep_put32(r, &r->state, pstats_state(e->port));
+	stats_ep_put32(r, &r->state, pstats_state(e->addr));
 	stats_ep_put32(r, &r->ejected, outlier_ejected(e, now_us) ? 1u : 0u);
 	stats_ep_put(r, &r->ewma_us, e->seen ? (uint64_t)e->ewma_us : 0);
 	stats_ep_put(r, &r->outstanding, e->outstanding);

@@ -68,7 +68,7 @@ route_table_init(struct route_table *rt, const struct pcfg *cfg)
 
 		/* An opaque stream gives no latency per request and lives
 		 * long after its connect: tcp services rotate per connection. */
-		if (balance_service_init(&rt->svcs[i], svc, !pcfg_proto_l7(svc->proto) ?
+		if (balance_service_init_at(&rt->svcs[i], cfg, svc, !pcfg_proto_l7(svc->proto) ?
 		    &balance_rr : balance_ops(svc->policy.lb)) == -1) {
 			route_table_free(rt);
 			return -1;

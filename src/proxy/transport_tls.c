@@ -22,6 +22,7 @@
 #include "mesh/stats.h"
 #include "mesh/tls_rahead.h"
 #include "mesh/tlsctx.h"
+#include "mesh/epaddr.h"
 #include "mesh/transport_tls.h"
 
 /* Coalescing buffer for writev: one TLS record (16 KiB of plaintext) per
@@ -32,7 +33,7 @@
 static unsigned char tls_scratch[TLS_COALESCE];
 
 static struct tlsctx *tls_ctx;
-static const char  *(*tls_expect)(uint16_t port, void *arg);
+static const char  *(*tls_expect)(struct epaddr at, void *arg);
 static void         *tls_expect_arg;
 
 enum tls_state { TLS_HANDSHAKE, TLS_OPEN, TLS_FAILED };
@@ -46,13 +47,13 @@ struct tls_conn {
 	uint8_t         shut_pending; /* close_notify not flushed yet */
 	int             errnum;       /* TLS_FAILED: errno every call returns */
 	size_t          inflight;     /* bytes handed to a wolfSSL_write that said WANT_WRITE */
-	uint16_t        port;         /* the callee's port (caller) / ours (callee), for logs */
+	struct epaddr   addr;         /* the callee's address (caller) / ours (callee) */
 	char            peer[SPIFFE_SVC_MAX + 1];
 	struct tls_rahead ra;         /* wolfSSL's receive path (tls_rahead.h) */
 };
 
 void
-transport_tls_setup(struct tlsctx *t, const char *(*expect)(uint16_t, void *), void *arg)
+transport_tls_setup(struct tlsctx *t, const char *(*expect)(struct epaddr, void *), void *arg)
 {
 	tls_ctx = t;
 	tls_expect = expect;
@@ -170,33 +171,24 @@ tls_error(struct tconn *c, struct tls_conn *tc, int ret, unsigned *want, const c
 		return -1;
 	default:
 		wolfSSL_ERR_error_string_n((unsigned long)e, msg, sizeof(msg));
-		log_warnx("port %u: mTLS %s failed: %s", tc->port, op, msg);
+		log_warnx(EPADDR_FMT ": mTLS %s failed: %s", EPADDR_ARGS(tc->addr), op, msg);
 		tls_fail(tc, EPROTO);
 		return -1;
 	}
 }
 
-static uint16_t
-tls_port(int fd, int peer)
+static struct epaddr
+tls_addr(int fd, int peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
 	             : getsockname(fd, (struct sockaddr *)&ss, &len);
 
-	if (r == -1)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	if (ss.ss_family == AF_INET6)
-		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
-}
-
-static void
-tls_endpoint(uint16_t port, char *buf, size_t len)
-{
-	snprintf(buf, len, "127.0.0.1:%u", port);
+	if (r == -1 || ss.ss_family != AF_INET)
+		return epaddr_make(0, 0);
+	return epaddr_make(ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr),
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port));
 }
 
 /*
@@ -214,7 +206,7 @@ tls_drop_unproven(struct tls_conn *tc)
 
 	if (tc->server || tc->saved || !tc->started || !wolfSSL_session_reused(tc->ssl))
 		return;
-	tls_endpoint(tc->port, ep, sizeof(ep));
+	(void)epaddr_format(tc->addr, ep, sizeof(ep));
 	tlsctx_session_forget(tls_ctx, ep);
 }
 
@@ -238,10 +230,10 @@ tls_verified(struct tls_conn *tc)
 	int rc;
 
 	if (!tc->server) {
-		expect = tls_expect != NULL ? tls_expect(tc->port, tls_expect_arg) : NULL;
+		expect = tls_expect != NULL ? tls_expect(tc->addr, tls_expect_arg) : NULL;
 		if (expect == NULL) {
-			log_warnx("port %u: mTLS: no service is expected on this port; refusing it",
-			    tc->port);
+			log_warnx(EPADDR_FMT ": mTLS: no service is expected there; refusing it",
+			    EPADDR_ARGS(tc->addr));
 			tls_fail(tc, EACCES);
 			return -1;
 		}
@@ -251,7 +243,8 @@ tls_verified(struct tls_conn *tc)
 		 * anything else a failed handshake */
 		stats_inc(rc == TLSCTX_E_DENIED ? STAT_REFUSED_NOT_ALLOWED
 		                                : STAT_TLS_HANDSHAKES_FAILED);
-		log_warnx("port %u: mTLS peer refused: %s%s%s", tc->port, tlsctx_strerror(rc),
+		log_warnx(EPADDR_FMT ": mTLS peer refused: %s%s%s", EPADDR_ARGS(tc->addr),
+		    tlsctx_strerror(rc),
 		    expect != NULL ? "; expected service " : "", expect != NULL ? expect : "");
 		tls_fail(tc, EACCES);
 		return -1;
@@ -312,9 +305,9 @@ tls_ready(struct tconn *c, struct tls_conn *tc, unsigned *want)
 	}
 	if (!tc->started) {
 		tc->started = 1;
-		tc->port = tls_port(c->fd, !tc->server);
+		tc->addr = tls_addr(c->fd, !tc->server);
 		if (!tc->server) {
-			tls_endpoint(tc->port, ep, sizeof(ep));
+			(void)epaddr_format(tc->addr, ep, sizeof(ep));
 			(void)tlsctx_session_resume(tls_ctx, tc->ssl, ep);
 		}
 	}
@@ -356,7 +349,7 @@ tls_read_step(struct tconn *c, struct tls_conn *tc, void *buf, size_t len)
 		c->rwant = EV_READ;
 		/* By the first response the TLS 1.3 ticket has been read. */
 		if (!tc->server && !tc->saved) {
-			tls_endpoint(tc->port, ep, sizeof(ep));
+			(void)epaddr_format(tc->addr, ep, sizeof(ep));
 			tlsctx_session_save(tls_ctx, tc->ssl, ep);
 			tc->saved = 1;
 		}

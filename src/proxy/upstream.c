@@ -44,16 +44,22 @@ upstream_set_timeouts(double connect_s, double pool_idle_s)
 struct upstream *
 upstream_get(uint16_t port, const struct transport *t)
 {
+	return upstream_get_at(epaddr_make(EPADDR_LOOPBACK, port), t);
+}
+
+struct upstream *
+upstream_get_at(struct epaddr at, const struct transport *t)
+{
 	struct upstream *up;
 
 	for (up = upstreams; up != NULL; up = up->next)
-		if (up->port == port && up->t == t) {
+		if (epaddr_eq(up->addr, at) && up->t == t) {
 			up->stale = 0;
 			return up;
 		}
 	if ((up = calloc(1, sizeof(*up))) == NULL)
 		return NULL;
-	up->port = port;
+	up->addr = at;
 	up->t = t;
 	up->next = upstreams;
 	upstreams = up;
@@ -245,8 +251,8 @@ upconn_connect(struct upconn *uc)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(uc->up->port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons(uc->up->addr.port);
+	sin.sin_addr.s_addr = htonl(uc->up->addr.ip);
 	if (side_open(&uc->s, uc->up->t, fd, 0, upconn_io_cb) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {

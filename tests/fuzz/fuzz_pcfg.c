@@ -68,6 +68,8 @@ fuzz_same_service(const struct pcfg_service *a, const struct pcfg_service *b)
 		SAME(strcmp(a->endpoints[i].version, b->endpoints[i].version) == 0 &&
 		    a->endpoints[i].index == b->endpoints[i].index &&
 		    a->endpoints[i].port == b->endpoints[i].port &&
+		    pcfg_endpoint_addr(&a->endpoints[i]) == pcfg_endpoint_addr(&b->endpoints[i]) &&
+		    strcmp(a->endpoints[i].host, b->endpoints[i].host) == 0 &&
 		    a->endpoints[i].up == b->endpoints[i].up, "an endpoint");
 	SAME(a->nsplits == b->nsplits, "split count");
 	for (i = 0; i < a->nsplits; i++)
@@ -91,6 +93,9 @@ fuzz_same(const struct pcfg *a, const struct pcfg *b)
 	SAME(a->inbound_port == b->inbound_port, "inbound port");
 	SAME(a->inbound_port == 0 || (a->inbound_proto == b->inbound_proto &&
 	    a->app_port == b->app_port), "inbound");
+	SAME(a->inbound_port == 0 || (a->inbound_bind == 0 ? 0x7f000001u : a->inbound_bind) ==
+	    (b->inbound_bind == 0 ? 0x7f000001u : b->inbound_bind), "inbound bind");
+	SAME(strcmp(a->host, b->host) == 0, "host");
 	SAME(a->outbound_port == b->outbound_port, "outbound");
 	SAME(a->nlistens == b->nlistens, "listen count");
 	for (i = 0; i < a->nlistens; i++)

@@ -630,7 +630,7 @@ static const struct {
 	{ "instance a v1 0\naccess_log json x\nend\n",
 	  "line 2: expected 'access_log json' or 'access_log file <path>'" },
 	{ "instance a v1 0\nendpoint nope v1 0 1\nend\n",
-	  "line 2: expected 'endpoint <service> <version> <index> <port> <state>'" },
+	  "line 2: expected 'endpoint <service> <version> <index> [<IPv4>:]<port> <state> [host=<name>]'" },
 	{ "instance a v1 0\nsplit nope\nend\n",
 	  "line 2: expected 'split <service> <version>=<weight> ...'" },
 	{ "instance a v1 0\npolicy nope retries=x\nend\n",

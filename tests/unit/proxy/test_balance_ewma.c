@@ -51,7 +51,7 @@ simulate(struct balance_service *bs, uint16_t base, const uint64_t *lat_us, int 
 		ep = balance_pick_ep(bs, NULL, 0, &bep);
 		assert_non_null(ep);
 		assert_non_null(bep);
-		assert_int_equal(bep->port, ep->port);
+		assert_int_equal(bep->addr.port, ep->port);
 		assert_true(nfl < 64);
 		count[ep->port - base]++;
 		fl[nfl].bep = bep;

@@ -19,9 +19,9 @@
 static void
 test_lr_avoids_busy(void **state)
 {
-	struct balance_ep a = { .port = 1, .outstanding = 10 };
-	struct balance_ep b = { .port = 2, .outstanding = 0 };
-	struct balance_ep c = { .port = 3, .outstanding = 1 };
+	struct balance_ep a = { .addr = { 0x7f000001u, 1 }, .outstanding = 10 };
+	struct balance_ep b = { .addr = { 0x7f000001u, 2 }, .outstanding = 0 };
+	struct balance_ep c = { .addr = { 0x7f000001u, 3 }, .outstanding = 1 };
 	struct balance_ep *eps[3] = { &a, &b, &c };
 	int i, count[3] = { 0 };
 
@@ -75,16 +75,16 @@ test_exclude(void **state)
 	struct pcfg_service svc;
 	struct balance_service bs;
 	struct balance_ep *bep;
-	uint16_t avoid[1];
+	struct epaddr avoid[1];
 	int i, k;
 
 	for (k = 0; k < 3; k++) {
 		svc_init(&svc, e, 2, (uint16_t)(2100 + 10 * k));
 		assert_int_equal(balance_service_init(&bs, &svc, ops[k]), 0);
-		avoid[0] = e[0].port;
+		avoid[0] = balance_ep_addr(&e[0]);
 		for (i = 0; i < 20; i++) {
 			assert_int_equal(balance_pick_ep(&bs, avoid, 1, &bep)->port, e[1].port);
-			assert_int_equal(bep->port, e[1].port);
+			assert_int_equal(bep->addr.port, e[1].port);
 		}
 		e[1].up = 0;
 		assert_int_equal(balance_pick_ep(&bs, avoid, 1, &bep)->port, e[0].port);
@@ -106,17 +106,17 @@ test_exclude_several(void **state)
 	struct pcfg_service svc;
 	struct balance_service bs;
 	struct balance_ep *bep;
-	uint16_t avoid[3];
+	struct epaddr avoid[3];
 	int i, k, seen[3];
 
 	for (k = 0; k < 3; k++) {
 		svc_init(&svc, e, 3, (uint16_t)(2400 + 10 * k));
 		assert_int_equal(balance_service_init(&bs, &svc, ops[k]), 0);
-		avoid[0] = e[2].port;
-		avoid[1] = e[0].port;
+		avoid[0] = balance_ep_addr(&e[2]);
+		avoid[1] = balance_ep_addr(&e[0]);
 		for (i = 0; i < 30; i++)
 			assert_int_equal(balance_pick_ep(&bs, avoid, 2, &bep)->port, e[1].port);
-		avoid[2] = e[1].port;
+		avoid[2] = balance_ep_addr(&e[1]);
 		memset(seen, 0, sizeof(seen));
 		for (i = 0; i < 60; i++)
 			seen[balance_pick_ep(&bs, avoid, 3, &bep)->port - e[0].port]++;
@@ -129,9 +129,9 @@ test_exclude_several(void **state)
 static uint16_t gate_closed;
 
 static int
-gate(uint16_t port)
+gate(struct epaddr at)
 {
-	return port != gate_closed;
+	return at.port != gate_closed;
 }
 
 /* Every balancer skips what the gate refuses; all refused is a 503. */
@@ -163,7 +163,7 @@ test_gate(void **state)
 static void
 test_gate_split(void **state)
 {
-	struct pcfg_endpoint e[2] = { { "v1", 0, 2300, 1 }, { "v2", 0, 2301, 1 } };
+	struct pcfg_endpoint e[2] = { { "v1", 0, 2300, 1, 0, "" }, { "v2", 0, 2301, 1, 0, "" } };
 	struct pcfg_split sp[2] = { { "v1", 50 }, { "v2", 50 } };
 	struct pcfg_service svc = { .name = "api", .endpoints = e, .nendpoints = 2,
 	                            .splits = sp, .nsplits = 2 };

@@ -16,7 +16,7 @@ static void
 test_rr_skips_down(void **state)
 {
 	struct pcfg_endpoint e[3] = {
-		{ "v1", 0, 1, 1 }, { "v1", 1, 2, 0 }, { "v1", 2, 3, 1 },
+		{ "v1", 0, 1, 1, 0, "" }, { "v1", 1, 2, 0, 0, "" }, { "v1", 2, 3, 1, 0, "" },
 	};
 	struct pcfg_service svc = { .name = "api", .endpoints = e, .nendpoints = 3 };
 	struct balance_service bs;
@@ -62,7 +62,7 @@ static void
 test_split_weights(void **state)
 {
 	struct pcfg_endpoint e[3] = {
-		{ "v1", 0, 10, 1 }, { "v1", 1, 11, 1 }, { "v2", 0, 20, 1 },
+		{ "v1", 0, 10, 1, 0, "" }, { "v1", 1, 11, 1, 0, "" }, { "v2", 0, 20, 1, 0, "" },
 	};
 	struct pcfg_split sp[2] = { { "v1", 90 }, { "v2", 10 } };
 	struct pcfg_service svc = { .name = "api", .endpoints = e, .nendpoints = 3,
@@ -99,7 +99,7 @@ test_split_weights(void **state)
 static void
 test_split_zero_and_default(void **state)
 {
-	struct pcfg_endpoint e[2] = { { "v1", 0, 10, 1 }, { "v2", 0, 20, 1 } };
+	struct pcfg_endpoint e[2] = { { "v1", 0, 10, 1, 0, "" }, { "v2", 0, 20, 1, 0, "" } };
 	struct pcfg_split sp[1] = { { "v1", 100 } };
 	struct pcfg_service svc = { .name = "api", .endpoints = e, .nendpoints = 2 };
 	struct balance_service bs;

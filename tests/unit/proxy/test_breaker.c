@@ -16,6 +16,9 @@
 
 #include "mesh/breaker.h"
 
+/* An endpoint on 127.0.0.1 */
+#define LO(port) epaddr_make(EPADDR_LOOPBACK, (uint16_t)(port))
+
 static uint64_t fake_now;
 
 static uint64_t
@@ -31,7 +34,7 @@ test_states(void **state)
 
 	(void)state;
 	breaker_reset_all();
-	b = breaker_get(21001);
+	b = breaker_get(LO(21001));
 	assert_non_null(b);
 	assert_int_equal(b->state, BREAKER_CLOSED);
 	assert_true(breaker_allows(b, 0));
@@ -87,22 +90,22 @@ test_table_and_gate(void **state)
 	breaker_reset_all();
 	breaker_set_clock(fake_clock);
 	fake_now = 1000;
-	assert_null(breaker_find(30000));
-	assert_true(breaker_gate(30000));         /* no breaker: allowed */
-	a = breaker_get(30000);
-	b = breaker_get(30001);
-	assert_ptr_equal(breaker_get(30000), a);
+	assert_null(breaker_find(LO(30000)));
+	assert_true(breaker_gate(LO(30000)));         /* no breaker: allowed */
+	a = breaker_get(LO(30000));
+	b = breaker_get(LO(30001));
+	assert_ptr_equal(breaker_get(LO(30000)), a);
 	assert_ptr_not_equal(a, b);
 	assert_int_equal(breaker_failure(a, 1, 500, fake_now), 1);
-	assert_false(breaker_gate(30000));
-	assert_true(breaker_gate(30001));
+	assert_false(breaker_gate(LO(30000)));
+	assert_true(breaker_gate(LO(30001)));
 	fake_now = 1500;
-	assert_true(breaker_gate(30000));
+	assert_true(breaker_gate(LO(30000)));
 	assert_int_equal(breaker_now_ms(), 1500);
 	for (i = 0; i < BREAKER_MAX; i++)
-		breaker_get((uint16_t)(1 + i));
-	assert_null(breaker_get(60000));          /* full: no breaker */
-	assert_ptr_equal(breaker_get(30000), a);  /* existing ones stay */
+		breaker_get(LO((uint16_t)(1 + i)));
+	assert_null(breaker_get(LO(60000)));          /* full: no breaker */
+	assert_ptr_equal(breaker_get(LO(30000)), a);  /* existing ones stay */
 	breaker_set_clock(NULL);
 	assert_true(breaker_now_ms() > 0);
 	breaker_reset_all();

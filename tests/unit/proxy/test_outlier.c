@@ -28,7 +28,7 @@ svc_init_outlier(struct pcfg_service *svc, struct pcfg_endpoint *e, size_t n, ui
 static void
 outcome(uint16_t port, enum balance_outcome o, int times)
 {
-	struct balance_ep *e = balance_ep_get(port);
+	struct balance_ep *e = balance_ep_get(epaddr_make(EPADDR_LOOPBACK, port));
 	int i;
 
 	assert_non_null(e);
@@ -61,7 +61,7 @@ test_eject_and_return(void **state)
 
 	svc_init_outlier(&svc, e, 3, 3000);
 	assert_int_equal(balance_service_init(&bs, &svc, &balance_rr), 0);
-	a = balance_ep_get(3000);
+	a = balance_ep_get(epaddr_make(EPADDR_LOOPBACK, 3000));
 
 	/* failures that are not consecutive do not eject */
 	outcome(3000, BALANCE_FAIL, 2);
@@ -151,7 +151,7 @@ test_half_cap(void **state)
 static void
 test_cap_and_defaults(void **state)
 {
-	struct balance_ep e = { .port = 3400 }, f = { .port = 3401 };
+	struct balance_ep e = { .addr = { 0x7f000001u, 3400 } }, f = { .addr = { 0x7f000001u, 3401 } };
 	struct balance_ep *eps[2] = { &e, &f };
 	int i;
 

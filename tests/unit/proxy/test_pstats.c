@@ -115,7 +115,7 @@ exchange(void)
 	assert_non_null(bs);
 	ep = balance_pick(bs);
 	assert_non_null(ep);
-	bep = balance_ep_get(ep->port);
+	bep = balance_ep_get(balance_ep_addr(ep));
 	assert_non_null(bep);
 	t0 = balance_start(bep);
 	clock_us += RTT_US;

@@ -60,7 +60,7 @@ test_not_mesh_names(void **state)
 static void
 test_lookup_table(void **state)
 {
-	struct pcfg_endpoint eps[1] = { { "v1", 0, 20901, 1 } };
+	struct pcfg_endpoint eps[1] = { { "v1", 0, 20901, 1, 0, "" } };
 	struct pcfg_service svcs[2] = {
 		{ .name = "api", .proto = PCFG_HTTP, .endpoints = eps, .nendpoints = 1 },
 		{ .name = "db", .proto = PCFG_TCP },

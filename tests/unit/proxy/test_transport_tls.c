@@ -29,7 +29,7 @@ static struct csr_ident *web, *api;
 static const char *expect_svc = "api";
 
 static const char *
-expect_cb(uint16_t port, void *arg)
+expect_cb(struct epaddr at, void *arg)
 {
 	return expect_svc;
 }

@@ -159,7 +159,8 @@ test_get(void **state)
 	struct upstream *up = upstream_get(port, &transport_plain);
 
 	assert_non_null(up);
-	assert_int_equal(up->port, port);
+	assert_int_equal(up->addr.port, port);
+	assert_int_equal(up->addr.ip, EPADDR_LOOPBACK);
 	assert_ptr_equal(up->t, &transport_plain);
 	assert_ptr_equal(upstream_get(port, &transport_plain), up);
 	assert_int_equal(up->nidle + up->nbusy, 0);
