@@ -15,22 +15,11 @@
 # build/etcd/).
 . "$(dirname "$0")/lib.sh"
 
-ETCD='' ETCDCTL=''
-for d in "$ROOT/build/etcd/usr/bin" /usr/bin; do
-	if [ -x "$d/etcd" ] && [ -x "$d/etcdctl" ]; then
-		ETCD=$d/etcd ETCDCTL=$d/etcdctl
-		break
-	fi
-done
-if [ -z "$ETCD" ]; then
-	ok "# SKIP no etcd here (scripts/deps.sh test unpacks etcd-server and etcd-client into build/etcd/)"
-	exit 0
-fi
+. "$(dirname "$0")/etcd.bash"
 
 C=http://127.0.0.1:23791
 C2=http://127.0.0.1:23794     # known to etcdctl only: changes while the clients are cut off
 P=/meshctl/itest/
-export ETCDCTL_API=3
 ctl()  { "$ETCDCTL" --endpoints "$C2" --dial-timeout 2s --command-timeout 3s "$@"; }
 val()  { ctl get --print-value-only "$P$1" 2>/dev/null; }
 val_is() { [ "$(val "$1")" = "$2" ]; }

@@ -11,21 +11,10 @@
 # 23830-23869.  Skips when no etcd is found.
 . "$(dirname "$0")/lib.sh"
 
-ETCD='' ETCDCTL=''
-for d in "$ROOT/build/etcd/usr/bin" /usr/bin; do
-	if [ -x "$d/etcd" ] && [ -x "$d/etcdctl" ]; then
-		ETCD=$d/etcd ETCDCTL=$d/etcdctl
-		break
-	fi
-done
-if [ -z "$ETCD" ]; then
-	ok "# SKIP no etcd here (scripts/deps.sh test unpacks etcd-server and etcd-client into build/etcd/)"
-	exit 0
-fi
+. "$(dirname "$0")/etcd.bash"
 
 C=http://127.0.0.1:23811
 P=/meshctl/regmesh/instances
-export ETCDCTL_API=3
 ctl()  { "$ETCDCTL" --endpoints "$C" --dial-timeout 2s --command-timeout 3s "$@"; }
 keys() { ctl get --prefix --keys-only "$P/" 2>/dev/null | sed '/^$/d' | sort | tr '\n' ' '; }
 
