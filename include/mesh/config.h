@@ -223,4 +223,8 @@ uint64_t config_ready_timeout(const struct mesh_config *cfg, const struct conf_s
 /* Parse "250ms", "2s", "1h"...; needs a unit (us ms s m h).  0 ok, -1 bad. */
 int  config_parse_duration(const char *s, uint64_t *us);
 
+/* 1 when v is a valid host_name: 1..CONF_HOST_NAME_MAX-1 of [A-Za-z0-9._-],
+ * not "." or "..".  meshd's registry records are checked with it too. */
+int conf_host_name_ok(const char *v);
+
 #endif

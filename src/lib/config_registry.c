@@ -68,7 +68,7 @@ config_registry_address(struct conf_ctx *ctx, const struct conf_key *k, const ch
 	return 0;
 }
 
-static int
+int
 conf_host_name_ok(const char *v)
 {
 	size_t i;

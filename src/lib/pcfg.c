@@ -10,6 +10,7 @@
  * message, and the proxy must keep its previous config rather than apply
  * half of a new one.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -122,27 +123,13 @@ pcfg_port(struct pcfg_parser *p, const char *what, const char *s, uint16_t *out)
 int
 pcfg_ipv4(struct pcfg_parser *p, const char *what, const char *s, uint32_t *out)
 {
-	uint32_t ip = 0;
-	unsigned part, digits;
-	const char *q = s;
+	struct in_addr a;
 
-	for (part = 0; part < 4; part++) {
-		unsigned v = 0;
-
-		if (part > 0 && *q++ != '.')
-			return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
-		for (digits = 0; *q >= '0' && *q <= '9'; q++, digits++) {
-			if (digits == 3 || (digits == 1 && v == 0))
-				return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
-			v = v * 10 + (unsigned)(*q - '0');
-		}
-		if (digits == 0 || v > 255)
-			return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
-		ip = ip << 8 | v;
-	}
-	if (*q != '\0')
+	/* four decimal parts, no leading zeros, nothing else (as config's
+	 * host_address and meshd's registry records are read) */
+	if (inet_pton(AF_INET, s, &a) != 1)
 		return pcfg_fail(p, "%s: '%s' is not an IPv4 address", what, s);
-	*out = ip;
+	*out = ntohl(a.s_addr);
 	return 0;
 }
 

@@ -47,19 +47,6 @@ mreg_name_ok(const char *s, int dots)
 	return i > 0 && s[0] != '-' && s[0] != '.';
 }
 
-static int
-mreg_host_ok(const char *s)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' ||
-		    s[i] == '.'))
-			return 0;
-	return i > 0 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
-}
-
 /* A string member into buf (size: its capacity); 0 or -1. */
 static int
 mreg_str(const struct json_doc *d, int v, char *buf, size_t size)
@@ -147,7 +134,7 @@ mreg_rec_decode(const char *json, size_t len, struct mreg_rec *rec,
 			break;
 		case 3:
 			if (mreg_str(&d, k + 1, rec->host, sizeof(rec->host)) == -1 ||
-			    !mreg_host_ok(rec->host))
+			    !conf_host_name_ok(rec->host))
 				bad = "host";
 			break;
 		case 4:
