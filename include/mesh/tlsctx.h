@@ -22,8 +22,9 @@
  *    on amd64, so AES-128-GCM comes first there.  Both ends of a
  *    connection run on one host and compute the same order; the server's
  *    order decides.
- *  - Both sides present a certificate and verify the peer's against our
- *    CA alone (VERIFY_PEER | FAIL_IF_NO_PEER_CERT); then, new handshake or
+ *  - Both sides present a certificate (joined mode, pki.h: the leaf and
+ *    the intermediate that signed it) and verify the peer's chain against
+ *    our roots alone (VERIFY_PEER | FAIL_IF_NO_PEER_CERT); then, new handshake or
  *    resumed, tlsctx_verify_peer() checks the SPIFFE ID (spiffe.h), the
  *    callee applies `allow`, the caller checks it reached whom it meant.
  *  - Resumption: the client keeps one session per endpoint (the callee
@@ -78,6 +79,9 @@ struct tlsctx_ident {
 	size_t               leaflen;
 	const unsigned char *ca;    /* the root to trust */
 	size_t               calen;
+	const unsigned char *inter; /* joined mode: the intermediate presented
+	                             * after the leaf; NULL: none */
+	size_t               interlen;
 };
 
 /* 1 if AES-GCM is hardware-accelerated for this process (see above). */

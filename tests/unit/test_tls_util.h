@@ -235,6 +235,7 @@ tident(const struct csr_ident *id, struct tlsctx_ident *ti)
 	ti->key = csr_key_der(id, &ti->keylen);
 	ti->leaf = csr_leaf_der(id, &ti->leaflen);
 	ti->ca = csr_ca_der(id, &ti->calen);
+	ti->inter = csr_inter_der(id, &ti->interlen);
 }
 
 #endif
