@@ -37,6 +37,12 @@
  *    the identity's own CA.  A resumed session is checked against the
  *    current roots too, so a peer whose root was retired cannot come back
  *    on an old ticket.
+ *  - Joined mode (pki.h): a peer's chain is leaf, intermediate; the
+ *    intermediate must be a CA (keyCertSign) signed by a trusted root.
+ *    wolfSSL keeps an intermediate it verified in a full handshake in the
+ *    context's store, so a later peer sending the leaf alone passes too;
+ *    contexts are rebuilt at every renewal or trust change, which bounds
+ *    that (and the store never holds anything a root did not sign).
  * Memory: with Debian's libwolfssl (OPENSSL_ALL, SESSION_CERTS, ...) a
  * WOLFSSL costs ~56 KiB at wolfSSL_new() and ~78 KiB after a handshake,
  * per side; pooling keeps the count low, a leaner wolfSSL build would

@@ -281,6 +281,50 @@ test_resumed_chain(void **state)
 	tlsctx_free(ts);
 }
 
+/* web's context presenting its leaf without the intermediate */
+static struct tlsctx *
+leaf_only(const struct csr_ident *id)
+{
+	struct tlsctx_ident ti;
+	struct tlsctx *t;
+	char err[256];
+
+	assert_non_null(t = tlsctx_new(TD, TLSCTX_PREFER_AUTO, err, sizeof(err)));
+	tident(id, &ti);
+	ti.inter = NULL;
+	ti.interlen = 0;
+	tlsctx_set_trust(t, &bA);
+	if (tlsctx_set_identity(t, &ti, err, sizeof(err)) != 0)
+		fail_msg("set_identity: %s", err);
+	return t;
+}
+
+static void
+test_learned_intermediate(void **state)
+{
+	struct tlsctx *bare = leaf_only(web), *tc = tctx_new(web, TLSCTX_PREFER_AUTO, &bA);
+	struct tlsctx *ts = tctx_new(api, TLSCTX_PREFER_AUTO, &bA);
+	struct conn c;
+
+	(void)state;
+	/* a leaf without its intermediate does not reach the root ... */
+	assert_int_not_equal(conn_open(&c, bare, ts, NULL), 0);
+	conn_close(&c);
+	/* ... until the server verified that intermediate in a full chain:
+	 * wolfSSL keeps it in the context's store (tlsctx.h) */
+	assert_int_equal(conn_open(&c, tc, ts, NULL), 0);
+	conn_close(&c);
+	assert_int_equal(conn_open(&c, bare, ts, NULL), 0);
+	conn_close(&c);
+	/* new contexts (a renewal, a trust change) start without it */
+	tctx_identity(ts, api, &bA);
+	assert_int_not_equal(conn_open(&c, bare, ts, NULL), 0);
+	conn_close(&c);
+	tlsctx_free(bare);
+	tlsctx_free(tc);
+	tlsctx_free(ts);
+}
+
 int
 main(void)
 {
@@ -289,6 +333,7 @@ main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_server_refuses_other_root),
 		cmocka_unit_test(test_resumed_chain),
+		cmocka_unit_test(test_learned_intermediate),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
