@@ -45,6 +45,11 @@ const struct pki_certinfo *mcert_info(const struct meshd *m, const struct inst *
  * UTC), or null: the "cert" member of an instance in status --json. */
 void mcert_json(FILE *f, const struct pki_certinfo *ci);
 
+/* Joined mode (pki.h) only, else nothing: status's line "ca: intermediate
+ * ... under root ..." (json: the member ,"ca":{"mode":"joined",
+ * "intermediate":{...},"root":{...}} of "mesh"). */
+void mcert_status_ca(FILE *f, int json);
+
 /* `certs` (a table) / `certs --json`: per instance, identity, serial,
  * not-before, not-after.  *out malloc'd.  0 / -1 (out of memory). */
 int  mcert_format(const struct meshd *m, int json, char **out, size_t *len);

@@ -305,3 +305,42 @@ mcert_rotate_clear(void)
 	if (mc.rotating != NULL)
 		memset(mc.rotating, 0, mc.ninst);
 }
+
+/* One CA certificate for status: text "CN (serial S, until T)" or a JSON
+ * object {"subject","serial","not_after"}. */
+static void
+mcert_ca_cert(FILE *f, const unsigned char *der, size_t len, int json)
+{
+	struct pki_certinfo ci;
+	char na[32];
+
+	if (pki_cert_info(der, len, &ci) != 0) {
+		fputs(json ? "null" : "?", f);
+		return;
+	}
+	mcert_time(ci.not_after, na, sizeof(na));
+	if (!json) {
+		fprintf(f, "%s (serial %s, until %s)", ci.cn, ci.serial, na);
+		return;
+	}
+	fputs("{\"subject\":", f);
+	mcert_json_str(f, ci.cn);
+	fprintf(f, ",\"serial\":\"%s\",\"not_after\":\"%s\"}", ci.serial, na);
+}
+
+void
+mcert_status_ca(FILE *f, int json)
+{
+	const unsigned char *der;
+	size_t len;
+
+	if (!pki_ca_is_inter(mc.ca))
+		return;
+	fputs(json ? ",\"ca\":{\"mode\":\"joined\",\"intermediate\":" : "ca: intermediate ", f);
+	der = pki_ca_der(mc.ca, &len);
+	mcert_ca_cert(f, der, len, json);
+	fputs(json ? ",\"root\":" : " from `meshctl join`, under root ", f);
+	der = pki_ca_root_der(mc.ca, &len);
+	mcert_ca_cert(f, der, len, json);
+	fputs(json ? "}" : "\n\n", f);
+}

@@ -163,6 +163,10 @@ print(d["intermediate"]["serial"], d["intermediate"]["state"], len(d["roots"]))'
 }
 is "certs --json: the intermediate, one root" "$(json_inter)" "$INTER_SERIAL intermediate 1"
 
+check "status shows the intermediate and the root" \
+	grep -q "^ca: intermediate inter (serial $INTER_SERIAL, until .*) from \`meshctl join\`, under root meshroot (serial $ROOT_SERIAL" \
+	<(meshctl status -f "$T/mesh.ini" 2>&1)
+
 timeout 20 meshctl certs -f "$T/mesh.ini" --rotate-root >"$T/rr.out" 2>&1
 rc=$?
 check "certs --rotate-root fails (rc $rc)" test "$rc" -ne 0

@@ -157,6 +157,20 @@ test_joined(void **state)
 	assert_non_null(strstr(out, "\"state\":\"intermediate\"}"));
 	assert_non_null(strstr(out, "\"rollover\":{\"phase\":\"none\",\"deadline\":null}}"));
 	free(out);
+	/* status: a line / a member of "mesh", joined mode only */
+	{
+		FILE *f = open_memstream(&out, &len);
+
+		assert_non_null(f);
+		mcert_status_ca(f, 0);
+		mcert_status_ca(f, 1);
+		fclose(f);
+		assert_non_null(strstr(out, "ca: intermediate meshctl intermediate (serial "));
+		assert_non_null(strstr(out, " from `meshctl join`, under root meshctl CA unit (serial "));
+		assert_non_null(strstr(out, ",\"ca\":{\"mode\":\"joined\",\"intermediate\":"
+		    "{\"subject\":\"meshctl intermediate\""));
+		free(out);
+	}
 	/* no root rollover here */
 	assert_int_equal(mcert_roll_begin(&jfx.m, time(NULL), err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "this host's CA is an intermediate from `meshctl join`; "

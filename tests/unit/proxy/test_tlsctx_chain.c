@@ -8,7 +8,8 @@
  * CA, an intermediate under an untrusted root (same names as the trusted
  * one), a non-CA intermediate, a CA without keyCertSign.  Resumed
  * sessions keep the peer's chain and are checked against the current
- * roots.
+ * roots.  An intermediate the server verified once stays in its context
+ * until the context is rebuilt (wolfSSL's store).
  */
 #include <setjmp.h>
 #include <stdarg.h>
