@@ -16,7 +16,8 @@
 # shows the root and the intermediate (marked); `certs --rotate-root` is
 # refused with the reason; `certs --rotate` renews every leaf and requests
 # still pass.  A broken layout makes `up` fail naming the file: host.crt
-# without host.key; host.crt not signed by root.crt.
+# without host.key; host.crt not signed by root.crt (and `meshctl check`
+# says so too).
 # Bounded: about 15 s.  Ports: 23900-23999.
 . "$(dirname "$0")/lib.sh"
 
@@ -202,5 +203,10 @@ broken otherroot
 rc=$?
 check "host.crt not signed by root.crt: up fails (rc $rc)" test "$rc" -ne 0
 check "... naming the files" grep -q "$T/otherroot/ca/host.crt: not signed by $T/otherroot/ca/root.crt" "$T/otherroot.out"
+meshctl check -f "$T/otherroot.ini" >"$T/check_bad.out" 2>&1
+rc=$?
+check "meshctl check refuses it too (rc $rc)" test "$rc" -ne 0
+check "... naming the files" grep -q "$T/otherroot/ca/host.crt: not signed by $T/otherroot/ca/root.crt" "$T/check_bad.out"
+check "meshctl check accepts the good joined layout" meshctl check -f "$T/mesh.ini"
 
 mesh_down_checked "$T/mesh.ini" "$T/state/run/meshd.log"
