@@ -9,7 +9,8 @@
  * sends IPC_CSR with a PEM request; mcert_issue() signs a leaf for
  * spiffe://<trust_domain>/svc/<that instance's service>, valid cert_ttl,
  * ignoring every name in the request, and returns the IPC_CERT payload:
- * the leaf PEM followed by the CA PEM.  Keys stay in the sidecars.
+ * the leaf PEM followed by the CA PEM (joined mode, pki.h: the leaf, the
+ * intermediate, the root).  Keys stay in the sidecars.
  *
  * Rotation: mcert_rotate_begin() marks the instances whose sidecar is
  * connected (control.c sends them IPC_ROTATE); each mark clears when that

@@ -48,6 +48,10 @@
  * its notAfter), and a sidecar presents leaf + intermediate; peers trust
  * the root alone.  There is no rollover of either here: the root is
  * rotated on the root host, the intermediate by joining again.
+ * The root's pathLenConstraint is not enforced (wolfSSL does not, in a
+ * handshake or here): a root pki_make_root() made (pathlen 0) works for
+ * the mesh, but RFC 5280 verifiers such as `openssl verify` refuse a
+ * chain through an intermediate under it.
  */
 #ifndef MESH_PKI_H
 #define MESH_PKI_H
