@@ -36,6 +36,22 @@
  * next.crt over ca.crt, then next.key over ca.key (the old root's files
  * go with that), then removes the state file; pki_roll_recover() finishes
  * a promotion a crash interrupted.
+ *
+ * Joined mode (pki_join.c; a host that `meshctl join`ed another's mesh).
+ * The root's key stays on the host that made it; this host holds an
+ * intermediate CA signed by that root:
+ *   host.key  PEM EC private key (P-256), mode 0600
+ *   host.crt  PEM, the intermediate: CA:TRUE, keyCertSign, signed by root.crt
+ *   root.crt  PEM, the mesh's root (no key)
+ * and no ca.key.  host.crt present means joined mode.  Leaves are then
+ * signed by the intermediate (issuer = its subject, notAfter capped at
+ * its notAfter), and a sidecar presents leaf + intermediate; peers trust
+ * the root alone.  There is no rollover of either here: the root is
+ * rotated on the root host, the intermediate by joining again.
+ * The root's pathLenConstraint is not enforced (wolfSSL does not, in a
+ * handshake or here): a root pki_make_root() made (pathlen 0) works for
+ * the mesh, but RFC 5280 verifiers such as `openssl verify` refuse a
+ * chain through an intermediate under it.
  */
 #ifndef MESH_PKI_H
 #define MESH_PKI_H
@@ -60,6 +76,9 @@
 #define PKI_NEXT_KEY_FILE  "next.key"
 #define PKI_NEXT_CRT_FILE  "next.crt"
 #define PKI_ROLL_FILE      "rollover"
+#define PKI_HOST_KEY_FILE  "host.key"
+#define PKI_HOST_CRT_FILE  "host.crt"
+#define PKI_ROOT_CRT_FILE  "root.crt"
 
 struct pki_ca;
 
@@ -157,6 +176,29 @@ int pki_bundle_has_serial(const struct pki_bundle *b, const char *serial);
 void pki_bundle_serials(const struct pki_bundle *b, char *out, size_t cap);
 /* 0 when leaf (DER) is signed by one of b's roots and valid now, -1 not. */
 int pki_bundle_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len);
+
+/* 0 when leaf (DER) chains to one of b's roots and is valid now: signed
+ * by a root directly (inter NULL), or by inter, a CA certificate (with
+ * keyCertSign when it has a keyUsage) that a root of b signed and that
+ * is valid now.  -1 not. */
+int pki_chain_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len,
+                     const unsigned char *inter, size_t interlen);
+
+/* ---- joined mode (pki_join.c), in the CA directory dir ---- */
+
+/* 1 when dir holds host.crt (joined mode), 0 not. */
+int pki_joined(const char *dir);
+/* Load host.key, host.crt and root.crt, checked: host.crt parses, is a
+ * CA (keyCertSign), holds host.key's public key, is signed by root.crt
+ * and is not self-signed, both are valid now; host.key is private
+ * (as ca.key); no ca.key beside them.  NULL with err naming the file. */
+struct pki_ca *pki_ca_open_joined(const char *dir, char *err, size_t errlen);
+/* 1 when ca is an intermediate (pki_ca_open_joined), 0 a root. */
+int pki_ca_is_inter(const struct pki_ca *ca);
+/* The root above ca: root.crt for an intermediate, else ca's own
+ * certificate.  DER / PEM (NUL-terminated); owned by ca. */
+const unsigned char *pki_ca_root_der(const struct pki_ca *ca, size_t *len);
+const char          *pki_ca_root_pem(const struct pki_ca *ca, size_t *len);
 
 /* ---- rollover files (pki_roll.c), all in the CA directory dir ---- */
 
