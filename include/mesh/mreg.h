@@ -6,6 +6,7 @@
  * Key layout, relative to the etcd client's prefix /meshctl/<mesh name>/:
  *
  *   instances/<host_name>/<instance id>  = an instance record (below)
+ *   join/...   joining hosts (jtok.h), handed to mjoin.h on the root host
  *
  * This host puts one key per instance whose endpoint is up (svc.h: ready
  * and not draining) under its lease (etcd.h), and deletes it when the

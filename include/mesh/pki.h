@@ -164,6 +164,8 @@ int pki_issue_ca(struct pki_ca *ca, const unsigned char *csr, size_t csrlen,
 int pki_ca_child_check(const unsigned char *cert, size_t len, const unsigned char *root,
                        size_t rootlen, const unsigned char *keyder, size_t keylen,
                        char *err, size_t errlen);
+/* A PEM certificate request to DER; its length or -1. */
+int pki_csr_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
 /* An EC private key (SEC1 DER) as PEM "EC PRIVATE KEY"; length or -1. */
 int pki_key_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 

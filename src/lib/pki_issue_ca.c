@@ -200,3 +200,14 @@ pki_key_to_pem(const unsigned char *der, size_t len, char *out, size_t cap)
 	out[n] = '\0';
 	return n;
 }
+
+int
+pki_csr_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap)
+{
+	int n;
+
+	if (len > PKI_PEM_MAX)
+		return -1;
+	n = wc_CertPemToDer((const unsigned char *)pem, (int)len, out, (int)cap, CERTREQ_TYPE);
+	return n > 0 ? n : -1;
+}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mesh/etcd.h"
+#include "mesh/mjoin.h"
 #include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "mesh/spiffe.h"
@@ -30,6 +31,7 @@ struct mreg {
 	char               *bad[MREG_BAD_MAX];
 	size_t              nbad;
 	uint64_t            gen;        /* bumped on every change of the view */
+	struct mjoin       *join;       /* keys under join/ (mjoin.h); NULL: not the root */
 };
 
 /* ---- publishing ------------------------------------------------------- */
@@ -240,6 +242,10 @@ mreg_event_cb(void *arg, const struct etcd_event *ev)
 		return;
 	memcpy(key, ev->key, ev->key_len);
 	key[ev->key_len] = '\0';
+	if (strncmp(key, MJOIN_DIR, sizeof(MJOIN_DIR) - 1) == 0) {
+		mjoin_event(r->join, r->c, ev);
+		return;
+	}
 	if (mreg_key_split(ev->key, ev->key_len, host, sizeof(host), id, sizeof(id)) == -1) {
 		if (strncmp(key, MREG_KEY_DIR, sizeof(MREG_KEY_DIR) - 1) == 0 &&
 		    mreg_bad_new(r, key))
@@ -307,6 +313,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	}
 	r->m = m;
 	r->st = ETCD_CONNECTING;
+	r->join = mjoin_new(m);
 	snprintf(prefix, sizeof(prefix), "/meshctl/%s/", cm->name);
 	memset(&ec, 0, sizeof(ec));
 	ec.endpoints = cm->etcd;
@@ -319,6 +326,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	ec.on_event = mreg_event_cb;
 	ec.arg = r;
 	if ((r->c = etcd_new(m->loop, &ec, err, errlen)) == NULL) {
+		mjoin_free(r->join);
 		free(r->rem);
 		free(r->pub);
 		free(r);
@@ -334,6 +342,7 @@ static void
 mreg_free(struct mreg *r)
 {
 	mreg_bad_clear(r);
+	mjoin_free(r->join);
 	free(r->rem);
 	free(r->pub);
 	free(r);
