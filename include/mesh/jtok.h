@@ -19,9 +19,13 @@
  * Keys, relative to /meshctl/<mesh>/:
  *   join/requests/<host>  {"id":ID,"host":HOST,"csr":PEM,"mac":HEX}
  *                         put by the joining host under its own lease
- *   join/certs/<host>     {"cert":PEM,"root":PEM} or {"error":WHY}
+ *   join/certs/<host>     {"cert":PEM,"root":PEM,"mac":HEX} or {"error":WHY}
  *                         put by the root under its lease
- * mac = hex HMAC-SHA256(secret, csr PEM bytes || "\n" || host).
+ * A request's mac = hex HMAC-SHA256(secret, csr PEM bytes || "\n" || host);
+ * an answer's mac = hex HMAC-SHA256(secret, cert PEM || "\n" || root PEM):
+ * the joining host trusts no root that does not prove it knows the
+ * secret (anyone who may write to etcd could answer otherwise).  An
+ * error is not authenticated: it can only deny.
  */
 #ifndef MESH_JTOK_H
 #define MESH_JTOK_H
@@ -73,7 +77,8 @@ int  jtok_parse(const char *s, struct jtok *t, char *err, size_t errlen);
 void jtok_hex(const unsigned char *p, size_t n, char *out);
 /* out[0..n) from exactly 2n hex digits of s[0..len); 0 or -1. */
 int  jtok_unhex(const char *s, size_t len, unsigned char *out, size_t n);
-/* HMAC-SHA256(secret, csr || "\n" || host) as hex (2 * JTOK_MAC_LEN + 1). */
+/* HMAC-SHA256(secret, csr || "\n" || host) as hex (2 * JTOK_MAC_LEN + 1);
+ * an answer's: csr = the cert PEM, host = the root PEM. */
 int  jtok_mac(const unsigned char secret[JTOK_SECRET_LEN], const char *csr, size_t csrlen,
               const char *host, char *hex);
 /* 1 when hex is the MAC of csr and host under secret (constant time). */
@@ -91,6 +96,7 @@ struct jtok_answer {
 	char cert[PKI_PEM_MAX];   /* "" with error */
 	char root[PKI_PEM_MAX];
 	char error[256];          /* "" with cert */
+	char mac[2 * JTOK_MAC_LEN + 1];   /* with cert */
 };
 
 /* Encode into out; the length or -1. */

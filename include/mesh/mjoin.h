@@ -14,8 +14,8 @@
  * self-signature); then signs an intermediate CA with the root
  * (pki_issue_ca()), marks the token used (persisted before the answer
  * goes out: a failed write is a refusal) and puts join/certs/<host> =
- * {"cert","root"}.  A refusal puts {"error":"why"} there and logs the
- * host and the reason.
+ * {"cert","root","mac"} (jtok.h).  A refusal puts {"error":"why"} there
+ * and logs the host and the reason.
  *
  * Answers go under meshd's lease (etcd_put(): the client's own keys):
  * they vanish when the root goes, so none outlives the process that

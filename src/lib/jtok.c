@@ -225,7 +225,8 @@ jtok_answer_encode(const struct jtok_answer *a, char *out, size_t size)
 		if (jtok_member(out, size, &off, "error", a->error) != 0)
 			return -1;
 	} else if (jtok_member(out, size, &off, "cert", a->cert) != 0 ||
-	    jtok_member(out, size, &off, "root", a->root) != 0) {
+	    jtok_member(out, size, &off, "root", a->root) != 0 ||
+	    jtok_member(out, size, &off, "mac", a->mac) != 0) {
 		return -1;
 	}
 	if (off + 2 > size)
@@ -307,15 +308,15 @@ jtok_answer_decode(const char *json, size_t len, struct jtok_answer *a, char *er
 {
 	struct jtok_field f[] = {
 		{ "cert", a->cert, sizeof(a->cert), 0 }, { "root", a->root, sizeof(a->root), 0 },
-		{ "error", a->error, sizeof(a->error), 0 },
+		{ "error", a->error, sizeof(a->error), 0 }, { "mac", a->mac, sizeof(a->mac), 0 },
 	};
 
 	memset(a, 0, sizeof(*a));
-	if (jtok_decode(json, len, f, 3, err, errlen) != 0)
+	if (jtok_decode(json, len, f, 4, err, errlen) != 0)
 		return -1;
-	if (f[2].seen ? f[0].seen || f[1].seen || a->error[0] == '\0' :
-	    !f[0].seen || !f[1].seen) {
-		snprintf(err, errlen, "want {\"cert\",\"root\"} or {\"error\"}");
+	if (f[2].seen ? f[0].seen || f[1].seen || f[3].seen || a->error[0] == '\0' :
+	    !f[0].seen || !f[1].seen || !f[3].seen) {
+		snprintf(err, errlen, "want {\"cert\",\"root\",\"mac\"} or {\"error\"}");
 		return -1;
 	}
 	return 0;

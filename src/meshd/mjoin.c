@@ -235,6 +235,10 @@ mjoin_judge(struct mjoin *j, const char *host, time_t now)
 		mjoin_refuse(j, "%s", "the certificate does not fit the answer");
 		return;
 	}
+	if (jtok_mac(t->secret, j->ans.cert, strlen(j->ans.cert), j->ans.root, j->ans.mac) != 0) {
+		mjoin_refuse(j, "%s", "cannot compute the answer's MAC");
+		return;
+	}
 	t->used = 1;
 	if (jtok_save(path, &j->set, (int64_t)now, err, sizeof(err)) != 0) {
 		outlog_event("join: host %s: %s", host, err);

@@ -148,11 +148,15 @@ test_messages(void **state)
 
 	snprintf(a.cert, sizeof(a.cert), "C\n");
 	snprintf(a.root, sizeof(a.root), "R\n");
+	snprintf(a.mac, sizeof(a.mac), "ab");
 	n = jtok_answer_encode(&a, buf, sizeof(buf));
 	assert_int_equal(jtok_answer_decode(buf, (size_t)n, &a2, err, sizeof(err)), 0);
 	assert_string_equal(a2.cert, "C\n");
 	assert_string_equal(a2.root, "R\n");
 	assert_string_equal(a2.error, "");
+	assert_string_equal(a2.mac, "ab");
+	assert_int_equal(jtok_answer_decode("{\"cert\":\"x\",\"root\":\"y\"}", 25, &a2, err,
+	    sizeof(err)), -1);   /* no mac */
 	memset(&a, 0, sizeof(a));
 	snprintf(a.error, sizeof(a.error), "token already used");
 	n = jtok_answer_encode(&a, buf, sizeof(buf));
