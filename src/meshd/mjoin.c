@@ -246,9 +246,16 @@ mjoin_judge(struct mjoin *j, const char *host, time_t now)
 		    "says why)");
 		return;
 	}
-	if (pki_cert_info(der, len, &ci) == 0)
+	if (pki_cert_info(der, len, &ci) == 0) {
+		char when[32];
+		struct tm tm;
+
+		if (gmtime_r(&ci.not_after, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld", (long long)ci.not_after);
 		outlog_event("join: host %s joined with token %s: intermediate CA serial %s, "
-		    "valid until %lld", host, j->req.id, ci.serial, (long long)ci.not_after);
+		    "valid until %s", host, j->req.id, ci.serial, when);
+	}
 }
 
 static void
