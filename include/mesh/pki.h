@@ -3,8 +3,9 @@
  * pki: meshd's certificate authority (wolfSSL).
  *
  * The root is an ECDSA P-256 key and a self-signed certificate:
- * CA:TRUE with pathlen 0 and KeyUsage keyCertSign (both critical), valid
- * ten years.  They live in one directory, normally <state_dir>/ca/:
+ * CA:TRUE with pathlen 1 (room for a joined host's intermediate) and
+ * KeyUsage keyCertSign (both critical), valid ten years.  They live in
+ * one directory, normally <state_dir>/ca/:
  *   ca.key   PEM "EC PRIVATE KEY", mode 0600   the only key on disk
  *   ca.crt   PEM certificate, mode 0644        what `openssl verify -CAfile` takes
  * The directory is created 0700.  A start refuses, naming the file, when
@@ -48,10 +49,10 @@
  * its notAfter), and a sidecar presents leaf + intermediate; peers trust
  * the root alone.  There is no rollover of either here: the root is
  * rotated on the root host, the intermediate by joining again.
- * The root's pathLenConstraint is not enforced (wolfSSL does not, in a
- * handshake or here): a root pki_make_root() made (pathlen 0) works for
- * the mesh, but RFC 5280 verifiers such as `openssl verify` refuse a
- * chain through an intermediate under it.
+ * Roots are made with pathlen 1; one made before joining existed says
+ * pathlen 0, and the root host refuses to sign an intermediate under it
+ * (pki_issue_ca()).  The constraint is not enforced when verifying
+ * (wolfSSL does not, in a handshake or here).
  */
 #ifndef MESH_PKI_H
 #define MESH_PKI_H
@@ -156,6 +157,36 @@ int pki_cert_info(const unsigned char *der, size_t len, struct pki_certinfo *out
 /* Certificate DER <-> PEM.  Output length (PEM NUL-terminated), or -1. */
 int pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 int pki_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
+
+/* ---- a joined host's intermediate CA (pki_issue_ca.c; jtok.h) ---- */
+
+#define PKI_CA_CHILD_MAX_S (365 * 86400)   /* an intermediate's longest life */
+
+/* The root in dir (ca.key + ca.crt), never creating one.  NULL with err
+ * (none: "no root CA key on this host"). */
+struct pki_ca *pki_ca_load_root(const char *dir, char *err, size_t errlen);
+/*
+ * Sign an intermediate CA for host from csr (DER; ECDSA P-256, its
+ * self-signature checked): subject CN "<host> intermediate", O <mesh>;
+ * CA:TRUE pathlen 0 and keyUsage keyCertSign, cRLSign (critical); valid
+ * from now - PKI_BACKDATE_SEC for the root's remaining life, at most
+ * PKI_CA_CHILD_MAX_S; a random serial.  Refused when the root itself has
+ * pathlen 0 (roots made before joining existed).  DER into out; 0 or -1
+ * with err.
+ */
+int pki_issue_ca(struct pki_ca *ca, const unsigned char *csr, size_t csrlen,
+                 const char *host, const char *mesh, time_t now,
+                 unsigned char *out, size_t cap, size_t *outlen, char *err, size_t errlen);
+/* The joining host's check of what came back: cert (DER) is a CA for the
+ * private key keyder (SEC1 DER), signed by root (DER, a CA) and valid
+ * now.  0, or -1 with err. */
+int pki_ca_child_check(const unsigned char *cert, size_t len, const unsigned char *root,
+                       size_t rootlen, const unsigned char *keyder, size_t keylen,
+                       char *err, size_t errlen);
+/* A PEM certificate request to DER; its length or -1. */
+int pki_csr_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
+/* An EC private key (SEC1 DER) as PEM "EC PRIVATE KEY"; length or -1. */
+int pki_key_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 
 /* ---- trust bundles (pki_bundle.c) ---- */
 

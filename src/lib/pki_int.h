@@ -76,6 +76,13 @@ int pki_root_matches(struct pki_ca *ca, const unsigned char *der, size_t len);
  * certificates: CA:TRUE, keyCertSign if it has a keyUsage at all, and not
  * self-signed (a root is no intermediate) (pki_bundle.c). */
 int pki_signing_ca(const unsigned char *der, size_t len);
+/* pki_issue.c's steps, for pki_issue_ca.c: validity (notBefore, notAfter),
+ * a random serial, and sign c (for subject key sub) with ca_key.  0 / DER
+ * length, or <0. */
+int pki_set_validity(Cert *c, time_t before, time_t after);
+int pki_set_serial(Cert *c, WC_RNG *rng);
+int pki_sign(Cert *c, unsigned char *out, size_t cap, ecc_key *sub, ecc_key *ca_key,
+             WC_RNG *rng);
 
 /* Encode a DER length (< 65536) at out: 1 to 3 bytes, the count returned. */
 size_t pki_der_len(unsigned char *out, size_t n);
