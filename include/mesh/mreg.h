@@ -18,12 +18,13 @@
  * The record, one JSON object, every member required but weight:
  *   {"service":"api","version":"v1","index":0,"host":"a",
  *    "address":"10.0.0.5","port":15001,
- *    "spiffe":"spiffe://mesh.local/svc/api","weight":100}
+ *    "spiffe":"spiffe://mesh.local/svc/api","weight":100,"protocol":"grpc"}
  * service and version as in mesh.ini, index 0..63, host the publisher's
  * host_name (the key's host segment must match), address its
  * host_address (IPv4), port the instance's sidecar inbound port, spiffe
  * the service's identity; weight (0..100) is optional and not published
- * yet.  A value that does not decode is logged once per key and
+ * yet; protocol (http, http2, grpc, tcp: the service's `protocol`) is
+ * optional, http when absent.  A value that does not decode is logged once per key and
  * ignored.
  */
 #ifndef MESH_MREG_H
@@ -50,6 +51,7 @@ struct mreg_rec {
 	uint16_t port;
 	char     spiffe[SPIFFE_URI_MAX + 1];
 	int      weight;          /* -1: not given */
+	char     protocol[8];     /* "": not given (http); else as in mesh.ini */
 };
 
 /* ---- mreg_rec.c: the record's JSON, without the loop ---------------- */
@@ -60,6 +62,8 @@ int  mreg_rec_encode(const struct mreg_rec *rec, char *buf, size_t size);
  * else.  0, or -1 with why in err. */
 int  mreg_rec_decode(const char *json, size_t len, struct mreg_rec *rec,
                      char *err, size_t errlen);
+/* A record's protocol word as an enum conf_proto, or -1. */
+int  mreg_proto(const char *s);
 /* Split a relative key "instances/<host>/<id>"; 0, or -1 (not one).
  * host and id are NUL-terminated copies. */
 int  mreg_key_split(const char *key, size_t len, char *host, size_t hsize,

@@ -20,6 +20,8 @@
 
 /* 1 when 127.0.0.1:port can be bound now (SO_REUSEADDR, as listeners do). */
 int ports_is_free(uint16_t port, void *arg);
+/* The same on another IPv4 address (host byte order). */
+int ports_is_free_at(uint16_t port, uint32_t addr);
 
 enum ports_use { PORTS_APP, PORTS_OUTBOUND, PORTS_LISTEN };
 

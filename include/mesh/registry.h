@@ -29,7 +29,8 @@
 
 #define REG_ID_MAX (CONF_NAME_MAX + CONF_VERSION_MAX + 16)
 
-struct inst;   /* meshd's runtime state of an instance (svc.h) */
+struct inst;         /* meshd's runtime state of an instance (svc.h) */
+struct mreg_remote;  /* another host's instance (mreg.h) */
 
 struct reg_instance {
 	const struct conf_service *svc;          /* ro */
@@ -48,6 +49,10 @@ struct registry {
 	const struct mesh_config *cfg;
 	struct reg_instance      *inst;   /* file order, then index */
 	size_t                    ninst;
+	/* with registry = etcd: the other hosts' instances, as mreg last
+	 * published them to meshd (sorted by service); NULL: none */
+	const struct mreg_remote *remote;
+	size_t                    nremote;
 };
 
 /*
@@ -69,7 +74,9 @@ int  registry_calls(const struct reg_instance *ri, const char *service);
 
 /* The document for ri's sidecar: its own listeners and only the services
  * it calls, with every endpoint and the route's split; the mesh's
- * trace_sample and access_log.  0 / -1 (ENOMEM, or ENAMETOOLONG: the
+ * trace_sample and access_log.  With registry = etcd also the `host`
+ * line, the inbound bound on host_address, this host's endpoints at
+ * host_address and the other hosts' (r->remote) at theirs, up.  0 / -1 (ENOMEM, or ENAMETOOLONG: the
  * access_log path is PCFG_PATH_MAX bytes or more). */
 int  registry_pcfg(const struct registry *r, const struct reg_instance *ri,
                    struct pcfg *out);

@@ -31,6 +31,14 @@ conf_known(const struct mesh_config *cfg, const char *name)
 	return config_service(cfg, name, NULL) != NULL;
 }
 
+/* With registry = etcd a name this file does not declare may be a service
+ * of another host: its instances come from the registry (mreg.h). */
+static int
+conf_known_or_remote(const struct mesh_config *cfg, const char *name)
+{
+	return conf_known(cfg, name) || cfg->mesh.registry == CONF_REGISTRY_ETCD;
+}
+
 static void
 conf_check_services(struct conf_ctx *ctx)
 {
@@ -81,11 +89,11 @@ conf_check_services(struct conf_ctx *ctx)
 			    "ready when its port accepts (ready_timeout)", s->health,
 			    s->name, conf_proto_name(s->protocol));
 		for (j = 0; j < s->nupstreams; j++)
-			if (!conf_known(cfg, s->upstreams[j].name))
+			if (!conf_known_or_remote(cfg, s->upstreams[j].name))
 				config_error(ctx, s->upstreams[j].line, "upstreams: no "
 				    "service named '%s'", s->upstreams[j].name);
 		for (j = 0; j < s->nallow; j++)
-			if (!conf_known(cfg, s->allow[j]))
+			if (!conf_known_or_remote(cfg, s->allow[j]))
 				config_error(ctx, s->allow_line, "allow: no service named "
 				    "'%s'", s->allow[j]);
 	}
@@ -100,12 +108,13 @@ conf_check_routes(struct conf_ctx *ctx)
 	for (i = 0; i < cfg->nroutes; i++) {
 		struct conf_route *r = &cfg->routes[i];
 
-		if (!conf_known(cfg, r->name)) {
+		if (!conf_known_or_remote(cfg, r->name)) {
 			config_error(ctx, r->line, "[route.%s]: no service named '%s'",
 			    r->name, r->name);
 			continue;
 		}
-		for (j = 0; j < r->nsplit; j++)
+		/* a service of other hosts only: its versions are theirs */
+		for (j = 0; j < r->nsplit && conf_known(cfg, r->name); j++)
 			if (config_service(cfg, r->name, r->split[j].version) == NULL)
 				config_error(ctx, r->split_line, "split: service %s has "
 				    "no version '%s'", r->name, r->split[j].version);

@@ -15,22 +15,28 @@
 #include "mesh/ports.h"
 
 int
-ports_is_free(uint16_t port, void *arg)
+ports_is_free_at(uint16_t port, uint32_t addr)
 {
 	struct sockaddr_in sin;
 	int fd, one = 1, ok;
 
-	(void)arg;
 	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return 0;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr.s_addr = htonl(addr);
 	ok = bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
 	close(fd);
 	return ok;
+}
+
+int
+ports_is_free(uint16_t port, void *arg)
+{
+	(void)arg;
+	return ports_is_free_at(port, INADDR_LOOPBACK);
 }
 
 static int

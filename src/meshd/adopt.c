@@ -3,6 +3,7 @@
  * adopt: take over the children of a meshd that died (see
  * include/mesh/adopt.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -202,13 +203,20 @@ adopt_accepts(uint16_t port)
 	return err == 0;
 }
 
-/* The sidecar's listeners are bound (it had its config): held ports. */
+/* The sidecar's listeners are bound (it had its config): held ports.  With
+ * registry = etcd its inbound listens on host_address (registry.h). */
 static int
-adopt_listening(const struct reg_instance *ri)
+adopt_listening(const struct meshd *m, const struct reg_instance *ri)
 {
+	struct in_addr a;
+	uint32_t in = INADDR_LOOPBACK;
+
+	if (m->cfg.mesh.registry == CONF_REGISTRY_ETCD &&
+	    inet_pton(AF_INET, m->cfg.mesh.host_address, &a) == 1)
+		in = ntohl(a.s_addr);
 	if (ri->outbound_port != 0 && ports_is_free(ri->outbound_port, NULL))
 		return 0;
-	if (ri->inbound_port != 0 && ports_is_free(ri->inbound_port, NULL))
+	if (ri->inbound_port != 0 && ports_is_free_at(ri->inbound_port, in))
 		return 0;
 	return 1;
 }
@@ -364,7 +372,7 @@ adopt_take(struct adopt_proc *ap, struct proc *p, const struct state_left *l)
 	adopt_log(p, &p->out, "out");
 	adopt_log(p, &p->err, "err");
 	if (p->is_proxy) {
-		in->proxy_ready = adopt_listening(in->ri);
+		in->proxy_ready = adopt_listening(m, in->ri);
 		ap->waiting = 1;
 		ev_timer_start(m->loop, &ap->attach);
 		if (in->ri->svc->command == NULL)

@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/control.h"
 #include "mesh/etcd.h"
 #include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "mesh/spiffe.h"
 
 #define MREG_BAD_MAX 64   /* bad keys remembered, so each is logged once */
+#define MREG_PUSH_S  0.1  /* view changes within this go to the sidecars as one */
 
 struct mreg {
 	struct meshd       *m;
@@ -23,10 +25,16 @@ struct mreg {
 	ev_timer            close_deadline;
 	unsigned char      *pub;        /* [m->ninst]: its key is in etcd */
 	size_t              npub;       /* how many are */
-	struct mreg_remote *rem;        /* [MREG_REMOTE_MAX], sorted */
+	struct mreg_remote *rem;        /* [MREG_REMOTE_MAX], sorted: the view */
 	size_t              nrem;
+	/* A snapshot (RESET .. SYNCED) fills `next`; SYNCED swaps it in, so the
+	 * sidecars never see a half-read view (nor an empty one while etcd
+	 * comes back). */
+	struct mreg_remote *next;       /* [MREG_REMOTE_MAX] */
+	size_t              nnext;
 	int                 full_said;  /* "table full" logged since the last RESET */
-	int                 in_snapshot;/* between RESET and SYNCED: sort at SYNCED */
+	int                 in_snapshot;/* between RESET and SYNCED */
+	ev_timer            push;       /* the view changed: new documents soon */
 	char               *bad[MREG_BAD_MAX];
 	size_t              nbad;
 	uint64_t            gen;        /* bumped on every change of the view */
@@ -57,6 +65,7 @@ mreg_publish(struct mreg *r, size_t i)
 	snprintf(rec.address, sizeof(rec.address), "%s", cfg->mesh.host_address);
 	rec.port = ri->inbound_port;
 	rec.weight = -1;
+	snprintf(rec.protocol, sizeof(rec.protocol), "%s", conf_proto_name(ri->svc->protocol));
 	if (spiffe_format(rec.spiffe, sizeof(rec.spiffe), cfg->mesh.trust_domain,
 	    ri->svc->name) < 0 ||
 	    (n = mreg_rec_encode(&rec, val, sizeof(val))) < 0) {
@@ -120,27 +129,60 @@ mreg_rem_cmp(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* The view changed: meshd's registry points at it again and, unless a
+ * snapshot is being read, the sidecars get new documents shortly. */
+static void
+mreg_changed(struct mreg *r)
+{
+	r->gen++;
+	r->m->reg.remote = r->rem;
+	r->m->reg.nremote = r->nrem;
+	if (!r->in_snapshot && !ev_is_active(&r->push))
+		ev_timer_start(r->m->loop, &r->push);
+}
+
+static void
+mreg_push_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mreg *r = w->data;
+
+	(void)loop;
+	(void)revents;
+	control_push_all(r->m);
+}
+
+/* The table events go to: the snapshot being read, or the view. */
+static struct mreg_remote *
+mreg_tab(struct mreg *r, size_t **n)
+{
+	*n = r->in_snapshot ? &r->nnext : &r->nrem;
+	return r->in_snapshot ? r->next : r->rem;
+}
+
 static struct mreg_remote *
 mreg_rem_find(struct mreg *r, const char *host, const char *id)
 {
-	size_t i;
+	size_t i, *n;
+	struct mreg_remote *t = mreg_tab(r, &n);
 
-	for (i = 0; i < r->nrem; i++)
-		if (strcmp(r->rem[i].rec.host, host) == 0 && strcmp(r->rem[i].id, id) == 0)
-			return &r->rem[i];
+	for (i = 0; i < *n; i++)
+		if (strcmp(t[i].rec.host, host) == 0 && strcmp(t[i].id, id) == 0)
+			return &t[i];
 	return NULL;
 }
 
 static void
 mreg_rem_drop(struct mreg *r, const char *host, const char *id)
 {
-	struct mreg_remote *e = mreg_rem_find(r, host, id);
+	size_t *n;
+	struct mreg_remote *t = mreg_tab(r, &n), *e = mreg_rem_find(r, host, id);
 
 	if (e == NULL)
 		return;
-	memmove(e, e + 1, (size_t)(r->rem + r->nrem - e - 1) * sizeof(*e));
-	r->nrem--;
-	r->gen++;
+	memmove(e, e + 1, (size_t)(t + *n - e - 1) * sizeof(*e));
+	(*n)--;
+	if (!r->in_snapshot)
+		mreg_changed(r);
 }
 
 /* 1 when key was not yet known bad (and is now remembered). */
@@ -181,8 +223,9 @@ static void
 mreg_on_put(struct mreg *r, const char *key, const char *host, const char *id,
             const struct etcd_event *ev)
 {
-	struct mreg_remote *e;
+	struct mreg_remote *e, *t;
 	struct mreg_rec rec;
+	size_t *n;
 	char why[160];
 
 	if (mreg_rec_decode(ev->value, ev->value_len, &rec, why, sizeof(why)) == 0 &&
@@ -190,21 +233,23 @@ mreg_on_put(struct mreg *r, const char *key, const char *host, const char *id,
 		snprintf(why, sizeof(why), "host \"%s\" is not the key's", rec.host);
 	else if (rec.host[0] != '\0') {
 		mreg_bad_forget(r, key);
+		t = mreg_tab(r, &n);
 		if ((e = mreg_rem_find(r, host, id)) == NULL) {
-			if (r->nrem == MREG_REMOTE_MAX) {
+			if (*n == MREG_REMOTE_MAX) {
 				if (!r->full_said)
 					outlog_event("registry: more than %d remote instances; "
 					    "%s and later ones ignored", MREG_REMOTE_MAX, key);
 				r->full_said = 1;
 				return;
 			}
-			e = &r->rem[r->nrem++];
+			e = &t[(*n)++];
 		}
 		snprintf(e->id, sizeof(e->id), "%s", id);
 		e->rec = rec;
-		if (!r->in_snapshot)
+		if (!r->in_snapshot) {
 			qsort(r->rem, r->nrem, sizeof(*r->rem), mreg_rem_cmp);
-		r->gen++;
+			mreg_changed(r);
+		}
 		return;
 	}
 	mreg_rem_drop(r, host, id);
@@ -220,18 +265,25 @@ mreg_event_cb(void *arg, const struct etcd_event *ev)
 
 	switch (ev->type) {
 	case ETCD_EV_RESET:
-		r->nrem = 0;
+		r->nnext = 0;
 		r->full_said = 0;
 		r->in_snapshot = 1;
 		mreg_bad_clear(r);
-		r->gen++;
 		return;
-	case ETCD_EV_SYNCED:
+	case ETCD_EV_SYNCED: {
+		struct mreg_remote *t = r->rem;
+
+		qsort(r->next, r->nnext, sizeof(*r->next), mreg_rem_cmp);
+		r->rem = r->next;
+		r->nrem = r->nnext;
+		r->next = t;
+		r->nnext = 0;
 		r->in_snapshot = 0;
-		qsort(r->rem, r->nrem, sizeof(*r->rem), mreg_rem_cmp);
+		mreg_changed(r);
 		outlog_event("registry: %zu instance(s) on other hosts (etcd revision %lld)",
 		    r->nrem, (long long)ev->revision);
 		return;
+	}
 	case ETCD_EV_PUT:
 	case ETCD_EV_DELETE:
 		break;
@@ -297,8 +349,10 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 		return 0;
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->pub = calloc(m->ninst + 1, 1)) == NULL ||
-	    (r->rem = calloc(MREG_REMOTE_MAX, sizeof(*r->rem))) == NULL) {
+	    (r->rem = calloc(MREG_REMOTE_MAX, sizeof(*r->rem))) == NULL ||
+	    (r->next = calloc(MREG_REMOTE_MAX, sizeof(*r->next))) == NULL) {
 		if (r != NULL) {
+			free(r->rem);
 			free(r->pub);
 			free(r);
 		}
@@ -307,6 +361,8 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	}
 	r->m = m;
 	r->st = ETCD_CONNECTING;
+	ev_timer_init(&r->push, mreg_push_cb, MREG_PUSH_S, 0.);
+	r->push.data = r;
 	snprintf(prefix, sizeof(prefix), "/meshctl/%s/", cm->name);
 	memset(&ec, 0, sizeof(ec));
 	ec.endpoints = cm->etcd;
@@ -319,6 +375,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	ec.on_event = mreg_event_cb;
 	ec.arg = r;
 	if ((r->c = etcd_new(m->loop, &ec, err, errlen)) == NULL) {
+		free(r->next);
 		free(r->rem);
 		free(r->pub);
 		free(r);
@@ -334,6 +391,7 @@ static void
 mreg_free(struct mreg *r)
 {
 	mreg_bad_clear(r);
+	free(r->next);
 	free(r->rem);
 	free(r->pub);
 	free(r);
@@ -355,6 +413,10 @@ mreg_close(struct meshd *m)
 	if (r == NULL)
 		return;
 	m->mreg = NULL;
+	m->reg.remote = NULL;
+	m->reg.nremote = 0;
+	if (m->loop != NULL)
+		ev_timer_stop(m->loop, &r->push);
 	if (r->c != NULL && m->loop != NULL) {
 		r->closing = 1;
 		etcd_close(r->c, 1);

@@ -20,7 +20,7 @@ mreg_rec_encode(const struct mreg_rec *rec, char *buf, size_t size)
 {
 	char sv[2 * CONF_NAME_MAX + 8], ve[2 * CONF_VERSION_MAX + 8];
 	char ho[2 * CONF_HOST_NAME_MAX + 8], sp[2 * SPIFFE_URI_MAX + 8];
-	char w[32] = "";
+	char w[32] = "", pr[32] = "";
 	int n;
 
 	json_esc(sv, sizeof(sv), rec->service, strlen(rec->service), NULL);
@@ -29,9 +29,11 @@ mreg_rec_encode(const struct mreg_rec *rec, char *buf, size_t size)
 	json_esc(sp, sizeof(sp), rec->spiffe, strlen(rec->spiffe), NULL);
 	if (rec->weight >= 0)
 		snprintf(w, sizeof(w), ",\"weight\":%d", rec->weight);
+	if (rec->protocol[0] != '\0')
+		snprintf(pr, sizeof(pr), ",\"protocol\":\"%s\"", rec->protocol);
 	n = snprintf(buf, size, "{\"service\":%s,\"version\":%s,\"index\":%u,"
-	    "\"host\":%s,\"address\":\"%s\",\"port\":%u,\"spiffe\":%s%s}",
-	    sv, ve, rec->index, ho, rec->address, (unsigned)rec->port, sp, w);
+	    "\"host\":%s,\"address\":\"%s\",\"port\":%u,\"spiffe\":%s%s%s}",
+	    sv, ve, rec->index, ho, rec->address, (unsigned)rec->port, sp, w, pr);
 	return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -45,6 +47,19 @@ mreg_name_ok(const char *s, int dots)
 		    s[i] == '-' || (dots && s[i] == '.')))
 			return 0;
 	return i > 0 && s[0] != '-' && s[0] != '.';
+}
+
+int
+mreg_proto(const char *s)
+{
+	static const enum conf_proto all[] = { CONF_PROTO_HTTP, CONF_PROTO_HTTP2,
+	    CONF_PROTO_GRPC, CONF_PROTO_TCP };
+	size_t i;
+
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (strcmp(s, conf_proto_name(all[i])) == 0)
+			return (int)all[i];
+	return -1;
 }
 
 /* A string member into buf (size: its capacity); 0 or -1. */
@@ -83,7 +98,7 @@ mreg_rec_decode(const char *json, size_t len, struct mreg_rec *rec,
                 char *err, size_t errlen)
 {
 	static const char *const members[] = { "service", "version", "index", "host",
-	    "address", "port", "spiffe", "weight" };
+	    "address", "port", "spiffe", "weight", "protocol" };
 	struct json_doc d;
 	struct in_addr a;
 	unsigned seen = 0;
@@ -152,10 +167,15 @@ mreg_rec_decode(const char *json, size_t len, struct mreg_rec *rec,
 			    strncmp(rec->spiffe, "spiffe://", 9) != 0)
 				bad = "spiffe";
 			break;
-		default:
+		case 7:
 			if (mreg_uint(&d, k + 1, 100, &v) == -1)
 				bad = "weight";
 			rec->weight = (int)v;
+			break;
+		default:
+			if (mreg_str(&d, k + 1, rec->protocol, sizeof(rec->protocol)) == -1 ||
+			    mreg_proto(rec->protocol) == -1)
+				bad = "protocol";
 			break;
 		}
 		if (bad != NULL) {

@@ -3,10 +3,12 @@
  * registry: instances, ports, endpoint state, and each sidecar's pcfg
  * (see include/mesh/registry.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/mreg.h"
 #include "mesh/registry.h"
 
 int
@@ -212,17 +214,89 @@ registry_fault(const struct conf_route *rt, struct pcfg_fault *f)
 	snprintf(f->version, sizeof(f->version), "%s", rt->fault.version);
 }
 
-/* One `service` block: every endpoint of every version, the split, the
- * policy, the faults, the mirror. */
+/* host_address as the document's address (host order); 0 (127.0.0.1)
+ * without a registry. */
+static uint32_t
+registry_host_addr(const struct registry *r)
+{
+	struct in_addr a;
+
+	if (r->cfg->mesh.registry != CONF_REGISTRY_ETCD ||
+	    inet_pton(AF_INET, r->cfg->mesh.host_address, &a) != 1)
+		return 0;
+	return ntohl(a.s_addr);
+}
+
+/* The other hosts' instances of `name`: the first, and how many (r->remote
+ * is sorted by service). */
+static const struct mreg_remote *
+registry_remotes(const struct registry *r, const char *name, size_t *n)
+{
+	size_t i = 0, k;
+
+	*n = 0;
+	if (r->remote == NULL)
+		return NULL;
+	while (i < r->nremote && strcmp(r->remote[i].rec.service, name) != 0)
+		i++;
+	for (k = i; k < r->nremote && strcmp(r->remote[k].rec.service, name) == 0; k++)
+		(*n)++;
+	return *n > 0 ? &r->remote[i] : NULL;
+}
+
+/* The protocol of a service declared only on other hosts: the first of its
+ * records that says one, else http. */
+static enum pcfg_proto
+registry_remote_proto(const struct mreg_remote *rem, size_t n)
+{
+	size_t i;
+	int p;
+
+	for (i = 0; i < n; i++)
+		if ((p = mreg_proto(rem[i].rec.protocol)) != -1)
+			return registry_proto((enum conf_proto)p);
+	return PCFG_HTTP;
+}
+
+/* The other hosts' endpoints of a service, after this host's: up (their
+ * meshd publishes only ready instances), at their address, host= theirs. */
+static void
+registry_remote_endpoints(const struct mreg_remote *rem, size_t n, struct pcfg_service *ps)
+{
+	size_t i;
+	struct in_addr a;
+
+	for (i = 0; i < n; i++) {
+		struct pcfg_endpoint *e;
+
+		if (inet_pton(AF_INET, rem[i].rec.address, &a) != 1)
+			continue;   /* mreg_rec_decode() let only IPv4 through */
+		e = &ps->endpoints[ps->nendpoints++];
+		snprintf(e->version, sizeof(e->version), "%s", rem[i].rec.version);
+		e->index = rem[i].rec.index;
+		e->port = rem[i].rec.port;
+		e->addr = ntohl(a.s_addr);
+		snprintf(e->host, sizeof(e->host), "%s", rem[i].rec.host);
+		e->up = 1;
+	}
+}
+
+/* One `service` block: every endpoint of every version (this host's, then
+ * the other hosts'), the split, the policy, the faults, the mirror. */
 static int
 registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_service *ps)
 {
 	const struct conf_service *first = config_service(r->cfg, name, NULL);
 	const struct conf_route *rt = config_route(r->cfg, name);
-	size_t i, n = 0;
+	const struct mreg_remote *rem;
+	uint32_t here = registry_host_addr(r);
+	size_t i, n, nrem;
 
+	rem = registry_remotes(r, name, &nrem);
+	n = nrem;
 	snprintf(ps->name, sizeof(ps->name), "%s", name);
-	ps->proto = first != NULL ? registry_proto(first->protocol) : PCFG_HTTP;
+	ps->proto = first != NULL ? registry_proto(first->protocol) :
+	    registry_remote_proto(rem, nrem);
 	registry_policy(rt, &ps->policy);
 	ps->has_policy = rt != NULL;
 	registry_fault(rt, &ps->fault);
@@ -248,7 +322,12 @@ registry_pcfg_service(const struct registry *r, const char *name, struct pcfg_se
 		e->index = ri->index;
 		e->port = ri->inbound_port;
 		e->up = ri->up;
+		if (here != 0) {
+			e->addr = here;
+			snprintf(e->host, sizeof(e->host), "%s", r->cfg->mesh.host_name);
+		}
 	}
+	registry_remote_endpoints(rem, nrem, ps);
 	if (rt != NULL && rt->nsplit > 0) {
 		if ((ps->splits = calloc(rt->nsplit, sizeof(*ps->splits))) == NULL)
 			return -1;
@@ -309,6 +388,8 @@ registry_pcfg(const struct registry *r, const struct reg_instance *ri, struct pc
 		out->app_port = ri->app_port;
 	}
 	out->outbound_port = ri->outbound_port;
+	if ((out->inbound_bind = registry_host_addr(r)) != 0)
+		snprintf(out->host, sizeof(out->host), "%s", r->cfg->mesh.host_name);
 	/* mTLS identity: the callee applies `allow` itself (none: everyone) */
 	snprintf(out->trust_domain, sizeof(out->trust_domain), "%s",
 	    r->cfg->mesh.trust_domain != NULL ? r->cfg->mesh.trust_domain : "");

@@ -98,6 +98,55 @@ pstate_access_log(const struct pcfg *cfg)
 	return at != ALOG_OFF;
 }
 
+/* "B:PORT@host ..." of svc's endpoints on other hosts (at most 8 named);
+ * how many there are. */
+static size_t
+pstate_remote_list(const struct pcfg *c, const struct pcfg_service *svc, char *buf,
+                   size_t size)
+{
+	size_t k, n = 0, len = 0;
+
+	buf[0] = '\0';
+	for (k = 0; svc != NULL && k < svc->nendpoints; k++) {
+		const struct pcfg_endpoint *e = &svc->endpoints[k];
+		int w;
+
+		if (!pcfg_endpoint_remote(c, e))
+			continue;
+		if (n++ >= 8 || len >= size)
+			continue;
+		w = snprintf(buf + len, size - len, "%s" EPADDR_FMT " %s %s.%u (host %s)",
+		    len > 0 ? ", " : "", EPADDR_ARGS(epaddr_make(pcfg_endpoint_addr(e), e->port)),
+		    svc->name, e->version, e->index, e->host);
+		len = w < 0 ? size : len + (size_t)w;
+	}
+	return n;
+}
+
+/* Which endpoints of other hosts (issue 16) each service has now, logged
+ * when that changed: what the registry made of the other hosts. */
+static void
+pstate_log_remote(const struct pcfg *old, const struct pcfg *cfg)
+{
+	char now[1024], before[1024];
+	size_t i, n;
+
+	for (i = 0; i < cfg->nservices; i++) {
+		const struct pcfg_service *s = &cfg->services[i];
+
+		n = pstate_remote_list(cfg, s, now, sizeof(now));
+		pstate_remote_list(old, old != NULL ? pcfg_service_find(old, s->name,
+		    strlen(s->name)) : NULL, before, sizeof(before));
+		if (strcmp(now, before) == 0 || (n == 0 && before[0] == '\0'))
+			continue;
+		if (n == 0)
+			log_info("service %s: no endpoint on other hosts", s->name);
+		else
+			log_info("service %s: %zu endpoint(s) on other hosts: %s%s", s->name,
+			    n, now, n > 8 ? ", ..." : "");
+	}
+}
+
 int
 pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 {
@@ -153,6 +202,7 @@ pstate_apply(struct pcfg *cfg, char *err, size_t errlen)
 	}
 
 	pstate_limits(&cfg->limits);
+	pstate_log_remote(pstate.cfg, cfg);
 	route_table_free(&pstate.rt);
 	if (pstate.cfg != NULL) {
 		pcfg_free(pstate.cfg);

@@ -72,7 +72,7 @@ is "status: this host" "$(js "d['registry']['host'] + ' ' + d['registry']['addre
 PORT1=$(js "[i['inbound_port'] for s in d['services'] for i in s['instances'] if i['id'] == 'web@v1.1'][0]")
 ctl get --print-value-only "$P/a/web@v1.1" >"$T/rec.json" 2>/dev/null
 is "the record of web@v1.1" "$(python3 -c "import json; print(sorted(json.load(open('$T/rec.json')).items()))")" \
-	"$(python3 -c "print(sorted({'service':'web','version':'v1','index':1,'host':'a','address':'127.0.0.1','port':$PORT1,'spiffe':'spiffe://mesh.local/svc/web'}.items()))")"
+	"$(python3 -c "print(sorted({'service':'web','version':'v1','index':1,'host':'a','address':'127.0.0.1','port':$PORT1,'spiffe':'spiffe://mesh.local/svc/web','protocol':'http'}.items()))")"
 LEASE=$(ctl get -w json "$P/a/web@v1.0" 2>/dev/null | sed -n 's/.*"lease":\([0-9]*\).*/\1/p')
 check "the keys are under a lease" test -n "$LEASE" -a "${LEASE:-0}" != 0
 
@@ -96,6 +96,17 @@ check "a key under this host's name is not taken as remote" remotes_are "b/api@v
 ctl del "$P/a/web@v1.9" >/dev/null
 ctl del "$P/b/api@v1.0" >/dev/null
 check "a deleted key leaves the view" wait_for 10 remotes_are "b/api@v1.2@10.0.0.9:15003"
+
+# ---- locality: another host's web, unreachable, is pushed but not used ------
+# (while this host's two are up, the gateway's sidecar keeps to them)
+ctl put "$P/b/web@v1.0" '{"service":"web","version":"v1","index":0,"host":"b","address":"127.0.0.9","port":23849,"spiffe":"spiffe://mesh.local/svc/web","protocol":"http"}' >/dev/null
+check "host b's web is in the view" wait_for 10 remotes_are "b/api@v1.2@10.0.0.9:15003 b/web@v1.0@127.0.0.9:23849"
+check "meshd pushed the view to the sidecars" wait_for 10 grep -q "service web: 1 endpoint(s) on other hosts: 127.0.0.9:23849 web v1.0 (host b)" "$T/.mesh/run/meshd.log"
+fails=0
+for i in $(seq 1 20); do answers || fails=$((fails + 1)); done
+is "local instances first: 20 requests, failures" "$fails" 0
+ctl del "$P/b/web@v1.0" >/dev/null
+check "host b's web leaves the view" wait_for 10 remotes_are "b/api@v1.2@10.0.0.9:15003"
 
 # ---- etcd away and back ---------------------------------------------------------
 check "requests through the mesh succeed" answers

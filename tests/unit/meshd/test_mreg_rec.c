@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * mreg_rec: an instance record to JSON and back, with and without weight;
+ * mreg_rec: an instance record to JSON and back, with and without weight
+ * and protocol;
  * every refusal of the strict decoder (members missing, twice, unknown,
  * of the wrong type or out of bounds, not an object); the key layout.
  */
@@ -53,6 +54,16 @@ test_round_trip(void **state)
 	assert_int_equal(b.weight, 40);
 	assert_memory_equal(&a, &b, sizeof(a));
 
+	snprintf(a.protocol, sizeof(a.protocol), "grpc");
+	n = mreg_rec_encode(&a, buf, sizeof(buf));
+	assert_non_null(strstr(buf, ",\"weight\":40,\"protocol\":\"grpc\"}"));
+	assert_int_equal(mreg_rec_decode(buf, (size_t)n, &b, err, sizeof(err)), 0);
+	assert_string_equal(b.protocol, "grpc");
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_int_equal(mreg_proto("grpc"), CONF_PROTO_GRPC);
+	assert_int_equal(mreg_proto("tcp"), CONF_PROTO_TCP);
+	assert_int_equal(mreg_proto(""), -1);
+
 	/* too small a buffer: -1, never a cut record */
 	assert_int_equal(mreg_rec_encode(&a, buf, 20), -1);
 	/* member order and blanks do not matter */
@@ -89,6 +100,9 @@ test_refused(void **state)
 		{ "{\"port\":1e3}", "bad \"port\"" },
 		{ "{\"spiffe\":\"https://x\"}", "bad \"spiffe\"" },
 		{ "{\"weight\":101}", "bad \"weight\"" },
+		{ "{\"protocol\":\"h2\"}", "bad \"protocol\"" },
+		{ "{\"protocol\":\"\"}", "bad \"protocol\"" },
+		{ "{\"protocol\":2}", "bad \"protocol\"" },
 		{ "{\"service\":\"a\\u0000b\"}", "bad \"service\"" },
 	};
 	struct mreg_rec r;
