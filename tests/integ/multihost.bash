@@ -122,12 +122,22 @@ mh_tcp_open() {
 # `meshctl certs --join-token` on FROM + `meshctl join --token` on HOST
 # exist; then this function is the place to swap.
 # State dirs: MH_STATE_<host> (set by the test).
+# Note: a root made with pathlen:0 (docs/trust.md) rejects every chain
+# through such an intermediate ("path length constraint exceeded"), so
+# joined mode needs a root that allows one level.
+# MH_TRUST=shared-root (never the default): each HOST gets a copy of
+# FROM's root key and certificate instead, which checks the data path
+# between hosts before joined mode exists; no mesh should do that.
 mh_trust_from_root() {
 	local from=$1 h ca d; shift
 	eval "ca=\$MH_STATE_$from/ca"
 	for h in "$@"; do
 		eval "d=\$MH_STATE_$h/ca"
 		mkdir -p -m 0700 "$d" || return 1
+		if [ "${MH_TRUST:-}" = shared-root ]; then
+			cp -p "$ca/ca.key" "$ca/ca.crt" "$d/" || return 1
+			continue
+		fi
 		cat >"$T/int-$h.ext" <<-EOF
 		basicConstraints = critical, CA:TRUE, pathlen:0
 		keyUsage = critical, keyCertSign
