@@ -114,43 +114,67 @@ mh_tcp_open() {
 	mh_exec "$1" bash -c "(exec 3<>/dev/tcp/$2/$3) 2>/dev/null"
 }
 
-# mh_trust_from_root FROM HOST...: FROM's meshd made its root at its first
-# `up` (<state_dir>/ca/ca.key, ca.crt); each HOST gets, in its
-# <state_dir>/ca/, what joined mode reads: host.key, host.crt (an
-# intermediate CA signed by FROM's root: CA:TRUE pathlen:0, keyCertSign)
-# and root.crt, and no ca.key.  Made here with the openssl CLI until
-# `meshctl certs --join-token` on FROM + `meshctl join --token` on HOST
-# exist; then this function is the place to swap.
-# State dirs: MH_STATE_<host> (set by the test).
-# Note: a root made with pathlen:0 (docs/trust.md) rejects every chain
-# through such an intermediate ("path length constraint exceeded"), so
-# joined mode needs a root that allows one level.
-# MH_TRUST=shared-root (never the default): each HOST gets a copy of
-# FROM's root key and certificate instead, which checks the data path
-# between hosts before joined mode exists; no mesh should do that.
+# mh_trust_from_root FROM HOST...: each HOST gets, in its <state_dir>/ca/,
+# what joined mode reads: host.key, host.crt (an intermediate CA signed by
+# FROM's root) and root.crt, and no ca.key.  FROM's meshd runs (it made
+# its root at its first `up`); each HOST's does not yet.  How, by
+# MH_TRUST (the default: join when meshctl has it, else openssl):
+#   join         `meshctl certs --join-token` on FROM, `meshctl join
+#                --token` on HOST (inside HOST, through etcd)
+#   openssl      made here with the openssl CLI from FROM's ca.key (CA:TRUE
+#                pathlen:0, keyCertSign): a root made with pathlen:0 (as
+#                docs/trust.md had it) rejects every chain through it
+#   shared-root  a copy of FROM's root key and certificate: checks the data
+#                path between hosts without joined mode; no mesh should
+#                do that
+# Configs $T/<host>/mesh.ini, state dirs MH_STATE_<host> (set by the test).
+mh_trust_how() {
+	if [ -n "${MH_TRUST:-}" ]; then
+		echo "$MH_TRUST"
+	elif meshctl help 2>&1 | grep -Eq '^ +join '; then
+		echo join
+	else
+		echo openssl
+	fi
+}
+
 mh_trust_from_root() {
-	local from=$1 h ca d; shift
+	local from=$1 how h ca d tok; shift
+	how=$(mh_trust_how)
 	eval "ca=\$MH_STATE_$from/ca"
 	for h in "$@"; do
 		eval "d=\$MH_STATE_$h/ca"
-		mkdir -p -m 0700 "$d" || return 1
-		if [ "${MH_TRUST:-}" = shared-root ]; then
-			cp -p "$ca/ca.key" "$ca/ca.crt" "$d/" || return 1
-			continue
-		fi
-		cat >"$T/int-$h.ext" <<-EOF
-		basicConstraints = critical, CA:TRUE, pathlen:0
-		keyUsage = critical, keyCertSign
-		subjectKeyIdentifier = hash
-		authorityKeyIdentifier = keyid
-		EOF
-		(umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out "$d/host.key") &&
-		openssl req -new -key "$d/host.key" -subj "/CN=meshctl host $h" \
-			-out "$T/int-$h.csr" 2>/dev/null &&
-		openssl x509 -req -in "$T/int-$h.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" \
-			-set_serial "0x$(openssl rand -hex 16 | sed 's/^./7/')" -days 3650 \
-			-extfile "$T/int-$h.ext" -out "$d/host.crt" 2>/dev/null &&
-		cp "$ca/ca.crt" "$d/root.crt" &&
-		chmod 0600 "$d/host.key" && chmod 0644 "$d/host.crt" "$d/root.crt" || return 1
+		case $how in
+		join)
+			tok=$(mh_exec "$from" meshctl certs -f "$T/$from/mesh.ini" --join-token 2>"$T/token-$h.err" | head -1)
+			mh_exec "$h" timeout 40 meshctl join -f "$T/$h/mesh.ini" --token "$tok" \
+				>"$T/join-$h.out" 2>&1 || { cat "$T/token-$h.err" "$T/join-$h.out"; return 1; }
+			;;
+		shared-root)
+			mkdir -p -m 0700 "$d" && cp -p "$ca/ca.key" "$ca/ca.crt" "$d/" || return 1
+			;;
+		*)
+			mkdir -p -m 0700 "$d" || return 1
+			_mh_intermediate "$ca" "$d" "$h" || return 1
+			;;
+		esac
 	done
+}
+
+# CA_DIR DIR HOST: DIR/host.key, host.crt (signed by CA_DIR's root), root.crt
+_mh_intermediate() {
+	cat >"$T/int-$3.ext" <<-EOF
+	basicConstraints = critical, CA:TRUE, pathlen:0
+	keyUsage = critical, keyCertSign
+	subjectKeyIdentifier = hash
+	authorityKeyIdentifier = keyid
+	EOF
+	(umask 077 && openssl ecparam -name prime256v1 -genkey -noout -out "$2/host.key") &&
+	openssl req -new -key "$2/host.key" -subj "/CN=$3 intermediate" \
+		-out "$T/int-$3.csr" 2>/dev/null &&
+	openssl x509 -req -in "$T/int-$3.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" \
+		-set_serial "0x$(openssl rand -hex 16 | sed 's/^./7/')" -days 3650 \
+		-extfile "$T/int-$3.ext" -out "$2/host.crt" 2>/dev/null &&
+	cp "$1/ca.crt" "$2/root.crt" &&
+	chmod 0600 "$2/host.key" && chmod 0644 "$2/host.crt" "$2/root.crt"
 }
