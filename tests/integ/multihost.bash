@@ -18,10 +18,11 @@
 #   mh_link HOST up|down   HOST's cable
 #   mh_trust_from_root FROM HOST...  HOST joins FROM's trust (below)
 #
-# Teardown (the EXIT trap, then lib.sh's own): `meshctl down` per mesh in
-# its namespace, SIGKILL of every pid remembered (by pid, and only while it
-# is still in one of our namespaces), then the namespaces by name (which
-# takes their links with them).  The test skips, and ends, when `ip netns`
+# Teardown (mh_teardown, called by the test and again by the EXIT trap
+# before lib.sh's own): `meshctl down` per mesh in its namespace, SIGKILL
+# of every pid remembered (by pid, and only while it is still in one of
+# our namespaces), then the namespaces by name (which takes their links
+# with them).  The test skips, and ends, when `ip netns`
 # cannot be used here (not root, no netns support).
 MH_NET=10.213.77
 MH_P=mh$$
@@ -66,18 +67,25 @@ mh_up() {
 
 mh_link() { ip -n "$(_mh_ns s)" link set "v$1" "$2"; }
 
-_mh_cleanup() {
+# mh_teardown: every mesh down (in its namespace), every pid remembered
+# and spawned killed, the namespaces deleted; again at exit (a no-op then)
+mh_teardown() {
 	local e p ns
 	for e in "${MH_FILES[@]}"; do
 		timeout 20 ip netns exec "$(_mh_ns "${e%%:*}")" meshctl down -f "${e#*:}" >/dev/null 2>&1 || true
 	done
+	MH_FILES=()
 	for p in "${MH_PIDS[@]}"; do
 		_mh_ours "$p" && kill -9 "$p" 2>/dev/null
 	done
-	# what lib.sh spawned (etcd, ...) is killed by pid in _cleanup; kill it
-	# first so that no process holds a namespace being deleted
+	# what lib.sh spawned (etcd, request loops) goes first too, so that no
+	# process of ours is left in a namespace being deleted
 	for p in "${_pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
 	for ns in "${MH_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	MH_NS=()
+}
+_mh_cleanup() {
+	mh_teardown
 	_cleanup
 }
 trap _mh_cleanup EXIT

@@ -20,6 +20,8 @@
 # every request lands on b; then c's data plane dies too and requests keep
 # succeeding; etcd stopped while c's meshd comes back: no request from a
 # fails, and once etcd is back a's view has c again and requests reach it;
+# etcd stopped again while a's api comes back: it reaches b's view once
+# etcd is back, and a's requests are local again;
 # a join token of another mesh is refused (only when meshctl has `join`).
 # Ports, inside the namespaces: 24000-24099 (etcd 24079/24080 on a).
 . "$(dirname "$0")/lib.sh"
@@ -252,6 +254,17 @@ is "etcd away and back: $(wc -l <"$T/etcd.out") requests from a, none failed [$(
 : >"$T/back.out"; req_loop 30 "$T/back.out"
 check "requests from a reach api@c again [$(tally "$T/back.out")]" grep -qx api@c "$T/back.out"
 
+# ---- etcd away again while a's api comes back: published once etcd is back
+check "etcd stopped again" etcd_stop
+check "a: registry down" wait_for 15 reg_is a down
+rm -f "$T/a-api.off"
+check "a's api is up again (etcd away)" wait_for 15 ep_is a api@v1.0 up
+check "b's view has no a's api yet" view_is b "c/api@v1.0"
+check "etcd starts again" etcd_run
+check "a's api reaches b's view once etcd is back" wait_for 15 view_is b "a/api@v1.0 c/api@v1.0"
+: >"$T/local2.out"; req_loop 10 "$T/local2.out"
+is "local first again: 10 requests from a, all on api@a" "$(tally "$T/local2.out")" "api@a=10"
+
 # ---- a join token of another mesh ------------------------------------------------
 if mh_exec a meshctl help 2>&1 | grep -Eq '^ +join '; then
 	TOK=$(mh_exec a meshctl certs -f "$FA" --join-token 2>"$T/token.err" | head -1)
@@ -282,4 +295,6 @@ check "etcd stopped" etcd_stop
 left=""
 for p in "${MH_PIDS[@]}"; do alive "$p" && left="$left $p"; done
 is "no process of the mesh left" "$left" ""
+mh_teardown
+is "no namespace of this test left" "$(ip netns list | grep -c "^$MH_P")" 0
 exit 0
