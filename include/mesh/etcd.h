@@ -121,6 +121,9 @@ struct etcd *etcd_new(struct ev_loop *loop, const struct etcd_config *cfg,
 
 /* Own key = value under the lease; 0, or -1 (too long, too many keys). */
 int  etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen);
+/* The same without the lease: the key outlives this client (shared
+ * settings); it is forgotten once etcd acknowledged it. */
+int  etcd_put_kept(struct etcd *c, const char *key, const char *value, size_t vlen);
 /* Forget own key and delete it in etcd (any key under the prefix). */
 int  etcd_del(struct etcd *c, const char *key);
 

@@ -41,6 +41,7 @@ struct meshd {
 	struct mreg        *mreg;          /* registry = etcd (mreg.h); NULL: one host */
 	enum meshd_phase    phase;
 	ev_tstamp           started;       /* ev_now() at start */
+	ev_timer            stop_grace;    /* registry: withdrawn, apps stop after it */
 	pid_t               pid;
 	int                 lock_fd;
 	int                 notify;        /* NOTIFY_SOCKET set: sd_notify */

@@ -6,6 +6,8 @@
  * Key layout, relative to the etcd client's prefix /meshctl/<mesh name>/:
  *
  *   instances/<host_name>/<instance id>  = an instance record (below)
+ *   overrides/<weight|fault|mirror>/<service> = a live override shared by
+ *                                          every host (mreg_ovr.c)
  *
  * This host puts one key per instance whose endpoint is up (svc.h: ready
  * and not draining) under its lease (etcd.h), and deletes it when the
@@ -99,5 +101,32 @@ const char *mreg_reason(const struct mreg *r);
 const struct mreg_remote *mreg_remotes(const struct mreg *r, size_t *n);
 /* How many of this host's instances are published. */
 size_t mreg_published(const struct mreg *r);
+
+/* The etcd client while it takes requests (not closing); NULL without a
+ * registry. */
+struct etcd *mreg_client(const struct meshd *m);
+
+/* ---- mreg_ovr.c: weight, fault, mirror shared by every host ------------ */
+
+#define MREG_OVR_DIR      "overrides/"
+#define MREG_OVR_LINE_MAX 1024
+
+enum mreg_ovr { MREG_OVR_WEIGHT, MREG_OVR_FAULT, MREG_OVR_MIRROR };
+
+/* After `meshctl weight|fault|mirror` applied `line` on this host: put it
+ * under overrides/<kind>/<service> for every host (no-op without a
+ * registry). */
+void mreg_ovr_publish(struct meshd *m, enum mreg_ovr kind, const char *service,
+                      const char *line);
+/* The same with "NAME off" for each of names ("a, b, c"). */
+void mreg_ovr_publish_off(struct meshd *m, enum mreg_ovr kind, const char *names);
+/* A put under overrides/ from the watch: applied here as the command
+ * would, unless it is the line this host last applied or published. */
+void mreg_ovr_event(struct meshd *m, const char *key, const char *value, size_t len);
+void mreg_ovr_forget(void);
+/* The value {"host":..,"line":..}: its length or -1; 0 or -1. */
+int  mreg_ovr_encode(const char *host, const char *line, char *buf, size_t size);
+int  mreg_ovr_decode(const char *json, size_t len, char *host, size_t hsize,
+                     char *line, size_t lsize);
 
 #endif

@@ -15,6 +15,7 @@
 #include "mesh/ipc.h"
 #include "mesh/log.h"
 #include "mesh/mcert.h"
+#include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "mesh/reload.h"
 #include "mesh/status.h"
@@ -117,6 +118,7 @@ control_weight(struct conn *c, const char *args)
 		return;
 	}
 	control_push_callers(m, w.service);
+	mreg_ovr_publish(m, MREG_OVR_WEIGHT, w.service, args);
 	n = (size_t)snprintf(msg, sizeof(msg), "route %s: split", w.service);
 	for (i = 0; i < w.nsplit && n < sizeof(msg); i++)
 		n += (size_t)snprintf(msg + n, sizeof(msg) - n, " %s=%u",

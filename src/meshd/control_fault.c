@@ -14,6 +14,7 @@
 #include "mesh/ipc.h"
 #include "mesh/log.h"
 #include "mesh/meshd_ctx.h"
+#include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "control_int.h"
 
@@ -49,6 +50,7 @@ control_fault(struct conn *c, const char *args)
 		return;
 	}
 	control_push_callers(m, o.service);
+	mreg_ovr_publish(m, MREG_OVR_FAULT, o.service, args);
 	if (!o.off) {
 		faults_describe(&o.fault, desc, sizeof(desc));
 		snprintf(msg, sizeof(msg), "%s: %s (live; meshctl fault %s --off clears)",
@@ -76,8 +78,10 @@ control_fault_off_all(struct conn *c)
 		control_answer(c, 1, "fault --off-all: out of memory");
 		return;
 	}
-	if (n > 0)
+	if (n > 0) {
 		control_push_all(m);
+		mreg_ovr_publish_off(m, MREG_OVR_FAULT, names);
+	}
 	if (n == 0)
 		snprintf(msg, sizeof(msg), "no fault was in force");
 	else

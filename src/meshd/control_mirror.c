@@ -14,6 +14,7 @@
 #include "mesh/ipc.h"
 #include "mesh/meshd_ctx.h"
 #include "mesh/mirrors.h"
+#include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "control_int.h"
 
@@ -32,6 +33,7 @@ control_mirror(struct conn *c, const char *args)
 		goto refused;
 	}
 	control_push_callers(m, o.service);
+	mreg_ovr_publish(m, MREG_OVR_MIRROR, o.service, args);
 	if (!o.off) {
 		mirrors_describe(&o.mirror, desc, sizeof(desc));
 		snprintf(msg, sizeof(msg), "%s: %s (live; meshctl mirror %s --off clears)",

@@ -158,8 +158,11 @@ etcd_judge(struct etcd *c, const struct json_doc *d, int status)
 			c->lease = 0;    /* the gateway leaves TTL out when it expired */
 		break;
 	case OP_PUT:
-		if ((k = etcd_find(c->own, c->nown, c->op_key)) != NULL && k->seq == c->op_seq)
+		if ((k = etcd_find(c->own, c->nown, c->op_key)) != NULL && k->seq == c->op_seq) {
 			k->dirty = 0;
+			if (k->kept)   /* etcd keeps it: nothing to put again */
+				etcd_drop(c->own, &c->nown, k);
+		}
 		break;
 	case OP_DEL:
 		if ((k = etcd_find(c->dels, c->ndel, c->op_key)) != NULL)
@@ -289,7 +292,7 @@ etcd_kick(struct etcd *c)
 		snprintf(c->op_key, sizeof(c->op_key), "%s", c->own[i].key);
 		c->op_seq = c->own[i].seq;
 		etcd_send(c, OP_PUT, etcd_json_put(c->body, ETCD_BODY_MAX, full, fl,
-		    c->own[i].val, c->own[i].vlen, c->lease));
+		    c->own[i].val, c->own[i].vlen, c->own[i].kept ? 0 : c->lease));
 		return;
 	}
 	if (c->ndel > 0) {

@@ -170,6 +170,7 @@ struct etcd_key {
 	char    *val;        /* put only */
 	size_t   vlen;
 	int      dirty;      /* put: not yet acknowledged */
+	int      kept;       /* put: without the lease (etcd_put_kept()) */
 	unsigned seq;        /* put: bumped by every etcd_put() */
 };
 

@@ -3,7 +3,8 @@
  * etcd_keys: the client's own keys (etcd.h): etcd_put() and etcd_del()
  * only record what is wanted, relative to the prefix; etcd_kick() (etcd.c)
  * sends it, a put under the lease, and puts every key again after a new
- * lease.  A put waiting for its answer stays dirty until the answer for
+ * lease.  A kept key (etcd_put_kept()) goes without the lease and is
+ * forgotten once etcd has it.  A put waiting for its answer stays dirty until the answer for
  * its own `seq` comes.
  */
 #include <stdlib.h>
@@ -43,8 +44,8 @@ etcd_full(const struct etcd *c, const char *key, char *out)
 	return c->plen + kl;
 }
 
-int
-etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen)
+static int
+etcd_put_any(struct etcd *c, const char *key, const char *value, size_t vlen, int kept)
 {
 	struct etcd_key *k;
 	char full[ETCD_KEY_MAX], *v;
@@ -68,6 +69,7 @@ etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen)
 	k->val = v;
 	k->vlen = vlen;
 	k->dirty = 1;
+	k->kept = kept;
 	k->seq++;
 	if ((k = etcd_find(c->dels, c->ndel, key)) != NULL)
 		etcd_drop(c->dels, &c->ndel, k);
@@ -75,6 +77,18 @@ etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen)
 	etcd_kick(c);
 	c->depth--;
 	return 0;
+}
+
+int
+etcd_put(struct etcd *c, const char *key, const char *value, size_t vlen)
+{
+	return etcd_put_any(c, key, value, vlen, 0);
+}
+
+int
+etcd_put_kept(struct etcd *c, const char *key, const char *value, size_t vlen)
+{
+	return etcd_put_any(c, key, value, vlen, 1);
 }
 
 int

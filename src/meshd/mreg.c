@@ -292,6 +292,12 @@ mreg_event_cb(void *arg, const struct etcd_event *ev)
 		return;
 	memcpy(key, ev->key, ev->key_len);
 	key[ev->key_len] = '\0';
+	if (strncmp(key, MREG_OVR_DIR, sizeof(MREG_OVR_DIR) - 1) == 0) {
+		/* a delete does not undo an override: `meshctl` sets the next */
+		if (ev->type == ETCD_EV_PUT)
+			mreg_ovr_event(r->m, key, ev->value, ev->value_len);
+		return;
+	}
 	if (mreg_key_split(ev->key, ev->key_len, host, sizeof(host), id, sizeof(id)) == -1) {
 		if (strncmp(key, MREG_KEY_DIR, sizeof(MREG_KEY_DIR) - 1) == 0 &&
 		    mreg_bad_new(r, key))
@@ -390,6 +396,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 static void
 mreg_free(struct mreg *r)
 {
+	mreg_ovr_forget();
 	mreg_bad_clear(r);
 	free(r->next);
 	free(r->rem);
@@ -435,6 +442,14 @@ mreg_close(struct meshd *m)
 		etcd_close(r->c, 0);
 	}
 	mreg_free(r);
+}
+
+struct etcd *
+mreg_client(const struct meshd *m)
+{
+	const struct mreg *r = m->mreg;
+
+	return r != NULL && !r->closing ? r->c : NULL;
 }
 
 /* ---- for status -------------------------------------------------------- */

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "mesh/container_of.h"
+#include "mesh/drain.h"
 #include "mesh/log.h"
+#include "mesh/mreg.h"
 #include "mesh/spawn.h"
 #include "mesh/state.h"
 #include "mesh/svc.h"
@@ -377,18 +379,44 @@ svc_start_all(struct meshd *m)
 	svc_update(m);
 }
 
-void
-svc_stop_all(struct meshd *m)
+static void
+svc_stop_apps(struct meshd *m)
 {
 	size_t i;
 
-	if (m->phase >= MESHD_STOPPING)
-		return;
-	svc_phase(m, MESHD_STOPPING);
 	outlog_event("stopping: apps first, then sidecars");
 	for (i = 0; i < m->ninst; i++)
 		svc_proc_stop(&m->insts[i].app);
 	svc_update(m);
+}
+
+static void
+svc_stop_grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	svc_stop_apps(w->data);
+}
+
+void
+svc_stop_all(struct meshd *m)
+{
+	if (m->phase >= MESHD_STOPPING)
+		return;
+	svc_phase(m, MESHD_STOPPING);
+	if (m->mreg != NULL && mreg_published(m->mreg) > 0) {
+		/* several hosts: the others stop sending here before the apps
+		 * go (the same grace as a drain, drain.h) */
+		mreg_sync(m);
+		outlog_event("stopping: withdrawn from the registry; apps stop in %.0f s",
+		    DRAIN_GRACE_S);
+		ev_timer_init(&m->stop_grace, svc_stop_grace_cb, DRAIN_GRACE_S, 0.);
+		m->stop_grace.data = m;
+		ev_timer_start(m->loop, &m->stop_grace);
+		svc_update(m);
+		return;
+	}
+	svc_stop_apps(m);
 }
 
 void

@@ -128,6 +128,8 @@ check "the new snapshot has no remote instance" wait_for 10 remotes_are ""
 timeout 40 meshctl down -f "$F" >"$T/down.log" 2>&1
 is "meshctl down exits 0" "$?" 0
 is "meshctl down removed this host's keys at once" "$(keys)" ""
+check "it withdrew from the registry before stopping the apps" \
+	grep -q 'stopping: withdrawn from the registry; apps stop in 1 s' "$T/.mesh/run/meshd.log"
 check "meshd logged the registry" grep -q 'registry: etcd up' "$T/.mesh/run/meshd.log"
 no_sanitizer_report "$T/.mesh/run/meshd.log"
 etcd_stop
