@@ -192,7 +192,7 @@ check "b's sidecar inbound listens on $B:$PB" mh_tcp_open a "$B" "$PB"
 check "plain HTTP from a to b's inbound gets no answer from b's api" \
 	bash -c "! ip netns exec $(_mh_ns a) curl -sS -m 3 http://$B:$PB/ | grep -q api@b"
 printf 'GET / HTTP/1.1\r\nHost: api\r\n\r\n' >"$T/get.txt"
-mh_exec a timeout 5 openssl s_client -connect "$B:$PB" -quiet -no_ign_eof <"$T/get.txt" >"$T/nocert.out" 2>&1
+mh_exec a timeout 5 openssl s_client -connect "$B:$PB" -quiet -ign_eof <"$T/get.txt" >"$T/nocert.out" 2>&1
 check "TLS without a client certificate gets no answer from b's api" bash -c "! grep -q api@b '$T/nocert.out'"
 check "... but a TLS alert (certificate required)" grep -Eq 'alert (certificate required|handshake failure)' "$T/nocert.out"
 check "nor does curl over TLS without a client certificate" \
