@@ -16,7 +16,9 @@
 #                          brought down at exit
 #   mh_remember HOST FILE  remember the pids status --json reports now
 #   mh_link HOST up|down   HOST's cable
+#   mh_tcp_open HOST ADDR PORT  HOST reaches ADDR:PORT with TCP
 #   mh_trust_from_root FROM HOST...  HOST joins FROM's trust (below)
+#   mh_teardown            what the EXIT trap does, earlier (checkable)
 #
 # Teardown (mh_teardown, called by the test and again by the EXIT trap
 # before lib.sh's own): `meshctl down` per mesh in its namespace, SIGKILL

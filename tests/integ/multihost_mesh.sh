@@ -206,7 +206,11 @@ check "nor does curl over TLS without a client certificate" \
 # "every request lands on b" is the check that the view reached the
 # sidecar.  Then c's sidecar and app die too (the rest of the host): a's
 # requests must not notice.  Failures during the window are counted and
-# reported; after c left the view none may fail.
+# reported; after c left the view none may fail.  (c's processes are
+# killed rather than its cable pulled: with the link down, a request that
+# a's sidecar sends on a pooled connection to c waits for an answer that
+# never comes -- routes have no default timeout -- so curl's --max-time
+# would count it, which tests the route's timeout, not the registry.)
 C_PIDS=$(mh_exec c meshctl status -f "$FC" --json 2>/dev/null | pids)
 MESHD_C=$(js c "d['mesh']['meshd_pid']")
 loop_start kill
