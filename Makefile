@@ -162,7 +162,7 @@ $(BUILD)/apps/%: tests/apps/%.c $(LIBMESH) $(WOLFSSL_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESH) $(LIBS)
 
-# etcdtool drives meshd's etcd client (src/meshd/etcd*.c): it links meshd's folder too
+# etcdtool drives the etcd client (src/lib/etcd*.c; meshd's folder for nothing else)
 $(BUILD)/apps/etcdtool: tests/apps/etcdtool.c $(LIBMESHD) $(LIBMESH) $(WOLFSSL_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(MESH_CPPFLAGS) $(CPPFLAGS) $(MESH_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBMESHD) $(LIBMESH) $(LIBS)
@@ -249,12 +249,12 @@ $(FUZZ_DIR)/fuzz_h2_frames: tests/fuzz/fuzz_h2_frames.c $(FUZZ_H2_OBJS) $(FUZZ_D
 	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/proxy $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-MMD -MP -o $@ $< $(FUZZ_H2_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
 
-# fuzz_etcd_frame reads responses as meshd's etcd client does: its two
-# files of src/meshd are built in, instrumented, beside the library
-FUZZ_ETCD_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,src/meshd/etcd_frame.c src/meshd/etcd_json.c)
+# fuzz_etcd_frame reads responses as the etcd client does (src/lib/etcd_frame.c,
+# etcd_json.c: in the instrumented libmesh.a)
+FUZZ_ETCD_OBJS :=
 
 $(FUZZ_DIR)/fuzz_etcd_frame: tests/fuzz/fuzz_etcd_frame.c $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a
-	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib -Isrc/meshd $(FUZZ_CFLAGS) -fsanitize=fuzzer \
+	$(FUZZ_CC) $(MESH_CPPFLAGS) -Isrc -Isrc/lib $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 		-MMD -MP -o $@ $< $(FUZZ_ETCD_OBJS) $(FUZZ_DIR)/libmesh.a $(LIBS)
 
 fuzz-build: $(FUZZ_BINS)

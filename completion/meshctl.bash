@@ -86,7 +86,7 @@ _meshctl()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	local cmds="up down status certs traces logs tap weight fault mirror reload top restart breaker-reset run check version help"
+	local cmds="up down status certs join traces logs tap weight fault mirror reload top restart breaker-reset run check version help"
 
 	cmd=
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -110,7 +110,7 @@ _meshctl()
 			COMPREPLY=($(compgen -f -X '!*.ini' -- "$cur") $(compgen -d -- "$cur"))
 			return
 		fi ;;
-	--timeout|-i|--interval|-n|--since)
+	--timeout|-i|--interval|-n|--since|--token|--ttl)
 		return ;;
 	--path|--delay|--abort|--match)
 		return ;;
@@ -131,7 +131,8 @@ _meshctl()
 	up)      opts="-f --file -d --detach --timeout -h --help" ;;
 	down)    opts="-f --file --timeout -h --help" ;;
 	status)  opts="-f --file --json -h --help" ;;
-	certs)   opts="-f --file --json --rotate --rotate-root -h --help" ;;
+	certs)   opts="-f --file --json --rotate --rotate-root --join-token --ttl -h --help" ;;
+	join)    opts="--token -f --file --timeout -h --help" ;;
 	traces)  opts="-f --file --slow --json -n --service -h --help" ;;
 	logs)
 		# SERVICE, INSTANCE (api.0), INSTANCE~proxy, meshd; the file is --file
@@ -207,7 +208,7 @@ _meshctl()
 		    fi ;;
 		esac ;;
 	check)   opts="-f --file -h --help" ;;
-	help)    opts="up down status certs traces logs tap weight fault mirror reload top restart breaker-reset run check version" ;;
+	help)    opts="up down status certs join traces logs tap weight fault mirror reload top restart breaker-reset run check version" ;;
 	*)       opts="" ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -27,6 +27,11 @@
  *                     sidecar did not take the bundle in) or not done within
  *                     60 s (it goes on).  IPC_TRUST goes to every sidecar
  *                     at HELLO too; IPC_IDENT reports feed the rollover
+ *     certs --join-token SECS
+ *                     a one-time join token valid SECS (1..86400; mjoin.h):
+ *                     REPLY "<token>\n<how to use it>\n" + DONE "0"; DONE
+ *                     "1" with why when registry is not etcd or this host
+ *                     holds no ca.key (it joined)
  *     down            stops everything (apps, then sidecars); DONE "0";
  *                     then meshd exits 0
  *     wait-ready      LOGLINE for each line of the ring and every new one,

@@ -44,7 +44,14 @@ int csr_request_pem(struct csr_ident *id, const char *svc, char *out, size_t cap
 int csr_accept(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
                const unsigned char *ca, size_t calen, const char *td,
                const char *svc, time_t now, char *err, size_t errlen);
-/* The same, from "leaf PEM" followed by "CA PEM" (the IPC_CERT payload). */
+/* The same in joined mode (pki.h): leaf signed by inter, an intermediate
+ * CA signed by ca, the root to trust.  inter NULL: csr_accept(). */
+int csr_accept_chain(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
+                     const unsigned char *inter, size_t interlen,
+                     const unsigned char *ca, size_t calen, const char *td,
+                     const char *svc, time_t now, char *err, size_t errlen);
+/* The same, from the IPC_CERT payload: "leaf PEM" then "CA PEM", or (joined
+ * mode) "leaf PEM", "intermediate PEM", "root PEM". */
 int csr_accept_pem(struct csr_ident *id, const char *pem, size_t len,
                    const char *td, const char *svc, time_t now,
                    char *err, size_t errlen);
@@ -53,6 +60,8 @@ int csr_accept_pem(struct csr_ident *id, const char *pem, size_t len,
 const unsigned char *csr_key_der(const struct csr_ident *id, size_t *len);
 const unsigned char *csr_leaf_der(const struct csr_ident *id, size_t *len);
 const unsigned char *csr_ca_der(const struct csr_ident *id, size_t *len);
+/* The intermediate to present after the leaf: NULL (len 0) when none. */
+const unsigned char *csr_inter_der(const struct csr_ident *id, size_t *len);
 time_t               csr_not_after(const struct csr_ident *id);
 
 /*

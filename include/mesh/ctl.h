@@ -55,6 +55,8 @@ enum ctl_exit {
 #define CTL_OPT_FAULT    0x800u /* --delay P%:D, --abort P%:S, --version V, --match 'H: V',
                                    --off, --off-all (fault) */
 #define CTL_OPT_OFF      0x1000u /* --off alone (mirror) */
+#define CTL_OPT_JOIN_TOKEN 0x2000u /* --join-token, --ttl DURATION (certs) */
+#define CTL_OPT_TOKEN    0x4000u /* --token TOKEN (join) */
 #define CTL_TRACES_DEFAULT_N 10u
 #define CTL_TRACES_MAX_N     10000u
 #define CTL_LINES_MAX_N      1000000u  /* -n of logs and tap */
@@ -83,6 +85,9 @@ struct ctl_opts {
 	const char *fault_match;   /*   --match 'H: V' */
 	int         off;           /* --off (CTL_OPT_FAULT, CTL_OPT_OFF) */
 	int         fault_off_all; /* --off-all */
+	int         join_token;    /* CTL_OPT_JOIN_TOKEN: --join-token */
+	const char *ttl;           /*   --ttl DURATION as given (checked by certs) */
+	const char *token;         /* CTL_OPT_TOKEN: --token TOKEN */
 };
 
 struct ctl_cmd {
@@ -306,6 +311,20 @@ typedef void ctl_logs_fn(void *arg, const char *line, size_t len);
 long     ctl_logs_last(const struct ctl_mesh *m, const char *what, size_t n,
                        ctl_logs_fn *fn, void *arg);
 
+/* ---- join (ctl_join_etcd.c) -------------------------------------------- */
+
+struct jtok_answer;
+/*
+ * Put the request req[0..len) as join/requests/<host_name> in cfg's etcd
+ * and wait up to timeout_s for join/certs/<host_name>: an error, or a
+ * certificate whose MAC proves the root knows secret.  Then delete both
+ * keys and revoke the lease.  CTL_OK with *ans, or CTL_FAIL after
+ * printing why (naming the endpoints and the mesh on a timeout).
+ */
+int ctl_join_ask(const struct mesh_config *cfg, const char *req, size_t len,
+                 const unsigned char *secret, unsigned timeout_s,
+                 struct jtok_answer *ans);
+
 /* ---- commands: one file each ------------------------------------------ */
 
 int ctl_up(const struct ctl_opts *o);       /* ctl_up.c */
@@ -324,5 +343,6 @@ int ctl_restart(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_breaker_reset(const struct ctl_opts *o);  /* ctl_restart.c */
 int ctl_logs(const struct ctl_opts *o);     /* ctl_logs.c */
 int ctl_run(const struct ctl_opts *o);      /* ctl_run.c */
+int ctl_join(const struct ctl_opts *o);     /* ctl_join.c */
 
 #endif

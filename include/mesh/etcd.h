@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * etcd: meshd's client of etcd 3.4's v3 JSON gateway, on meshd's loop,
- * never blocking it (the only blocking call is resolving an endpoint's
- * host name once, in etcd_new(); a numeric address or "localhost" is not
- * looked up).
+ * etcd: a client of etcd 3.4's v3 JSON gateway on a libev loop (meshd's
+ * registry, and `meshctl join`; src/lib/etcd*.c), never blocking it (the
+ * only blocking call is resolving an endpoint's host name once, in
+ * etcd_new(); a numeric address or "localhost" is not looked up).
  *
  * One client owns one key prefix (`/meshctl/<mesh>/`), one lease and one
  * watch of the prefix.  Keys the caller passes and receives are relative

@@ -53,7 +53,9 @@ int ident_ready(void);
 /* A new key and its CSR as PEM for service svc, kept as the pending
  * request.  Length, or -1 with err. */
 int ident_request(const char *svc, char *pem, size_t cap, char *err, size_t errlen);
-/* Install meshd's answer (leaf PEM then CA PEM) to the pending request.
+/* Install meshd's answer (leaf PEM then CA PEM; joined mode: leaf,
+ * intermediate, root, and the leaf is presented with the intermediate) to
+ * the pending request.
  * 0, or -1 with err (the current identity stays). */
 int ident_accept(const char *svc, const char *pem, size_t len, char *err, size_t errlen);
 /* IPC_TRUST: the roots (PEM certificates) to trust from now on.  With an

@@ -30,7 +30,8 @@ enum ipc_type {
 	IPC_CSR     = 4,  /* PEM certificate request; meshd ignores every name in it */
 	/* meshd -> mesh-proxy */
 	IPC_CONFIG  = 10, /* a whole pcfg document (see pcfg.h); resent on every change */
-	IPC_CERT    = 11, /* the issued leaf PEM followed by the CA certificate PEM */
+	IPC_CERT    = 11, /* the issued leaf PEM then the CA certificate PEM;
+	                     joined mode (pki.h): leaf, intermediate, root */
 	IPC_CERT_FAIL = 12, /* why meshd refused to sign the last IPC_CSR */
 	IPC_ROTATE  = 13, /* "" : renew the leaf now (meshctl certs --rotate) */
 	IPC_BREAKER_RESET = 14, /* "SERVICE [VERSION.INDEX]": close those endpoints'

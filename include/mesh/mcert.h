@@ -9,7 +9,8 @@
  * sends IPC_CSR with a PEM request; mcert_issue() signs a leaf for
  * spiffe://<trust_domain>/svc/<that instance's service>, valid cert_ttl,
  * ignoring every name in the request, and returns the IPC_CERT payload:
- * the leaf PEM followed by the CA PEM.  Keys stay in the sidecars.
+ * the leaf PEM followed by the CA PEM (joined mode, pki.h: the leaf, the
+ * intermediate, the root).  Keys stay in the sidecars.
  *
  * Rotation: mcert_rotate_begin() marks the instances whose sidecar is
  * connected (control.c sends them IPC_ROTATE); each mark clears when that
@@ -44,6 +45,11 @@ const struct pki_certinfo *mcert_info(const struct meshd *m, const struct inst *
 /* {"spiffe_id","serial","not_before","not_after"} of ci (times ISO 8601
  * UTC), or null: the "cert" member of an instance in status --json. */
 void mcert_json(FILE *f, const struct pki_certinfo *ci);
+
+/* Joined mode (pki.h) only, else nothing: status's line "ca: intermediate
+ * ... under root ..." (json: the member ,"ca":{"mode":"joined",
+ * "intermediate":{...},"root":{...}} of "mesh"). */
+void mcert_status_ca(FILE *f, int json);
 
 /* `certs` (a table) / `certs --json`: per instance, identity, serial,
  * not-before, not-after.  *out malloc'd.  0 / -1 (out of memory). */

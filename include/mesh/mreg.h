@@ -8,6 +8,7 @@
  *   instances/<host_name>/<instance id>  = an instance record (below)
  *   overrides/<weight|fault|mirror>/<service> = a live override shared by
  *                                          every host (mreg_ovr.c)
+ *   join/...   joining hosts (jtok.h), handed to mjoin.h on the root host
  *
  * This host puts one key per instance whose endpoint is up (svc.h: ready
  * and not draining) under its lease (etcd.h), and deletes it when the

@@ -3,8 +3,9 @@
  * pki: meshd's certificate authority (wolfSSL).
  *
  * The root is an ECDSA P-256 key and a self-signed certificate:
- * CA:TRUE with pathlen 0 and KeyUsage keyCertSign (both critical), valid
- * ten years.  They live in one directory, normally <state_dir>/ca/:
+ * CA:TRUE with pathlen 1 (room for a joined host's intermediate) and
+ * KeyUsage keyCertSign (both critical), valid ten years.  They live in
+ * one directory, normally <state_dir>/ca/:
  *   ca.key   PEM "EC PRIVATE KEY", mode 0600   the only key on disk
  *   ca.crt   PEM certificate, mode 0644        what `openssl verify -CAfile` takes
  * The directory is created 0700.  A start refuses, naming the file, when
@@ -36,6 +37,22 @@
  * next.crt over ca.crt, then next.key over ca.key (the old root's files
  * go with that), then removes the state file; pki_roll_recover() finishes
  * a promotion a crash interrupted.
+ *
+ * Joined mode (pki_join.c; a host that `meshctl join`ed another's mesh).
+ * The root's key stays on the host that made it; this host holds an
+ * intermediate CA signed by that root:
+ *   host.key  PEM EC private key (P-256), mode 0600
+ *   host.crt  PEM, the intermediate: CA:TRUE, keyCertSign, signed by root.crt
+ *   root.crt  PEM, the mesh's root (no key)
+ * and no ca.key.  host.crt present means joined mode.  Leaves are then
+ * signed by the intermediate (issuer = its subject, notAfter capped at
+ * its notAfter), and a sidecar presents leaf + intermediate; peers trust
+ * the root alone.  There is no rollover of either here: the root is
+ * rotated on the root host, the intermediate by joining again.
+ * Roots are made with pathlen 1; one made before joining existed says
+ * pathlen 0, and the root host refuses to sign an intermediate under it
+ * (pki_issue_ca()).  The constraint is not enforced when verifying
+ * (wolfSSL does not, in a handshake or here).
  */
 #ifndef MESH_PKI_H
 #define MESH_PKI_H
@@ -60,6 +77,9 @@
 #define PKI_NEXT_KEY_FILE  "next.key"
 #define PKI_NEXT_CRT_FILE  "next.crt"
 #define PKI_ROLL_FILE      "rollover"
+#define PKI_HOST_KEY_FILE  "host.key"
+#define PKI_HOST_CRT_FILE  "host.crt"
+#define PKI_ROOT_CRT_FILE  "root.crt"
 
 struct pki_ca;
 
@@ -138,6 +158,36 @@ int pki_cert_info(const unsigned char *der, size_t len, struct pki_certinfo *out
 int pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
 int pki_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
 
+/* ---- a joined host's intermediate CA (pki_issue_ca.c; jtok.h) ---- */
+
+#define PKI_CA_CHILD_MAX_S (365 * 86400)   /* an intermediate's longest life */
+
+/* The root in dir (ca.key + ca.crt), never creating one.  NULL with err
+ * (none: "no root CA key on this host"). */
+struct pki_ca *pki_ca_load_root(const char *dir, char *err, size_t errlen);
+/*
+ * Sign an intermediate CA for host from csr (DER; ECDSA P-256, its
+ * self-signature checked): subject CN "<host> intermediate", O <mesh>;
+ * CA:TRUE pathlen 0 and keyUsage keyCertSign, cRLSign (critical); valid
+ * from now - PKI_BACKDATE_SEC for the root's remaining life, at most
+ * PKI_CA_CHILD_MAX_S; a random serial.  Refused when the root itself has
+ * pathlen 0 (roots made before joining existed).  DER into out; 0 or -1
+ * with err.
+ */
+int pki_issue_ca(struct pki_ca *ca, const unsigned char *csr, size_t csrlen,
+                 const char *host, const char *mesh, time_t now,
+                 unsigned char *out, size_t cap, size_t *outlen, char *err, size_t errlen);
+/* The joining host's check of what came back: cert (DER) is a CA for the
+ * private key keyder (SEC1 DER), signed by root (DER, a CA) and valid
+ * now.  0, or -1 with err. */
+int pki_ca_child_check(const unsigned char *cert, size_t len, const unsigned char *root,
+                       size_t rootlen, const unsigned char *keyder, size_t keylen,
+                       char *err, size_t errlen);
+/* A PEM certificate request to DER; its length or -1. */
+int pki_csr_pem_to_der(const char *pem, size_t len, unsigned char *out, size_t cap);
+/* An EC private key (SEC1 DER) as PEM "EC PRIVATE KEY"; length or -1. */
+int pki_key_to_pem(const unsigned char *der, size_t len, char *out, size_t cap);
+
 /* ---- trust bundles (pki_bundle.c) ---- */
 
 /* Add a root (a DER CA certificate).  Already there: 0, nothing changes.
@@ -157,6 +207,29 @@ int pki_bundle_has_serial(const struct pki_bundle *b, const char *serial);
 void pki_bundle_serials(const struct pki_bundle *b, char *out, size_t cap);
 /* 0 when leaf (DER) is signed by one of b's roots and valid now, -1 not. */
 int pki_bundle_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len);
+
+/* 0 when leaf (DER) chains to one of b's roots and is valid now: signed
+ * by a root directly (inter NULL), or by inter, a CA certificate (with
+ * keyCertSign when it has a keyUsage) that a root of b signed and that
+ * is valid now.  -1 not. */
+int pki_chain_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len,
+                     const unsigned char *inter, size_t interlen);
+
+/* ---- joined mode (pki_join.c), in the CA directory dir ---- */
+
+/* 1 when dir holds host.crt (joined mode), 0 not. */
+int pki_joined(const char *dir);
+/* Load host.key, host.crt and root.crt, checked: host.crt parses, is a
+ * CA (keyCertSign), holds host.key's public key, is signed by root.crt
+ * and is not self-signed, both are valid now; host.key is private
+ * (as ca.key); no ca.key beside them.  NULL with err naming the file. */
+struct pki_ca *pki_ca_open_joined(const char *dir, char *err, size_t errlen);
+/* 1 when ca is an intermediate (pki_ca_open_joined), 0 a root. */
+int pki_ca_is_inter(const struct pki_ca *ca);
+/* The root above ca: root.crt for an intermediate, else ca's own
+ * certificate.  DER / PEM (NUL-terminated); owned by ca. */
+const unsigned char *pki_ca_root_der(const struct pki_ca *ca, size_t *len);
+const char          *pki_ca_root_pem(const struct pki_ca *ca, size_t *len);
 
 /* ---- rollover files (pki_roll.c), all in the CA directory dir ---- */
 

@@ -22,8 +22,9 @@
  *    on amd64, so AES-128-GCM comes first there.  Both ends of a
  *    connection run on one host and compute the same order; the server's
  *    order decides.
- *  - Both sides present a certificate and verify the peer's against our
- *    CA alone (VERIFY_PEER | FAIL_IF_NO_PEER_CERT); then, new handshake or
+ *  - Both sides present a certificate (joined mode, pki.h: the leaf and
+ *    the intermediate that signed it) and verify the peer's chain against
+ *    our roots alone (VERIFY_PEER | FAIL_IF_NO_PEER_CERT); then, new handshake or
  *    resumed, tlsctx_verify_peer() checks the SPIFFE ID (spiffe.h), the
  *    callee applies `allow`, the caller checks it reached whom it meant.
  *  - Resumption: the client keeps one session per endpoint (the callee
@@ -36,6 +37,12 @@
  *    the identity's own CA.  A resumed session is checked against the
  *    current roots too, so a peer whose root was retired cannot come back
  *    on an old ticket.
+ *  - Joined mode (pki.h): a peer's chain is leaf, intermediate; the
+ *    intermediate must be a CA (keyCertSign) signed by a trusted root.
+ *    wolfSSL keeps an intermediate it verified in a full handshake in the
+ *    context's store, so a later peer sending the leaf alone passes too;
+ *    contexts are rebuilt at every renewal or trust change, which bounds
+ *    that (and the store never holds anything a root did not sign).
  * Memory: with Debian's libwolfssl (OPENSSL_ALL, SESSION_CERTS, ...) a
  * WOLFSSL costs ~56 KiB at wolfSSL_new() and ~78 KiB after a handshake,
  * per side; pooling keeps the count low, a leaner wolfSSL build would
@@ -78,6 +85,9 @@ struct tlsctx_ident {
 	size_t               leaflen;
 	const unsigned char *ca;    /* the root to trust */
 	size_t               calen;
+	const unsigned char *inter; /* joined mode: the intermediate presented
+	                             * after the leaf; NULL: none */
+	size_t               interlen;
 };
 
 /* 1 if AES-GCM is hardware-accelerated for this process (see above). */

@@ -159,6 +159,21 @@ check_ca_cert(const struct mesh_config *cfg, const char *path, FILE *err)
 	return 0;
 }
 
+/* Joined mode (pki.h): the checks meshd makes at start. */
+static int
+check_ca_joined(const struct mesh_config *cfg, const char *dir, FILE *err)
+{
+	char why[512];
+	struct pki_ca *ca = pki_ca_open_joined(dir, why, sizeof(why));
+
+	if (ca == NULL) {
+		check_error(err, cfg, 0, "%s", why);
+		return 1;
+	}
+	pki_ca_free(ca);
+	return 0;
+}
+
 int
 check_ca(const struct mesh_config *cfg, FILE *err)
 {
@@ -179,6 +194,8 @@ check_ca(const struct mesh_config *cfg, FILE *err)
 		    "%04o): chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
 		errors++;
 	}
+	if (pki_joined(dir))
+		return errors + check_ca_joined(cfg, dir, err);
 	snprintf(key, sizeof(key), "%s/ca.key", dir);
 	snprintf(crt, sizeof(crt), "%s/ca.crt", dir);
 	if (lstat(key, &st) == -1) {

@@ -40,8 +40,8 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "\noptions:\n"
 	    "  -f, --file FILE      the mesh's config file (default ./%s)\n"
 	    "  -d, --detach         up: start in the background, return once ready\n"
-	    "      --timeout SECS   up -d, down, restart: how long to wait (default: the\n"
-	    "                       longest ready_timeout + %d; %d; per instance)\n"
+	    "      --timeout SECS   up -d, down, restart, join: how long to wait (default:\n"
+	    "                       the longest ready_timeout + %d; %d; per instance; 30)\n"
 	    "      --json           status, certs, traces: one JSON document\n"
 	    "      --rotate         certs: every sidecar renews its certificate now\n"
 	    "      --rotate-root    certs: a new root CA, every leaf re-issued from it, no restart\n"
@@ -62,6 +62,9 @@ ctl_cli_usage(FILE *out, const struct ctl_cmd *cmds)
 	    "      --match 'H: V'   fault: only requests with header H equal to V\n"
 	    "      --off            fault, mirror: none on SERVICE (the file's suspended too)\n"
 	    "      --off-all        fault: no fault anywhere\n"
+	    "      --join-token     certs: mint a one-time token for `join` (root host)\n"
+	    "      --ttl DURATION   certs --join-token: how long it is valid (default 1h, max 24h)\n"
+	    "      --token TOKEN    join: the token `certs --join-token` printed\n"
 	    "  -h, --help           this text\n"
 	    "\nexit codes: 0 ok, 1 failure, 2 usage error, 3 mesh not running\n",
 	    CTL_DEFAULT_FILE, CTL_UP_SLACK_S, CTL_DOWN_TIMEOUT_S, CTL_TRACES_DEFAULT_N);
@@ -84,14 +87,22 @@ ctl_cli_bad(const struct ctl_cmd *cmd, const char *fmt, ...)
 	return CTL_USAGE;
 }
 
+/* Whole seconds, 1..CTL_TIMEOUT_MAX_S: "30", or a duration ("30s", "2m"). */
 static int
 ctl_cli_seconds(const char *s, unsigned *out)
 {
 	char *end;
 	unsigned long v;
+	uint64_t us;
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
+	if ((errno != 0 || end == s || *end != '\0') && config_parse_duration(s, &us) == 0 &&
+	    us % 1000000 == 0) {
+		v = (unsigned long)(us / 1000000);
+		errno = 0;
+		end = (char *)s + strlen(s);
+	}
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-' ||
 	    v == 0 || v > CTL_TIMEOUT_MAX_S)
 		return -1;
@@ -222,6 +233,9 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 		{ "match",   required_argument, NULL, 'M' },
 		{ "off",     no_argument,       NULL, 'O' },
 		{ "off-all", no_argument,       NULL, 'Z' },
+		{ "join-token", no_argument,    NULL, 'K' },
+		{ "ttl",     required_argument, NULL, 'L' },
+		{ "token",   required_argument, NULL, 'N' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -335,7 +349,23 @@ ctl_cli_parse(const struct ctl_cmd *cmd, int argc, char **argv,
 			if (!(cmd->opts & CTL_OPT_TIMEOUT))
 				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
 			if (ctl_cli_seconds(optarg, &o->timeout_s) == -1)
-				return ctl_cli_bad(cmd, "--timeout '%s': want whole seconds, 1..3600", optarg);
+				return ctl_cli_bad(cmd, "--timeout '%s': want whole seconds, 1..3600 "
+				    "(30 or 30s)", optarg);
+			break;
+		case 'K':
+			if (!(cmd->opts & CTL_OPT_JOIN_TOKEN))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->join_token = 1;
+			break;
+		case 'L':
+			if (!(cmd->opts & CTL_OPT_JOIN_TOKEN))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->ttl = optarg;
+			break;
+		case 'N':
+			if (!(cmd->opts & CTL_OPT_TOKEN))
+				return ctl_cli_bad(cmd, "unknown option '%s'", argv[optind - 1]);
+			o->token = optarg;
 			break;
 		case 'i':
 			if (!(cmd->opts & CTL_OPT_INTERVAL))

@@ -29,6 +29,8 @@ struct csr_ident {
 	size_t         leaflen;
 	unsigned char *ca;
 	size_t         calen;
+	unsigned char *inter;         /* joined mode: the intermediate; NULL none */
+	size_t         interlen;
 	time_t         not_after;
 };
 
@@ -82,6 +84,7 @@ csr_free(struct csr_ident *id)
 		wc_FreeRng(&id->rng);
 	free(id->leaf);
 	free(id->ca);
+	free(id->inter);
 	/* the key's DER copy is the one secret here: wipe it */
 	memset(id, 0, sizeof(*id));
 	free(id);
@@ -141,22 +144,21 @@ csr_key_matches(struct csr_ident *id, const unsigned char *der, size_t len)
 	return rc;
 }
 
-/* 0 when leaf is signed by ca and valid at this moment (wolfSSL uses the
- * system clock), the same check the TLS handshake will make. */
+/* 0 when leaf is signed by ca, or by inter signed by ca, and valid at
+ * this moment (wolfSSL uses the system clock): the check the TLS
+ * handshake will make. */
 static int
-csr_chain_ok(const unsigned char *leaf, size_t leaflen, const unsigned char *ca, size_t calen)
+csr_chain_ok(const unsigned char *leaf, size_t leaflen, const unsigned char *inter,
+    size_t interlen, const unsigned char *ca, size_t calen)
 {
-	WOLFSSL_CERT_MANAGER *cm;
+	struct pki_bundle *b = calloc(1, sizeof(*b));
+	char e[128];
 	int rc = -1;
 
-	if ((cm = wolfSSL_CertManagerNew()) == NULL)
-		return -1;
-	if (wolfSSL_CertManagerLoadCABuffer(cm, ca, (long)calen, WOLFSSL_FILETYPE_ASN1) ==
-	    WOLFSSL_SUCCESS &&
-	    wolfSSL_CertManagerVerifyBuffer(cm, leaf, (long)leaflen, WOLFSSL_FILETYPE_ASN1) ==
-	    WOLFSSL_SUCCESS)
+	if (b != NULL && pki_bundle_add(b, ca, calen, e, sizeof(e)) == 0 &&
+	    pki_chain_verify(b, leaf, leaflen, inter, interlen) == 0)
 		rc = 0;
-	wolfSSL_CertManagerFree(cm);
+	free(b);
 	return rc;
 }
 
@@ -165,9 +167,17 @@ csr_accept(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
     const unsigned char *ca, size_t calen, const char *td, const char *svc,
     time_t now, char *err, size_t errlen)
 {
+	return csr_accept_chain(id, leaf, leaflen, NULL, 0, ca, calen, td, svc, now, err, errlen);
+}
+
+int
+csr_accept_chain(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
+    const unsigned char *inter, size_t interlen, const unsigned char *ca, size_t calen,
+    const char *td, const char *svc, time_t now, char *err, size_t errlen)
+{
 	struct pki_certinfo info, cainfo;
 	struct spiffe_id sid;
-	unsigned char *l, *c;
+	unsigned char *l, *c, *im = NULL;
 	int rc;
 
 	if (leaflen == 0 || leaflen > PKI_CERT_MAX || calen == 0 || calen > PKI_CERT_MAX ||
@@ -177,6 +187,11 @@ csr_accept(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
 	}
 	if (!cainfo.is_ca) {
 		csr_err(err, errlen, "the CA certificate from meshd is not a CA", svc);
+		return -1;
+	}
+	if (inter != NULL && (interlen == 0 || interlen > PKI_CERT_MAX ||
+	    pki_cert_info(inter, interlen, &cainfo) != 0 || !cainfo.is_ca)) {
+		csr_err(err, errlen, "the intermediate CA certificate from meshd is not a CA", svc);
 		return -1;
 	}
 	if (csr_key_matches(id, leaf, leaflen) != 0) {
@@ -191,54 +206,88 @@ csr_accept(struct csr_ident *id, const unsigned char *leaf, size_t leaflen,
 		csr_err(err, errlen, "the leaf from meshd names another service", svc);
 		return -1;
 	}
-	if (info.not_after <= now || csr_chain_ok(leaf, leaflen, ca, calen) != 0) {
-		csr_err(err, errlen, "the leaf from meshd is expired or not signed by its CA", svc);
+	if (info.not_after <= now ||
+	    csr_chain_ok(leaf, leaflen, inter, interlen, ca, calen) != 0) {
+		csr_err(err, errlen, inter != NULL ? "the leaf from meshd is expired or does not "
+		    "chain through its intermediate to its root" : "the leaf from meshd is "
+		    "expired or not signed by its CA", svc);
 		return -1;
 	}
 	l = malloc(leaflen);
 	c = malloc(calen);
-	if (l == NULL || c == NULL) {
+	if (inter != NULL)
+		im = malloc(interlen);
+	if (l == NULL || c == NULL || (inter != NULL && im == NULL)) {
 		free(l);
 		free(c);
+		free(im);
 		csr_err(err, errlen, "out of memory", svc);
 		return -1;
 	}
 	memcpy(l, leaf, leaflen);
 	memcpy(c, ca, calen);
+	if (im != NULL)
+		memcpy(im, inter, interlen);
 	free(id->leaf);
 	free(id->ca);
+	free(id->inter);
 	id->leaf = l;
 	id->leaflen = leaflen;
 	id->ca = c;
 	id->calen = calen;
+	id->inter = im;
+	id->interlen = im != NULL ? interlen : 0;
 	id->not_after = info.not_after;
 	return 0;
+}
+
+/* The certificates of an IPC_CERT payload: where each PEM block starts
+ * (at most max); how many there are. */
+static size_t
+csr_pem_blocks(const char *pem, size_t len, const char **at, size_t max)
+{
+	static const char begin[] = "-----BEGIN CERTIFICATE-----";
+	const char *p = pem;
+	size_t n = 0;
+
+	while ((p = memmem(p, len - (size_t)(p - pem), begin, sizeof(begin) - 1)) != NULL) {
+		if (n < max)
+			at[n] = p;
+		n++;
+		p++;
+	}
+	return n;
 }
 
 int
 csr_accept_pem(struct csr_ident *id, const char *pem, size_t len, const char *td,
     const char *svc, time_t now, char *err, size_t errlen)
 {
-	static const char begin[] = "-----BEGIN CERTIFICATE-----";
-	unsigned char leaf[PKI_CERT_MAX], ca[PKI_CERT_MAX];
-	const char *first, *second;
-	int ll, cl;
+	unsigned char der[3][PKI_CERT_MAX];
+	const char *at[4];
+	size_t n, i, end;
+	int dl[3];
 
-	first = memmem(pem, len, begin, sizeof(begin) - 1);
-	second = first == NULL ? NULL : memmem(first + 1, len - (size_t)(first + 1 - pem),
-	    begin, sizeof(begin) - 1);
-	if (second == NULL || memmem(second + 1, len - (size_t)(second + 1 - pem),
-	    begin, sizeof(begin) - 1) != NULL) {
-		csr_err(err, errlen, "expected a leaf and a CA certificate from meshd", svc);
+	/* leaf + CA, or (joined mode) leaf + intermediate + root */
+	n = csr_pem_blocks(pem, len, at, 4);
+	if (n != 2 && n != 3) {
+		csr_err(err, errlen, "expected a leaf and a CA certificate from meshd "
+		    "(joined mode: leaf, intermediate, root)", svc);
 		return -1;
 	}
-	ll = pki_pem_to_der(first, (size_t)(second - first), leaf, sizeof(leaf));
-	cl = pki_pem_to_der(second, len - (size_t)(second - pem), ca, sizeof(ca));
-	if (ll <= 0 || cl <= 0) {
-		csr_err(err, errlen, "certificate PEM from meshd does not decode", svc);
-		return -1;
+	for (i = 0; i < n; i++) {
+		end = i + 1 < n ? (size_t)(at[i + 1] - pem) : len;
+		dl[i] = pki_pem_to_der(at[i], end - (size_t)(at[i] - pem), der[i], sizeof(der[i]));
+		if (dl[i] <= 0) {
+			csr_err(err, errlen, "certificate PEM from meshd does not decode", svc);
+			return -1;
+		}
 	}
-	return csr_accept(id, leaf, (size_t)ll, ca, (size_t)cl, td, svc, now, err, errlen);
+	if (n == 2)
+		return csr_accept(id, der[0], (size_t)dl[0], der[1], (size_t)dl[1], td, svc, now,
+		    err, errlen);
+	return csr_accept_chain(id, der[0], (size_t)dl[0], der[1], (size_t)dl[1], der[2],
+	    (size_t)dl[2], td, svc, now, err, errlen);
 }
 
 const unsigned char *
@@ -260,6 +309,13 @@ csr_ca_der(const struct csr_ident *id, size_t *len)
 {
 	*len = id->calen;
 	return id->ca;
+}
+
+const unsigned char *
+csr_inter_der(const struct csr_ident *id, size_t *len)
+{
+	*len = id->interlen;
+	return id->inter;
 }
 
 time_t

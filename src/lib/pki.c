@@ -256,18 +256,10 @@ pki_ca_load(struct pki_ca *ca, const char *dir, const struct pki_files *fn,
 }
 
 struct pki_ca *
-pki_ca_get(const char *dir, const struct pki_files *fn, const char *name, int may_create,
-    int *created, char *err, size_t errlen)
+pki_ca_alloc(const char *dir, char *err, size_t errlen)
 {
 	struct pki_ca *ca;
-	char *keypem = NULL, *crtpem = NULL;
-	ssize_t kl, cl;
-	int dirfd;
 
-	if (created != NULL)
-		*created = 0;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
 	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
 		pki_err(err, errlen, "%s: out of memory", dir);
 		return NULL;
@@ -284,6 +276,24 @@ pki_ca_get(const char *dir, const struct pki_files *fn, const char *name, int ma
 		return NULL;
 	}
 	ca->key_ok = 1;
+	return ca;
+}
+
+struct pki_ca *
+pki_ca_get(const char *dir, const struct pki_files *fn, const char *name, int may_create,
+    int *created, char *err, size_t errlen)
+{
+	struct pki_ca *ca;
+	char *keypem = NULL, *crtpem = NULL;
+	ssize_t kl, cl;
+	int dirfd;
+
+	if (created != NULL)
+		*created = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((ca = pki_ca_alloc(dir, err, errlen)) == NULL)
+		return NULL;
 	if ((dirfd = pki_dir_open(dir, may_create, err, errlen)) < 0)
 		goto fail;
 	keypem = malloc(PKI_FILE_MAX);
@@ -375,6 +385,8 @@ pki_ca_free(struct pki_ca *ca)
 		wc_FreeRng(&ca->rng);
 	free(ca->der);
 	free(ca->pem);
+	free(ca->root);
+	free(ca->rootpem);
 	memset(ca, 0, sizeof(*ca));
 	free(ca);
 }

@@ -9,8 +9,9 @@
 
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/asn.h>
 
-#include "mesh/pki.h"
+#include "pki_int.h"
 
 int
 pki_bundle_add(struct pki_bundle *b, const unsigned char *der, size_t len,
@@ -149,6 +150,53 @@ pki_bundle_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t 
 		if (wolfSSL_CertManagerLoadCABuffer(cm, b->root[i].der, (long)b->root[i].len,
 		    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 			goto out;
+	if (wolfSSL_CertManagerVerifyBuffer(cm, leaf, (long)len, WOLFSSL_FILETYPE_ASN1) ==
+	    WOLFSSL_SUCCESS)
+		rc = 0;
+out:
+	wolfSSL_CertManagerFree(cm);
+	return rc;
+}
+
+int
+pki_signing_ca(const unsigned char *der, size_t len)
+{
+	DecodedCert dc;
+	int rc = -1;
+
+	wc_InitDecodedCert(&dc, der, (word32)len, NULL);
+	if (wc_ParseCert(&dc, CERT_TYPE, NO_VERIFY, NULL) == 0 && dc.isCA && !dc.selfSigned &&
+	    (!dc.extKeyUsageSet || (dc.extKeyUsage & KEYUSE_KEY_CERT_SIGN) != 0))
+		rc = 0;
+	wc_FreeDecodedCert(&dc);
+	return rc;
+}
+
+int
+pki_chain_verify(const struct pki_bundle *b, const unsigned char *leaf, size_t len,
+    const unsigned char *inter, size_t interlen)
+{
+	WOLFSSL_CERT_MANAGER *cm;
+	size_t i;
+	int rc = -1;
+
+	if (inter == NULL)
+		return pki_bundle_verify(b, leaf, len);
+	if (b->n == 0 || len == 0 || len > PKI_CERT_MAX || interlen == 0 ||
+	    interlen > PKI_CERT_MAX || pki_signing_ca(inter, interlen) != 0)
+		return -1;
+	/* the intermediate: signed by one of our roots, valid now */
+	if (pki_bundle_verify(b, inter, interlen) != 0)
+		return -1;
+	if ((cm = wolfSSL_CertManagerNew()) == NULL)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		if (wolfSSL_CertManagerLoadCABuffer(cm, b->root[i].der, (long)b->root[i].len,
+		    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
+			goto out;
+	if (wolfSSL_CertManagerLoadCABuffer(cm, inter, (long)interlen, WOLFSSL_FILETYPE_ASN1) !=
+	    WOLFSSL_SUCCESS)
+		goto out;
 	if (wolfSSL_CertManagerVerifyBuffer(cm, leaf, (long)len, WOLFSSL_FILETYPE_ASN1) ==
 	    WOLFSSL_SUCCESS)
 		rc = 0;

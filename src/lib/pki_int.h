@@ -26,6 +26,12 @@ struct pki_ca {
 	char          *pem;       /* the same, PEM, NUL-terminated */
 	size_t         pemlen;
 	time_t         not_after; /* leaves never outlive the root */
+	/* joined mode (pki_join.c): der/pem are host.crt, an intermediate,
+	 * and these its root (root.crt); NULL when der is a root itself */
+	unsigned char *root;
+	size_t         rootlen;
+	char          *rootpem;
+	size_t         rootpemlen;
 };
 
 void pki_err(char *err, size_t errlen, const char *fmt, ...)
@@ -38,6 +44,10 @@ struct pki_files {
 };
 extern const struct pki_files pki_files_active;   /* ca.key, ca.crt */
 extern const struct pki_files pki_files_next;     /* next.key, next.crt */
+
+/* A struct pki_ca with its random generator and an empty key, both
+ * initialised.  NULL with err naming dir. */
+struct pki_ca *pki_ca_alloc(const char *dir, char *err, size_t errlen);
 
 /* Open or (may_create) create the root in dir's files fn.  NULL with err
  * set, or with err empty when !may_create and there is none. */
@@ -61,6 +71,18 @@ int pki_make_root(struct pki_ca *ca, const char *name, time_t now,
 int pki_set_root(struct pki_ca *ca, const unsigned char *der, size_t len);
 /* 0 when der is a CA certificate whose public key is ca->key's. */
 int pki_root_matches(struct pki_ca *ca, const unsigned char *der, size_t len);
+
+/* 0 when der is an intermediate CA certificate allowed to sign
+ * certificates: CA:TRUE, keyCertSign if it has a keyUsage at all, and not
+ * self-signed (a root is no intermediate) (pki_bundle.c). */
+int pki_signing_ca(const unsigned char *der, size_t len);
+/* pki_issue.c's steps, for pki_issue_ca.c: validity (notBefore, notAfter),
+ * a random serial, and sign c (for subject key sub) with ca_key.  0 / DER
+ * length, or <0. */
+int pki_set_validity(Cert *c, time_t before, time_t after);
+int pki_set_serial(Cert *c, WC_RNG *rng);
+int pki_sign(Cert *c, unsigned char *out, size_t cap, ecc_key *sub, ecc_key *ca_key,
+             WC_RNG *rng);
 
 /* Encode a DER length (< 65536) at out: 1 to 3 bytes, the count returned. */
 size_t pki_der_len(unsigned char *out, size_t n);

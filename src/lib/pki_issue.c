@@ -39,7 +39,7 @@ pki_asn_time(unsigned char *out, size_t cap, time_t t)
 	return (int)n + 2;
 }
 
-static int
+int
 pki_set_validity(Cert *c, time_t before, time_t after)
 {
 	c->beforeDateSz = pki_asn_time(c->beforeDate, sizeof(c->beforeDate), before);
@@ -49,7 +49,7 @@ pki_set_validity(Cert *c, time_t before, time_t after)
 
 /* 16 random bytes: positive (top bit clear) and of fixed length (next bit
  * set, so no leading zero byte is trimmed). */
-static int
+int
 pki_set_serial(Cert *c, WC_RNG *rng)
 {
 	if (wc_RNG_GenerateBlock(rng, c->serial, 16) != 0)
@@ -85,7 +85,7 @@ pki_uri_san(Cert *c, const char *uri)
 
 /* Encode c for the subject key sub, mark basicConstraints critical, sign
  * with the CA key.  DER length or <0 (a wolfSSL error). */
-static int
+int
 pki_sign(Cert *c, unsigned char *out, size_t cap, ecc_key *sub, ecc_key *ca_key, WC_RNG *rng)
 {
 	int n = wc_MakeCert_ex(c, out, (word32)cap, ECC_TYPE, sub, rng);
@@ -111,7 +111,7 @@ pki_make_root(struct pki_ca *ca, const char *name, time_t now,
 	c->selfSigned = 1;
 	c->isCA = 1;
 	c->basicConstSet = 1;
-	c->pathLen = 0;          /* leaves only: no intermediate below us */
+	c->pathLen = 1;          /* a joined host's intermediate, then leaves (jtok.h) */
 	c->pathLenSet = 1;
 	snprintf(c->subject.commonName, CTC_NAME_SIZE, "meshctl CA %s", name);
 	c->subject.commonNameEnc = CTC_UTF8;

@@ -244,6 +244,8 @@ control_cmd(struct conn *c, const char *cmd)
 		control_rotate(c);
 	} else if (strcmp(cmd, "certs --rotate-root") == 0) {
 		control_rotate_root(c);
+	} else if (strncmp(cmd, "certs --join-token ", 19) == 0) {
+		control_join_token(c, cmd + 19);
 	} else if (strcmp(cmd, "down") == 0) {
 		c->wait = WAIT_DOWN;
 		svc_stop_all(m);
@@ -273,7 +275,7 @@ control_cmd(struct conn *c, const char *cmd)
 
 		snprintf(msg, sizeof(msg), "unknown command '%.60s' (ping, status, "
 		    "status --json, certs, certs --json, certs --rotate, certs --rotate-root, "
-		    "down, wait-ready, "
+		    "certs --join-token, down, wait-ready, "
 		    "logs, weight, fault, fault-off-all, mirror, reload, restart, breaker-reset)", cmd);
 		control_answer(c, 2, msg);
 	}

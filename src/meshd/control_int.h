@@ -80,5 +80,7 @@ void control_mirror(struct conn *c, const char *args);
 void control_trust(struct conn *c);                          /* at HELLO */
 void control_ident(struct conn *c, const char *p, size_t len); /* IPC_IDENT */
 void control_rotate_root(struct conn *c);                    /* certs --rotate-root */
+/* control_join.c: `certs --join-token SECS` (mjoin.h) */
+void control_join_token(struct conn *c, const char *args);
 
 #endif

@@ -44,12 +44,19 @@ mcert_open(struct meshd *m, char *err, size_t errlen)
 		snprintf(err, errlen, "%s/ca: path too long", m->cfg.mesh.state_dir);
 		return -1;
 	}
-	/* a rollover a crash interrupted: finish a promotion first, so that
-	 * ca.key and ca.crt belong together again */
-	if (pki_roll_recover(mc.dir, &st, err, errlen) == -1)
-		return -1;
-	if ((mc.ca = pki_ca_open(mc.dir, m->cfg.mesh.name, &created, err, errlen)) == NULL)
-		return -1;
+	memset(&st, 0, sizeof(st));
+	if (pki_joined(mc.dir)) {
+		/* an intermediate from `meshctl join`: no rollover here */
+		if ((mc.ca = pki_ca_open_joined(mc.dir, err, errlen)) == NULL)
+			return -1;
+	} else {
+		/* a rollover a crash interrupted: finish a promotion first, so
+		 * that ca.key and ca.crt belong together again */
+		if (pki_roll_recover(mc.dir, &st, err, errlen) == -1)
+			return -1;
+		if ((mc.ca = pki_ca_open(mc.dir, m->cfg.mesh.name, &created, err, errlen)) == NULL)
+			return -1;
+	}
 	mc.ninst = m->ninst;
 	mc.info = calloc(m->ninst + 1, sizeof(*mc.info));
 	mc.has = calloc(m->ninst + 1, 1);
@@ -63,7 +70,11 @@ mcert_open(struct meshd *m, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	log_info("%s CA in %s", created ? "created the" : "using the", mc.dir);
+	if (pki_ca_is_inter(mc.ca))
+		log_info("joined mode: signing with the intermediate CA %s/%s under the root %s/%s",
+		    mc.dir, PKI_HOST_CRT_FILE, mc.dir, PKI_ROOT_CRT_FILE);
+	else
+		log_info("%s CA in %s", created ? "created the" : "using the", mc.dir);
 	if (st.phase != PKI_ROLL_NONE && mcert_roll_resume(m, &st, err, errlen) == -1) {
 		mcert_close();
 		return -1;
@@ -93,8 +104,8 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 	char leafpem[PKI_PEM_MAX];
 	const struct conf_mesh *cm = &m->cfg.mesh;
 	struct pki_ca *signer = mcert_signer();
-	const char *capem;
-	size_t leaflen, calen, i = mcert_index(m, in);
+	const char *capem, *rootpem = NULL;
+	size_t leaflen, calen, rootlen = 0, i = mcert_index(m, in);
 	uint64_t ttl = cm->cert_ttl_us / 1000000u;
 	int n, pl;
 
@@ -122,13 +133,20 @@ mcert_issue(struct meshd *m, struct inst *in, const char *csr_pem, size_t len,
 		snprintf(err, errlen, "cannot encode the certificate");
 		return -1;
 	}
-	if ((*out = malloc((size_t)pl + calen + 1)) == NULL) {
+	/* joined mode: leaf, intermediate, root (csr_accept_pem) */
+	if (pki_ca_is_inter(signer) && (rootpem = pki_ca_root_pem(signer, &rootlen)) == NULL) {
+		snprintf(err, errlen, "cannot encode the certificate");
+		return -1;
+	}
+	if ((*out = malloc((size_t)pl + calen + rootlen + 1)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	memcpy(*out, leafpem, (size_t)pl);
 	memcpy(*out + pl, capem, calen);
-	*outlen = (size_t)pl + calen;
+	if (rootlen > 0)
+		memcpy(*out + pl + calen, rootpem, rootlen);
+	*outlen = (size_t)pl + calen + rootlen;
 	(*out)[*outlen] = '\0';
 	if (pki_cert_info(leaf, leaflen, &mc.info[i]) == 0) {
 		mc.has[i] = 1;
@@ -286,4 +304,43 @@ mcert_rotate_clear(void)
 {
 	if (mc.rotating != NULL)
 		memset(mc.rotating, 0, mc.ninst);
+}
+
+/* One CA certificate for status: text "CN (serial S, until T)" or a JSON
+ * object {"subject","serial","not_after"}. */
+static void
+mcert_ca_cert(FILE *f, const unsigned char *der, size_t len, int json)
+{
+	struct pki_certinfo ci;
+	char na[32];
+
+	if (pki_cert_info(der, len, &ci) != 0) {
+		fputs(json ? "null" : "?", f);
+		return;
+	}
+	mcert_time(ci.not_after, na, sizeof(na));
+	if (!json) {
+		fprintf(f, "%s (serial %s, until %s)", ci.cn, ci.serial, na);
+		return;
+	}
+	fputs("{\"subject\":", f);
+	mcert_json_str(f, ci.cn);
+	fprintf(f, ",\"serial\":\"%s\",\"not_after\":\"%s\"}", ci.serial, na);
+}
+
+void
+mcert_status_ca(FILE *f, int json)
+{
+	const unsigned char *der;
+	size_t len;
+
+	if (!pki_ca_is_inter(mc.ca))
+		return;
+	fputs(json ? ",\"ca\":{\"mode\":\"joined\",\"intermediate\":" : "ca: intermediate ", f);
+	der = pki_ca_der(mc.ca, &len);
+	mcert_ca_cert(f, der, len, json);
+	fputs(json ? ",\"root\":" : " from `meshctl join`, under root ", f);
+	der = pki_ca_root_der(mc.ca, &len);
+	mcert_ca_cert(f, der, len, json);
+	fputs(json ? "}" : "\n\n", f);
 }

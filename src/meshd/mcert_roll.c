@@ -40,7 +40,8 @@ mcert_bundle(struct pki_bundle *b)
 		(void)pki_bundle_add(b, der, len, err, sizeof(err));
 	}
 	if (mc.ca != NULL) {
-		der = pki_ca_der(mc.ca, &len);
+		/* joined mode: the root above our intermediate, never the latter */
+		der = pki_ca_root_der(mc.ca, &len);
 		(void)pki_bundle_add(b, der, len, err, sizeof(err));
 	}
 	if (mc.roll.phase == PKI_ROLL_TRUST && mc.next != NULL) {
@@ -93,6 +94,12 @@ mcert_roll_begin(struct meshd *m, time_t now, char *err, size_t errlen)
 
 	if (mc.ca == NULL) {
 		snprintf(err, errlen, "meshd has no CA");
+		return -1;
+	}
+	if (pki_ca_is_inter(mc.ca)) {
+		snprintf(err, errlen, "this host's CA is an intermediate from `meshctl join`; "
+		    "rotate the root on the root host (%s/%s is its certificate)", mc.dir,
+		    PKI_ROOT_CRT_FILE);
 		return -1;
 	}
 	if (mc.roll.phase != PKI_ROLL_NONE)
@@ -315,16 +322,15 @@ mcert_roll_step(struct meshd *m, time_t now, char *why, size_t size)
 	return mcert_roll_retire("every running sidecar presents a leaf from the new root");
 }
 
-/* One root: a table row, or a JSON object. */
+/* One CA certificate: a table row, or a JSON object. */
 static void
-mcert_root_row(FILE *f, struct pki_ca *ca, const char *state, int json, int first)
+mcert_cert_row(FILE *f, const unsigned char *der, size_t len, const char *state, int json,
+    int first)
 {
 	struct pki_certinfo ci;
-	const unsigned char *der;
 	char na[32], tmp[6 * sizeof(ci.cn) + 3];
-	size_t len;
 
-	if (ca == NULL || (der = pki_ca_der(ca, &len)) == NULL || pki_cert_info(der, len, &ci) != 0)
+	if (der == NULL || pki_cert_info(der, len, &ci) != 0)
 		return;
 	mcert_time(ci.not_after, na, sizeof(na));
 	if (!json) {
@@ -335,6 +341,34 @@ mcert_root_row(FILE *f, struct pki_ca *ca, const char *state, int json, int firs
 	fwrite(tmp, 1, json_esc(tmp, sizeof(tmp), ci.cn, strlen(ci.cn), NULL), f);
 	fprintf(f, ",\"serial\":\"%s\",\"not_after\":\"%s\",\"state\":\"%s\"}", ci.serial, na,
 	    state);
+}
+
+static void
+mcert_root_row(FILE *f, struct pki_ca *ca, const char *state, int json, int first)
+{
+	const unsigned char *der;
+	size_t len;
+
+	if (ca != NULL && (der = pki_ca_der(ca, &len)) != NULL)
+		mcert_cert_row(f, der, len, state, json, first);
+}
+
+/* Joined mode: the root (its key on the root host) and our intermediate. */
+static void
+mcert_joined_format(FILE *f, int json)
+{
+	const unsigned char *der;
+	size_t len;
+
+	der = pki_ca_root_der(mc.ca, &len);
+	mcert_cert_row(f, der, len, json ? "active" : "active (key on the root host)", json, 1);
+	if (json) {
+		fputs("],\"intermediate\":", f);
+		mcert_root_row(f, mc.ca, "intermediate", json, 1);
+		fputs(",\"rollover\":{\"phase\":\"none\",\"deadline\":null}", f);
+		return;
+	}
+	mcert_root_row(f, mc.ca, "intermediate (signs this host's leaves)", json, 0);
 }
 
 void
@@ -350,6 +384,10 @@ mcert_roots_format(FILE *f, int json)
 		fputs(",\"roots\":[", f);
 	} else {
 		fprintf(f, "\n%-40s %-34s %-20s %s\n", "ROOT", "SERIAL", "NOT AFTER", "STATE");
+	}
+	if (pki_ca_is_inter(mc.ca)) {
+		mcert_joined_format(f, json);
+		return;
 	}
 	mcert_root_row(f, mc.ca, old_state, json, 1);
 	if (mc.next != NULL)

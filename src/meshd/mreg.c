@@ -10,6 +10,7 @@
 
 #include "mesh/control.h"
 #include "mesh/etcd.h"
+#include "mesh/mjoin.h"
 #include "mesh/mreg.h"
 #include "mesh/outlog.h"
 #include "mesh/spiffe.h"
@@ -38,6 +39,7 @@ struct mreg {
 	char               *bad[MREG_BAD_MAX];
 	size_t              nbad;
 	uint64_t            gen;        /* bumped on every change of the view */
+	struct mjoin       *join;       /* keys under join/ (mjoin.h); NULL: not the root */
 };
 
 /* ---- publishing ------------------------------------------------------- */
@@ -298,6 +300,10 @@ mreg_event_cb(void *arg, const struct etcd_event *ev)
 			mreg_ovr_event(r->m, key, ev->value, ev->value_len);
 		return;
 	}
+	if (strncmp(key, MJOIN_DIR, sizeof(MJOIN_DIR) - 1) == 0) {
+		mjoin_event(r->join, r->c, ev);
+		return;
+	}
 	if (mreg_key_split(ev->key, ev->key_len, host, sizeof(host), id, sizeof(id)) == -1) {
 		if (strncmp(key, MREG_KEY_DIR, sizeof(MREG_KEY_DIR) - 1) == 0 &&
 		    mreg_bad_new(r, key))
@@ -369,6 +375,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	r->st = ETCD_CONNECTING;
 	ev_timer_init(&r->push, mreg_push_cb, MREG_PUSH_S, 0.);
 	r->push.data = r;
+	r->join = mjoin_new(m);
 	snprintf(prefix, sizeof(prefix), "/meshctl/%s/", cm->name);
 	memset(&ec, 0, sizeof(ec));
 	ec.endpoints = cm->etcd;
@@ -382,6 +389,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	ec.arg = r;
 	if ((r->c = etcd_new(m->loop, &ec, err, errlen)) == NULL) {
 		free(r->next);
+		mjoin_free(r->join);
 		free(r->rem);
 		free(r->pub);
 		free(r);
@@ -399,6 +407,7 @@ mreg_free(struct mreg *r)
 	mreg_ovr_forget();
 	mreg_bad_clear(r);
 	free(r->next);
+	mjoin_free(r->join);
 	free(r->rem);
 	free(r->pub);
 	free(r);

@@ -409,6 +409,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 	fprintf(f, ",\"meshd_pid\":%d,\"uptime_s\":%ld,\"state\":", (int)m->pid,
 	    (long)(ev_now(m->loop) - m->started));
 	json_esc_file(f, status_phase(m->phase));
+	mcert_status_ca(f, 1);
 	/* meshctl prints "running":false for a mesh whose meshd is gone */
 	fputs(",\"running\":true},\"services\":[", f);
 	for (s = 0; s < cfg->nservices; s++) {

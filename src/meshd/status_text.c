@@ -12,6 +12,7 @@
 #include "mesh/fmt.h"
 #include "mesh/stats.h"
 #include "mesh/faults.h"
+#include "mesh/mcert.h"
 #include "mesh/mirrors.h"
 #include "mesh/status.h"
 #include "mesh/svc.h"
@@ -447,6 +448,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	fmt_duration(up, sizeof(up), (long)(ev_now(m->loop) - m->started));
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
+	mcert_status_ca(f, 0);
 	status_text_registry(f, m);
 	if (status_text_summary(f, m, &vs) == -1 || status_text_grpc(f, m, &vs) == -1)
 		rc = -1;

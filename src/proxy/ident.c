@@ -140,6 +140,7 @@ ident_install(const struct csr_ident *id, char *err, size_t errlen)
 	ti.key = csr_key_der(id, &ti.keylen);
 	ti.leaf = csr_leaf_der(id, &ti.leaflen);
 	ti.ca = csr_ca_der(id, &ti.calen);
+	ti.inter = csr_inter_der(id, &ti.interlen);
 	tlsctx_set_trust(ident.tls, ident.has_trust ? &ident.trust : NULL);
 	return tlsctx_set_identity(ident.tls, &ti, err, errlen);
 }

@@ -146,6 +146,21 @@ tlsctx_free(struct tlsctx *t)
 	wolfSSL_Cleanup();
 }
 
+/* Joined mode: present the leaf, then the intermediate that signed it
+ * (wolfSSL takes a chain as PEM).  0 or -1. */
+static int
+tlsctx_use_chain(WOLFSSL_CTX *c, const struct tlsctx_ident *id)
+{
+	char pem[2 * PKI_PEM_MAX];
+	int a, b;
+
+	if ((a = pki_der_to_pem(id->leaf, id->leaflen, pem, sizeof(pem))) < 0 ||
+	    (b = pki_der_to_pem(id->inter, id->interlen, pem + a, sizeof(pem) - (size_t)a)) < 0)
+		return -1;
+	return wolfSSL_CTX_use_certificate_chain_buffer(c, (const unsigned char *)pem,
+	    (long)(a + b)) == WOLFSSL_SUCCESS ? 0 : -1;
+}
+
 /* One side's context for an identity.  NULL with a reason in err. */
 static WOLFSSL_CTX *
 tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
@@ -193,7 +208,8 @@ tlsctx_build(struct tlsctx *t, const struct tlsctx_ident *id, int server,
 		    (long)t->trust.root[i].len, WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 			goto fail;
 	what = "leaf certificate";
-	if (wolfSSL_CTX_use_certificate_buffer(c, id->leaf, (long)id->leaflen,
+	if (id->inter != NULL ? tlsctx_use_chain(c, id) != 0 :
+	    wolfSSL_CTX_use_certificate_buffer(c, id->leaf, (long)id->leaflen,
 	    WOLFSSL_FILETYPE_ASN1) != WOLFSSL_SUCCESS)
 		goto fail;
 	what = "private key";
@@ -370,6 +386,24 @@ tlsctx_session_forget(struct tlsctx *t, const char *endpoint)
 	}
 }
 
+/* A resumed session's peer chain against the current roots: the leaf
+ * der, and the intermediate after it if the peer sent one. */
+static int
+tlsctx_chain_check(struct tlsctx *t, WOLFSSL_X509_CHAIN *chain, const unsigned char *der,
+    int len)
+{
+	const unsigned char *inter = NULL;
+	int ilen = 0;
+
+	if (wolfSSL_get_chain_count(chain) >= 2) {
+		inter = wolfSSL_get_chain_cert(chain, 1);
+		ilen = wolfSSL_get_chain_length(chain, 1);
+		if (inter == NULL || ilen <= 0)
+			return -1;
+	}
+	return pki_chain_verify(&t->trust, der, (size_t)len, inter, (size_t)ilen);
+}
+
 int
 tlsctx_verify_peer(struct tlsctx *t, WOLFSSL *ssl, const char *expect, struct spiffe_id *peer)
 {
@@ -396,8 +430,9 @@ tlsctx_verify_peer(struct tlsctx *t, WOLFSSL *ssl, const char *expect, struct sp
 
 		if (pki_cert_info(der, (size_t)len, &ci) != 0 || ci.not_after <= time(NULL))
 			return TLSCTX_E_EXPIRED;
-		/* a ticket outlives a root rollover too */
-		if (t->trust.n > 0 && pki_bundle_verify(&t->trust, der, (size_t)len) != 0)
+		/* a ticket outlives a root rollover too; a joined host's peer
+		 * chains through the intermediate it sent after its leaf */
+		if (t->trust.n > 0 && tlsctx_chain_check(t, chain, der, len) != 0)
 			return TLSCTX_E_UNTRUSTED;
 	}
 	if (expect == NULL &&

@@ -27,7 +27,7 @@ check "root unchanged on reuse" cmp "$CA/ca.crt" "$T/first.crt"
 check "root key is EC P-256" sh -c "openssl x509 -in '$CA/ca.crt' -noout -text | grep -q 'ASN1 OID: prime256v1'"
 check "root signature is ecdsa-with-SHA256" sh -c "openssl x509 -in '$CA/ca.crt' -noout -text | grep -q 'Signature Algorithm: ecdsa-with-SHA256'"
 is "root basicConstraints critical" "$(hdr "$CA/ca.crt" 'Basic Constraints')" "X509v3 Basic Constraints: critical"
-is "root CA:TRUE pathlen 0" "$(ext "$CA/ca.crt" 'Basic Constraints')" "CA:TRUE, pathlen:0"
+is "root CA:TRUE pathlen 1" "$(ext "$CA/ca.crt" 'Basic Constraints')" "CA:TRUE, pathlen:1"
 is "root keyUsage critical" "$(hdr "$CA/ca.crt" 'X509v3 Key Usage')" "X509v3 Key Usage: critical"
 is "root keyUsage keyCertSign only" "$(ext "$CA/ca.crt" 'X509v3 Key Usage')" "Certificate Sign"
 is "root lifetime 10 years (+5 min backdate)" \

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +236,168 @@ tident(const struct csr_ident *id, struct tlsctx_ident *ti)
 	ti->key = csr_key_der(id, &ti->keylen);
 	ti->leaf = csr_leaf_der(id, &ti->leaflen);
 	ti->ca = csr_ca_der(id, &ti->calen);
+	ti->inter = csr_inter_der(id, &ti->interlen);
+}
+
+/* A DER UTCTime of t, tag and length included, into out (>= 15 bytes). */
+TLSU int
+tasn_time(unsigned char *out, time_t t)
+{
+	char txt[64];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || snprintf(txt, sizeof(txt), "%02d%02d%02d%02d%02d%02dZ",
+	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec) != 13)
+		return -1;
+	memcpy(out + 2, txt, 13);
+	out[0] = 0x17;
+	out[1] = 13;
+	return 15;
+}
+
+/*
+ * An intermediate CA under root, as `meshctl join` makes one: a fresh
+ * key, subject "meshctl intermediate" (the same for every one: names must
+ * not decide anything), CA:TRUE pathlen 0 when is_ca (else CA:FALSE),
+ * keyUsage ku, valid nb..na, signed by root's key.  A struct pki_ca that
+ * pki_issue() signs leaves with, chaining to root (pki_ca_root_der).
+ */
+TLSU struct pki_ca *
+tinter_new(struct pki_ca *root, int is_ca, const char *ku, time_t nb, time_t na)
+{
+	unsigned char der[PKI_CERT_MAX];
+	struct pki_ca *ca;
+	Cert *c;
+	int n = -1;
+
+	if ((ca = pki_ca_alloc("test", NULL, 0)) == NULL)
+		return NULL;
+	if (wc_ecc_make_key_ex(&ca->rng, 32, &ca->key, ECC_SECP256R1) != 0 ||
+	    (c = wc_CertNew(NULL)) == NULL)
+		goto fail;
+	c->version = 2;
+	c->sigType = CTC_SHA256wECDSA;
+	c->isCA = is_ca;
+	c->basicConstSet = 1;
+	c->pathLen = 0;
+	c->pathLenSet = is_ca;
+	snprintf(c->subject.commonName, CTC_NAME_SIZE, "meshctl intermediate");
+	c->subject.commonNameEnc = CTC_UTF8;
+	c->serial[0] = 0x41;
+	if (wc_RNG_GenerateBlock(&ca->rng, c->serial + 1, 15) == 0)
+		c->serialSz = 16;
+	c->beforeDateSz = tasn_time(c->beforeDate, nb);
+	c->afterDateSz = tasn_time(c->afterDate, na);
+	if (wc_SetIssuerBuffer(c, root->der, (int)root->derlen) == 0 &&
+	    wc_SetKeyUsage(c, ku) == 0 &&
+	    wc_SetSubjectKeyIdFromPublicKey_ex(c, ECC_TYPE, &ca->key) == 0 &&
+	    wc_SetAuthKeyIdFromPublicKey_ex(c, ECC_TYPE, &root->key) == 0 &&
+	    (n = wc_MakeCert_ex(c, der, sizeof(der), ECC_TYPE, &ca->key, &ca->rng)) >= 0)
+		n = wc_SignCert_ex(c->bodySz, c->sigType, der, sizeof(der), ECC_TYPE, &root->key,
+		    &ca->rng);
+	wc_CertFree(c);
+	if (n <= 0 || pki_set_root(ca, der, (size_t)n) != 0)
+		goto fail;
+	ca->root = malloc(root->derlen);
+	ca->rootpem = malloc(PKI_PEM_MAX);
+	if (ca->root == NULL || ca->rootpem == NULL)
+		goto fail;
+	memcpy(ca->root, root->der, root->derlen);
+	ca->rootlen = root->derlen;
+	if ((n = pki_der_to_pem(ca->root, ca->rootlen, ca->rootpem, PKI_PEM_MAX)) < 0)
+		goto fail;
+	ca->rootpemlen = (size_t)n;
+	return ca;
+fail:
+	fprintf(stderr, "tinter_new: cannot make the intermediate\n");
+	pki_ca_free(ca);
+	return NULL;
+}
+
+/* A good intermediate under root, valid from an hour ago for a day. */
+TLSU struct pki_ca *
+tinter_good(struct pki_ca *root)
+{
+	time_t now = time(NULL);
+
+	return tinter_new(root, 1, "keyCertSign,cRLSign", now - 3600, now + 86400);
+}
+
+/*
+ * A sidecar identity issued by the intermediate inter and accepted with
+ * its chain (csr_accept_chain): what a sidecar on a joined host holds.
+ * With raw != NULL, as tid_issue: the leaf copied out, not accepted.
+ */
+TLSU struct csr_ident *
+tid_issue_chain(struct pki_ca *inter, const char *td, const char *svc, time_t now,
+    uint32_t ttl, unsigned char *raw, size_t *rawlen)
+{
+	unsigned char csr[CSR_DER_MAX], leaf[PKI_CERT_MAX];
+	const unsigned char *rootder;
+	size_t leaflen, rootlen;
+	struct csr_ident *id;
+	char err[256];
+	int n;
+
+	if ((id = csr_new(err, sizeof(err))) == NULL)
+		return NULL;
+	n = csr_request(id, svc, csr, sizeof(csr));
+	if (n < 0 || pki_issue(inter, csr, (size_t)n, td, svc, ttl, now, leaf, sizeof(leaf),
+	    &leaflen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tid_issue_chain: %s\n", err);
+		csr_free(id);
+		return NULL;
+	}
+	if (raw != NULL) {
+		memcpy(raw, leaf, leaflen);
+		*rawlen = leaflen;
+		return id;
+	}
+	rootder = pki_ca_root_der(inter, &rootlen);
+	if (csr_accept_chain(id, leaf, leaflen, inter->der, inter->derlen, rootder, rootlen, td,
+	    svc, time(NULL), err, sizeof(err)) != 0) {
+		fprintf(stderr, "tid_issue_chain: %s\n", err);
+		csr_free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* Write a joined host's files for inter into dir (made 0700): host.key
+ * (0600), host.crt, root.crt.  0 or -1. */
+TLSU int
+tjoin_write(const char *dir, struct pki_ca *inter)
+{
+	unsigned char kder[256];
+	char pem[PKI_PEM_MAX], path[256];
+	const char *rp;
+	size_t rl;
+	FILE *f;
+	int kn, n;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return -1;
+	kn = wc_EccKeyToDer(&inter->key, kder, sizeof(kder));
+	n = kn > 0 ? wc_DerToPem(kder, (word32)kn, (byte *)pem, sizeof(pem), ECC_PRIVATEKEY_TYPE) : -1;
+	snprintf(path, sizeof(path), "%s/host.key", dir);
+	if (n <= 0 || (f = fopen(path, "w")) == NULL)
+		return -1;
+	fwrite(pem, 1, (size_t)n, f);
+	fclose(f);
+	if (chmod(path, 0600) == -1)
+		return -1;
+	snprintf(path, sizeof(path), "%s/host.crt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fwrite(inter->pem, 1, inter->pemlen, f);
+	fclose(f);
+	rp = pki_ca_root_pem(inter, &rl);
+	snprintf(path, sizeof(path), "%s/root.crt", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fwrite(rp, 1, rl, f);
+	fclose(f);
+	return 0;
 }
 
 #endif

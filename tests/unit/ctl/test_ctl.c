@@ -282,6 +282,37 @@ test_cli_accepted(void **state)
 	assert_string_equal(o.file, "z.ini");
 }
 
+static const struct ctl_cmd cmd_certs = {
+	"certs", "", "", CTL_OPT_FILE | CTL_OPT_JSON | CTL_OPT_ROTATE | CTL_OPT_JOIN_TOKEN,
+	dummy_run,
+};
+static const struct ctl_cmd cmd_join = {
+	"join", "", "", CTL_OPT_FILE | CTL_OPT_TIMEOUT | CTL_OPT_TOKEN, dummy_run,
+};
+
+/* certs --join-token [--ttl D]; join --token T [--timeout D]; neither
+ * option anywhere else. */
+static void
+test_cli_join(void **state)
+{
+	struct ctl_opts o;
+
+	(void)state;
+	assert_int_equal(parse(&cmd_certs, &o, "--join-token", "--ttl", "2h", NULL), -1);
+	assert_true(o.join_token);
+	assert_string_equal(o.ttl, "2h");
+	assert_int_equal(parse(&cmd_join, &o, "--token", "meshtok1.x", "--timeout", "30s",
+	    "-f", "j.ini", NULL), -1);
+	assert_string_equal(o.token, "meshtok1.x");
+	assert_int_equal(o.timeout_s, 30);
+	assert_string_equal(o.file, "j.ini");
+	assert_int_equal(parse(&cmd_join, &o, "--token", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_join, &o, "--join-token", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--token", "x", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_status, &o, "--ttl", "1h", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_certs, &o, "--token", "x", NULL), CTL_USAGE);
+}
+
 static void
 test_cli_rejected(void **state)
 {
@@ -298,7 +329,11 @@ test_cli_rejected(void **state)
 	assert_int_equal(parse(&cmd_up, &o, "--timeout", "0", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_up, &o, "--timeout", "-1", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_up, &o, "--timeout", "3601", NULL), CTL_USAGE);
-	assert_int_equal(parse(&cmd_up, &o, "--timeout", "5s", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "1500ms", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "5x", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "2h", NULL), CTL_USAGE);
+	assert_int_equal(parse(&cmd_up, &o, "--timeout", "5s", NULL), -1);   /* a duration */
+	assert_int_equal(o.timeout_s, 5);
 	assert_int_equal(parse(&cmd_up, &o, "--timeout", "99999999999999999999", NULL), CTL_USAGE);
 	assert_int_equal(parse(&cmd_status, &o, "-h", NULL), CTL_OK);
 	assert_int_equal(parse(&cmd_status, &o, "--help", NULL), CTL_OK);
@@ -590,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_cli_defaults),
 		cmocka_unit_test(test_cli_accepted),
 		cmocka_unit_test(test_cli_rejected),
+		cmocka_unit_test(test_cli_join),
 		cmocka_unit_test(test_cli_logs),
 		cmocka_unit_test(test_cli_since),
 		cmocka_unit_test(test_cli_tap_run),

@@ -72,7 +72,7 @@ assert_critical(const unsigned char *der, size_t len, int is_ca)
 	assert_int_equal(dc.extKeyUsage, is_ca ? KEYUSE_KEY_CERT_SIGN : KEYUSE_DIGITAL_SIG);
 	if (is_ca) {
 		assert_true(dc.pathLengthSet);
-		assert_int_equal(dc.pathLength, 0);
+		assert_int_equal(dc.pathLength, 1);   /* room for a joined host's CA */
 	} else {
 		assert_int_equal(dc.extExtKeyUsage, EXTKEYUSE_SERVER_AUTH | EXTKEYUSE_CLIENT_AUTH);
 	}

@@ -90,6 +90,17 @@ test_issue_and_list(void **state)
 	assert_non_null(strstr(out, "api.0"));
 	assert_non_null(strstr(out, first));
 	free(out);
+	/* single host: status has no CA line */
+	{
+		FILE *f = open_memstream(&out, &len);
+
+		assert_non_null(f);
+		mcert_status_ca(f, 0);
+		mcert_status_ca(f, 1);
+		fclose(f);
+		assert_int_equal(len, 0);
+		free(out);
+	}
 	assert_int_equal(mcert_format(&fx->m, 1, &out, &len), 0);
 	assert_non_null(strstr(out, "{\"certs\":[{\"instance\":\"api.0\",\"id\":\"api@v1.0\","
 	    "\"cert\":{\"spiffe_id\":\"spiffe://unit.test/svc/api\",\"serial\":\""));

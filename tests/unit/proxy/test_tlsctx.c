@@ -96,7 +96,7 @@ static struct tlsctx *
 mkctx_raw(struct tca *ca, const unsigned char *key, size_t keylen,
     const unsigned char *leaf, size_t leaflen)
 {
-	struct tlsctx_ident ti = { key, keylen, leaf, leaflen, NULL, 0 };
+	struct tlsctx_ident ti = { key, keylen, leaf, leaflen, NULL, 0, NULL, 0 };
 	struct tlsctx *t;
 	char err[256];
 
