@@ -132,8 +132,8 @@ mh_tcp_open() {
 #   join         `meshctl certs --join-token` on FROM, `meshctl join
 #                --token` on HOST (inside HOST, through etcd)
 #   openssl      made here with the openssl CLI from FROM's ca.key (CA:TRUE
-#                pathlen:0, keyCertSign): a root made with pathlen:0 (as
-#                docs/trust.md had it) rejects every chain through it
+#                pathlen:0, keyCertSign), as an operator could by hand;
+#                needs a root with pathlen 1 (docs/trust.md)
 #   shared-root  a copy of FROM's root key and certificate: checks the data
 #                path between hosts without joined mode; no mesh should
 #                do that
