@@ -128,7 +128,7 @@ mh_tcp_open() {
 # what joined mode reads: host.key, host.crt (an intermediate CA signed by
 # FROM's root) and root.crt, and no ca.key.  FROM's meshd runs (it made
 # its root at its first `up`); each HOST's does not yet.  How, by
-# MH_TRUST (the default: join when meshctl has it, else openssl):
+# MH_TRUST (default join):
 #   join         `meshctl certs --join-token` on FROM, `meshctl join
 #                --token` on HOST (inside HOST, through etcd)
 #   openssl      made here with the openssl CLI from FROM's ca.key (CA:TRUE
@@ -138,15 +138,7 @@ mh_tcp_open() {
 #                path between hosts without joined mode; no mesh should
 #                do that
 # Configs $T/<host>/mesh.ini, state dirs MH_STATE_<host> (set by the test).
-mh_trust_how() {
-	if [ -n "${MH_TRUST:-}" ]; then
-		echo "$MH_TRUST"
-	elif meshctl help 2>&1 | grep -Eq '^ +join '; then
-		echo join
-	else
-		echo openssl
-	fi
-}
+mh_trust_how() { echo "${MH_TRUST:-join}"; }
 
 mh_trust_from_root() {
 	local from=$1 how h ca d tok; shift
