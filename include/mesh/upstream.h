@@ -45,6 +45,13 @@
 
 #define UPSTREAM_POOL_MAX 32
 #define UPSTREAM_OPENING_MAX 32
+/* Connections to other hosts (not 127/8): unacknowledged data fails the
+ * connection after this long; idle ones are probed from KEEPIDLE_S on,
+ * every KEEPINTVL_S, dead after KEEPCNT unanswered probes. */
+#define UPSTREAM_USER_TIMEOUT_MS 5000u
+#define UPSTREAM_KEEPIDLE_S      5
+#define UPSTREAM_KEEPINTVL_S     2
+#define UPSTREAM_KEEPCNT         3
 
 enum upconn_state { UC_CONNECTING, UC_BUSY, UC_IDLE, UC_CLOSED };
 

@@ -239,6 +239,28 @@ upconn_opened(struct upconn *uc)
 	upstream_kick(uc->up);
 }
 
+/*
+ * Another host (issue 16) can vanish without closing anything (power, a
+ * pulled cable): data sent to it and not acknowledged fails the
+ * connection after UPSTREAM_USER_TIMEOUT_MS instead of waiting for an
+ * answer that never comes, and an idle pooled connection is probed
+ * (keepalive) so a dead one is found before a request is put on it.
+ * Loopback never loses a segment: nothing to set there.
+ */
+static void
+upconn_remote_opts(int fd)
+{
+	int one = 1, idle = UPSTREAM_KEEPIDLE_S, intvl = UPSTREAM_KEEPINTVL_S;
+	int cnt = UPSTREAM_KEEPCNT;
+	unsigned ut = UPSTREAM_USER_TIMEOUT_MS;
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+}
+
 static int
 upconn_connect(struct upconn *uc)
 {
@@ -249,6 +271,8 @@ upconn_connect(struct upconn *uc)
 	if (fd == -1)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((uc->up->addr.ip >> 24) != 127)
+		upconn_remote_opts(fd);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(uc->up->addr.port);

@@ -269,6 +269,43 @@ check "a's api reaches b's view once etcd is back" wait_for 15 view_is b "a/api@
 : >"$T/local2.out"; req_loop 10 "$T/local2.out"
 is "local first again: 10 requests from a, all on api@a" "$(tally "$T/local2.out")" "api@a=10"
 
+# ---- b's cable pulled: a request already on its way to b fails in bounded time --
+# a's api off again, so a's requests go to b and c.  With b's link down,
+# a request a's sidecar put on a pooled connection to b gets no ACK: the
+# connection fails after 5 s (TCP_USER_TIMEOUT on connections to other
+# hosts, upstream.h) instead of hanging; b loses etcd, so its lease runs
+# out and it leaves a's view, after which nothing fails.
+touch "$T/a-api.off"
+APP_A=$(js a "[i['app_pid'] for s in d['services'] for i in s['instances'] if i['id'] == 'api@v1.0'][0]")
+kill -9 "$APP_A"
+check "a's api is down again" wait_for 10 ep_is a api@v1.0 down
+: >"$T/pre.out"; req_loop 10 "$T/pre.out"
+check "a's requests reach b before its cable is pulled [$(tally "$T/pre.out")]" grep -qx api@b "$T/pre.out"
+# timed N OUT: up to N requests from a (curl allows 12 s each), at most 40 s
+# in all; one line each: "<ms> <answer or FAIL>"
+timed() {
+	local i r t0 end=$((SECONDS + 40))
+	for ((i = 0; i < $1 && SECONDS < end; i++)); do
+		t0=$(date +%s%N)
+		r=$(mh_exec a curl -sS -m 12 "$FRONT/" 2>/dev/null)
+		[[ $r == api@? ]] || r=FAIL
+		echo "$(( ($(date +%s%N) - t0) / 1000000 )) $r" >>"$2"
+	done
+}
+mh_link b down
+: >"$T/cable.out"
+timed 15 "$T/cable.out"
+check "b left a's view (its lease ran out)" wait_for 10 view_is a "c/api@v1.0"
+max=$(sort -n "$T/cable.out" | tail -1 | cut -d' ' -f1)
+echo "# cable pulled: $(wc -l <"$T/cable.out") requests, failures $(grep -c FAIL "$T/cable.out"), slowest ${max:-?} ms"
+check "no request waited past the 5 s user timeout + 3 s (slowest ${max:-?} ms)" test "${max:-99999}" -lt 8000
+: >"$T/after.out"; req_loop 20 "$T/after.out"
+is "after b left a's view: 20 requests, none failed" "$(fails "$T/after.out")" 0
+mh_link b up
+check "b's link back: b is in a's view again" wait_for 20 view_is a "b/api@v1.0 c/api@v1.0"
+rm -f "$T/a-api.off"
+check "a's api is up again" wait_for 15 ep_is a api@v1.0 up
+
 # ---- a join token of another mesh ------------------------------------------------
 TOK=$(mh_exec a meshctl certs -f "$FA" --join-token 2>"$T/token.err" | head -1)
 check "certs --join-token on a: meshtok1.mh.<id>.<secret>" grep -Eqx 'meshtok1\.mh\.[0-9a-f]+\.[0-9a-f]+' <<<"$TOK"
