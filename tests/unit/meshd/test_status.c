@@ -432,11 +432,11 @@ test_callers(void **state)
 	/* web.0 calls api: api.0's breaker open and ejected, api@v2.0 closed */
 	assert_int_equal(stats_path(p, sizeof(p), dir, "web@v1.0"), 0);
 	assert_int_equal(stats_open(p), 0);
-	e = stats_ep("api", "v1", 0, 21472);
+	e = stats_ep("api", "v1", 0, 0, 21472, NULL);
 	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
 	stats_ep_put32(e, &e->ejected, 1);
 	stats_ep_put(e, &e->ewma_us, 1234);
-	stats_ep("api", "v2", 0, 21474);
+	stats_ep("api", "v2", 0, 0, 21474, NULL);
 	stats_peer_done(stats_peer(STATS_OUT, "api", "v1"), 200, 900, 0, 0);
 	/* api.0 served web 11 requests, one 503 */
 	assert_int_equal(stats_path(p, sizeof(p), dir, "api@v1.0"), 0);

@@ -261,10 +261,10 @@ test_breaker(void **state)
 	assert_null(status_ep_state(STATS_EP_FREE));
 
 	open_file("web.0");
-	stats_ep("api", "v1", 0, 15000);
-	e = stats_ep("api", "v1", 1, 15001);
+	stats_ep("api", "v1", 0, 0, 15000, NULL);
+	e = stats_ep("api", "v1", 1, 0, 15001, NULL);
 	stats_ep_put32(e, &e->state, STATS_EP_HALF_OPEN);
-	stats_ep("api", "v2", 0, 15002);
+	stats_ep("api", "v2", 0, 0, 15002, NULL);
 	stats_close();
 	view_of("web.0", &v);
 	assert_null(status_ep_find(&v, "api", "v1", 2));

@@ -169,7 +169,7 @@ write_stats(const char *id, const char *svc, unsigned n, uint64_t dur_us, int ca
 	for (i = 0; i < n; i++)
 		stats_peer_done(p, i % 10 == 0 ? 503 : 200, dur_us, 0, 0);
 	if (caller_of_api) {
-		struct stats_ep_rec *e = stats_ep("api", "v1", 1, 15005);
+		struct stats_ep_rec *e = stats_ep("api", "v1", 1, 0, 15005, NULL);
 
 		assert_non_null(e);
 		stats_ep_put32(e, &e->state, STATS_EP_OPEN);
