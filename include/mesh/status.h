@@ -32,7 +32,7 @@
  *                   "timeouts","p50_ms","p95_ms","p99_ms",
  *                   "grpc_calls","grpc_status":{"0",...,"16"}}]} or null,
  *        "breaker":{"state","callers":[{"caller","state","ejected","ewma_ms"}]},
- *        "ejected"}],
+ *        "ejected","host"}],
  *      "summary":{"instances_up","instances_total","rps","success_rate",
  *        "p50_ms","p95_ms","p99_ms","requests","source",
  *        "grpc_calls","grpc_success"}}],
@@ -43,10 +43,13 @@
  *      "mirror":{"version","percent","source"} or null}],
  *    "registry":{"backend","state","reason","host","address","published",
  *      "remote":[{"id","service","version","index","host","address","port",
- *                 "spiffe"[,"weight"]}]}}
+ *                 "spiffe"[,"weight"],"breaker":{"state","callers":[...]},
+ *                 "ejected"}]}}
  * "registry" only with registry = etcd (status_reg.c; mreg.h); the text
  * then has a registry line after the header, and a line per remote
- * instance.
+ * instance (", breaker STATE[, ejected]" when a caller here has a row
+ * on it).  An instance's "host" is host_name with registry = etcd, else
+ * null; the text's instance table then has a last column HOST.
  * A route is listed when it has a split, a fault or a mirror in force;
  * a fault's "source" is "live" for `meshctl fault` (faults.h), "file" for
  * the fault.* keys; a mirror's is "file".
