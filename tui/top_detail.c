@@ -152,6 +152,15 @@ top_detail(struct top_ui *ui, const struct top_model *m)
 		attron(top_brk_attr(ui, in->brk));
 		addnstr(top_brk_word(in->brk), COLS - (int)strlen(line) > 0 ? COLS - (int)strlen(line) : 0);
 		attroff(top_brk_attr(ui, in->brk));
+		/* registry = etcd: the host it runs on (issue 16) */
+		if (m->host[0] != '\0' && in->host[0] != '\0') {
+			char on[TOP_NAME_MAX + 8];
+			int x = getcurx(stdscr);
+
+			snprintf(on, sizeof(on), "  on %s", in->host);
+			if (x < COLS)
+				addnstr(on, COLS - x);
+		}
 		y++;
 	}
 	top_detail_chaos(ui, m, s, &y);

@@ -245,6 +245,10 @@ top_ui_action(struct top_ui *ui, const struct top_model *m, int key)
 	case 'l':
 		/* an instance row (or a service of one): that instance; else all */
 		in = top_ui_inst(ui, m, s);
+		if (in != NULL && in->remote) {
+			top_ui_say(ui, "an instance on another host: its logs are there");
+			break;
+		}
 		top_stream_clear(&ui->stream, in != NULL ? in->name : s->name);
 		ui->view = TOP_VIEW_LOGS;
 		break;
@@ -257,6 +261,10 @@ top_ui_action(struct top_ui *ui, const struct top_model *m, int key)
 	case 'r':
 		if ((in = top_ui_inst(ui, m, s)) == NULL) {
 			top_ui_say(ui, "select an instance to restart (Space expands a service)");
+			break;
+		}
+		if (in->remote) {
+			top_ui_say(ui, "an instance on another host: restart it there");
 			break;
 		}
 		snprintf(cmd, sizeof(cmd), "restart %s", in->id);

@@ -7,6 +7,7 @@
  * Services are kept across frames by name, so their latency history
  * survives; a service that leaves the status is dropped with it.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,6 +150,40 @@ top_model_inst(const struct json_doc *d, int obj, const char *version, struct to
 	cert = json_scan_key(d, obj, "cert");
 	if (json_scan_str(d, json_scan_key(d, cert, "not_after"), na, sizeof(na)) > 0)
 		in->cert_not_after = top_model_time(na);
+	/* null without a registry: "" */
+	if (json_scan_str(d, json_scan_key(d, obj, "host"), in->host, sizeof(in->host)) < 0)
+		in->host[0] = '\0';
+}
+
+/* A dotted IPv4 as host order, 0 when it is none. */
+static uint32_t
+top_model_addr(const char *s)
+{
+	struct in_addr a;
+
+	return inet_pton(AF_INET, s, &a) == 1 ? ntohl(a.s_addr) : 0;
+}
+
+/* Another host's instance from "registry":{"remote":[{...}]} (top.h). */
+static void
+top_model_remote(const struct json_doc *d, int obj, struct top_inst *in)
+{
+	char id[TOP_NAME_MAX / 2], addr[24];
+
+	memset(in, 0, sizeof(*in));
+	json_scan_str(d, json_scan_key(d, obj, "id"), id, sizeof(id));
+	json_scan_str(d, json_scan_key(d, obj, "version"), in->version, sizeof(in->version));
+	json_scan_str(d, json_scan_key(d, obj, "host"), in->host, sizeof(in->host));
+	in->index = (unsigned)top_model_long(d, obj, "index");
+	in->inbound_port = (unsigned)top_model_long(d, obj, "port");
+	if (json_scan_str(d, json_scan_key(d, obj, "address"), addr, sizeof(addr)) > 0)
+		in->addr = top_model_addr(addr);
+	snprintf(in->id, sizeof(in->id), "%.*s/%.*s", TOP_NAME_MAX / 2 - 1, id,
+	    TOP_NAME_MAX / 2 - 8, in->host);
+	snprintf(in->name, sizeof(in->name), "%s", in->id);
+	snprintf(in->state, sizeof(in->state), "remote");
+	snprintf(in->endpoint, sizeof(in->endpoint), "up");   /* only up ones are published */
+	in->remote = 1;
 }
 
 /*
@@ -269,8 +304,9 @@ top_model_status(struct top_model *m, const char *json, size_t len)
 	struct top_svc *svcs = NULL, *s;
 	struct top_inst *insts = NULL;
 	size_t nsvc = 0, ninst = 0, cap_svc, cap_inst = 0, i, v;
-	int mesh, services, e, ia, it;
-	char name[TOP_NAME_MAX], version[TOP_NAME_MAX], err[128];
+	int mesh, services, e, ia, it, reg, remote;
+	size_t nremote;
+	char name[TOP_NAME_MAX], version[TOP_NAME_MAX], err[128], addr[24] = "";
 
 	if (json_scan_parse(&d, json, len, TOP_JSON_TOKENS, err, sizeof(err)) == -1) {
 		snprintf(m->err, sizeof(m->err), "status --json: %s", err);
@@ -289,7 +325,13 @@ top_model_status(struct top_model *m, const char *json, size_t len)
 		ia = json_scan_key(&d, e, "instances");
 		cap_inst += json_scan_type(&d, ia) == JSON_ARRAY ? d.t[ia].n : 0;
 	}
-	cap_svc = d.t[services].n < TOP_SVC_MAX ? d.t[services].n : TOP_SVC_MAX;
+	/* with a registry, other hosts' instances (and services only they run) */
+	reg = json_scan_key(&d, 0, "registry");
+	remote = json_scan_key(&d, reg, "remote");
+	nremote = json_scan_type(&d, remote) == JSON_ARRAY ? d.t[remote].n : 0;
+	cap_inst += nremote;
+	cap_svc = d.t[services].n + nremote;
+	cap_svc = cap_svc < TOP_SVC_MAX ? cap_svc : TOP_SVC_MAX;
 	cap_inst = cap_inst < TOP_INST_MAX ? cap_inst : TOP_INST_MAX;
 	svcs = calloc(cap_svc + 1, sizeof(*svcs));
 	insts = calloc(cap_inst + 1, sizeof(*insts));
@@ -328,8 +370,37 @@ top_model_status(struct top_model *m, const char *json, size_t len)
 			}
 		}
 	}
+	for (e = json_scan_child(&d, remote); e != -1 && ninst < cap_inst;
+	    e = json_scan_next(&d, remote, e)) {
+		json_scan_str(&d, json_scan_key(&d, e, "service"), name, sizeof(name));
+		if (name[0] == '\0' || (s = top_model_svc(m, svcs, &nsvc, cap_svc, name)) == NULL)
+			continue;
+		top_model_remote(&d, e, &insts[ninst]);
+		for (v = 0; v < s->nver && strcmp(s->ver[v].name, insts[ninst].version) != 0; v++)
+			;
+		if (v == s->nver && s->nver < TOP_VER_MAX)
+			snprintf(s->ver[s->nver++].name, sizeof(s->ver[0].name), "%s",
+			    insts[ninst].version);
+		if (top_model_add_inst(s, ninst) == -1) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			goto fail;
+		}
+		ninst++;
+		s->nup++;
+		if (v < s->nver) {
+			s->ver[v].ninst++;
+			s->ver[v].nup++;
+		}
+	}
 	for (i = 0; i < nsvc; i++)
 		top_model_split(&d, json_scan_key(&d, 0, "routes"), &svcs[i]);
+	m->host[0] = '\0';
+	m->host_addr = 0;
+	if (json_scan_type(&d, reg) == JSON_OBJECT) {
+		json_scan_str(&d, json_scan_key(&d, reg, "host"), m->host, sizeof(m->host));
+		if (json_scan_str(&d, json_scan_key(&d, reg, "address"), addr, sizeof(addr)) > 0)
+			m->host_addr = top_model_addr(addr);
+	}
 	json_scan_str(&d, json_scan_key(&d, mesh, "name"), m->mesh, sizeof(m->mesh));
 	json_scan_str(&d, json_scan_key(&d, mesh, "state_dir"), m->state_dir, sizeof(m->state_dir));
 	m->running = json_scan_bool(&d, json_scan_key(&d, mesh, "running"), 0);

@@ -23,7 +23,7 @@
 #define TOP_MIN_LINES 24
 #define TOP_SPARK_MIN 8
 
-enum top_col_id { C_NAME, C_STATE, C_UP, C_RPS, C_OK, C_P50, C_P95, C_P99, C_CONN,
+enum top_col_id { C_NAME, C_HOST, C_STATE, C_UP, C_RPS, C_OK, C_P50, C_P95, C_P99, C_CONN,
                   C_BRK, C_WEIGHT, C_SPARK, C__N };
 
 static const struct top_col {
@@ -33,6 +33,8 @@ static const struct top_col {
 	int         right;   /* right-aligned (numbers) */
 } top_cols[C__N] = {
 	[C_NAME]   = { "SERVICE",    12,  0, 0 },
+	/* registry = etcd only; dropped just before WEIGHTS (a tie: the first found goes) */
+	[C_HOST]   = { "HOST",        8,  5, 0 },
 	[C_STATE]  = { "STATE",       8,  9, 0 },
 	[C_UP]     = { "UP",          5,  6, 1 },
 	[C_RPS]    = { "RPS",         7,  1, 1 },
@@ -49,7 +51,13 @@ static const struct top_col {
 unsigned
 top_render_columns(int width, int *spark_width)
 {
-	unsigned shown = (1u << C__N) - 1;
+	return top_render_columns_hosts(width, 0, spark_width);
+}
+
+unsigned
+top_render_columns_hosts(int width, int hosts, int *spark_width)
+{
+	unsigned shown = ((1u << C__N) - 1) & (hosts ? ~0u : ~(1u << C_HOST));
 
 	for (;;) {
 		int used = 0, i, worst = -1;
@@ -310,6 +318,7 @@ top_main_row(const struct top_ui *ui, const struct top_model *m, const struct to
 		const struct top_inst *in = &m->inst[r->inst];
 
 		snprintf(bufs[C_NAME], 256, "  %s", in->name);
+		snprintf(bufs[C_HOST], 256, "%s", in->host);
 		snprintf(bufs[C_STATE], 256, "%s", in->state);
 		l->attr[C_STATE] = top_state_attr(ui, in->state);
 		snprintf(bufs[C_UP], 256, "%s", in->endpoint);
@@ -329,7 +338,7 @@ top_main(struct top_ui *ui, const struct top_model *m)
 	char bufs[C__N][256];
 	struct top_line l;
 	int spark_w, y, rows = LINES - 4;
-	unsigned shown = top_render_columns(COLS, &spark_w);
+	unsigned shown = top_render_columns_hosts(COLS, m->host[0] != '\0', &spark_w);
 	size_t i;
 
 	memset(&l, 0, sizeof(l));

@@ -29,6 +29,23 @@ top_stats_brk(uint32_t ep_state)
 	}
 }
 
+/* Is endpoint row e at instance in?  A remote instance: the row names its
+ * host, address and port.  A local one (top.h): the row is this host's,
+ * host "" or m->host, at 127.0.0.1 (0 in an older file) or m->host_addr. */
+static int
+top_stats_ep_at(const struct top_model *m, const struct top_inst *in,
+    const struct stats_ep_rec *e)
+{
+	int loop = e->addr == 0 || e->addr == STATS_EP_LOOPBACK;
+
+	if (in->remote)
+		return e->port == in->inbound_port && e->addr == in->addr &&
+		    strncmp(e->host, in->host, STATS_NAME_LEN) == 0;
+	if (e->host[0] != '\0' && strncmp(e->host, m->host, STATS_NAME_LEN) != 0)
+		return 0;
+	return loop || (m->host_addr != 0 && e->addr == m->host_addr);
+}
+
 /* The instance an endpoint row names, or NULL. */
 static struct top_inst *
 top_stats_ep_inst(struct top_model *m, const struct stats_ep_rec *e)
@@ -40,7 +57,8 @@ top_stats_ep_inst(struct top_model *m, const struct stats_ep_rec *e)
 
 		if (in->index == e->index && strncmp(in->version, e->version, STATS_NAME_LEN) == 0 &&
 		    strncmp(in->id, e->service, strnlen(e->service, STATS_NAME_LEN)) == 0 &&
-		    in->id[strnlen(e->service, STATS_NAME_LEN)] == '@')
+		    in->id[strnlen(e->service, STATS_NAME_LEN)] == '@' &&
+		    top_stats_ep_at(m, in, e))
 			return in;
 	}
 	return NULL;
@@ -200,7 +218,8 @@ top_stats_update(struct top_model *m, uint64_t now_ns)
 			struct top_inst *in = &m->inst[s->inst[k]];
 			struct stats_view v;
 
-			if (m->state_dir[0] == '\0' ||
+			/* another host's instance has no stats file here */
+			if (in->remote || m->state_dir[0] == '\0' ||
 			    stats_path(path, sizeof(path), m->state_dir, in->id) == -1 ||
 			    stats_view_read(path, &v) != STATS_OK)
 				continue;
@@ -305,7 +324,7 @@ top_stats_spans(const struct top_model *m, const struct top_svc *s,
 		const struct top_inst *in = &m->inst[s->inst[k]];
 		uint64_t cursor = 0, lost = 0;
 
-		if (stats_path(path, sizeof(path), m->state_dir, in->id) == -1)
+		if (in->remote || stats_path(path, sizeof(path), m->state_dir, in->id) == -1)
 			continue;
 		got = stats_spans_read(path, &cursor, buf, STATS_SLOW_MAX, &lost, 1);
 		cursor = 0;

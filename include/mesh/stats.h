@@ -10,7 +10,7 @@
  * finds the file from the instance id alone (stats_path()).  With
  * `-c FILE` there is no file unless `--stats PATH` is given.
  *
- * File layout, version 3 (host byte order, every u64 naturally aligned;
+ * File layout, version 4 (host byte order, every u64 naturally aligned;
  * byte offsets).  The header:
  *
  *    0  char[8]  magic          "MESHSTAT" (no NUL)
@@ -41,9 +41,13 @@
  *    and have no version; outbound rows name the upstream service and
  *    the version the split picked.
  *  - endpoints: one row per upstream endpoint this sidecar balances over
- *    (service, version, index, port): breaker state, ejected, peak-EWMA
- *    latency, outstanding, counts.  A row whose endpoint left the config
- *    is freed (state STATS_EP_FREE) and may be reused.
+ *    (service, version, index, address, port; the address and the host
+ *    name since v4): breaker state, ejected, peak-EWMA latency,
+ *    outstanding, counts.  With a registry (issue 16) another host's
+ *    instance of the same service, version and index (and, the same
+ *    mesh.ini on every host, port) is a row of its own: its address
+ *    differs, and its row names its host.  A row whose endpoint left the
+ *    config is freed (state STATS_EP_FREE) and may be reused.
  *  - spans: a ring of the last spans this sidecar recorded (tracing);
  *    `spans_written` in the ring header counts every span ever written,
  *    so a reader that remembers it knows what it missed.  Each record
@@ -85,7 +89,10 @@
  * smaller records, the missing tail read as 0.  Version 3 added the gRPC
  * counts at the end of a peer row (grpc[]) and the gRPC status at the end
  * of a span record (grpc_status, valid with STATS_SF_GRPC); a version 2
- * file reads as one that saw no gRPC call.
+ * file reads as one that saw no gRPC call.  Version 4 added the address
+ * and the host name at the end of an endpoint row (addr, host); a version
+ * 2 or 3 file's rows read as address 0 (127.0.0.1) and host "" (this
+ * host), which is what a single-host sidecar writes.
  *
  * Consistency.  Only the owning sidecar writes, from its one thread, with
  * relaxed __atomic_store_n on naturally aligned u64s; readers use
@@ -105,7 +112,7 @@
 
 #define STATS_MAGIC     "MESHSTAT"
 #define STATS_MAGIC_LEN 8
-#define STATS_VERSION   3u
+#define STATS_VERSION   4u
 #define STATS_VERSION_MIN 2u  /* the oldest a reader still reads */
 #define STATS_HDR_SIZE  128u
 #define STATS_MAX_COUNTERS 4096u  /* a reader's bound on ncounters */
@@ -302,6 +309,8 @@ struct stats_peer_rec {
 	uint64_t grpc[STATS_GRPC_CODES];
 };
 
+#define STATS_EP_LOOPBACK 0x7f000001u   /* 127.0.0.1, host order */
+
 enum stats_ep_state {
 	STATS_EP_FREE = 0, STATS_EP_CLOSED, STATS_EP_OPEN, STATS_EP_HALF_OPEN
 };
@@ -319,6 +328,14 @@ struct stats_ep_rec {
 	uint64_t failures;                  /* of them failed (BALANCE_FAIL) */
 	uint64_t ejections;                 /* times ejected */
 	uint64_t breaker_opened;            /* times its breaker opened */
+	/* v4: where the endpoint is (pcfg.h, struct pcfg_endpoint): IPv4,
+	 * host byte order, 0 = 127.0.0.1 as in the pcfg (the writer stores
+	 * STATS_EP_LOOPBACK for 0, an older file's rows read as 0); the host
+	 * it runs on, "" = this host (no registry, or no host= given).
+	 * Rows are keyed on (service, version, index, addr, port). */
+	uint32_t addr;
+	uint32_t reserved;                  /* 0 */
+	char     host[STATS_NAME_LEN];
 };
 
 enum stats_span_kind { STATS_SPAN_CLIENT = 1, STATS_SPAN_SERVER = 2 };
@@ -389,10 +406,14 @@ void stats_peer_done(struct stats_peer_rec *p, int status, uint64_t duration_us,
 void stats_peer_grpc(struct stats_peer_rec *p, int code);
 /* The code a status is counted under: code itself if 0..16, else 2. */
 unsigned stats_grpc_code(int code);
-/* An upstream endpoint's row (found or taken from the free ones); NULL
- * when full.  stats_ep_free() when it leaves the config. */
+/* An upstream endpoint's row (found or taken from the free ones) by
+ * (service, version, index, addr, port; addr 0 is STATS_EP_LOOPBACK);
+ * host (NULL: "") is stored, and
+ * updated on a found row.  NULL when full.  stats_ep_free() when it
+ * leaves the config. */
 struct stats_ep_rec *stats_ep(const char *service, const char *version,
-                              unsigned index, uint16_t port);
+                              unsigned index, uint32_t addr, uint16_t port,
+                              const char *host);
 void stats_ep_free(struct stats_ep_rec *e);
 /* Store one field of an endpoint row (relaxed atomic store). */
 void stats_ep_put(struct stats_ep_rec *e, uint64_t *field, uint64_t v);

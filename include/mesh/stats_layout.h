@@ -33,9 +33,12 @@
  * (stats.h, "Versions"). */
 #define STATS_V2_PEER_REC (offsetof(struct stats_peer_rec, grpc))
 #define STATS_V2_SPAN_REC (offsetof(struct stats_span_rec, grpc_status))
+/* Endpoint rows of version 2 and 3 files: the v4 row without addr..host. */
+#define STATS_V3_EP_REC   (offsetof(struct stats_ep_rec, addr))
 
 _Static_assert(STATS_V2_PEER_REC == 7088, "a v2 peer row is 7088 bytes");
 _Static_assert(STATS_V2_SPAN_REC == 520, "a v2 span record is 520 bytes");
+_Static_assert(STATS_V3_EP_REC == 160, "a v3 endpoint row is 160 bytes");
 _Static_assert(sizeof(struct stats_peer_rec) % 8 == 0, "peer rows are u64-aligned");
 _Static_assert(sizeof(struct stats_ep_rec) % 8 == 0, "endpoint rows are u64-aligned");
 _Static_assert(sizeof(struct stats_span_rec) % 8 == 0, "span records are u64-aligned");
@@ -52,6 +55,7 @@ struct stats_layout {
 	uint32_t ncounters;
 	uint32_t size;
 	uint32_t peer_rec, span_rec;   /* record sizes of the file's version */
+	uint32_t ep_rec;
 };
 
 /* The writer's mapping (stats.c owns it; NULL while no file is open). */

@@ -32,7 +32,7 @@
  *                   "timeouts","p50_ms","p95_ms","p99_ms",
  *                   "grpc_calls","grpc_status":{"0",...,"16"}}]} or null,
  *        "breaker":{"state","callers":[{"caller","state","ejected","ewma_ms"}]},
- *        "ejected"}],
+ *        "ejected","host"}],
  *      "summary":{"instances_up","instances_total","rps","success_rate",
  *        "p50_ms","p95_ms","p99_ms","requests","source",
  *        "grpc_calls","grpc_success"}}],
@@ -43,10 +43,13 @@
  *      "mirror":{"version","percent","source"} or null}],
  *    "registry":{"backend","state","reason","host","address","published",
  *      "remote":[{"id","service","version","index","host","address","port",
- *                 "spiffe"[,"weight"]}]}}
+ *                 "spiffe"[,"weight"],"breaker":{"state","callers":[...]},
+ *                 "ejected"}]}}
  * "registry" only with registry = etcd (status_reg.c; mreg.h); the text
  * then has a registry line after the header, and a line per remote
- * instance.
+ * instance (", breaker STATE[, ejected]" when a caller here has a row
+ * on it).  An instance's "host" is host_name with registry = etcd, else
+ * null; the text's instance table then has a last column HOST.
  * A route is listed when it has a split, a fault or a mirror in force;
  * a fault's "source" is "live" for `meshctl fault` (faults.h), "file" for
  * the fault.* keys; a mirror's is "file".
@@ -67,8 +70,8 @@
  * rings.  A service nobody calls but that calls others (a gateway) is
  * summarised by its outbound rows instead ("source":"outbound").  An
  * instance's breaker is what its callers' sidecars hold: each other
- * instance's endpoint row naming its service, version and index; the
- * worst wins (open > half-open > closed), null when no caller has a row;
+ * instance's endpoint row naming its service, version and index (and,
+ * with registry = etcd, this host: status_ep_local()); the worst wins (open > half-open > closed), null when no caller has a row;
  * "ejected" is true when any caller ejected it.
  */
 #ifndef MESH_STATUS_H
@@ -126,9 +129,28 @@ void status_summary_done(struct status_summary *s);
 void status_summary(struct status_summary *s, const struct stats_view *const *views,
                     size_t n, uint64_t now_s);
 
-/* The endpoint row of (service, version, index) in a caller's file. */
+/*
+ * Which endpoint rows are this host's (issue 16): with registry = etcd,
+ * host_name and host_address (IPv4, host order); "" and 0 without.  A
+ * row is this host's when its host is "" or host, and its address
+ * 127.0.0.1 (or 0, an older file's) or addr; another host's namesake
+ * (same service, version, index, port) is not.
+ */
+struct status_here {
+	const char *host;
+	uint32_t    addr;
+};
+void status_here_of(const struct meshd *m, struct status_here *h);
+int  status_ep_local(const struct stats_ep_rec *e, const struct status_here *h);
+/* The row of this host's instance (service, version, index) in a
+ * caller's file (status_ep_local); NULL for none. */
 const struct stats_ep_rec *status_ep_find(const struct stats_view *v, const char *service,
-                                          const char *version, unsigned index);
+                                          const char *version, unsigned index,
+                                          const struct status_here *here);
+/* The row of another host's instance: its host, address and port too. */
+const struct stats_ep_rec *status_ep_find_at(const struct stats_view *v, const char *service,
+                                             const char *version, unsigned index,
+                                             const char *host, uint32_t addr, uint16_t port);
 /* "closed", "open", "half-open"; NULL for STATS_EP_FREE (no row). */
 const char *status_ep_state(uint32_t state);
 /* The worse of two states: open > half-open > closed > free. */
@@ -140,13 +162,15 @@ struct status_views {
 	unsigned char     *ok;           /* [m->ninst]: v[i] was read */
 	size_t             n;
 	uint64_t           now_s;
+	struct status_here here;         /* which endpoint rows are this host's */
 };
 int  status_views_load(const struct meshd *m, struct status_views *sv);
 void status_views_free(struct status_views *sv);
 /* The summary of config service sv (one version) from the views. */
 void status_service_summary(const struct meshd *m, const struct status_views *vs,
                             const struct conf_service *svc, struct status_summary *s);
-/* Instance i as its callers see it: worst state and how many ejected it. */
+/* Instance i as its callers see it: worst state and how many ejected it
+ * (the callers' rows of this host's instance i only). */
 void status_inst_breaker(const struct meshd *m, const struct status_views *vs, size_t i,
                          uint32_t *worst, unsigned *ejected);
 

@@ -32,6 +32,11 @@
  * rows as the quantiles, over the same window (the detail view's GRPC
  * line; a service with no gRPC call has none).
  *
+ * Several hosts (registry = etcd): a HOST column, and each service lists
+ * the other hosts' instances too (status "registry" "remote"), their
+ * breaker as this host's callers hold it (the endpoint rows naming their
+ * host, address and port); a local instance takes only this host's rows.
+ *
  * Canary: a service's last-declared version (status lists versions in
  * file order).  `+` moves 5 points to it from the other versions (the
  * heaviest first), `-` moves 5 points from it to the first-declared one.
@@ -82,6 +87,15 @@ struct top_inst {
 	uint64_t ewma_us;                /* highest over callers; 0 unseen */
 	uint64_t faults;                 /* faults its sidecar injected (aborts + delays) */
 	uint64_t mirrored;               /* copies its sidecar sent to a mirror */
+	/* registry = etcd (issue 16): the host it runs on ("" without a
+	 * registry); remote: another host's instance from status's
+	 * "registry":{"remote":[...]}: id and name "<its id>/<host>", state
+	 * "remote", endpoint "up", inbound_port its port, addr its address
+	 * (host order); no process, no stats file of its own, no actions but
+	 * the breaker reset (its callers here still hold its row) */
+	char     host[TOP_NAME_MAX];
+	int      remote;
+	uint32_t addr;
 };
 
 struct top_version {
@@ -146,6 +160,10 @@ struct top_model {
 	uint64_t last_sample_s;          /* private: last per-second sample */
 	char     err[256];               /* why the last update failed, "" */
 	const struct mesh_config *cfg;   /* the file's routes for the detail view; may be NULL */
+	/* registry = etcd: this host's name and address (status "registry"
+	 * "host", "address"); "" and 0 without: then top looks as on one host */
+	char     host[TOP_NAME_MAX];
+	uint32_t host_addr;
 };
 
 void top_model_init(struct top_model *m);
@@ -301,6 +319,8 @@ int  top_ui_expanded(const struct top_ui *ui, const char *svc);
 void top_render(struct top_ui *ui, const struct top_model *m);
 /* Columns of the main view that fit `width` (bit i: column i shown). */
 unsigned top_render_columns(int width, int *spark_width);
+/* The same with a HOST column among them (hosts: the mesh has a registry). */
+unsigned top_render_columns_hosts(int width, int hosts, int *spark_width);
 
 /*
  * One key.  Returns a control command to run now (ui->cmd, after a 'y')

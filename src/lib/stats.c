@@ -47,6 +47,7 @@ stats_layout_default(struct stats_layout *l)
 	l->ncounters = STAT__COUNT;
 	l->peer_rec = sizeof(struct stats_peer_rec);
 	l->span_rec = sizeof(struct stats_span_rec);
+	l->ep_rec = sizeof(struct stats_ep_rec);
 	off = stats_round(STATS_HDR_SIZE + (uint64_t)STAT__COUNT * sizeof(uint64_t));
 	l->peers_off = (uint32_t)off;
 	l->peers_cap = STATS_PEERS_MAX;

@@ -111,10 +111,11 @@ stats_sections(const unsigned char *h, struct stats_layout *l)
 		l->peer_rec = sizeof(struct stats_peer_rec);
 		l->span_rec = sizeof(struct stats_span_rec);
 	}
+	l->ep_rec = stats_get32(h + 8) < 4 ? STATS_V3_EP_REC : sizeof(struct stats_ep_rec);
 	rec = l->span_rec;
 	if (stats_section(h, STATS_H_PEERS, 0, l->peer_rec,
 	    STATS_RD_PEERS_MAX, &l->peers_off, &l->peers_cap) == -1 ||
-	    stats_section(h, STATS_H_EPS, 0, sizeof(struct stats_ep_rec),
+	    stats_section(h, STATS_H_EPS, 0, l->ep_rec,
 	    STATS_RD_EPS_MAX, &l->eps_off, &l->eps_cap) == -1 ||
 	    stats_section(h, STATS_H_RATE, 0, sizeof(struct stats_rate_rec),
 	    STATS_RD_RATE_MAX, &l->rate_off, &l->rate_cap) == -1 ||
@@ -261,7 +262,7 @@ stats_view_eps(const unsigned char *h, const struct stats_layout *l, struct stat
 	uint32_t st;
 
 	for (i = 0; i < l->eps_cap; i++) {
-		row = h + l->eps_off + i * sizeof(struct stats_ep_rec);
+		row = h + l->eps_off + i * l->ep_rec;
 		n += __atomic_load_n((const uint32_t *)(const void *)row, __ATOMIC_ACQUIRE) !=
 		    STATS_EP_FREE;
 	}
@@ -270,15 +271,17 @@ stats_view_eps(const unsigned char *h, const struct stats_layout *l, struct stat
 	if ((v->eps = calloc(n, sizeof(*v->eps))) == NULL)
 		return -1;
 	for (i = 0; i < l->eps_cap && v->neps < n; i++) {
-		row = h + l->eps_off + i * sizeof(struct stats_ep_rec);
+		row = h + l->eps_off + i * l->ep_rec;
 		st = __atomic_load_n((const uint32_t *)(const void *)row, __ATOMIC_ACQUIRE);
 		if (st == STATS_EP_FREE)
 			continue;
-		stats_row_copy(&v->eps[v->neps], row, sizeof(struct stats_ep_rec));
+		/* calloc'd: an older row's addr and host stay 0 and "" */
+		stats_row_copy(&v->eps[v->neps], row, l->ep_rec);
 		if (v->eps[v->neps].state > STATS_EP_HALF_OPEN)
 			continue;   /* garbage: not a state */
 		v->eps[v->neps].service[STATS_NAME_LEN - 1] = '\0';
 		v->eps[v->neps].version[STATS_NAME_LEN - 1] = '\0';
+		v->eps[v->neps].host[STATS_NAME_LEN - 1] = '\0';
 		v->neps++;
 	}
 	return 0;

@@ -310,7 +310,8 @@ metrics_flat_families(FILE *f, const char *mesh, const struct metrics_inst *in, 
 	metrics_flat(&h2, mesh, in, n, STAT_H2_FLOODS, "what", "floods");
 }
 
-/* mesh, service, ... then the endpoint: peer, peer_version, peer_instance. */
+/* mesh, service, ... then the endpoint: peer, peer_version, peer_instance
+ * (and peer_host for a row that names its host: registry = etcd). */
 static void
 metrics_ep_labels(FILE *f, const char *mesh, const struct metrics_inst *in,
     const struct stats_ep_rec *e)
@@ -323,6 +324,9 @@ metrics_ep_labels(FILE *f, const char *mesh, const struct metrics_inst *in,
 	snprintf(id, sizeof(id), "%.*s@%.*s.%u", (int)STATS_NAME_LEN, e->service,
 	    (int)STATS_NAME_LEN, e->version, e->index);
 	metrics_label(f, 0, "peer_instance", id);
+	/* with a registry another host's namesake is a series of its own */
+	if (e->host[0] != '\0')
+		metrics_label_n(f, 0, "peer_host", e->host, STATS_NAME_LEN);
 }
 
 static void

@@ -191,7 +191,7 @@ status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *v
 		if (c == i || !vs->ok[c])
 			continue;
 		if ((e = status_ep_find(&vs->v[c], ri->svc->name, ri->svc->version,
-		    ri->index)) == NULL)
+		    ri->index, &vs->here)) == NULL)
 			continue;
 		fputs(first ? "{\"caller\":" : ",{\"caller\":", f);
 		json_esc_file(f, m->insts[c].ri->name);
@@ -274,6 +274,12 @@ status_json_inst(FILE *f, const struct meshd *m, const struct status_views *vs, 
 	mcert_json(f, mcert_info(m, in));
 	status_json_stats(f, i < vs->n && vs->ok[i] ? &vs->v[i] : NULL);
 	status_json_breaker(f, m, vs, i);
+	/* the host it runs on: registry = etcd only (issue 16) */
+	fputs(",\"host\":", f);
+	if (m->cfg.mesh.registry == CONF_REGISTRY_ETCD)
+		json_esc_file(f, m->cfg.mesh.host_name);
+	else
+		fputs("null", f);
 	fputc('}', f);
 }
 
@@ -457,7 +463,7 @@ status_json(const struct meshd *m, char **out, size_t *len)
 		fputc('}', f);
 	}
 	fputc(']', f);
-	status_json_registry(f, m);
+	status_json_registry(f, m, &vs);
 	fputs("}\n", f);
 	free(sums);
 	status_views_free(&vs);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "mesh/meshd_ctx.h"
+#include "mesh/status.h"
 #include "mesh/svc.h"
 
 /* "starting", "running", "stopping", "stopped" */
@@ -17,8 +18,12 @@ const struct proc *status_main_proc(const struct inst *in);
 /* Seconds p has been running, 0 when it is not. */
 long               status_uptime(const struct meshd *m, const struct proc *p);
 /* With registry = etcd (status_reg.c): ,"registry":{...} for the JSON
- * document, and the text's registry lines; nothing for one host. */
-void               status_json_registry(FILE *f, const struct meshd *m);
-void               status_text_registry(FILE *f, const struct meshd *m);
+ * document, and the text's registry lines; nothing for one host.  A
+ * remote instance shows the breaker this host's callers hold on it (the
+ * endpoint rows of vs naming its host, address and port). */
+void               status_json_registry(FILE *f, const struct meshd *m,
+                                        const struct status_views *vs);
+void               status_text_registry(FILE *f, const struct meshd *m,
+                                        const struct status_views *vs);
 
 #endif

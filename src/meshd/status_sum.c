@@ -5,6 +5,7 @@
  * instance the breaker state its callers hold (include/mesh/status.h,
  * "Where the numbers come from").
  */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -110,17 +111,73 @@ status_summary(struct status_summary *s, const struct stats_view *const *views, 
 	status_summary_done(s);
 }
 
+void
+status_here_of(const struct meshd *m, struct status_here *h)
+{
+	struct in_addr a;
+
+	h->host = "";
+	h->addr = 0;
+	if (m->cfg.mesh.registry != CONF_REGISTRY_ETCD)
+		return;
+	h->host = m->cfg.mesh.host_name;
+	if (inet_pton(AF_INET, m->cfg.mesh.host_address, &a) == 1)
+		h->addr = ntohl(a.s_addr);
+}
+
+static int
+status_ep_loopback(uint32_t addr)
+{
+	return addr == 0 || addr == STATS_EP_LOOPBACK;
+}
+
+int
+status_ep_local(const struct stats_ep_rec *e, const struct status_here *h)
+{
+	const char *host = h != NULL ? h->host : "";
+	uint32_t addr = h != NULL ? h->addr : 0;
+
+	if (e->host[0] != '\0' && strncmp(e->host, host, STATS_NAME_LEN) != 0)
+		return 0;
+	return status_ep_loopback(e->addr) || (addr != 0 && e->addr == addr);
+}
+
+static int
+status_ep_is(const struct stats_ep_rec *e, const char *service, const char *version,
+    unsigned index)
+{
+	return e->index == index && e->state != STATS_EP_FREE &&
+	    strncmp(e->service, service, STATS_NAME_LEN - 1) == 0 &&
+	    strncmp(e->version, version, STATS_NAME_LEN - 1) == 0;
+}
+
 const struct stats_ep_rec *
 status_ep_find(const struct stats_view *v, const char *service, const char *version,
-    unsigned index)
+    unsigned index, const struct status_here *here)
 {
 	size_t i;
 
 	for (i = 0; i < v->neps; i++)
-		if (v->eps[i].index == index && v->eps[i].state != STATS_EP_FREE &&
-		    strncmp(v->eps[i].service, service, STATS_NAME_LEN - 1) == 0 &&
-		    strncmp(v->eps[i].version, version, STATS_NAME_LEN - 1) == 0)
+		if (status_ep_is(&v->eps[i], service, version, index) &&
+		    status_ep_local(&v->eps[i], here))
 			return &v->eps[i];
+	return NULL;
+}
+
+const struct stats_ep_rec *
+status_ep_find_at(const struct stats_view *v, const char *service, const char *version,
+    unsigned index, const char *host, uint32_t addr, uint16_t port)
+{
+	const struct stats_ep_rec *e;
+	size_t i;
+
+	for (i = 0; i < v->neps; i++) {
+		e = &v->eps[i];
+		if (status_ep_is(e, service, version, index) && e->port == port &&
+		    (e->addr == addr || (status_ep_loopback(e->addr) && status_ep_loopback(addr))) &&
+		    strncmp(e->host, host, STATS_NAME_LEN - 1) == 0)
+			return e;
+	}
 	return NULL;
 }
 
@@ -161,6 +218,7 @@ status_views_load(const struct meshd *m, struct status_views *sv)
 
 	memset(sv, 0, sizeof(*sv));
 	sv->now_s = (uint64_t)time(NULL);
+	status_here_of(m, &sv->here);
 	if (m->ninst == 0)
 		return 0;
 	sv->v = calloc(m->ninst, sizeof(*sv->v));
@@ -230,7 +288,8 @@ status_inst_breaker(const struct meshd *m, const struct status_views *vs, size_t
 	for (c = 0; c < vs->n; c++) {
 		if (c == i || !vs->ok[c])
 			continue;
-		e = status_ep_find(&vs->v[c], ri->svc->name, ri->svc->version, ri->index);
+		e = status_ep_find(&vs->v[c], ri->svc->name, ri->svc->version, ri->index,
+		    &vs->here);
 		if (e == NULL)
 			continue;
 		*worst = status_ep_worse(*worst, e->state);

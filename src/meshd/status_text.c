@@ -18,7 +18,7 @@
 #include "mesh/svc.h"
 #include "status_int.h"
 
-#define TAB_COLS 12
+#define TAB_COLS 13
 #define TAB_CELL 72
 
 /* A table: a header row, then rows of cells; `right` says which columns
@@ -265,11 +265,13 @@ static int
 status_text_insts(FILE *f, const struct meshd *m, const struct status_views *vs)
 {
 	static const char *const head[] = { "SERVICE", "VER", "#", "STATE", "PID", "PROXY",
-	    "PORT", "RST", "UPTIME", "REQ IN/OUT", "5XX", "BRK/EJ" };
+	    "PORT", "RST", "UPTIME", "REQ IN/OUT", "5XX", "BRK/EJ", "HOST" };
+	/* with registry = etcd a last column names the host (issue 16) */
+	int hosts = m->cfg.mesh.registry == CONF_REGISTRY_ETCD;
 	struct tab t;
 	size_t i;
 
-	if (tab_init(&t, m->ninst, 0x7f4u, head, 12) == -1)
+	if (tab_init(&t, m->ninst, 0x7f4u, head, hosts ? 13 : 12) == -1)
 		return -1;
 	for (i = 0; i < m->ninst; i++) {
 		const struct inst *in = &m->insts[i];
@@ -304,6 +306,8 @@ status_text_insts(FILE *f, const struct meshd *m, const struct status_views *vs)
 			snprintf(row[10], TAB_CELL, "-");
 			snprintf(row[11], TAB_CELL, "-");
 		}
+		if (hosts)
+			snprintf(row[12], TAB_CELL, "%s", m->cfg.mesh.host_name);
 	}
 	tab_print(f, &t);
 	free(t.cell);
@@ -361,7 +365,7 @@ status_text_breakers(FILE *f, const struct meshd *m, const struct status_views *
 		    ejected ? ", ejected" : "");
 		for (c = 0, first = 1; c < vs->n; c++) {
 			if (c == i || !vs->ok[c] || (e = status_ep_find(&vs->v[c], ri->svc->name,
-			    ri->svc->version, ri->index)) == NULL)
+			    ri->svc->version, ri->index, &vs->here)) == NULL)
 				continue;
 			fprintf(f, "%s%s %s%s", first ? "" : ", ", m->insts[c].ri->name,
 			    status_ep_state(e->state), e->ejected ? " ejected" : "");
@@ -449,7 +453,7 @@ status_text(const struct meshd *m, char **out, size_t *len)
 	fprintf(f, "mesh %s: %s, meshd pid %d, up %s, config %s\n\n", cfg->mesh.name,
 	    status_phase(m->phase), (int)m->pid, up, m->config_path);
 	mcert_status_ca(f, 0);
-	status_text_registry(f, m);
+	status_text_registry(f, m, &vs);
 	if (status_text_summary(f, m, &vs) == -1 || status_text_grpc(f, m, &vs) == -1)
 		rc = -1;
 	fputc('\n', f);

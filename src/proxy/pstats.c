@@ -63,7 +63,8 @@ pstats_sync(void)
 				const struct pcfg_endpoint *ep = bv->eps[k];
 				struct stats_ep_rec *r;
 
-				r = stats_ep(bs->svc->name, ep->version, ep->index, ep->port);
+				r = stats_ep(bs->svc->name, ep->version, ep->index, ep->addr, ep->port,
+				    ep->host);
 				if (r == NULL)
 					continue;
 				pstats_row(r, bv->beps[k], now_us);

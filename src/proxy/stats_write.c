@@ -204,9 +204,10 @@ stats_peer_grpc(struct stats_peer_rec *p, int code)
 /* --- endpoints -------------------------------------------------------- */
 
 struct stats_ep_rec *
-stats_ep(const char *service, const char *version, unsigned index, uint16_t port)
+stats_ep(const char *service, const char *version, unsigned index, uint32_t addr,
+    uint16_t port, const char *host)
 {
-	char sv[STATS_NAME_LEN], vv[STATS_NAME_LEN];
+	char sv[STATS_NAME_LEN], vv[STATS_NAME_LEN], hv[STATS_NAME_LEN];
 	struct stats_ep_rec *e, *free_row = NULL;
 	uint32_t i;
 
@@ -215,6 +216,9 @@ stats_ep(const char *service, const char *version, unsigned index, uint16_t port
 		return NULL;
 	stats_name_pad(sv, service);
 	stats_name_pad(vv, version);
+	stats_name_pad(hv, host);
+	if (addr == 0)
+		addr = STATS_EP_LOOPBACK;   /* one key for the two spellings */
 	e = stats_eps();
 	for (i = 0; i < stats_lay_.eps_cap; i++) {
 		if (e[i].state == STATS_EP_FREE) {
@@ -222,10 +226,13 @@ stats_ep(const char *service, const char *version, unsigned index, uint16_t port
 				free_row = &e[i];
 			continue;
 		}
-		if (e[i].index == index && memcmp(e[i].service, sv, sizeof(sv)) == 0 &&
+		if (e[i].index == index && e[i].addr == addr && e[i].port == port &&
+		    memcmp(e[i].service, sv, sizeof(sv)) == 0 &&
 		    memcmp(e[i].version, vv, sizeof(vv)) == 0) {
-			if (e[i].port != port)
-				ST_PUT(&e[i].port, (uint32_t)port);
+			/* a reader copies names by u64: they may tear while a host
+			 * is renamed, never past the row (the last byte stays 0) */
+			if (memcmp(e[i].host, hv, sizeof(hv)) != 0)
+				memcpy(e[i].host, hv, sizeof(hv));
 			return &e[i];
 		}
 	}
@@ -234,7 +241,9 @@ stats_ep(const char *service, const char *version, unsigned index, uint16_t port
 	/* a reused row: every number back to 0 before it is published */
 	memcpy(e->service, sv, sizeof(sv));
 	memcpy(e->version, vv, sizeof(vv));
+	memcpy(e->host, hv, sizeof(hv));
 	ST_PUT(&e->index, (uint32_t)index);
+	ST_PUT(&e->addr, addr);
 	ST_PUT(&e->port, (uint32_t)port);
 	ST_PUT(&e->ejected, 0u);
 	ST_PUT(&e->ewma_us, 0);

@@ -46,7 +46,7 @@ fuzz_base(void)
 	stats_identity("web", "v1", "web@v1.0");
 	stats_peer_done(stats_peer(STATS_IN, "gateway", ""), 200, 1500, 0, 0);
 	stats_peer_done(stats_peer(STATS_OUT, "api", "v2"), 503, 90000, 2, 1);
-	(void)stats_ep("api", "v2", 1, 15003);
+	(void)stats_ep("api", "v2", 1, 0, 15003, NULL);
 	memset(&s, 0, sizeof(s));
 	s.trace_id[0] = s.span_id[0] = 1;
 	s.kind = STATS_SPAN_SERVER;

@@ -124,6 +124,28 @@ check "the registry is up again" wait_for 20 reg_state_is up
 check "this host's keys are back" wait_for 10 keys_are "$WANT_KEYS"
 check "the new snapshot has no remote instance" wait_for 10 remotes_are ""
 
+# ---- hosts in status ----------------------------------------------------------
+# Each local instance names its host (status --json "host", a HOST column);
+# host b's web@v1.0 on this host's web@v1.0's port (another address) is a
+# row of its own in the gateway's sidecar (stats v4): status shows its
+# breaker under "registry", and this host's web.0 keeps one caller row.
+is "status --json: every local instance is on host a" \
+	"$(js "sorted(set(str(i['host']) for s in d['services'] for i in s['instances']))")" "['a']"
+check "status text has a HOST column" bash -c "meshctl status -f '$F' | grep -q ' BRK/EJ HOST\$'"
+PORT0=$(js "[i['inbound_port'] for s in d['services'] for i in s['instances'] if i['id'] == 'web@v1.0'][0]")
+ctl put "$P/b/web@v1.0" '{"service":"web","version":"v1","index":0,"host":"b","address":"127.0.0.9","port":'"$PORT0"',"spiffe":"spiffe://mesh.local/svc/web","protocol":"http"}' >/dev/null
+remote_brk() { [ "$(js "' '.join('%s/%s:%s' % (r['host'], r['id'], r['breaker']['state']) for r in d['registry']['remote'])")" = "$1" ]; }
+check "the gateway's row on host b's web@v1.0 shows under registry" wait_for 10 remote_brk "b/web@v1.0:closed"
+is "host b's web@v1.0: one caller, the gateway" \
+	"$(js "[c['caller'] for r in d['registry']['remote'] for c in r['breaker']['callers']]")" "['gateway.0']"
+is "this host's web@v1.0 keeps one caller row" \
+	"$(js "[len(i['breaker']['callers']) for s in d['services'] for i in s['instances'] if i['id'] == 'web@v1.0'][0]")" 1
+check "status text: host b's web with its host and breaker" \
+	bash -c "meshctl status -f '$F' | grep -q 'remote web@v1.0 on b at 127.0.0.9:$PORT0, breaker closed'"
+check "requests through the mesh still succeed" answers
+ctl del "$P/b/web@v1.0" >/dev/null
+check "host b's web@v1.0 leaves the view" wait_for 10 remotes_are ""
+
 # ---- leaving ------------------------------------------------------------------------
 timeout 40 meshctl down -f "$F" >"$T/down.log" 2>&1
 is "meshctl down exits 0" "$?" 0

@@ -277,6 +277,40 @@ test_escape(void **state)
 	free(text);
 }
 
+/* registry = etcd: this host's and host b's db@v2.1 are two series, host
+ * b's with peer_host; a row with no host has none. */
+static void
+test_peer_host(void **state)
+{
+	static struct stats_peer_rec peer;
+	struct stats_ep_rec ep[2];
+	struct stats_view v;
+	struct metrics_inst in;
+	char *text;
+
+	(void)state;
+	memset(&peer, 0, sizeof(peer));
+	memset(ep, 0, sizeof(ep));
+	one_peer(&in, &v, &peer, "api", "v1", "api@v1.0");
+	strcpy(ep[0].service, "db");
+	strcpy(ep[0].version, "v2");
+	ep[0].index = 1;
+	ep[0].state = STATS_EP_CLOSED;
+	ep[1] = ep[0];
+	ep[1].state = STATS_EP_OPEN;
+	strcpy(ep[1].host, "b");
+	v.eps = ep;
+	v.neps = 2;
+	text = render(&in, 1, 0);
+	assert_non_null(strstr(text, "mesh_breaker_state{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",peer=\"db\",peer_version=\"v2\","
+	    "peer_instance=\"db@v2.1\"} 0\n"));
+	assert_non_null(strstr(text, "mesh_breaker_state{mesh=\"shop\",service=\"api\","
+	    "version=\"v1\",instance=\"api@v1.0\",peer=\"db\",peer_version=\"v2\","
+	    "peer_instance=\"db@v2.1\",peer_host=\"b\"} 2\n"));
+	free(text);
+}
+
 /* Buckets are cumulative, +Inf == _count == observations, and counts of
  * values well away from a bound are exact. */
 static void
@@ -489,6 +523,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_peer_host),
 		cmocka_unit_test(test_histogram),
 		cmocka_unit_test(test_families_once),
 		cmocka_unit_test(test_grpc),

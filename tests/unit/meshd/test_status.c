@@ -229,7 +229,7 @@ test_json(void **state)
 	    "\"listeners\":[{\"port\":21465,\"upstream\":\"api\"}],"
 	    "\"restarts\":2,\"uptime_s\":0,\"last_exit\":\"exited with status 3\","
 	    "\"endpoint\":\"down\",\"cert\":null,\"stats\":null,"
-	    "\"breaker\":{\"state\":null,\"callers\":[]},\"ejected\":false}],"
+	    "\"breaker\":{\"state\":null,\"callers\":[]},\"ejected\":false,\"host\":null}],"
 	    "\"summary\":{\"instances_up\":0,\"instances_total\":1,\"rps\":0.00,"
 	    "\"success_rate\":null,\"p50_ms\":null,\"p95_ms\":null,\"p99_ms\":null,"
 	    "\"requests\":0,\"source\":\"inbound\",\"grpc_calls\":0,\"grpc_success\":null}}"));
@@ -432,11 +432,11 @@ test_callers(void **state)
 	/* web.0 calls api: api.0's breaker open and ejected, api@v2.0 closed */
 	assert_int_equal(stats_path(p, sizeof(p), dir, "web@v1.0"), 0);
 	assert_int_equal(stats_open(p), 0);
-	e = stats_ep("api", "v1", 0, 21472);
+	e = stats_ep("api", "v1", 0, 0, 21472, NULL);
 	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
 	stats_ep_put32(e, &e->ejected, 1);
 	stats_ep_put(e, &e->ewma_us, 1234);
-	stats_ep("api", "v2", 0, 21474);
+	stats_ep("api", "v2", 0, 0, 21474, NULL);
 	stats_peer_done(stats_peer(STATS_OUT, "api", "v1"), 200, 900, 0, 0);
 	/* api.0 served web 11 requests, one 503 */
 	assert_int_equal(stats_path(p, sizeof(p), dir, "api@v1.0"), 0);
@@ -454,7 +454,7 @@ test_callers(void **state)
 	assert_non_null(strstr(out, "\"name\":\"api.0\""));
 	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"open\",\"callers\":"
 	    "[{\"caller\":\"web.0\",\"state\":\"open\",\"ejected\":true,"
-	    "\"ewma_ms\":1.234}]},\"ejected\":true}],\"summary\":{\"instances_up\":0,"
+	    "\"ewma_ms\":1.234}]},\"ejected\":true,\"host\":null}],\"summary\":{\"instances_up\":0,"
 	    "\"instances_total\":1,\"rps\":"));
 	/* (RPS counts whole seconds before now: test_status_sum checks it) */
 	assert_non_null(strstr(out, "\"success_rate\":0.9091,\"p50_ms\":2.528,\"p95_ms\":2.976,"
@@ -462,7 +462,7 @@ test_callers(void **state)
 	    "\"grpc_calls\":0,\"grpc_success\":null}}"));
 	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"closed\",\"callers\":"
 	    "[{\"caller\":\"web.0\",\"state\":\"closed\",\"ejected\":false,"
-	    "\"ewma_ms\":null}]},\"ejected\":false}]"));
+	    "\"ewma_ms\":null}]},\"ejected\":false,\"host\":null}]"));
 	/* the peer rows of each file */
 	assert_non_null(strstr(out, "\"peers\":[{\"direction\":\"inbound\",\"service\":\"web\","
 	    "\"version\":\"\",\"requests\":11,\"responses\":{\"2xx\":10,\"3xx\":0,"
@@ -567,6 +567,68 @@ test_text(void **state)
 	free(out);
 }
 
+/*
+ * registry = etcd (issue 16): every instance names its host, and a caller
+ * that balances over this host's api.0 and host b's namesake (same
+ * service, version, index and port, another address) shows api.0 with
+ * this host's row only.  m.mreg stays NULL: no "registry" member.
+ */
+static void
+test_hosts(void **state)
+{
+	char dir[] = "/tmp/test_status_ho.XXXXXX", p[4096], cmd[4200], *out, *saved;
+	struct stats_ep_rec *e;
+	size_t len;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	saved = m.cfg.mesh.state_dir;
+	m.cfg.mesh.state_dir = dir;
+	m.cfg.mesh.registry = CONF_REGISTRY_ETCD;
+	snprintf(m.cfg.mesh.host_name, sizeof(m.cfg.mesh.host_name), "a");
+	snprintf(m.cfg.mesh.host_address, sizeof(m.cfg.mesh.host_address), "10.0.0.1");
+	snprintf(p, sizeof(p), "%s/run/stats", dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s'", p);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(stats_path(p, sizeof(p), dir, "web@v1.0"), 0);
+	assert_int_equal(stats_open(p), 0);
+	/* host b's api@v1.0 open and ejected, this host's closed */
+	e = stats_ep("api", "v1", 0, 0x0a000002u, 21472, "b");
+	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
+	stats_ep_put32(e, &e->ejected, 1);
+	e = stats_ep("api", "v1", 0, 0x0a000001u, 21472, "a");
+	stats_ep_put(e, &e->ewma_us, 2000);
+	stats_close();
+
+	assert_int_equal(status_json(&m, &out, &len), 0);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	if (!json_valid(out))
+		fail_msg("invalid JSON: %s", out);
+	assert_non_null(strstr(out, "\"breaker\":{\"state\":\"closed\",\"callers\":"
+	    "[{\"caller\":\"web.0\",\"state\":\"closed\",\"ejected\":false,"
+	    "\"ewma_ms\":2.000}]},\"ejected\":false,\"host\":\"a\"}]"));
+	assert_null(strstr(out, "\"state\":\"open\""));
+	assert_null(strstr(out, "\"host\":null"));
+	assert_null(strstr(out, "\"registry\""));
+	free(out);
+
+	assert_int_equal(status_text(&m, &out, &len), 0);
+	if (getenv("TEST_STATUS_PRINT") != NULL)
+		printf("%s", out);
+	assert_non_null(strstr(out, " 5XX BRK/EJ HOST\n"));
+	assert_non_null(strstr(out, "\napi     v1  0 fatal      -     - 21472   0     0s          -   - -      a\n"));
+	assert_non_null(strstr(out, " 75% closed\n"));
+	assert_null(strstr(out, "breaker api.0"));
+	free(out);
+
+	m.cfg.mesh.registry = CONF_REGISTRY_NONE;
+	m.cfg.mesh.host_name[0] = m.cfg.mesh.host_address[0] = '\0';
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	m.cfg.mesh.state_dir = saved;
+}
+
 int
 main(void)
 {
@@ -579,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_callers),
 		cmocka_unit_test(test_text),
+		cmocka_unit_test(test_hosts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

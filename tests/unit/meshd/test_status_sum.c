@@ -261,16 +261,57 @@ test_breaker(void **state)
 	assert_null(status_ep_state(STATS_EP_FREE));
 
 	open_file("web.0");
-	stats_ep("api", "v1", 0, 15000);
-	e = stats_ep("api", "v1", 1, 15001);
+	stats_ep("api", "v1", 0, 0, 15000, NULL);
+	e = stats_ep("api", "v1", 1, 0, 15001, NULL);
 	stats_ep_put32(e, &e->state, STATS_EP_HALF_OPEN);
-	stats_ep("api", "v2", 0, 15002);
+	stats_ep("api", "v2", 0, 0, 15002, NULL);
 	stats_close();
 	view_of("web.0", &v);
-	assert_null(status_ep_find(&v, "api", "v1", 2));
-	assert_null(status_ep_find(&v, "db", "v1", 0));
-	assert_int_equal(status_ep_find(&v, "api", "v1", 1)->state, STATS_EP_HALF_OPEN);
-	assert_int_equal(status_ep_find(&v, "api", "v2", 0)->port, 15002);
+	assert_null(status_ep_find(&v, "api", "v1", 2, NULL));
+	assert_null(status_ep_find(&v, "db", "v1", 0, NULL));
+	assert_int_equal(status_ep_find(&v, "api", "v1", 1, NULL)->state, STATS_EP_HALF_OPEN);
+	assert_int_equal(status_ep_find(&v, "api", "v2", 0, NULL)->port, 15002);
+	stats_view_free(&v);
+}
+
+/*
+ * Several hosts (issue 16): a caller balances over this host's api@v1.0
+ * (host a at 10.0.0.1) and host b's (10.0.0.2), same port.  Host b's row
+ * is open; this host's instance must not show it, and host b's shows
+ * it when asked by host, address and port.
+ */
+static void
+test_breaker_hosts(void **state)
+{
+	struct status_here a = { "a", 0x0a000001u }, none = { "", 0 };
+	const struct stats_ep_rec *r;
+	struct stats_ep_rec *e;
+	struct stats_view v;
+
+	(void)state;
+	open_file("web.0");
+	e = stats_ep("api", "v1.0", 0, 0x0a000002u, 15001, "b");
+	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
+	stats_ep_put32(e, &e->ejected, 1);
+	stats_ep("api", "v1.0", 0, 0x0a000001u, 15001, "a");
+	/* an older sidecar's row (no host, 127.0.0.1) of another instance */
+	stats_ep("api", "v1.0", 1, 0, 15003, NULL);
+	stats_close();
+	view_of("web.0", &v);
+	assert_int_equal(v.neps, 3);
+	assert_non_null(r = status_ep_find(&v, "api", "v1.0", 0, &a));
+	assert_int_equal(r->state, STATS_EP_CLOSED);
+	assert_string_equal(r->host, "a");
+	assert_non_null(r = status_ep_find(&v, "api", "v1.0", 1, &a));
+	assert_int_equal(r->port, 15003);
+	/* without a registry neither host's row is "this host's" */
+	assert_null(status_ep_find(&v, "api", "v1.0", 0, &none));
+	assert_non_null(r = status_ep_find_at(&v, "api", "v1.0", 0, "b", 0x0a000002u, 15001));
+	assert_int_equal(r->state, STATS_EP_OPEN);
+	assert_int_equal(r->ejected, 1);
+	assert_null(status_ep_find_at(&v, "api", "v1.0", 0, "b", 0x0a000002u, 15002));
+	assert_null(status_ep_find_at(&v, "api", "v1.0", 0, "c", 0x0a000002u, 15001));
+	assert_null(status_ep_find_at(&v, "api", "v1.0", 0, "b", 0x0a000003u, 15001));
 	stats_view_free(&v);
 }
 
@@ -281,6 +322,7 @@ main(void)
 		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_breaker),
+		cmocka_unit_test(test_breaker_hosts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -223,7 +223,7 @@ test_rows_survive_a_config_apply(void **state)
 
 	(void)state;
 	for (i = 0; i < 3; i++)
-		row[i] = stats_ep("flaky", "v1", i, (uint16_t)(PORT0 + i));
+		row[i] = stats_ep("flaky", "v1", i, 0, (uint16_t)(PORT0 + i), NULL);
 	rows_read(&r);
 	assert_int_equal(r.ep[2]->ejected, 1);
 	for (i = 0; i < 3; i++)
@@ -238,7 +238,7 @@ test_rows_survive_a_config_apply(void **state)
 	assert_int_equal(r.ep[2]->ejected, 1);
 	assert_int_equal(r.ep[2]->ejections, 1);
 	for (i = 0; i < 3; i++) {
-		assert_ptr_equal(stats_ep("flaky", "v1", i, (uint16_t)(PORT0 + i)), row[i]);
+		assert_ptr_equal(stats_ep("flaky", "v1", i, 0, (uint16_t)(PORT0 + i), NULL), row[i]);
 		assert_int_equal(r.ep[i]->requests, req[i]);
 	}
 	for (i = 0; i < 2; i++)

@@ -89,7 +89,7 @@ test_noop(void **state)
 
 	stats_close();
 	assert_null(stats_peer(STATS_IN, "a", ""));
-	assert_null(stats_ep("a", "v1", 0, 1));
+	assert_null(stats_ep("a", "v1", 0, 0, 1, NULL));
 	stats_peer_done(NULL, 200, 1, 0, 0);
 	stats_ep_free(NULL);
 	stats_ep_put(NULL, NULL, 1);
@@ -413,13 +413,13 @@ test_endpoints(void **state)
 	size_t i;
 
 	assert_int_equal(stats_open(path), 0);
-	a = stats_ep("api", "v1", 0, 15000);
-	b = stats_ep("api", "v1", 1, 15001);
-	c = stats_ep("api", "v2", 0, 15002);
+	a = stats_ep("api", "v1", 0, 0, 15000, NULL);
+	b = stats_ep("api", "v1", 1, 0, 15001, NULL);
+	c = stats_ep("api", "v2", 0, 0, 15002, NULL);
 	assert_non_null(a);
 	assert_non_null(b);
 	assert_non_null(c);
-	assert_ptr_equal(stats_ep("api", "v1", 0, 15000), a);
+	assert_ptr_equal(stats_ep("api", "v1", 0, 0, 15000, NULL), a);
 	stats_ep_put32(a, &a->state, STATS_EP_OPEN);
 	stats_ep_put32(a, &a->ejected, 1);
 	stats_ep_put(a, &a->ewma_us, 1234);
@@ -448,13 +448,13 @@ test_endpoints(void **state)
 	assert_int_equal(stats_view_read(path, &v), STATS_OK);
 	assert_int_equal(v.neps, 2);
 	stats_view_free(&v);
-	c = stats_ep("db", "v1", 3, 15010);
+	c = stats_ep("db", "v1", 3, 0, 15010, NULL);
 	assert_ptr_equal(c, a);
 	assert_int_equal(c->state, STATS_EP_CLOSED);
 	assert_int_equal(c->ejected, 0);
 	assert_int_equal(c->ewma_us, 0);
 	assert_int_equal(c->breaker_opened, 0);
-	for (i = 0; stats_ep("x", "v", (unsigned)i, 1) != NULL; i++)
+	for (i = 0; stats_ep("x", "v", (unsigned)i, 0, 1, NULL) != NULL; i++)
 		;
 	assert_int_equal(i + 3, STATS_EPS_MAX);
 	assert_int_equal(stats_view_read(path, &v), STATS_OK);

@@ -169,7 +169,7 @@ write_stats(const char *id, const char *svc, unsigned n, uint64_t dur_us, int ca
 	for (i = 0; i < n; i++)
 		stats_peer_done(p, i % 10 == 0 ? 503 : 200, dur_us, 0, 0);
 	if (caller_of_api) {
-		struct stats_ep_rec *e = stats_ep("api", "v1", 1, 15005);
+		struct stats_ep_rec *e = stats_ep("api", "v1", 1, 0, 15005, NULL);
 
 		assert_non_null(e);
 		stats_ep_put32(e, &e->state, STATS_EP_OPEN);
@@ -364,6 +364,101 @@ test_grpc(void **state)
 	top_model_free(&m);
 }
 
+/*
+ * Several hosts (registry = etcd): host a runs web.0 and api.0; host b
+ * runs its own api@v1.0 on the same port (another address) and cart,
+ * which host a does not declare.  web's sidecar holds b's api open and
+ * ejected, a's closed: each instance shows its own.
+ */
+static void
+test_hosts(void **state)
+{
+	static char doc[2048];
+	struct top_model m;
+	struct timespec ts;
+	struct stats_ep_rec *e;
+	const struct top_svc *api, *cart;
+	const struct top_inst *here, *there;
+	char path[512], sd[512];
+	unsigned c0, c1;
+	int spark;
+
+	(void)state;
+	snprintf(sd, sizeof(sd), "%s/run", dir);
+	mkdir(sd, 0700);
+	snprintf(sd, sizeof(sd), "%s/run/stats", dir);
+	mkdir(sd, 0700);
+	assert_int_equal(stats_path(path, sizeof(path), dir, "web@v1.0"), 0);
+	assert_int_equal(stats_open(path), 0);
+	e = stats_ep("api", "v1", 0, 0x0a000002u, 15003, "b");
+	stats_ep_put32(e, &e->state, STATS_EP_OPEN);
+	stats_ep_put32(e, &e->ejected, 1);
+	e = stats_ep("api", "v1", 0, 0x0a000001u, 15003, "a");
+	stats_ep_put(e, &e->ewma_us, 900);
+	stats_close();
+	snprintf(doc, sizeof(doc),
+	    "{\"mesh\":{\"name\":\"shop\",\"state_dir\":\"%s\",\"running\":true},"
+	    "\"services\":["
+	    "{\"name\":\"web\",\"version\":\"v1\",\"instances\":[{\"index\":0,\"name\":\"web.0\","
+	    "\"id\":\"web@v1.0\",\"state\":\"running\",\"endpoint\":\"up\",\"host\":\"a\"}]},"
+	    "{\"name\":\"api\",\"version\":\"v1\",\"instances\":[{\"index\":0,\"name\":\"api.0\","
+	    "\"id\":\"api@v1.0\",\"state\":\"running\",\"inbound_port\":15003,"
+	    "\"endpoint\":\"up\",\"host\":\"a\"}]}],"
+	    "\"registry\":{\"backend\":\"etcd\",\"state\":\"up\",\"host\":\"a\","
+	    "\"address\":\"10.0.0.1\",\"remote\":["
+	    "{\"id\":\"api@v1.0\",\"service\":\"api\",\"version\":\"v1\",\"index\":0,"
+	    "\"host\":\"b\",\"address\":\"10.0.0.2\",\"port\":15003},"
+	    "{\"id\":\"cart@v3.0\",\"service\":\"cart\",\"version\":\"v3\",\"index\":0,"
+	    "\"host\":\"b\",\"address\":\"10.0.0.2\",\"port\":15009}]}}", dir);
+	top_model_init(&m);
+	assert_int_equal(top_model_status(&m, doc, strlen(doc)), 0);
+	assert_string_equal(m.host, "a");
+	assert_int_equal(m.host_addr, 0x0a000001u);
+	api = top_model_find(&m, "api");
+	assert_non_null(api);
+	assert_int_equal(api->ninst, 2);
+	assert_int_equal(api->nup, 2);
+	assert_int_equal(api->nver, 1);
+	here = &m.inst[api->inst[0]];
+	there = &m.inst[api->inst[1]];
+	assert_string_equal(here->host, "a");
+	assert_false(here->remote);
+	assert_true(there->remote);
+	assert_string_equal(there->host, "b");
+	assert_string_equal(there->id, "api@v1.0/b");
+	assert_string_equal(there->state, "remote");
+	assert_int_equal(there->inbound_port, 15003);
+	assert_non_null(cart = top_model_find(&m, "cart"));
+	assert_int_equal(cart->ninst, 1);
+	assert_string_equal(cart->ver[0].name, "v3");
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	top_stats_update(&m, (uint64_t)ts.tv_sec * 1000000000u);
+	api = top_model_find(&m, "api");
+	here = &m.inst[api->inst[0]];
+	there = &m.inst[api->inst[1]];
+	assert_int_equal(here->brk, TOP_BRK_CLOSED);
+	assert_int_equal(here->ejected, 0);
+	assert_int_equal(here->ewma_us, 900);
+	assert_int_equal(there->brk, TOP_BRK_OPEN);
+	assert_int_equal(there->ejected, 1);
+	assert_false(there->have_stats);
+	assert_int_equal(api->brk, TOP_BRK_OPEN);
+	top_model_free(&m);
+
+	/* without a registry no host: what top showed before */
+	top_model_init(&m);
+	assert_int_equal(top_model_status(&m, status_doc(), strlen(status_doc())), 0);
+	assert_string_equal(m.host, "");
+	top_model_free(&m);
+	/* a HOST column only with hosts */
+	c0 = top_render_columns_hosts(160, 0, &spark);
+	assert_int_equal(c0, top_render_columns(160, &spark));
+	c1 = top_render_columns_hosts(160, 1, &spark);
+	assert_int_equal(__builtin_popcount(c1), __builtin_popcount(c0) + 1);
+	assert_int_equal(c0 & ~c1, 0);
+}
+
 static void
 test_columns(void **state)
 {
@@ -489,6 +584,7 @@ main(void)
 		cmocka_unit_test(test_grpc),
 		cmocka_unit_test(test_columns),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
