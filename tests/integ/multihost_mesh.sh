@@ -115,11 +115,13 @@ js() {   # HOST PYTHON_EXPR (d: that host's status --json)
 view() { js "$1" "' '.join(sorted('%s/%s@%s:%s' % (r['host'], r['id'], r['address'], r['port']) for r in d['registry']['remote']))"; }
 # the polled ones without python (whose start alone can take a second on a
 # loaded machine, longer than the TTL check's slack): status --json is one
-# line, and a remote instance's object holds no brackets
+# line ending with the registry, and a remote instance's object starts
+# {"id":..,...,"host":.. with no brace between the two
 st_line() { mh_exec "$1" meshctl status -f "$T/$1/mesh.ini" --json 2>/dev/null; }
 view_hosts() {
-	st_line "$1" | sed -n 's/.*"registry":{.*"remote":\[\([^]]*\)\].*/\1/p' | sed 's/},{/}\n{/g' |
-		sed -n 's/^{"id":"\([^"]*\)".*"host":"\([^"]*\)".*/\2\/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
+	st_line "$1" | sed -n 's/.*"registry":{.*"remote":\[//p' |
+		grep -o '{"id":"[^"]*"[^{}]*"host":"[^"]*"' |
+		sed -n 's/^{"id":"\([^"]*\)".*"host":"\([^"]*\)"$/\2\/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 view_is() { [ "$(view_hosts "$1")" = "$2" ]; }
 reg_is() { st_line "$1" | grep -q "\"registry\":{\"backend\":\"etcd\",\"state\":\"$2\""; }
