@@ -112,6 +112,13 @@ struct etcd_config {
 	void          *arg;
 };
 
+struct conf_mesh;
+/* The [mesh] section's etcd keys (config.h) into cfg: endpoints, TLS
+ * files, the lease TTL (registry_ttl) and the prefix /meshctl/<name>/,
+ * written into prefix (size bytes); the callbacks are left unset. */
+void etcd_config_mesh(struct etcd_config *cfg, const struct conf_mesh *cm,
+                      char *prefix, size_t size);
+
 /*
  * A client connecting at once (from the loop), or NULL with "why" in err
  * (a bad URL, an unresolvable host, an unreadable CA file).

@@ -123,16 +123,9 @@ ctl_join_ask(const struct mesh_config *cfg, const char *req, size_t len,
 	w.secret = secret;
 	w.ans = ans;
 	w.st = ETCD_CONNECTING;
-	snprintf(prefix, sizeof(prefix), "/meshctl/%s/", cm->name);
 	snprintf(w.ckey, sizeof(w.ckey), JTOK_CERT_DIR "%s", cm->host_name);
 	snprintf(rkey, sizeof(rkey), JTOK_REQ_DIR "%s", cm->host_name);
-	memset(&ec, 0, sizeof(ec));
-	ec.endpoints = cm->etcd;
-	ec.ca = cm->etcd_ca;
-	ec.cert = cm->etcd_cert;
-	ec.key = cm->etcd_key;
-	ec.ttl = (unsigned)(cm->registry_ttl_us / 1000000);
-	ec.prefix = prefix;
+	etcd_config_mesh(&ec, cm, prefix, sizeof(prefix));
 	ec.on_state = ctl_join_state;
 	ec.on_event = ctl_join_event;
 	ec.arg = &w;

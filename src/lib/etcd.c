@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/config.h"
 #include "mesh/container_of.h"
 #include "etcd_int.h"
 
@@ -494,4 +495,18 @@ etcd_close(struct etcd *c, int graceful)
 	ev_timer_stop(c->loop, &c->end);
 	ev_timer_set(&c->end, 0., 0.);
 	ev_timer_start(c->loop, &c->end);
+}
+
+void
+etcd_config_mesh(struct etcd_config *cfg, const struct conf_mesh *cm, char *prefix,
+                 size_t size)
+{
+	snprintf(prefix, size, "/meshctl/%s/", cm->name);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->endpoints = cm->etcd;
+	cfg->ca = cm->etcd_ca;
+	cfg->cert = cm->etcd_cert;
+	cfg->key = cm->etcd_key;
+	cfg->ttl = (unsigned)(cm->registry_ttl_us / 1000000);
+	cfg->prefix = prefix;
 }

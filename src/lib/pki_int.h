@@ -84,6 +84,10 @@ int pki_set_serial(Cert *c, WC_RNG *rng);
 int pki_sign(Cert *c, unsigned char *out, size_t cap, ecc_key *sub, ecc_key *ca_key,
              WC_RNG *rng);
 
+/* DER of wolfSSL's kind `type` (CERT_TYPE, ECC_PRIVATEKEY_TYPE, ...) as
+ * PEM into out, NUL-terminated; its length or -1. */
+int pki_der_to_pem_as(const unsigned char *der, size_t len, char *out, size_t cap, int type);
+
 /* Encode a DER length (< 65536) at out: 1 to 3 bytes, the count returned. */
 size_t pki_der_len(unsigned char *out, size_t n);
 

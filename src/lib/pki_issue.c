@@ -341,17 +341,23 @@ out:
 }
 
 int
-pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap)
+pki_der_to_pem_as(const unsigned char *der, size_t len, char *out, size_t cap, int type)
 {
 	int n;
 
 	if (cap < 2 || len > PKI_CERT_MAX * 4)
 		return -1;
-	n = wc_DerToPem(der, (word32)len, (byte *)out, (word32)(cap - 1), CERT_TYPE);
+	n = wc_DerToPem(der, (word32)len, (byte *)out, (word32)(cap - 1), type);
 	if (n <= 0)
 		return -1;
 	out[n] = '\0';
 	return n;
+}
+
+int
+pki_der_to_pem(const unsigned char *der, size_t len, char *out, size_t cap)
+{
+	return pki_der_to_pem_as(der, len, out, cap, CERT_TYPE);
 }
 
 int

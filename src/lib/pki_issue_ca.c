@@ -190,15 +190,7 @@ pki_ca_child_check(const unsigned char *cert, size_t len, const unsigned char *r
 int
 pki_key_to_pem(const unsigned char *der, size_t len, char *out, size_t cap)
 {
-	int n;
-
-	if (cap < 2)
-		return -1;
-	n = wc_DerToPem(der, (word32)len, (byte *)out, (word32)(cap - 1), ECC_PRIVATEKEY_TYPE);
-	if (n <= 0)
-		return -1;
-	out[n] = '\0';
-	return n;
+	return pki_der_to_pem_as(der, len, out, cap, ECC_PRIVATEKEY_TYPE);
 }
 
 int

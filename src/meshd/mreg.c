@@ -376,14 +376,7 @@ mreg_open(struct meshd *m, char *err, size_t errlen)
 	ev_timer_init(&r->push, mreg_push_cb, MREG_PUSH_S, 0.);
 	r->push.data = r;
 	r->join = mjoin_new(m);
-	snprintf(prefix, sizeof(prefix), "/meshctl/%s/", cm->name);
-	memset(&ec, 0, sizeof(ec));
-	ec.endpoints = cm->etcd;
-	ec.ca = cm->etcd_ca;
-	ec.cert = cm->etcd_cert;
-	ec.key = cm->etcd_key;
-	ec.ttl = (unsigned)(cm->registry_ttl_us / 1000000);
-	ec.prefix = prefix;
+	etcd_config_mesh(&ec, cm, prefix, sizeof(prefix));
 	ec.on_state = mreg_state_cb;
 	ec.on_event = mreg_event_cb;
 	ec.arg = r;

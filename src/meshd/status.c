@@ -167,20 +167,15 @@ status_json_stats(FILE *f, const struct stats_view *v)
 	fputc('}', f);
 }
 
-/* "breaker":{"state","callers":[...]},"ejected": instance i as the
- * other instances' sidecars (its callers) hold it. */
-static void
-status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *vs, size_t i)
+void
+status_json_breaker_of(FILE *f, const struct meshd *m, const struct status_views *vs,
+    uint32_t worst, unsigned ejected, status_row_fn *row, const void *arg)
 {
-	const struct reg_instance *ri = m->insts[i].ri;
 	const struct stats_ep_rec *e;
 	const char *st;
-	uint32_t worst;
-	unsigned ejected;
 	size_t c;
 	int first = 1;
 
-	status_inst_breaker(m, vs, i, &worst, &ejected);
 	fputs(",\"breaker\":{\"state\":", f);
 	if ((st = status_ep_state(worst)) != NULL)
 		json_esc_file(f, st);
@@ -188,10 +183,7 @@ status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *v
 		fputs("null", f);
 	fputs(",\"callers\":[", f);
 	for (c = 0; c < vs->n; c++) {
-		if (c == i || !vs->ok[c])
-			continue;
-		if ((e = status_ep_find(&vs->v[c], ri->svc->name, ri->svc->version,
-		    ri->index, &vs->here)) == NULL)
+		if (!vs->ok[c] || (e = row(vs, c, arg)) == NULL)
 			continue;
 		fputs(first ? "{\"caller\":" : ",{\"caller\":", f);
 		json_esc_file(f, m->insts[c].ri->name);
@@ -203,6 +195,36 @@ status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *v
 		first = 0;
 	}
 	fprintf(f, "]},\"ejected\":%s", ejected > 0 ? "true" : "false");
+}
+
+struct status_local {
+	const struct reg_instance *ri;
+	size_t                     self;   /* its own sidecar: no caller of it */
+};
+
+/* The row caller c holds on this host's instance. */
+static const struct stats_ep_rec *
+status_local_row(const struct status_views *vs, size_t c, const void *arg)
+{
+	const struct status_local *l = arg;
+
+	if (c == l->self)
+		return NULL;
+	return status_ep_find(&vs->v[c], l->ri->svc->name, l->ri->svc->version,
+	    l->ri->index, &vs->here);
+}
+
+/* "breaker":{"state","callers":[...]},"ejected": instance i as the
+ * other instances' sidecars (its callers) hold it. */
+static void
+status_json_breaker(FILE *f, const struct meshd *m, const struct status_views *vs, size_t i)
+{
+	struct status_local l = { m->insts[i].ri, i };
+	uint32_t worst;
+	unsigned ejected;
+
+	status_inst_breaker(m, vs, i, &worst, &ejected);
+	status_json_breaker_of(f, m, vs, worst, ejected, status_local_row, &l);
 }
 
 /* "summary":{...} (include/mesh/status.h) */

@@ -17,6 +17,16 @@ const char        *status_phase(enum meshd_phase p);
 const struct proc *status_main_proc(const struct inst *in);
 /* Seconds p has been running, 0 when it is not. */
 long               status_uptime(const struct meshd *m, const struct proc *p);
+/* The endpoint row caller c (vs->v[c], read) holds on the instance arg
+ * names, or NULL. */
+typedef const struct stats_ep_rec *status_row_fn(const struct status_views *vs, size_t c,
+                                                 const void *arg);
+/* ,"breaker":{"state","callers":[...]},"ejected" of one instance: worst
+ * and ejected its summary over the callers, row() each caller's row. */
+void               status_json_breaker_of(FILE *f, const struct meshd *m,
+                                          const struct status_views *vs, uint32_t worst,
+                                          unsigned ejected, status_row_fn *row,
+                                          const void *arg);
 /* With registry = etcd (status_reg.c): ,"registry":{...} for the JSON
  * document, and the text's registry lines; nothing for one host.  A
  * remote instance shows the breaker this host's callers hold on it (the

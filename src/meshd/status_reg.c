@@ -52,42 +52,22 @@ status_reg_breaker(const struct meshd *m, const struct status_views *vs,
 	}
 }
 
+static const struct stats_ep_rec *
+status_reg_row_cb(const struct status_views *vs, size_t c, const void *arg)
+{
+	return status_reg_row(vs, c, arg);
+}
+
 /* ,"breaker":{"state","callers":[...]},"ejected" as for a local instance */
 static void
 status_reg_json_breaker(FILE *f, const struct meshd *m, const struct status_views *vs,
     const struct mreg_rec *x)
 {
-	const struct stats_ep_rec *e;
-	const char *st;
 	uint32_t worst;
 	unsigned ejected;
-	size_t c;
-	int first = 1;
 
 	status_reg_breaker(m, vs, x, &worst, &ejected);
-	fputs(",\"breaker\":{\"state\":", f);
-	if ((st = status_ep_state(worst)) != NULL)
-		json_esc_file(f, st);
-	else
-		fputs("null", f);
-	fputs(",\"callers\":[", f);
-	for (c = 0; c < m->ninst; c++) {
-		if ((e = status_reg_row(vs, c, x)) == NULL)
-			continue;
-		fputs(first ? "{\"caller\":" : ",{\"caller\":", f);
-		json_esc_file(f, m->insts[c].ri->name);
-		fputs(",\"state\":", f);
-		json_esc_file(f, status_ep_state(e->state) != NULL ? status_ep_state(e->state) : "closed");
-		fprintf(f, ",\"ejected\":%s", e->ejected ? "true" : "false");
-		if (e->ewma_us != 0)
-			fprintf(f, ",\"ewma_ms\":%llu.%03llu", (unsigned long long)(e->ewma_us / 1000),
-			    (unsigned long long)(e->ewma_us % 1000));
-		else
-			fputs(",\"ewma_ms\":null", f);
-		fputc('}', f);
-		first = 0;
-	}
-	fprintf(f, "]},\"ejected\":%s", ejected > 0 ? "true" : "false");
+	status_json_breaker_of(f, m, vs, worst, ejected, status_reg_row_cb, x);
 }
 
 void
