@@ -396,8 +396,12 @@ top_model_status(struct top_model *m, const char *json, size_t len)
 		top_model_split(&d, json_scan_key(&d, 0, "routes"), &svcs[i]);
 	m->host[0] = '\0';
 	m->host_addr = 0;
+	m->reg_state[0] = m->reg_reason[0] = '\0';
 	if (json_scan_type(&d, reg) == JSON_OBJECT) {
 		json_scan_str(&d, json_scan_key(&d, reg, "host"), m->host, sizeof(m->host));
+		json_scan_str(&d, json_scan_key(&d, reg, "state"), m->reg_state, sizeof(m->reg_state));
+		json_scan_str(&d, json_scan_key(&d, reg, "reason"), m->reg_reason,
+		    sizeof(m->reg_reason));
 		if (json_scan_str(&d, json_scan_key(&d, reg, "address"), addr, sizeof(addr)) > 0)
 			m->host_addr = top_model_addr(addr);
 	}

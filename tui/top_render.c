@@ -243,12 +243,14 @@ top_draw_line(int y, unsigned shown, int spark_w, const struct top_line *l, attr
 		attroff(row);
 }
 
-static void
-top_header(const struct top_ui *ui, const struct top_model *m)
+void
+top_render_header(const struct top_ui *ui, const struct top_model *m, char *line,
+                  size_t size)
 {
-	char up[32], cert[48], line[512];
+	char up[32], cert[48];
 	static const char *sorts[] = { "name", "rps", "errors", "p99" };
 	time_t now = time(NULL);
+	int n;
 
 	fmt_duration(up, sizeof(up), m->uptime_s);
 	if (m->cert_min == 0)
@@ -257,10 +259,22 @@ top_header(const struct top_ui *ui, const struct top_model *m)
 		snprintf(cert, sizeof(cert), "EXPIRED");
 	else
 		fmt_duration(cert, sizeof(cert), (long)(m->cert_min - now));
-	snprintf(line, sizeof(line), "mesh %s  up %s  %.1f rps  err %.2f%%  cert %s  sort %s%s",
+	n = snprintf(line, size, "mesh %s  up %s  %.1f rps  err %.2f%%  cert %s  sort %s%s",
 	    m->mesh[0] ? m->mesh : "?", m->running ? up : "(not running)", m->rps,
 	    m->rps > 0 ? 100.0 * m->eps / m->rps : 0.0, cert, sorts[ui->sort],
 	    m->err[0] ? "  !" : "");
+	if (m->host[0] != '\0' && n >= 0 && (size_t)n < size)
+		snprintf(line + n, size - (size_t)n, "  host %s  etcd %s%s%s", m->host,
+		    m->reg_state[0] ? m->reg_state : "?", m->reg_reason[0] ? ": " : "",
+		    m->reg_reason);
+}
+
+static void
+top_header(const struct top_ui *ui, const struct top_model *m)
+{
+	char line[512];
+
+	top_render_header(ui, m, line, sizeof(line));
 	attron(A_BOLD | top_pair(ui, CP_CYAN));
 	mvaddnstr(0, 0, line, COLS);
 	attroff(A_BOLD | top_pair(ui, CP_CYAN));

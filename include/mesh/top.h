@@ -164,6 +164,8 @@ struct top_model {
 	 * "host", "address"); "" and 0 without: then top looks as on one host */
 	char     host[TOP_NAME_MAX];
 	uint32_t host_addr;
+	char     reg_state[16];          /* "up", "down", "connecting"; "" without */
+	char     reg_reason[160];        /* why not up (status "reason"), "" */
 };
 
 void top_model_init(struct top_model *m);
@@ -315,6 +317,10 @@ struct top_ui {
 void top_ui_rows(struct top_ui *ui, const struct top_model *m);
 int  top_ui_expanded(const struct top_ui *ui, const char *svc);
 
+/* The top line: mesh, uptime, rates, cert, sort and, with a registry,
+ * this host and etcd's state ("etcd down: why" while it is not up). */
+void top_render_header(const struct top_ui *ui, const struct top_model *m, char *buf,
+                       size_t size);
 /* Draw one frame (ncurses must be initialised). */
 void top_render(struct top_ui *ui, const struct top_model *m);
 /* Columns of the main view that fit `width` (bit i: column i shown). */

@@ -414,6 +414,26 @@ test_hosts(void **state)
 	assert_int_equal(top_model_status(&m, doc, strlen(doc)), 0);
 	assert_string_equal(m.host, "a");
 	assert_int_equal(m.host_addr, 0x0a000001u);
+	assert_string_equal(m.reg_state, "up");
+	{
+		struct top_ui ui;
+		struct top_model m2;
+		char line[512], d2[512];
+
+		memset(&ui, 0, sizeof(ui));
+		top_render_header(&ui, &m, line, sizeof(line));
+		assert_non_null(strstr(line, "  host a  etcd up"));
+		/* etcd away: the header says so, with why */
+		snprintf(d2, sizeof(d2), "{\"mesh\":{\"name\":\"shop\",\"state_dir\":\"%s\","
+		    "\"running\":true},\"services\":[],\"registry\":{\"backend\":\"etcd\","
+		    "\"state\":\"down\",\"reason\":\"http://10.0.0.5:2379: refused\","
+		    "\"host\":\"a\",\"address\":\"10.0.0.1\",\"remote\":[]}}", dir);
+		top_model_init(&m2);
+		assert_int_equal(top_model_status(&m2, d2, strlen(d2)), 0);
+		top_render_header(&ui, &m2, line, sizeof(line));
+		assert_non_null(strstr(line, "  host a  etcd down: http://10.0.0.5:2379: refused"));
+		top_model_free(&m2);
+	}
 	api = top_model_find(&m, "api");
 	assert_non_null(api);
 	assert_int_equal(api->ninst, 2);
@@ -450,6 +470,14 @@ test_hosts(void **state)
 	top_model_init(&m);
 	assert_int_equal(top_model_status(&m, status_doc(), strlen(status_doc())), 0);
 	assert_string_equal(m.host, "");
+	{
+		struct top_ui ui;
+		char line[512];
+
+		memset(&ui, 0, sizeof(ui));
+		top_render_header(&ui, &m, line, sizeof(line));
+		assert_null(strstr(line, "etcd"));
+	}
 	top_model_free(&m);
 	/* a HOST column only with hosts */
 	c0 = top_render_columns_hosts(160, 0, &spark);
