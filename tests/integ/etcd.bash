@@ -15,3 +15,12 @@ if [ -z "$ETCD" ]; then
 	exit 0
 fi
 export ETCDCTL_API=3
+
+# etcd_spawn NAME CLIENT_URL PEER_URL: a one-member etcd with its data in
+# $T/etcd.data, started with lib.sh's spawn (pid in $T/etcd.pid)
+etcd_spawn() {
+	spawn etcd "$ETCD" --name "$1" --data-dir "$T/etcd.data" \
+		--listen-client-urls "$2" --advertise-client-urls "$2" \
+		--listen-peer-urls "$3" --initial-advertise-peer-urls "$3" \
+		--initial-cluster "$1=$3"
+}

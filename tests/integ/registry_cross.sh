@@ -19,11 +19,7 @@
 
 C=http://127.0.0.1:23600
 ctl() { "$ETCDCTL" --endpoints "$C" --dial-timeout 2s --command-timeout 3s "$@"; }
-spawn etcd "$ETCD" --name xmesh --data-dir "$T/etcd.data" \
-	--listen-client-urls "$C" --advertise-client-urls "$C" \
-	--listen-peer-urls http://127.0.0.1:23601 \
-	--initial-advertise-peer-urls http://127.0.0.1:23601 \
-	--initial-cluster xmesh=http://127.0.0.1:23601
+etcd_spawn xmesh "$C" http://127.0.0.1:23601
 check "etcd starts (client $C)" wait_for 20 ctl endpoint health
 
 cp "$MESH_APPS/testapp" "$T/testapp"

@@ -21,11 +21,7 @@ M=joinmesh
 ctl() { "$ETCDCTL" --endpoints "$C" --dial-timeout 2s --command-timeout 3s "$@"; }
 join_keys() { ctl get --prefix --keys-only "/meshctl/$M/join/" 2>/dev/null | sed '/^$/d' | tr '\n' ' '; }
 
-spawn etcd "$ETCD" --name jmesh --data-dir "$T/etcd.data" \
-	--listen-client-urls "$C" --advertise-client-urls "$C" \
-	--listen-peer-urls http://127.0.0.1:23951 \
-	--initial-advertise-peer-urls http://127.0.0.1:23951 \
-	--initial-cluster jmesh=http://127.0.0.1:23951
+etcd_spawn jmesh "$C" http://127.0.0.1:23951
 check "etcd starts (client $C)" wait_for 20 ctl endpoint health
 
 cp "$MESH_APPS/testapp" "$T/testapp"

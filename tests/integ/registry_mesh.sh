@@ -19,11 +19,7 @@ ctl()  { "$ETCDCTL" --endpoints "$C" --dial-timeout 2s --command-timeout 3s "$@"
 keys() { ctl get --prefix --keys-only "$P/" 2>/dev/null | sed '/^$/d' | sort | tr '\n' ' '; }
 
 etcd_run() {
-	spawn etcd "$ETCD" --name rmesh --data-dir "$T/etcd.data" \
-		--listen-client-urls "$C" --advertise-client-urls "$C" \
-		--listen-peer-urls http://127.0.0.1:23821 \
-		--initial-advertise-peer-urls http://127.0.0.1:23821 \
-		--initial-cluster rmesh=http://127.0.0.1:23821
+	etcd_spawn rmesh "$C" http://127.0.0.1:23821
 	ETCD_PID=$(cat "$T/etcd.pid")
 	wait_for 20 ctl endpoint health
 }

@@ -17,11 +17,7 @@ C=http://127.0.0.1:23701
 O=/meshctl/shmesh/overrides
 ctl() { "$ETCDCTL" --endpoints "$C" --dial-timeout 2s --command-timeout 3s "$@"; }
 
-spawn etcd "$ETCD" --name shmesh --data-dir "$T/etcd.data" \
-	--listen-client-urls "$C" --advertise-client-urls "$C" \
-	--listen-peer-urls http://127.0.0.1:23702 \
-	--initial-advertise-peer-urls http://127.0.0.1:23702 \
-	--initial-cluster shmesh=http://127.0.0.1:23702
+etcd_spawn shmesh "$C" http://127.0.0.1:23702
 check "etcd starts (client $C)" wait_for 20 ctl endpoint health
 
 cp "$MESH_APPS/testapp" "$T/testapp"
