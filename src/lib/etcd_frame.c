@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/hex.h"
 #include "etcd_int.h"
 
 #define ETCD_FRAME_LINE_MAX 1024u   /* a chunk-size line or a trailer line */
@@ -107,18 +108,6 @@ etcd_frame_data(struct etcd_frame *f, const char *p, size_t n, etcd_frame_fn *fn
 }
 
 static int
-etcd_frame_hex(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
 etcd_frame_end(struct etcd_frame *f)
 {
 	f->done = 1;
@@ -157,7 +146,7 @@ etcd_frame_feed(struct etcd_frame *f, const char *p, size_t n, etcd_frame_fn *fn
 			}
 			continue;
 		case FR_SIZE:
-			if ((x = etcd_frame_hex(ch)) >= 0) {
+			if ((x = hex_digit(ch)) >= 0) {
 				if (f->left > (UINT64_C(1) << 40))
 					return etcd_frame_fail(f, "chunk size too large");
 				f->left = f->left * 16 + (uint64_t)x;

@@ -10,6 +10,7 @@
 #include <wolfssl/wolfcrypt/hmac.h>
 #include <wolfssl/wolfcrypt/random.h>
 
+#include "mesh/hex.h"
 #include "mesh/jtok.h"
 #include "mesh/json_esc.h"
 #include "mesh/json_scan.h"
@@ -46,18 +47,6 @@ jtok_hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int
-jtok_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 jtok_unhex(const char *s, size_t len, unsigned char *out, size_t n)
 {
@@ -67,7 +56,7 @@ jtok_unhex(const char *s, size_t len, unsigned char *out, size_t n)
 	if (len != 2 * n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if ((hi = jtok_nibble(s[2 * i])) < 0 || (lo = jtok_nibble(s[2 * i + 1])) < 0)
+		if ((hi = hex_digit(s[2 * i])) < 0 || (lo = hex_digit(s[2 * i + 1])) < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);
 	}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mesh/hex.h"
 #include "mesh/pcfg.h"
 #include "pcfg_int.h"
 
@@ -186,18 +187,6 @@ pcfg_path_escaped(unsigned char ch)
 	return ch <= 0x20 || ch == 0x7f || ch == '#' || ch == '%';
 }
 
-static int
-pcfg_hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* The %XX-encoded access_log path: absolute, no NUL, < PCFG_PATH_MAX. */
 int
 pcfg_path(struct pcfg_parser *p, const char *s, char *out)
@@ -208,7 +197,7 @@ pcfg_path(struct pcfg_parser *p, const char *s, char *out)
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '%') {
-			int hi = pcfg_hexval(s[1]), lo = hi < 0 ? -1 : pcfg_hexval(s[2]);
+			int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
 
 			if (hi < 0 || lo < 0)
 				return pcfg_fail(p, "access_log: bad %%XX escape in path");
