@@ -70,13 +70,26 @@ tca_close(struct tca *t)
  * copied to raw (PKI_CERT_MAX bytes) and *rawlen: for leaves meant to be
  * bad, such as expired ones, that csr_accept would refuse.
  */
-TLSU struct csr_ident *
-tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32_t ttl,
-    unsigned char *raw, size_t *rawlen)
+/* A bundle of the one root `root`.  0 or -1. */
+TLSU int
+tbundle_of(struct pki_bundle *b, struct pki_ca *root)
 {
-	unsigned char csr[CSR_DER_MAX], leaf[PKI_CERT_MAX];
-	const unsigned char *cader;
-	size_t leaflen, calen;
+	const unsigned char *der;
+	char err[128];
+	size_t len;
+
+	memset(b, 0, sizeof(*b));
+	der = pki_ca_der(root, &len);
+	return pki_bundle_add(b, der, len, err, sizeof(err));
+}
+
+/* A key for svc and its leaf from ca into leaf (length in leaflen); the key, or NULL
+ * (said on stderr, prefixed `who`). */
+TLSU struct csr_ident *
+tid_request(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32_t ttl,
+    unsigned char *leaf, size_t *leaflen, const char *who)
+{
+	unsigned char csr[CSR_DER_MAX];
 	struct csr_ident *id;
 	char err[256];
 	int n;
@@ -84,12 +97,27 @@ tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32
 	if ((id = csr_new(err, sizeof(err))) == NULL)
 		return NULL;
 	n = csr_request(id, svc, csr, sizeof(csr));
-	if (n < 0 || pki_issue(ca, csr, (size_t)n, td, svc, ttl, now, leaf, sizeof(leaf),
-	    &leaflen, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tid_issue: %s\n", err);
+	if (n < 0 || pki_issue(ca, csr, (size_t)n, td, svc, ttl, now, leaf, PKI_CERT_MAX,
+	    leaflen, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", who, err);
 		csr_free(id);
 		return NULL;
 	}
+	return id;
+}
+
+TLSU struct csr_ident *
+tid_issue(struct pki_ca *ca, const char *td, const char *svc, time_t now, uint32_t ttl,
+    unsigned char *raw, size_t *rawlen)
+{
+	unsigned char leaf[PKI_CERT_MAX];
+	const unsigned char *cader;
+	size_t leaflen = 0, calen;
+	struct csr_ident *id;
+	char err[256];
+
+	if ((id = tid_request(ca, td, svc, now, ttl, leaf, &leaflen, "tid_issue")) == NULL)
+		return NULL;
 	if (raw != NULL) {
 		memcpy(raw, leaf, leaflen);
 		*rawlen = leaflen;
@@ -332,22 +360,15 @@ TLSU struct csr_ident *
 tid_issue_chain(struct pki_ca *inter, const char *td, const char *svc, time_t now,
     uint32_t ttl, unsigned char *raw, size_t *rawlen)
 {
-	unsigned char csr[CSR_DER_MAX], leaf[PKI_CERT_MAX];
+	unsigned char leaf[PKI_CERT_MAX];
 	const unsigned char *rootder;
-	size_t leaflen, rootlen;
+	size_t leaflen = 0, rootlen;
 	struct csr_ident *id;
 	char err[256];
-	int n;
 
-	if ((id = csr_new(err, sizeof(err))) == NULL)
+	if ((id = tid_request(inter, td, svc, now, ttl, leaf, &leaflen,
+	    "tid_issue_chain")) == NULL)
 		return NULL;
-	n = csr_request(id, svc, csr, sizeof(csr));
-	if (n < 0 || pki_issue(inter, csr, (size_t)n, td, svc, ttl, now, leaf, sizeof(leaf),
-	    &leaflen, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tid_issue_chain: %s\n", err);
-		csr_free(id);
-		return NULL;
-	}
 	if (raw != NULL) {
 		memcpy(raw, leaf, leaflen);
 		*rawlen = leaflen;

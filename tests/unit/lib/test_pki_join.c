@@ -27,18 +27,6 @@ static struct tca ra, rb;
 static struct pki_ca *ia, *ib;
 static struct pki_bundle bA, bB;
 
-static void
-bundle_of(struct pki_bundle *b, struct pki_ca *root)
-{
-	const unsigned char *der;
-	char err[128];
-	size_t len;
-
-	memset(b, 0, sizeof(*b));
-	der = pki_ca_der(root, &len);
-	assert_int_equal(pki_bundle_add(b, der, len, err, sizeof(err)), 0);
-}
-
 static int
 group_setup(void **state)
 {
@@ -47,8 +35,8 @@ group_setup(void **state)
 		return -1;
 	ia = tinter_good(ra.ca);
 	ib = tinter_good(rb.ca);
-	bundle_of(&bA, ra.ca);
-	bundle_of(&bB, rb.ca);
+	assert_int_equal(tbundle_of(&bA, ra.ca), 0);
+	assert_int_equal(tbundle_of(&bB, rb.ca), 0);
 	return ia != NULL && ib != NULL ? 0 : -1;
 }
 

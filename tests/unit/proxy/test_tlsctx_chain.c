@@ -24,18 +24,6 @@ static struct pki_ca *ia, *ib;
 static struct csr_ident *web, *api, *web_root, *api_b;
 static struct pki_bundle bA, bB;
 
-static void
-bundle_of(struct pki_bundle *b, struct pki_ca *root)
-{
-	const unsigned char *der;
-	char err[128];
-	size_t len;
-
-	memset(b, 0, sizeof(*b));
-	der = pki_ca_der(root, &len);
-	assert_int_equal(pki_bundle_add(b, der, len, err, sizeof(err)), 0);
-}
-
 static int
 group_setup(void **state)
 {
@@ -48,8 +36,8 @@ group_setup(void **state)
 	api = tid_issue_chain(ia, TD, "api", time(NULL), 3600, NULL, NULL);
 	api_b = tid_issue_chain(ib, TD, "api", time(NULL), 3600, NULL, NULL);
 	web_root = tid_issue(ra.ca, TD, "web", time(NULL), 3600, NULL, NULL);
-	bundle_of(&bA, ra.ca);
-	bundle_of(&bB, rb.ca);
+	assert_int_equal(tbundle_of(&bA, ra.ca), 0);
+	assert_int_equal(tbundle_of(&bB, rb.ca), 0);
 	return web && api && api_b && web_root ? 0 : -1;
 }
 
@@ -164,7 +152,7 @@ test_refusals(void **state)
 	const char *uri[] = { "spiffe://" TD "/svc/web" };
 	struct pki_ca *noca, *nosign, *self;
 	struct csr_ident *id;
-	size_t len, sl;
+	size_t len = 0, sl;
 	time_t now = time(NULL);
 	int n;
 
