@@ -2,8 +2,19 @@
 # SPDX-License-Identifier: ISC
 # Build wolfSSL with the CPU's assembly, statically, for meshctl's programs.
 #
-#   scripts/wolfssl.sh      build once into build/wolfssl/ARCH-VERSION/
-#                           (include/, lib/libwolfssl.a); a no-op when built
+#   scripts/wolfssl.sh        build once for this machine into
+#                             build/wolfssl/ARCH-VERSION/ (include/,
+#                             lib/libwolfssl.a), named by build/wolfssl/prefix;
+#                             a no-op when built
+#   scripts/wolfssl.sh ARCH   the same for a board (arm64, armhf) with the
+#                             cross compiler of scripts/cross.sh deps ARCH,
+#                             named by build/wolfssl/prefix-ARCH
+#   WOLFSSL_BENCH=1           also run wolfCrypt's benchmark after the build
+#                             (under qemu-user for a board), into
+#                             build/wolfssl/bench-ARCH.log
+# Every build runs wolfCrypt's own self-test (testwolfcrypt) on what it
+# built, under qemu-user for a board, and refuses a library that fails it;
+# its output is build/wolfssl/test-ARCH.log.
 #
 # Why: Debian's libwolfssl is built without assembly (no AES-NI, no AVX,
 # no SP-math asm): bulk mTLS through two sidecars moved about half the
@@ -15,7 +26,9 @@
 # plus the assembly:
 #   amd64  --enable-aesni --enable-intelasm --enable-sp-asm
 #          (--enable-intelasm only when this CPU has AVX: see below)
-#   arm64  --enable-sp-asm
+#   arm64  --enable-sp-asm; WOLFSSL_ARMV8_CRYPTO=1 adds --enable-armasm
+#          (the ARMv8 crypto extension: for boards known to have it)
+#   armhf  --enable-sp-asm (ARM32 SP math, in ARM state: -marm)
 #   other  the portable C code
 # Debian's build (--enable-distro) has everything else too: 3.9 MB of code
 # against 1.1 MB, and an idle sidecar maps most of what it links (the
@@ -42,7 +55,14 @@
 # AES instructions only for intrinsics, which sit behind haveAESNI.
 # arm64: --enable-armasm compiles everything with -mcpu=generic+crypto and
 # 5.5.4 has no run-time check for the ARMv8 crypto extension, which e.g. the
-# Raspberry Pi 4 lacks; so only the SP assembly (plain ARMv8) is used there.
+# Raspberry Pi 4 lacks (a Pi 5 has it): its SHA-256 would stop the first
+# handshake with SIGILL.  Its NEON ChaCha20 is not to be had alone (5.5.4's
+# WOLFSSL_ARMASM_NO_HW_CRYPTO is for 32-bit ARM only).  So by default only
+# the SP assembly (plain ARMv8) is used there, ChaCha20-Poly1305 and AES-GCM
+# in C; WOLFSSL_ARMV8_CRYPTO=1 builds the crypto-extension library for a
+# fleet of Pi 5s (the proxy then prefers AES-GCM: tlsctx.c).
+# armhf: --enable-armasm would mean -mfpu=crypto-neon-fp-armv8 (a 32-bit
+# ARMv8 with crypto, no Pi in 32-bit mode has it), so only the SP assembly.
 #
 # Needs dpkg-dev, autoconf, automake, libtool (make wolfssl
 # installs them) and the network once.  Each step is bounded in time, and a
@@ -62,19 +82,39 @@ for c in apt-get dpkg-source dpkg-buildflags autoreconf libtoolize make; do
 	command -v "$c" >/dev/null 2>&1 || fail "$c is missing (make wolfssl installs it)"
 done
 
-arch=$(dpkg --print-architecture)
+host_arch=$(dpkg --print-architecture)
+arch=${1:-$host_arch}
+case "$arch" in
+"$host_arch") triplet= pfile=$TOP/prefix ;;
+arm64|armhf)
+	triplet=$(dpkg-architecture -a"$arch" -qDEB_HOST_GNU_TYPE 2>/dev/null)
+	command -v "$triplet-gcc" >/dev/null 2>&1 ||
+		fail "$triplet-gcc is missing (scripts/cross.sh deps $arch installs it)"
+	pfile=$TOP/prefix-$arch ;;
+*) fail "usage: $0 [arm64|armhf]: no build for $arch" ;;
+esac
+# What runs the self-test and the benchmark: the program itself here, qemu
+# with the board's sysroot (scripts/cross.sh) for a board.
+runner=
+if [ -n "$triplet" ]; then
+	sysroot=$ROOT/build/cross/$arch/sysroot
+	case "$arch" in arm64) runner="qemu-aarch64 -L $sysroot" ;; armhf) runner="qemu-arm -L $sysroot" ;; esac
+	command -v "${runner%% *}" >/dev/null 2>&1 && [ -d "$sysroot" ] ||
+		fail "${runner%% *} or $sysroot is missing (scripts/cross.sh deps $arch)"
+fi
 # The version whose headers the system build uses: rebuild when a Debian
 # update installs a newer one.
 have=$(dpkg-query -W -f='${Version}' libwolfssl-dev 2>/dev/null || true)
 
 # The recipe's number: raise it when the flags below change, so that a
 # tree built by an older recipe is built again.
-RECIPE=4
+RECIPE=5
 
 # No-op when what build/wolfssl/prefix names was built for this arch, by
 # this recipe, and of at least the installed version.
-if [ -f "$TOP/prefix" ]; then
-	p=$(cat "$TOP/prefix")
+[ "${WOLFSSL_ARMV8_CRYPTO:-0}" = 1 ] && [ "$arch" = arm64 ] && RECIPE=$RECIPE-armv8-crypto
+if [ -f "$pfile" ]; then
+	p=$(cat "$pfile")
 	built=${p##*/"$arch"-}
 	if [ -f "$ROOT/$p/.stamp" ] && [ "$built" != "$p" ] &&
 	   grep -qx "recipe $RECIPE" "$ROOT/$p/.stamp" &&
@@ -125,7 +165,9 @@ rm -rf "$PREFIX"
 
 # What the mesh uses, and nothing else; the shared library and the
 # programs (examples, tests, benchmark) are not built.
-flags="--enable-static --disable-shared --disable-examples --disable-crypttests --disable-benchmark"
+# wolfCrypt's self-test and benchmark are built to be run below, never
+# installed.
+flags="--enable-static --disable-shared --disable-examples --enable-crypttests --enable-benchmark"
 # TLS 1.3, and 1.2 as the floor (tlsctx.c): no SSL 3.0, TLS 1.0 or 1.1.
 flags="$flags --enable-tls13 --disable-oldtls --enable-session-ticket --enable-sessioncerts"
 flags="$flags --enable-alpn --enable-sni --enable-supportedcurves"
@@ -150,8 +192,11 @@ case "$arch" in
 amd64)	flags="$flags --enable-aesni --enable-sp-asm"
 	# intelasm's Poly1305 needs AVX (above): without it here, AES-NI alone
 	grep -q -w avx /proc/cpuinfo && flags="$flags --enable-intelasm" ;;
-arm64) flags="$flags --enable-sp-asm" ;;
+arm64) flags="$flags --enable-sp-asm"
+	[ "${WOLFSSL_ARMV8_CRYPTO:-0}" = 1 ] && flags="$flags --enable-armasm" ;;
+armhf) flags="$flags --enable-sp-asm" ;;
 esac
+[ -n "$triplet" ] && flags="$flags --host=$triplet"
 # No configure switch turns these on: subject alternative names in the
 # certificates meshd makes (pki_issue.c); only the curves asked for
 # (ECC_USER_CURVES); a server finding a resumed TLS 1.3 session in its
@@ -160,18 +205,40 @@ esac
 # them through --enable-distro).  They reach options.h.  Function and data sections let
 # --gc-sections drop what no program calls.
 extra="-DWOLFSSL_ALT_NAMES -DECC_USER_CURVES -DWOLFSSL_TICKET_HAVE_ID -DKEEP_PEER_CERT -ffunction-sections -fdata-sections"
-cflags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CFLAGS) -O2"
-cppflags="$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get CPPFLAGS) $extra"
+# The board's own flags (amd64's -fcf-protection is not an ARM flag).
+bflags() { DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-architecture -a"$arch" -f -c dpkg-buildflags --get "$1" 2>/dev/null; }
+cflags="$(bflags CFLAGS) -O2"
+cppflags="$(bflags CPPFLAGS) $extra"
+# The SP code's ARM32 assembly is written for ARM state; Debian's armhf
+# compiler emits Thumb-2 by default.
+[ "$arch" = armhf ] && cflags="$cflags -marm"
+# A 64-bit build sizes its big numbers for 4096-bit RSA (settings.h); a
+# 32-bit one with only P-256 in SP code gets 521 bits and then refuses
+# RSA at all ("SP_INT_BITS too small"): a peer's RSA certificate (an
+# etcd's, say) must still verify.  In options.h with the others.
+[ "$arch" = armhf ] && cppflags="$cppflags -DSP_INT_BITS=4096"
+cc=${triplet:+$triplet-}gcc
 
 cd tree
 timeout 300 autoreconf -fi >"$TOP/autoreconf.log" 2>&1 ||
 	fail "autoreconf in $APT/src/tree failed (log: $TOP/autoreconf.log)"
 # shellcheck disable=SC2086
-timeout 300 ./configure --prefix="$PREFIX" $flags CFLAGS="$cflags" CPPFLAGS="$cppflags" \
+timeout 300 ./configure --prefix="$PREFIX" $flags CC="$cc" CFLAGS="$cflags" CPPFLAGS="$cppflags" \
 	>"$TOP/configure.log" 2>&1 ||
 	fail "configure failed (log: $TOP/configure.log, $APT/src/tree/config.log)"
 timeout 1200 make -j"$(nproc)" >"$TOP/make.log" 2>&1 ||
 	fail "make failed (log: $TOP/make.log)"
+# wolfCrypt's self-test, in the source tree (it reads certs/ there): every
+# algorithm compiled in against its known answers.
+# shellcheck disable=SC2086
+timeout 600 $runner wolfcrypt/test/testwolfcrypt >"$TOP/test-$arch.log" 2>&1 ||
+	fail "wolfCrypt's self-test failed for $arch (log: $TOP/test-$arch.log)"
+if [ "${WOLFSSL_BENCH:-0}" = 1 ]; then
+	# shellcheck disable=SC2086
+	timeout 900 $runner wolfcrypt/benchmark/benchmark >"$TOP/bench-$arch.log" 2>&1 ||
+		fail "wolfCrypt's benchmark failed for $arch (log: $TOP/bench-$arch.log)"
+	echo "wolfssl.sh: wolfCrypt's benchmark for $arch: $TOP/bench-$arch.log" >&2
+fi
 timeout 300 make install >"$TOP/install.log" 2>&1 ||
 	fail "make install into $PREFIX failed (log: $TOP/install.log)"
 # options.h holds the defines the library was built with, which every
@@ -186,8 +253,8 @@ rm -rf "$PREFIX/bin" "$PREFIX/share" "$PREFIX"/lib/libwolfssl.so* "$PREFIX/lib/l
 	fail "$PREFIX/include/wolfssl/options.h still defines HAVE_THREAD_LS: configure ignored ac_cv_tls=none"
 
 printf 'recipe %s\n%s\n' "$RECIPE" "$flags" >"$PREFIX/.stamp"
-echo "$rel" >"$TOP/prefix.new"
-mv "$TOP/prefix.new" "$TOP/prefix"
+echo "$rel" >"$pfile.new"
+mv "$pfile.new" "$pfile"
 cd "$ROOT"
 rm -rf "$APT"
 echo "wolfssl.sh: wolfSSL $ver for $arch in $rel ($(($(date +%s) - t0)) s)" >&2
