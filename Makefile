@@ -75,7 +75,12 @@ $(shell mkdir -p $(BUILD) && { [ "$$(cat $(WOLFSSL_STAMP) 2>/dev/null)" = "$(WOL
 # idle sidecar maps most of the code it links, since the kernel maps a
 # program's pages 64 KiB at a time: 5.0 MiB of RSS with libc and the
 # others shared, 2.3 MiB static (docs/performance.md).
-PROXY_STATIC ?= $(if $(filter static,$(WOLFSSL)),$(if $(SANITIZE),0,1),0)
+# Only where the C library can make a static-pie program (its rcrt1.o):
+# Debian's armhf glibc cannot, and a static sidecar without ASLR is not a
+# trade we make for memory, so there it links dynamically (wolfSSL still
+# inside).
+PROXY_PIE_OK  := $(if $(findstring /,$(shell $(CC) -print-file-name=rcrt1.o 2>/dev/null)),1,0)
+PROXY_STATIC ?= $(if $(filter static,$(WOLFSSL)),$(if $(SANITIZE),0,$(PROXY_PIE_OK)),0)
 ifeq ($(PROXY_STATIC),1)
 MESH_CFLAGS   += -ffunction-sections -fdata-sections
 PROXY_LDFLAGS := -static-pie -Wl,--gc-sections

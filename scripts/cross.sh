@@ -136,9 +136,27 @@ cross_env() {
 	echo "BUILD=$BUILD_DIR"
 	echo "CPPFLAGS=$inc"
 	echo "LDFLAGS=-L$SYSROOT/usr/lib/$TRIPLET -L$SYSROOT/lib/$TRIPLET -Wl,-rpath-link,$lib"
-	# build/wolfssl/ (scripts/wolfssl.sh) is the host's: the board gets
-	# the sysroot's Debian libwolfssl
-	echo "WOLFSSL=system"
+	# The board's static wolfSSL (scripts/wolfssl.sh ARCH, run by deps)
+	# when it was built, linked as on the host (mesh-proxy static-pie);
+	# else the sysroot's Debian libwolfssl.
+	local w
+	w=$(cat "$ROOT/build/wolfssl/prefix-$ARCH" 2>/dev/null || true)
+	if [ -n "$w" ] && [ -f "$ROOT/$w/lib/libwolfssl.a" ]; then
+		echo "WOLFSSL_PREFIX=$ROOT/$w"
+		echo "WOLFSSL=static"
+	else
+		echo "WOLFSSL=system"
+	fi
+}
+
+# ---- the board's wolfSSL: static, with what its CPU accelerates -----------
+# A failure (no network for Debian's source package) is a warning, as in
+# scripts/deps.sh: the build then links the sysroot's shared libwolfssl.
+# WOLFSSL=system skips it.
+wolfssl_deps() {
+	[ "${WOLFSSL:-}" != system ] || return 0
+	scripts/wolfssl.sh "$ARCH" ||
+		echo "cross: warning: scripts/wolfssl.sh $ARCH failed (above); the $ARCH build links the sysroot's shared libwolfssl" >&2
 }
 
 cross_make() { # make targets...
@@ -173,7 +191,7 @@ check_one() { # ARCH; sets P F
 	local t0=$SECONDS log=$ROOT/build/cross/check-$1.log rc p f
 	arch_setup "$1"
 	P=0 F=0
-	host_deps; sysroot_deps
+	host_deps; sysroot_deps; wolfssl_deps
 	mkdir -p "$(dirname "$log")"
 	echo "=== $ARCH: cross build ($TRIPLET-gcc)"
 	if ! cross_make all tests >"$log" 2>&1; then
@@ -209,9 +227,9 @@ check_one() { # ARCH; sets P F
 }
 
 case "$cmd" in
-	deps)  arch_setup "$1"; host_deps; sysroot_deps ;;
+	deps)  arch_setup "$1"; host_deps; sysroot_deps; wolfssl_deps ;;
 	env)   arch_setup "$1"; cross_env ;;
-	build) arch_setup "$1"; host_deps; sysroot_deps; cross_make ${CROSS_TARGETS:-all tests} ;;
+	build) arch_setup "$1"; host_deps; sysroot_deps; wolfssl_deps; cross_make ${CROSS_TARGETS:-all tests} ;;
 	check)
 		tp=0 tf=0
 		for a in "$@"; do
