@@ -66,9 +66,19 @@ git ls-files -z --cached --others --exclude-standard -- . ':!build' ':!pkg/debia
 cp -a pkg/debian "$SRC/debian"
 
 bp_args=(-b -us -uc)
-if [ "$ARCH" != "$HOST_ARCH" ]; then
+# wolfSSL: the static build of Debian's source with the target's assembly
+# (scripts/wolfssl.sh, run by deps.sh build and cross.sh deps), so the
+# package does not depend on libwolfssl; Debian's shared library only when
+# that build failed (a warning above) or with WOLFSSL=system.
+X_WOLFSSL_PREFIX=
+if [ "$ARCH" = "$HOST_ARCH" ]; then
+	w=$(cat build/wolfssl/prefix 2>/dev/null || true)
+	[ "${WOLFSSL:-}" != system ] && [ -n "$w" ] && [ -f "$w/lib/libwolfssl.a" ] &&
+		X_WOLFSSL_PREFIX=$ROOT/$w
+else
 	scripts/cross.sh deps "$ARCH"
-	eval "$(scripts/cross.sh env "$ARCH" | sed -n 's/^\(CPPFLAGS\|LDFLAGS\|CC\)=\(.*\)/X_\1=\x27\2\x27/p')"
+	eval "$(scripts/cross.sh env "$ARCH" | sed -n 's/^\(CPPFLAGS\|LDFLAGS\|CC\|WOLFSSL_PREFIX\)=\(.*\)/X_\1=\x27\2\x27/p')"
+	[ "${WOLFSSL:-}" = system ] && X_WOLFSSL_PREFIX=
 	SYSROOT=$ROOT/build/cross/$ARCH/sysroot
 	TRIPLET=$(dpkg-architecture -a"$ARCH" -qDEB_HOST_MULTIARCH 2>/dev/null)
 	export CC=$X_CC
@@ -81,6 +91,13 @@ if [ "$ARCH" != "$HOST_ARCH" ]; then
 	bp_args+=(-a"$ARCH" -d)
 fi
 
+if [ -n "$X_WOLFSSL_PREFIX" ]; then
+	export WOLFSSL_PREFIX=$X_WOLFSSL_PREFIX WOLFSSL=static
+	echo "=== deb: wolfSSL linked statically from ${X_WOLFSSL_PREFIX#"$ROOT/"}"
+else
+	export WOLFSSL=system
+	echo "=== deb: wolfSSL from Debian's shared libwolfssl"
+fi
 echo "=== deb: building meshctl $VERSION for $ARCH"
 (
 	cd "$SRC"
