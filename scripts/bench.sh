@@ -156,6 +156,7 @@ ha_pair() {
 # --- measuring helpers -----------------------------------------------------------
 HZ=$(getconf CLK_TCK)
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+rss_anon() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 # VmRSS and its private anonymous part (heap, stacks), as "R MiB (anon A)"
 rss_both() { awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
 	END { printf "%.1f MiB (anon %.1f)", r / 1024, a / 1024 }' "/proc/$1/status" 2>/dev/null; }
@@ -235,6 +236,8 @@ cat <<EOF
 | full mTLS handshakes at the inbound proxy, \`openssl s_time -new\` | $hM /s | $hHA /s | $(ratio "$hM" "$hHA")x | |
 | CPU of both proxies per 1k requests (small responses) | $CPU_M ms | $CPU_HA ms | $(ratio "$CPU_M" "$CPU_HA") | |
 | RSS after the whole run (client / web; HAProxy A / B) | $(mib "$RSS2_M_C") / $(mib "$RSS2_M_W") MiB | $(mib "$RSS2_HA_A") / $(mib "$RSS2_HA_B") MiB | | |
+| RSS with $NCONN keep-alive connections held (client / web; HAProxy A / B) | $(mib "$RSS3_M_C") / $(mib "$RSS3_M_W") MiB | $(mib "$RSS3_HA_A") / $(mib "$RSS3_HA_B") MiB | | <= 16 MiB |
+| own memory per held connection, RssAnon growth / $NCONN (client / web; A / B) | $PC_M_C / $PC_M_W KiB | $PC_HA_A / $PC_HA_B KiB | | |
 EOF
 fi
 [ "$ONLY" = h1 ] || h2_row
@@ -248,10 +251,12 @@ runs: small rps direct ${S_D[*]} | haproxy ${S_HA[*]} | mesh ${S_M[*]}
       s_time handshakes/s haproxy ${HS_HA[*]} | mesh ${HS_M[*]}
 rss:  after one request: $RSS1_DETAIL
       after the run:     $RSS2_DETAIL
+      $NCONN connections held: $RSS3_DETAIL
 goals met: rps $(awk -v r="$(ratio "$sM" "$sHA")" 'BEGIN { print (r >= 1.5) ? "yes" : "no" }'), \
 latency $(awk -v r="$(ratio "$aM" "$aHA")" 'BEGIN { print (r != "-" && r <= 0.5) ? "yes" : "no" }'), \
 download $(awk -v r="$(ratio "$bM" "$bHA")" 'BEGIN { print (r >= 1.0) ? "yes" : "no" }'), \
-RSS $( [ "$worst_m" -le 2048 ] && echo yes || echo no)
+RSS $( [ "$worst_m" -le 2048 ] && echo yes || echo no), \
+RSS with $NCONN connections $( [ "$(mx "$RSS3_M_C" "$RSS3_M_W")" -le 16384 ] && echo yes || echo no)
 EOF
 fi
 [ "$ONLY" = h1 ] || h2_details

@@ -18,7 +18,7 @@ chmod 0644 "$N/www/small" "$N/www/big"
 	cat <<EOF
 pid $N/nginx.pid;
 error_log $N/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
 	access_log off;
 	client_body_temp_path $N/tmp/body;
@@ -76,12 +76,19 @@ cat >"$M/mesh.ini" <<EOF
 [mesh]
 name = bench
 port_base = $P_BASE
+# as HAProxy's maxconn: the held-connections step opens 1,000 at once
+max_connections = 4096
 
 [service.client]
 upstreams = web:$P_FRONT
 
 [service.web]
 port = $P_NGINX
+
+# as HAProxy's "timeout connect 5s" (the mesh's covers the mTLS handshake
+# too): 1,000 connections opened at once queue 1,000 handshakes
+[route.web]
+connect_timeout = 5s
 EOF
 MESH_UP=1
 timeout 60 "$BIN/meshctl" up -d -f "$M/mesh.ini" >"$M/up.log" 2>&1 \
@@ -126,6 +133,7 @@ sleep 3
 RSS1_HA_A=$(rss_kib $HA_A); RSS1_HA_B=$(rss_kib $HA_B)
 RSS1_M_C=$(rss_kib "$MP_C"); RSS1_M_W=$(rss_kib "$MP_W")
 RSS1_DETAIL="client $(rss_both "$MP_C"), web $(rss_both "$MP_W"); haproxy A $(rss_both $HA_A), B $(rss_both $HA_B)"
+A1_HA_A=$(rss_anon $HA_A); A1_HA_B=$(rss_anon $HA_B); A1_M_C=$(rss_anon "$MP_C"); A1_M_W=$(rss_anon "$MP_W")
 
 echo "bench: nginx on $P_NGINX, haproxy $P_HA_A -> $P_HA_B, mesh $P_FRONT -> $P_MESH_IN; $RUNS interleaved runs of ${DUR}s" >&2
 
@@ -197,3 +205,43 @@ done
 RSS2_HA_A=$(rss_kib $HA_A); RSS2_HA_B=$(rss_kib $HA_B)
 RSS2_M_C=$(rss_kib "$MP_C"); RSS2_M_W=$(rss_kib "$MP_W")
 RSS2_DETAIL="client $(rss_both "$MP_C"), web $(rss_both "$MP_W"); haproxy A $(rss_both $HA_A), B $(rss_both $HA_B)"
+
+# --- NCONN keep-alive connections held open through each pair -----------------------
+# scripts/bench_conns.py opens them and has a request in flight on every
+# one at once, so each proxy opens about as many connections upstream (the
+# mTLS hop included); it reads the answers and holds everything open while
+# VmRSS and RssAnon of the proxies are read, then closes them.  "Per
+# connection" is a proxy's RssAnon growth over its idle figure divided by
+# NCONN: the heap and buffers one held client connection costs, its
+# upstream half included.
+NCONN=${BENCH_CONNS:-1000}
+conns_hold() { # PORT LABEL: hold NCONN connections; sets CONN_PID, CONN_FIFO
+	CONN_FIFO=$T/conns-$2.fifo
+	rm -f "$CONN_FIFO"; mkfifo "$CONN_FIFO"
+	python3 "$ROOT/scripts/bench_conns.py" "$1" "$NCONN" /small <"$CONN_FIFO" >"$T/conns-$2.log" 2>&1 &
+	CONN_PID=$!; PIDS+=("$CONN_PID")
+	exec 9>"$CONN_FIFO"
+	local n=600
+	until grep -q '^ready' "$T/conns-$2.log" 2>/dev/null; do
+		kill -0 "$CONN_PID" 2>/dev/null || { exec 9>&-; die "$2: $(tail -2 "$T/conns-$2.log")"; }
+		n=$((n - 1)); [ $n -gt 0 ] || { exec 9>&-; die "$2: $NCONN connections not ready in 60 s"; }
+		sleep 0.1
+	done
+}
+conns_release() { # closes the holder's stdin: it closes the connections and exits
+	exec 9>&-
+	wait "$CONN_PID" 2>/dev/null
+	rm -f "$CONN_FIFO"
+}
+per_conn() { awk -v a="$1" -v b="$2" -v n="$NCONN" 'BEGIN { printf "%.1f", (a - b) / n }'; }
+conns_hold "$P_HA_A" haproxy
+RSS3_HA_A=$(rss_kib $HA_A); RSS3_HA_B=$(rss_kib $HA_B)
+PC_HA_A=$(per_conn "$(rss_anon $HA_A)" "$A1_HA_A"); PC_HA_B=$(per_conn "$(rss_anon $HA_B)" "$A1_HA_B")
+RSS3_DETAIL_HA="haproxy A $(rss_both $HA_A), B $(rss_both $HA_B)"
+conns_release
+conns_hold "$P_FRONT" mesh
+RSS3_M_C=$(rss_kib "$MP_C"); RSS3_M_W=$(rss_kib "$MP_W")
+PC_M_C=$(per_conn "$(rss_anon "$MP_C")" "$A1_M_C"); PC_M_W=$(per_conn "$(rss_anon "$MP_W")" "$A1_M_W")
+RSS3_DETAIL="client $(rss_both "$MP_C"), web $(rss_both "$MP_W"); $RSS3_DETAIL_HA"
+conns_release
+echo "bench: $NCONN connections held: mesh $(mib "$RSS3_M_C") / $(mib "$RSS3_M_W") MiB, haproxy $(mib "$RSS3_HA_A") / $(mib "$RSS3_HA_B") MiB" >&2

@@ -17,7 +17,7 @@ case "$what" in
 	demo)  pkgs="$pkgs python3-grpcio" ;;
 	test)  pkgs="$pkgs $wolfpkgs libcmocka-dev curl wrk openssl tmux procps iproute2 python3 tcpdump prometheus testssl.sh python3-grpcio nghttp2-client nghttp2-server" ;;
 	fuzz)  pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps nghttp2-client nghttp2-server" ;;
+	bench) pkgs="$pkgs haproxy nginx wrk curl openssl procps python3 nghttp2-client nghttp2-server" ;;
 	# make security-compare: the same smuggling cases against HAProxy and nginx
 	security) pkgs="$pkgs openssl python3 haproxy nginx" ;;
 	wolfssl) pkgs="$pkgs $wolfpkgs" ;;
