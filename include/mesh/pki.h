@@ -262,6 +262,8 @@ int pki_roll_recover(const char *dir, struct pki_roll *st, char *err, size_t err
  * TLS_TRIM_IDLE_S after its last handshake (transport_tls.c): connections
  * are pooled, so handshakes come rarely or in bursts; a burst shares the
  * tables, and an idle sidecar keeping four of them would cost megabytes.
+ * Then, whatever wolfSSL is built with, malloc_trim(0): the memory a burst
+ * of handshakes freed goes back to the kernel.
  */
 void pki_trim(void);
 
