@@ -169,6 +169,16 @@ ticks() {
 	done
 	echo $t
 }
+# "user system nginx" ticks: utime and stime summed over the given pids,
+# then the nginx worker's utime+stime (NGINX_W, set by bench_h1.sh)
+ticks_us() {
+	local p u=0 s=0
+	for p in "$@"; do
+		read -r a b < <(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12, $13}')
+		u=$((u + a)); s=$((s + b))
+	done
+	echo "$u $s $(ticks "${NGINX_W:-$$}")"
+}
 # wrk ARGS... URL: prints "requests rps p50_us errors"
 wrk_run() {
 	local out=$T/wrk.out
@@ -249,6 +259,7 @@ runs: small rps direct ${S_D[*]} | haproxy ${S_HA[*]} | mesh ${S_M[*]}
       download MiB/s direct ${B_D[*]} | haproxy ${B_HA[*]} | mesh ${B_M[*]}
       Connection: close rps haproxy ${C_HA[*]} | mesh ${C_M[*]}
       s_time handshakes/s haproxy ${HS_HA[*]} | mesh ${HS_M[*]}
+cpu:  $CPU_SPLIT
 rss:  after one request: $RSS1_DETAIL
       after the run:     $RSS2_DETAIL
       $NCONN connections held: $RSS3_DETAIL
