@@ -80,6 +80,19 @@ ifeq ($(PROXY_STATIC),1)
 MESH_CFLAGS   += -ffunction-sections -fdata-sections
 PROXY_LDFLAGS := -static-pie -Wl,--gc-sections
 PROXY_LIBS    := -lev $(WOLFSSL_PREFIX)/lib/libwolfssl.a -lnghttp2 -lm
+# Hot code first.  A sidecar runs ~450 KB of that text between its start
+# and idle, spread over 1.6 MB: with 64 KiB fault-around nearly every
+# window was mapped.  src/proxy/hot.order (scripts/order.sh, make order)
+# names what it ran; LLVM's linker places those functions' sections first,
+# in that order (--symbol-ordering-file; names a build lacks are skipped
+# silently), so they fill a few windows and the rest stays unmapped.
+# Without ld.lld (PROXY_ORDER= too) the link is GNU ld's, unordered.
+PROXY_ORDER   ?= src/proxy/hot.order
+PROXY_LLD     := $(if $(PROXY_ORDER),$(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -q LLD && echo 1))
+ifeq ($(PROXY_LLD),1)
+PROXY_LDFLAGS += -fuse-ld=lld -Wl,--symbol-ordering-file=$(PROXY_ORDER) -Wl,--no-warn-symbol-ordering
+PROXY_DEPS    := $(PROXY_ORDER)
+endif
 else
 PROXY_LDFLAGS :=
 PROXY_LIBS     = $(LIBS)
@@ -135,7 +148,7 @@ $(LIBMESH) $(LIBPROXY) $(LIBMESHD) $(LIBCTL) $(LIBTUI):
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/bin/mesh-proxy: $(call obj,src/proxy/proxy.c) $(LIBPROXY) $(LIBMESH)
+$(BUILD)/bin/mesh-proxy: $(call obj,src/proxy/proxy.c) $(LIBPROXY) $(LIBMESH) $(PROXY_DEPS)
 $(BUILD)/bin/meshd: $(call obj,src/meshd/meshd.c) $(LIBMESHD) $(LIBMESH)
 $(BUILD)/bin/meshctl: $(call obj,src/ctl/meshctl.c) $(LIBTUI) $(LIBCTL) $(LIBMESH)
 $(BUILD)/bin/meshd $(BUILD)/bin/meshctl:
@@ -143,7 +156,7 @@ $(BUILD)/bin/meshd $(BUILD)/bin/meshctl:
 	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
 $(BUILD)/bin/mesh-proxy:
 	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) $(PROXY_LDFLAGS) -o $@ $^ $(PROXY_LIBS)
+	$(CC) $(SANFLAGS) $(CFLAGS) $(LDFLAGS) $(PROXY_LDFLAGS) -o $@ $(filter-out $(PROXY_DEPS),$^) $(PROXY_LIBS)
 
 test_dir  = $(word 1,$(subst /, ,$(1)))
 test_libs = $(if $(filter lib,$(1)),,$(if $(filter tui,$(1)),$(LIBTUI) $(LIBCTL),$(BUILD)/lib$(1).a)) \
