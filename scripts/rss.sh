@@ -83,7 +83,9 @@ print([i for s in d["services"] if s["name"] == sys.argv[2] for i in s["instance
 		"$T/status.json" "$1"
 }
 PC=$(pid_of client) PW=$(pid_of web)
-[ -n "$PC" ] && [ -n "$PW" ] || die "no sidecar pids in meshctl status --json"
+if [ -z "$PC" ] || [ -z "$PW" ]; then
+	die "no sidecar pids in meshctl status --json"
+fi
 
 # one request; the front door may need a moment (more so under a profiler)
 n=100
@@ -150,8 +152,8 @@ done
 if [ "${RSS_REQUESTS:-0}" -gt 0 ]; then
 	urls=()
 	for ((i = 0; i < RSS_REQUESTS; i++)); do urls+=("http://127.0.0.1:$P_FRONT/"); done
-	printf '%s\n' "${urls[@]}" | sed 's/^/url = /' >"$T/curl.cfg"
-	curl -s -m 600 -K "$T/curl.cfg" -o /dev/null -w '%{http_code}\n' | sort | uniq -c |
+	printf 'url = %s\noutput = /dev/null\n' "${urls[@]}" >"$T/curl.cfg"
+	curl -s -m 600 -K "$T/curl.cfg" -w '%{http_code}\n' | sort | uniq -c |
 		awk '{ printf "rss: %d more requests: %d answered %s\n", '"$RSS_REQUESTS"', $1, $2 }' >&2
 fi
 exit 0
