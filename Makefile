@@ -80,13 +80,16 @@ ifeq ($(PROXY_STATIC),1)
 MESH_CFLAGS   += -ffunction-sections -fdata-sections
 PROXY_LDFLAGS := -static-pie -Wl,--gc-sections
 PROXY_LIBS    := -lev $(WOLFSSL_PREFIX)/lib/libwolfssl.a -lnghttp2 -lm
-# Hot code first.  A sidecar runs ~450 KB of that text between its start
-# and idle, spread over 1.6 MB: with 64 KiB fault-around nearly every
-# window was mapped.  src/proxy/hot.order (scripts/order.sh, make order)
-# names what it ran; LLVM's linker places those functions' sections first,
-# in that order (--symbol-ordering-file; names a build lacks are skipped
-# silently), so they fill a few windows and the rest stays unmapped.
-# Without ld.lld (PROXY_ORDER= too) the link is GNU ld's, unordered.
+# Hot code first.  From its start to idle after one request a sidecar
+# enters ~1,200 functions, ~480 KB, spread over 1.6 MB of text: with the
+# kernel's 64 KiB fault-around that touched 23 of 26 windows.
+# src/proxy/hot.order (make order: scripts/order.sh traces both sidecars)
+# names them; lld puts the sections holding them first, in that order
+# (--symbol-ordering-file; names this build lacks are skipped silently),
+# so they fill ~13 windows and the rest is never mapped: idle VmRSS
+# 2.2 -> 1.7 MiB (docs/performance.md).  Only where $(CC) can use ld.lld
+# (the host's gcc; not the cross gcc, whose sidecar is dynamic anyway);
+# otherwise, or with PROXY_ORDER=, GNU ld links it unordered.
 PROXY_ORDER   ?= src/proxy/hot.order
 PROXY_LLD     := $(if $(PROXY_ORDER),$(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -q LLD && echo 1))
 ifeq ($(PROXY_LLD),1)
@@ -211,6 +214,12 @@ demo:
 bench:
 	$(MAKE) all
 	@BUILD=$(BUILD) scripts/bench.sh
+
+# src/proxy/hot.order again from what the sidecars run now (scripts/order.sh;
+# x86-64, in a private network namespace: unshare -n, ip link set lo up);
+# scripts/rss.sh measures the idle sidecar, windows and all.
+order: all apps
+	@BUILD=$(BUILD) scripts/order.sh
 
 # 2 x 1,000,000 requests through two sidecars (keep-alive, then a new
 # connection each); fails if a sidecar's RSS grew more than 5% after the
@@ -338,7 +347,7 @@ size:
 clean:
 	rm -rf build
 
-.PHONY: release all tests apps deps deps-test wolfssl check demo bench soak fuzz fuzz-ci fuzz-build security-compare install clean
+.PHONY: release all tests apps deps deps-test wolfssl check demo bench order soak fuzz fuzz-ci fuzz-build security-compare install clean
 
 -include $(patsubst %.o,%.d,$(call obj,$(ALL_SRCS)))
 -include $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
