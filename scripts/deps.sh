@@ -8,7 +8,8 @@
 set -eu
 
 what=${1:-build}
-pkgs="build-essential pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libnghttp2-dev"
+# lld: mesh-proxy's hot functions first (Makefile PROXY_ORDER); without it GNU ld
+pkgs="build-essential lld pkg-config libev-dev libwolfssl-dev libinih-dev libsystemd-dev libncurses-dev libnghttp2-dev"
 # scripts/wolfssl.sh: Debian's source package, autoreconf'd
 wolfpkgs="dpkg-dev autoconf automake libtool"
 case "$what" in
