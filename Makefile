@@ -93,7 +93,7 @@ PROXY_LIBS    := -lev $(WOLFSSL_PREFIX)/lib/libwolfssl.a -lnghttp2 -lm
 # (--symbol-ordering-file; names this build lacks are skipped silently),
 # so they fill ~13 windows and the rest is never mapped: idle VmRSS
 # 2.2 -> 1.7 MiB (docs/performance.md).  Only where $(CC) can use ld.lld
-# (the host's gcc; not the cross gcc, whose sidecar is dynamic anyway);
+# (the host's gcc; Debian's cross gcc does not find ld.lld);
 # otherwise, or with PROXY_ORDER=, GNU ld links it unordered.
 PROXY_ORDER   ?= src/proxy/hot.order
 PROXY_LLD     := $(if $(PROXY_ORDER),$(shell $(CC) -fuse-ld=lld -Wl,--version 2>/dev/null | grep -q LLD && echo 1))
