@@ -124,7 +124,9 @@ int tlsctx_ready(const struct tlsctx *t);
 struct WOLFSSL *tlsctx_ssl_new(struct tlsctx *t, int fd, int server, const char *endpoint);
 
 /* Client, before the handshake starts: offer the session cached for
- * endpoint.  1 if one was set, 0 if none (a full handshake follows). */
+ * endpoint, and drop it from the cache (a ticket is used once; the
+ * connection saves the one it brings back).  1 if one was set, 0 if none
+ * (a full handshake follows). */
 int tlsctx_session_resume(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);
 
 /* Client: remember ssl's session for endpoint (call once the handshake

@@ -341,6 +341,16 @@ tlsctx_session_resume(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
 	/* A refused session is no error: a full handshake follows. */
 	if (wolfSSL_set_session(ssl, e->sess) != WOLFSSL_SUCCESS)
 		return 0;
+	/* Single use (RFC 8446, C.4): ssl holds its own copy, and the slot
+	 * waits for the ticket this connection brings back.  Offered to a
+	 * burst of connects at once, one ticket was resumed by every one of
+	 * them while the callee's small session cache filled with the burst's
+	 * new sessions: past about 33 handshakes its chain was gone, and the
+	 * callee refused the rest (1,000 connections opened at once: 502s
+	 * from the 35th on).  Now the first connect resumes and the others
+	 * make full handshakes. */
+	wolfSSL_SESSION_free(e->sess);
+	e->sess = NULL;
 	e->used = ++t->clock;
 	return 1;
 }

@@ -516,6 +516,47 @@ test_refused_resumption_forgotten(void **state)
 	close(lfd);
 }
 
+/*
+ * A ticket is used once: the connect that offers it takes it out of the
+ * cache, so a burst of connects does not all offer it (the callee's cache
+ * would lose its chain to the burst's own sessions).  The next connect is
+ * a full handshake, and the ticket that one brings back is offered after.
+ */
+static void
+test_ticket_single_use(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int lfd, one = 1, resumed;
+	WOLFSSL *a, *b;
+
+	sin.sin_port = htons(TEST_PORT);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		skip();
+	assert_int_equal(listen(lfd, 4), 0);
+
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	a = tlsctx_ssl_new(tcli, -1, 0, NULL);
+	b = tlsctx_ssl_new(tcli, -1, 0, NULL);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(tlsctx_session_resume(tcli, a, "127.0.0.1:25011"), 1);
+	assert_int_equal(tlsctx_session_resume(tcli, b, "127.0.0.1:25011"), 0);
+	wolfSSL_free(a);
+	wolfSSL_free(b);
+
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 0);
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
+	assert_int_equal(resumed, 1);   /* the ticket the last one brought back */
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -529,6 +570,7 @@ main(void)
 		cmocka_unit_test(test_no_identity),
 		cmocka_unit_test(test_resumption_by_port),
 		cmocka_unit_test(test_refused_resumption_forgotten),
+		cmocka_unit_test(test_ticket_single_use),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
