@@ -22,6 +22,7 @@
 # under 1 minute).
 #
 #   BUILD=build BENCH_PORT=27200 BENCH_RUNS=3 BENCH_ONLY= scripts/bench.sh
+# BENCH_KEEP=1 keeps the temp dir (configs, the proxies' logs) for a look.
 # Ports: BENCH_PORT .. BENCH_PORT+99 on 127.0.0.1 (+60 and up: HTTP/2).
 set -u
 
@@ -81,7 +82,11 @@ cleanup() {
 	for p in "${PIDS[@]}"; do
 		timeout 10 tail --pid="$p" -f /dev/null 2>/dev/null
 	done
-	rm -rf "$T"
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: BENCH_KEEP=1: configs and logs kept in $T" >&2
+	else
+		rm -rf "$T"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

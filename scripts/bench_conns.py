@@ -31,7 +31,8 @@ def read_answer(s, i):
     head, body = data.split(b"\r\n\r\n", 1)
     lines = head.split(b"\r\n")
     if not lines[0].startswith(b"HTTP/1.1 200"):
-        raise OSError(f"connection {i}: {lines[0][:80]!r}")
+        why = [ln for ln in lines[1:] if ln.lower().startswith(b"mesh-error")]
+        raise OSError(f"connection {i}: {lines[0][:80]!r} {b' '.join(why)[:200]!r}")
     length = 0
     for line in lines[1:]:
         name, _, value = line.partition(b":")
