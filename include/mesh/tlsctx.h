@@ -132,7 +132,9 @@ int tlsctx_session_resume(struct tlsctx *t, struct WOLFSSL *ssl, const char *end
 /* Client: remember ssl's session for endpoint (call once the handshake
  * is done and something was read: TLS 1.3 tickets arrive after it). */
 void tlsctx_session_save(struct tlsctx *t, struct WOLFSSL *ssl, const char *endpoint);
-/* Drop what is cached for endpoint (e.g. its sidecar restarted). */
+/* Drop what is cached for endpoint (its callee refused a resumed
+ * connection), and offer it no ticket for the next 2 s: full handshakes
+ * while the callee's session cache churns. */
 void tlsctx_session_forget(struct tlsctx *t, const char *endpoint);
 
 /*

@@ -28,9 +28,18 @@
 
 #define TLSCTX_ALLOW_MAX 256
 
+/*
+ * After a callee refused a resumed connection, no resumption to it for
+ * this long: its session cache is being churned (a burst of handshakes),
+ * and the ticket saved a moment ago may be gone as well; the retry of the
+ * refused request must not meet the same fate.
+ */
+#define TLSCTX_RESUME_PAUSE_S 2.0
+
 struct tlsctx_sess {
-	char             endpoint[TLSCTX_ENDPOINT_MAX];
-	WOLFSSL_SESSION *sess;      /* NULL: free slot */
+	char             endpoint[TLSCTX_ENDPOINT_MAX];   /* "": never used */
+	WOLFSSL_SESSION *sess;      /* the ticket to offer, if any */
+	double           paused;    /* monotonic s: no resumption before */
 	unsigned long    used;      /* LRU stamp */
 };
 
@@ -300,15 +309,52 @@ tlsctx_ready(const struct tlsctx *t)
 	return t->server != NULL;
 }
 
+static double
+tlsctx_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* endpoint's slot (holding a ticket, a pause or both), or NULL */
 static struct tlsctx_sess *
 tlsctx_sess_find(struct tlsctx *t, const char *endpoint)
 {
 	size_t i;
 
 	for (i = 0; i < TLSCTX_SESSIONS; i++)
-		if (t->sess[i].sess != NULL && strcmp(t->sess[i].endpoint, endpoint) == 0)
+		if (t->sess[i].endpoint[0] != '\0' && strcmp(t->sess[i].endpoint, endpoint) == 0)
 			return &t->sess[i];
 	return NULL;
+}
+
+/* endpoint's slot, made if need be: an idle one (no ticket, no pause),
+ * else the least recently used */
+static struct tlsctx_sess *
+tlsctx_sess_slot(struct tlsctx *t, const char *endpoint, double now)
+{
+	struct tlsctx_sess *e;
+	size_t i;
+
+	if ((e = tlsctx_sess_find(t, endpoint)) != NULL)
+		return e;
+	e = &t->sess[0];
+	for (i = 0; i < TLSCTX_SESSIONS; i++) {
+		if (t->sess[i].sess == NULL && t->sess[i].paused <= now) {
+			e = &t->sess[i];
+			break;
+		}
+		if (t->sess[i].used < e->used)
+			e = &t->sess[i];
+	}
+	if (e->sess != NULL)
+		wolfSSL_SESSION_free(e->sess);
+	e->sess = NULL;
+	e->paused = 0;
+	snprintf(e->endpoint, sizeof(e->endpoint), "%s", endpoint);
+	return e;
 }
 
 WOLFSSL *
@@ -336,7 +382,8 @@ tlsctx_session_resume(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
 {
 	struct tlsctx_sess *e;
 
-	if ((e = tlsctx_sess_find(t, endpoint)) == NULL)
+	if ((e = tlsctx_sess_find(t, endpoint)) == NULL || e->sess == NULL ||
+	    e->paused > tlsctx_mono())
 		return 0;
 	/* A refused session is no error: a full handshake follows. */
 	if (wolfSSL_set_session(ssl, e->sess) != WOLFSSL_SUCCESS)
@@ -360,25 +407,12 @@ tlsctx_session_save(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
 {
 	struct tlsctx_sess *e;
 	WOLFSSL_SESSION *s;
-	size_t i;
 
 	if (endpoint == NULL || strlen(endpoint) >= TLSCTX_ENDPOINT_MAX)
 		return;
 	if ((s = wolfSSL_get1_session(ssl)) == NULL)
 		return;
-	if ((e = tlsctx_sess_find(t, endpoint)) == NULL) {
-		/* a free slot, else the least recently used */
-		e = &t->sess[0];
-		for (i = 0; i < TLSCTX_SESSIONS; i++) {
-			if (t->sess[i].sess == NULL) {
-				e = &t->sess[i];
-				break;
-			}
-			if (t->sess[i].used < e->used)
-				e = &t->sess[i];
-		}
-		snprintf(e->endpoint, sizeof(e->endpoint), "%s", endpoint);
-	}
+	e = tlsctx_sess_slot(t, endpoint, tlsctx_mono());
 	if (e->sess != NULL)
 		wolfSSL_SESSION_free(e->sess);
 	e->sess = s;
@@ -389,11 +423,16 @@ void
 tlsctx_session_forget(struct tlsctx *t, const char *endpoint)
 {
 	struct tlsctx_sess *e;
+	double now = tlsctx_mono();
 
-	if ((e = tlsctx_sess_find(t, endpoint)) != NULL) {
+	if (endpoint == NULL || strlen(endpoint) >= TLSCTX_ENDPOINT_MAX)
+		return;
+	e = tlsctx_sess_slot(t, endpoint, now);
+	if (e->sess != NULL)
 		wolfSSL_SESSION_free(e->sess);
-		e->sess = NULL;
-	}
+	e->sess = NULL;
+	e->paused = now + TLSCTX_RESUME_PAUSE_S;
+	e->used = ++t->clock;
 }
 
 /* A resumed session's peer chain against the current roots: the leaf
