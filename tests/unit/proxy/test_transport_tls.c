@@ -389,25 +389,41 @@ test_no_identity(void **state)
 	assert_null(transport_tls_peer(&c));
 }
 
+/* A loopback listener on port, its address in *sin; -1 when the port is
+ * taken (the test then has nothing to learn and skips). */
+static int
+test_listen(unsigned short port, struct sockaddr_in *sin)
+{
+	int lfd, one = 1;
+
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(lfd >= 0);
+	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(lfd, (struct sockaddr *)sin, sizeof(*sin)) == -1) {
+		close(lfd);
+		return -1;
+	}
+	assert_int_equal(listen(lfd, 4), 0);
+	return lfd;
+}
+
 /* Loopback TCP: the caller's session is cached under 127.0.0.1:<port>. */
 static void
 test_resumption_by_port(void **state)
 {
 	const unsigned char req[] = "GET / HTTP/1.1\r\n\r\n", resp[] = "HTTP/1.1 200 OK\r\n\r\n";
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin;
 	unsigned char out[64];
 	struct tconn c, s;
-	int lfd, cfd, afd, one = 1, err, round, r;
+	int lfd, cfd, afd, err, round, r;
 	WOLFSSL *probe;
 
-	sin.sin_port = htons(TEST_PORT);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(lfd >= 0);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+	if ((lfd = test_listen(TEST_PORT, &sin)) == -1)
 		skip();   /* the port is taken: nothing to learn here */
-	assert_int_equal(listen(lfd, 4), 0);
 	for (round = 0; round < 2; round++) {
 		cfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		assert_int_equal(open_side(&c, cfd, 0), 0);    /* before connect, as upstream.c does */
@@ -482,18 +498,12 @@ static void
 test_refused_resumption_forgotten(void **state)
 {
 	const char *allow[] = { "admin" };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int lfd, one = 1, resumed;
+	struct sockaddr_in sin;
+	int lfd, resumed;
 	WOLFSSL *probe;
 
-	sin.sin_port = htons(TEST_PORT);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(lfd >= 0);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+	if ((lfd = test_listen(TEST_PORT, &sin)) == -1)
 		skip();
-	assert_int_equal(listen(lfd, 4), 0);
 
 	/* a session for the endpoint, resumed at once */
 	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
@@ -528,18 +538,12 @@ test_refused_resumption_forgotten(void **state)
 static void
 test_ticket_single_use(void **state)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-	int lfd, one = 1, resumed;
+	struct sockaddr_in sin;
+	int lfd, resumed;
 	WOLFSSL *a, *b;
 
-	sin.sin_port = htons(TEST_PORT_ONCE);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(lfd >= 0);
-	(void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+	if ((lfd = test_listen(TEST_PORT_ONCE, &sin)) == -1)
 		skip();
-	assert_int_equal(listen(lfd, 4), 0);
 
 	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
 	a = tlsctx_ssl_new(tcli, -1, 0, NULL);
