@@ -155,8 +155,9 @@ check "Escape returns to the main view" wait_for 5 all_rows
 TM send-keys -t top q
 check "q ends meshctl top" wait_for 10 test -s "$T/top.rc"
 is "meshctl top exits 0 on q" "$(cat "$T/top.rc" 2>/dev/null)" 0
-check "the tty has icanon" grep -Eq '(^|[ ;])icanon([ ;]|$)' "$T/stty.txt"
-check "the tty has echo" grep -Eq '(^|[ ;])echo([ ;]|$)' "$T/stty.txt"
+# top.rc is written before `stty -a` runs: wait for its output too
+check "the tty has icanon" wait_for 5 grep -Eq '(^|[ ;])icanon([ ;]|$)' "$T/stty.txt"
+check "the tty has echo" wait_for 5 grep -Eq '(^|[ ;])echo([ ;]|$)' "$T/stty.txt"
 TM kill-server >/dev/null 2>&1
 
 # ---- no terminal: the status table instead
