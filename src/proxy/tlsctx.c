@@ -23,6 +23,7 @@
 #include <wolfssl/wolfio.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
+#include "mesh/clock.h"
 #include "mesh/pki.h"
 #include "mesh/tlsctx.h"
 
@@ -34,12 +35,12 @@
  * and the ticket saved a moment ago may be gone as well; the retry of the
  * refused request must not meet the same fate.
  */
-#define TLSCTX_RESUME_PAUSE_S 2.0
+#define TLSCTX_RESUME_PAUSE_NS 2000000000u
 
 struct tlsctx_sess {
 	char             endpoint[TLSCTX_ENDPOINT_MAX];   /* "": never used */
 	WOLFSSL_SESSION *sess;      /* the ticket to offer, if any */
-	double           paused;    /* monotonic s: no resumption before */
+	uint64_t         paused;    /* CLOCK_MONOTONIC ns: no resumption before */
 	unsigned long    used;      /* LRU stamp */
 };
 
@@ -309,15 +310,6 @@ tlsctx_ready(const struct tlsctx *t)
 	return t->server != NULL;
 }
 
-static double
-tlsctx_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* endpoint's slot (holding a ticket, a pause or both), or NULL */
 static struct tlsctx_sess *
 tlsctx_sess_find(struct tlsctx *t, const char *endpoint)
@@ -331,13 +323,15 @@ tlsctx_sess_find(struct tlsctx *t, const char *endpoint)
 }
 
 /* endpoint's slot, made if need be: an idle one (no ticket, no pause),
- * else the least recently used */
+ * else the least recently used.  NULL for a name too long to keep. */
 static struct tlsctx_sess *
-tlsctx_sess_slot(struct tlsctx *t, const char *endpoint, double now)
+tlsctx_sess_slot(struct tlsctx *t, const char *endpoint, uint64_t now)
 {
 	struct tlsctx_sess *e;
 	size_t i;
 
+	if (endpoint == NULL || strlen(endpoint) >= TLSCTX_ENDPOINT_MAX)
+		return NULL;
 	if ((e = tlsctx_sess_find(t, endpoint)) != NULL)
 		return e;
 	e = &t->sess[0];
@@ -383,7 +377,7 @@ tlsctx_session_resume(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
 	struct tlsctx_sess *e;
 
 	if ((e = tlsctx_sess_find(t, endpoint)) == NULL || e->sess == NULL ||
-	    e->paused > tlsctx_mono())
+	    e->paused > clock_ns(CLOCK_MONOTONIC))
 		return 0;
 	/* A refused session is no error: a full handshake follows. */
 	if (wolfSSL_set_session(ssl, e->sess) != WOLFSSL_SUCCESS)
@@ -408,11 +402,12 @@ tlsctx_session_save(struct tlsctx *t, WOLFSSL *ssl, const char *endpoint)
 	struct tlsctx_sess *e;
 	WOLFSSL_SESSION *s;
 
-	if (endpoint == NULL || strlen(endpoint) >= TLSCTX_ENDPOINT_MAX)
-		return;
 	if ((s = wolfSSL_get1_session(ssl)) == NULL)
 		return;
-	e = tlsctx_sess_slot(t, endpoint, tlsctx_mono());
+	if ((e = tlsctx_sess_slot(t, endpoint, clock_ns(CLOCK_MONOTONIC))) == NULL) {
+		wolfSSL_SESSION_free(s);
+		return;
+	}
 	if (e->sess != NULL)
 		wolfSSL_SESSION_free(e->sess);
 	e->sess = s;
@@ -423,15 +418,14 @@ void
 tlsctx_session_forget(struct tlsctx *t, const char *endpoint)
 {
 	struct tlsctx_sess *e;
-	double now = tlsctx_mono();
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
 
-	if (endpoint == NULL || strlen(endpoint) >= TLSCTX_ENDPOINT_MAX)
+	if ((e = tlsctx_sess_slot(t, endpoint, now)) == NULL)
 		return;
-	e = tlsctx_sess_slot(t, endpoint, now);
 	if (e->sess != NULL)
 		wolfSSL_SESSION_free(e->sess);
 	e->sess = NULL;
-	e->paused = now + TLSCTX_RESUME_PAUSE_S;
+	e->paused = now + TLSCTX_RESUME_PAUSE_NS;
 	e->used = ++t->clock;
 }
 

@@ -519,7 +519,7 @@ test_refused_resumption_forgotten(void **state)
 	assert_int_equal(tlsctx_session_resume(tcli, probe, "127.0.0.1:25011"), 0);
 	wolfSSL_free(probe);
 
-	/* full handshakes for a while (TLSCTX_RESUME_PAUSE_S), even with a
+	/* full handshakes for a while (TLSCTX_RESUME_PAUSE_NS), even with a
 	 * new ticket saved: the retry of a refused request must not be
 	 * refused in turn */
 	assert_int_equal(tcp_round(lfd, &sin, &resumed), 0);
