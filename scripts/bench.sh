@@ -166,24 +166,20 @@ rss_anon() { awk '/^RssAnon:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
 rss_both() { awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 }
 	END { printf "%.1f MiB (anon %.1f)", r / 1024, a / 1024 }' "/proc/$1/status" 2>/dev/null; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-# utime+stime of the given pids, in clock ticks
-ticks() {
-	local p t=0
-	for p in "$@"; do
-		t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
-	done
-	echo $t
-}
-# "user system nginx" ticks: utime and stime summed over the given pids,
-# then the nginx worker's utime+stime (NGINX_W, set by bench_h1.sh)
-ticks_us() {
-	local p u=0 s=0
+# "utime stime" of the given pids, summed, in clock ticks
+ticks_split() {
+	local p a b u=0 s=0
 	for p in "$@"; do
 		read -r a b < <(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12, $13}')
 		u=$((u + a)); s=$((s + b))
 	done
-	echo "$u $s $(ticks "${NGINX_W:-$$}")"
+	echo "$u $s"
 }
+# utime+stime of the given pids, in clock ticks
+ticks() { local u s; read -r u s < <(ticks_split "$@"); echo $((u + s)); }
+# "user system nginx" ticks: ticks_split of the given pids, then the nginx
+# worker's utime+stime (NGINX_W, set by bench_h1.sh)
+ticks_us() { echo "$(ticks_split "$@") $(ticks "$NGINX_W")"; }
 # wrk ARGS... URL: prints "requests rps p50_us errors"
 wrk_run() {
 	local out=$T/wrk.out

@@ -145,7 +145,7 @@ done
 
 # --- small responses, keep-alive, 32 connections -----------------------------------
 S_D=(); S_HA=(); S_M=()
-REQ_HA=0; REQ_M=0; TK_HA=0; TK_M=0
+REQ_HA=0; REQ_M=0
 # where the CPU of a small request goes: the proxies' user and system
 # time, and nginx's worker (the master's only child), per 1k requests
 NGINX_W=$(pgrep -P "$NGINX_MASTER" | head -1)
@@ -157,16 +157,16 @@ us_add() { # ARRAY-NAME T0-TRIPLE PIDS...: add what the pids spent since T0
 }
 for i in $(seq "$RUNS"); do
 	read -r _ rps _ err < <(wrk_run -t1 -c32 -d"${DUR}s" "$D/small"); S_D+=("$rps"); warn_err "$err" "direct small"
-	t0=$(ticks $HA_A $HA_B); u0=$(ticks_us $HA_A $HA_B)
+	u0=$(ticks_us $HA_A $HA_B)
 	read -r req rps _ err < <(wrk_run -t1 -c32 -d"${DUR}s" "$HA/small"); S_HA+=("$rps"); warn_err "$err" "haproxy small"
-	TK_HA=$((TK_HA + $(ticks $HA_A $HA_B) - t0)); REQ_HA=$((REQ_HA + req)); us_add US_HA "$u0" $HA_A $HA_B
-	t0=$(ticks "$MP_C" "$MP_W"); u0=$(ticks_us "$MP_C" "$MP_W")
+	REQ_HA=$((REQ_HA + req)); us_add US_HA "$u0" $HA_A $HA_B
+	u0=$(ticks_us "$MP_C" "$MP_W")
 	read -r req rps _ err < <(wrk_run -t1 -c32 -d"${DUR}s" "$MESH/small"); S_M+=("$rps"); warn_err "$err" "mesh small"
-	TK_M=$((TK_M + $(ticks "$MP_C" "$MP_W") - t0)); REQ_M=$((REQ_M + req)); us_add US_M "$u0" "$MP_C" "$MP_W"
+	REQ_M=$((REQ_M + req)); us_add US_M "$u0" "$MP_C" "$MP_W"
 	echo "bench: small run $i: direct ${S_D[-1]} haproxy ${S_HA[-1]} mesh ${S_M[-1]} rps" >&2
 done
-CPU_HA=$(cpu_per_k $TK_HA $REQ_HA)
-CPU_M=$(cpu_per_k $TK_M $REQ_M)
+CPU_HA=$(cpu_per_k $((US_HA[0] + US_HA[1])) $REQ_HA)
+CPU_M=$(cpu_per_k $((US_M[0] + US_M[1])) $REQ_M)
 CPU_SPLIT="mesh user $(cpu_per_k "${US_M[0]}" $REQ_M) sys $(cpu_per_k "${US_M[1]}" $REQ_M), nginx $(cpu_per_k "${US_M[2]}" $REQ_M) | haproxy user $(cpu_per_k "${US_HA[0]}" $REQ_HA) sys $(cpu_per_k "${US_HA[1]}" $REQ_HA), nginx $(cpu_per_k "${US_HA[2]}" $REQ_HA) (ms per 1k requests)"
 
 # --- added latency, one connection ---------------------------------------------------
